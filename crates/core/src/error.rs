@@ -1,0 +1,70 @@
+//! The one error type of the core crate.
+//!
+//! Each variant names something the user (or the UI) can act on; `kind()` gives the
+//! stable snake_case tag used across IPC and in `--json` output.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid slug {slug:?}: use 1–128 lowercase letters, digits and dashes, starting with a letter or digit")]
+    InvalidSlug { slug: String },
+
+    #[error("a document with the slug {slug:?} already exists; choose another slug")]
+    DuplicateSlug { slug: String },
+
+    #[error("no document with the slug {slug:?}")]
+    DocumentNotFound { slug: String },
+
+    #[error("document {slug:?} has no revision {revision}; see its history for the valid ones")]
+    RevisionNotFound { slug: String, revision: i64 },
+
+    #[error("front matter, line {line}: {message}")]
+    FrontMatter { line: usize, message: String },
+
+    #[error("document is {size} bytes, over the limit of {limit} bytes; split it into smaller documents")]
+    TooLarge { size: usize, limit: usize },
+
+    #[error("{path}: not valid UTF-8 text (save it as UTF-8 and import again)")]
+    NotUtf8 { path: PathBuf },
+
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("the local database could not be migrated: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+
+    #[error("local database error: {0}")]
+    Database(#[from] rusqlite::Error),
+}
+
+impl Error {
+    /// Stable, machine-readable tag for this error (IPC `kind`, CLI `--json`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::InvalidSlug { .. } => "invalid_slug",
+            Error::DuplicateSlug { .. } => "duplicate_slug",
+            Error::DocumentNotFound { .. } => "not_found",
+            Error::RevisionNotFound { .. } => "not_found",
+            Error::FrontMatter { .. } => "front_matter",
+            Error::TooLarge { .. } => "too_large",
+            Error::NotUtf8 { .. } => "not_utf8",
+            Error::Io { .. } => "io",
+            Error::Migration(_) => "database",
+            Error::Database(_) => "database",
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! Pressroom's GUI-free domain. Nothing here knows about Tauri or a terminal: the
+//! desktop shell and the `pressroom` CLI are thin fronts over these modules.
+//!
+//! - `store`: the local workspace in SQLite (the only module that talks to it).
+//! - `frontmatter`, `markdown`, `revision`: from a draft's source to publishable
+//!   content, its sanitized HTML and its deterministic revision id.
+//! - `folder`: import/export of `.md` folders. `samples`: the sandbox's documents.
+
+pub mod error;
+pub mod folder;
+pub mod frontmatter;
+pub mod markdown;
+pub mod revision;
+pub mod samples;
+pub mod slug;
+pub mod store;
+
+pub use error::{Error, Result};
+pub use revision::Content;
+pub use store::{Document, DocumentSummary, Status, Store};

@@ -1,0 +1,22 @@
+//! Sample documents for the sandbox workspace, so a first start shows real content.
+
+use crate::error::Result;
+use crate::store::Store;
+
+/// (slug, source) of each sample, in the order they are created.
+pub const SAMPLES: [(&str, &str); 3] = [
+    ("welcome", include_str!("../samples/welcome.md")),
+    ("markdown-tour", include_str!("../samples/markdown-tour.md")),
+    ("release-notes", include_str!("../samples/release-notes.md")),
+];
+
+/// Creates the samples in an empty workspace; returns how many were created.
+pub fn seed_if_empty(store: &mut Store) -> Result<usize> {
+    if !store.list()?.is_empty() {
+        return Ok(0);
+    }
+    for (slug, source) in SAMPLES {
+        store.create(slug, source)?;
+    }
+    Ok(SAMPLES.len())
+}

@@ -1,0 +1,462 @@
+//! Drafts and their revisions: create, save (one revision per save that changes the
+//! text), read, list, history, diff, restore, rename, delete.
+
+use rusqlite::{params, OptionalExtension, Row};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::{now, Store, MAX_DOCUMENT_BYTES};
+use crate::error::{Error, Result};
+use crate::frontmatter;
+use crate::revision::Content;
+use crate::slug;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Never published.
+    Draft,
+    /// The draft is exactly what the content API last accepted.
+    Published,
+    /// Published once, changed since.
+    Modified,
+}
+
+/// SQL for `Status`, so it is derived in one place and never stored stale.
+const STATUS_SQL: &str = "CASE WHEN published_revision IS NULL THEN 'draft' \
+     WHEN content_revision IS published_revision THEN 'published' ELSE 'modified' END";
+
+fn status_from(s: &str) -> Status {
+    match s {
+        "draft" => Status::Draft,
+        "published" => Status::Published,
+        _ => Status::Modified,
+    }
+}
+
+/// A line of the front matter that does not parse, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParseProblem {
+    pub line: usize,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Document {
+    pub slug: String,
+    pub title: String,
+    pub source: String,
+    pub body: String,
+    pub tags: Vec<String>,
+    pub front_matter: Map<String, Value>,
+    /// Set while the source's front matter does not parse (the draft is saved anyway).
+    pub parse_error: Option<ParseProblem>,
+    /// Content revision id of the draft; `None` while it does not parse.
+    pub revision: Option<String>,
+    pub published_revision: Option<String>,
+    pub status: Status,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Document {
+    /// The publishable content, or the parse error that prevents publishing.
+    pub fn content(&self) -> Result<Content> {
+        if let Some(p) = &self.parse_error {
+            return Err(Error::FrontMatter {
+                line: p.line,
+                message: p.message.clone(),
+            });
+        }
+        Ok(Content {
+            slug: self.slug.clone(),
+            title: self.title.clone(),
+            markdown: self.body.clone(),
+            tags: self.tags.clone(),
+            front_matter: self.front_matter.clone(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DocumentSummary {
+    pub slug: String,
+    pub title: String,
+    pub tags: Vec<String>,
+    pub status: Status,
+    pub has_error: bool,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RevisionInfo {
+    pub id: i64,
+    pub content_revision: Option<String>,
+    pub created_at: String,
+    pub bytes: usize,
+}
+
+/// What a save did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Saved {
+    pub document: Document,
+    /// The history entry written, or `None` when the text was unchanged.
+    pub revision_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DiffLine {
+    /// "equal", "insert" or "delete".
+    pub op: &'static str,
+    pub old_line: Option<usize>,
+    pub new_line: Option<usize>,
+    pub text: String,
+}
+
+/// Derived columns for a source: parsed fields, or the parse problem.
+enum Derived {
+    Parsed(frontmatter::Parsed),
+    Problem(ParseProblem),
+}
+
+fn derive(source: &str) -> Result<Derived> {
+    if source.len() > MAX_DOCUMENT_BYTES {
+        return Err(Error::TooLarge {
+            size: source.len(),
+            limit: MAX_DOCUMENT_BYTES,
+        });
+    }
+    Ok(match frontmatter::parse(source) {
+        Ok(parsed) => Derived::Parsed(parsed),
+        Err(Error::FrontMatter { line, message }) => {
+            Derived::Problem(ParseProblem { line, message })
+        }
+        Err(other) => return Err(other),
+    })
+}
+
+const DOCUMENT_COLUMNS: &str = "slug, title, source, body, tags, front_matter, parse_error, \
+     parse_error_line, content_revision, published_revision, created_at, updated_at";
+
+fn document_from_row(row: &Row<'_>) -> rusqlite::Result<Document> {
+    let tags: String = row.get(4)?;
+    let front_matter: String = row.get(5)?;
+    let parse_error: Option<String> = row.get(6)?;
+    let parse_line: Option<i64> = row.get(7)?;
+    let status: String = row.get(12)?;
+    Ok(Document {
+        slug: row.get(0)?,
+        title: row.get(1)?,
+        source: row.get(2)?,
+        body: row.get(3)?,
+        tags: serde_json::from_str(&tags).unwrap_or_default(),
+        front_matter: serde_json::from_str(&front_matter).unwrap_or_default(),
+        parse_error: parse_error.map(|message| ParseProblem {
+            line: parse_line.unwrap_or(1) as usize,
+            message,
+        }),
+        revision: row.get(8)?,
+        published_revision: row.get(9)?,
+        created_at: row.get(10)?,
+        updated_at: row.get(11)?,
+        status: status_from(&status),
+    })
+}
+
+impl Store {
+    /// Creates a document; its first revision is the given source.
+    pub fn create(&mut self, slug: &str, source: &str) -> Result<Document> {
+        slug::validate(slug)?;
+        let derived = derive(source)?;
+        let tx = self.write_transaction()?;
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM documents WHERE slug = ?1)",
+            [slug],
+            |r| r.get(0),
+        )?;
+        if exists {
+            return Err(Error::DuplicateSlug {
+                slug: slug.to_owned(),
+            });
+        }
+        let ts = now();
+        tx.execute(
+            "INSERT INTO documents (slug, source, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+            params![slug, source, ts],
+        )?;
+        let id = tx.last_insert_rowid();
+        let content_revision = write_derived(&tx, id, slug, &derived)?;
+        tx.execute(
+            "INSERT INTO revisions (document_id, source, content_revision, created_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![id, source, content_revision, ts],
+        )?;
+        tx.commit()?;
+        self.get(slug)
+    }
+
+    /// Saves a new text for a draft. Writes a history entry unless the text is unchanged.
+    /// Malformed front matter does not stop the save: the document records the problem.
+    pub fn save(&mut self, slug: &str, source: &str) -> Result<Saved> {
+        let derived = derive(source)?;
+        let tx = self.write_transaction()?;
+        let (id, old_source): (i64, String) = tx
+            .query_row(
+                "SELECT id, source FROM documents WHERE slug = ?1",
+                [slug],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .ok_or_else(|| Error::DocumentNotFound {
+                slug: slug.to_owned(),
+            })?;
+        let revision_id = if old_source == source {
+            None
+        } else {
+            let ts = now();
+            tx.execute(
+                "UPDATE documents SET source = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id, source, ts],
+            )?;
+            let content_revision = write_derived(&tx, id, slug, &derived)?;
+            tx.execute(
+                "INSERT INTO revisions (document_id, source, content_revision, created_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![id, source, content_revision, ts],
+            )?;
+            Some(tx.last_insert_rowid())
+        };
+        tx.commit()?;
+        Ok(Saved {
+            document: self.get(slug)?,
+            revision_id,
+        })
+    }
+
+    pub fn get(&self, slug: &str) -> Result<Document> {
+        self.conn
+            .query_row(
+                &format!("SELECT {DOCUMENT_COLUMNS}, {STATUS_SQL} FROM documents WHERE slug = ?1"),
+                [slug],
+                document_from_row,
+            )
+            .optional()?
+            .ok_or_else(|| Error::DocumentNotFound {
+                slug: slug.to_owned(),
+            })
+    }
+
+    pub fn exists(&self, slug: &str) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM documents WHERE slug = ?1)",
+            [slug],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Every document, most recently edited first.
+    pub fn list(&self) -> Result<Vec<DocumentSummary>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT slug, title, tags, {STATUS_SQL}, parse_error IS NOT NULL, updated_at
+             FROM documents ORDER BY updated_at DESC, id DESC"
+        ))?;
+        let rows = stmt.query_map([], |r| {
+            let tags: String = r.get(2)?;
+            let status: String = r.get(3)?;
+            Ok(DocumentSummary {
+                slug: r.get(0)?,
+                title: r.get(1)?,
+                tags: serde_json::from_str(&tags).unwrap_or_default(),
+                status: status_from(&status),
+                has_error: r.get(4)?,
+                updated_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Saved revisions of a document, newest first.
+    pub fn history(&self, slug: &str) -> Result<Vec<RevisionInfo>> {
+        let id = self.document_id(slug)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, content_revision, created_at, length(CAST(source AS BLOB))
+             FROM revisions WHERE document_id = ?1 ORDER BY id DESC",
+        )?;
+        let rows = stmt.query_map([id], |r| {
+            Ok(RevisionInfo {
+                id: r.get(0)?,
+                content_revision: r.get(1)?,
+                created_at: r.get(2)?,
+                bytes: r.get::<_, i64>(3)? as usize,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The source text of one saved revision.
+    pub fn revision_source(&self, slug: &str, revision: i64) -> Result<String> {
+        let id = self.document_id(slug)?;
+        self.conn
+            .query_row(
+                "SELECT source FROM revisions WHERE id = ?1 AND document_id = ?2",
+                params![revision, id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| Error::RevisionNotFound {
+                slug: slug.to_owned(),
+                revision,
+            })
+    }
+
+    /// Line diff from revision `from` to revision `to` (`None` = the current draft).
+    pub fn diff(&self, slug: &str, from: i64, to: Option<i64>) -> Result<Vec<DiffLine>> {
+        let old = self.revision_source(slug, from)?;
+        let new = match to {
+            Some(to) => self.revision_source(slug, to)?,
+            None => self.get(slug)?.source,
+        };
+        Ok(diff_lines(&old, &new))
+    }
+
+    /// Makes an old revision the current draft again, as a new history entry (so the
+    /// restore itself can be undone).
+    pub fn restore(&mut self, slug: &str, revision: i64) -> Result<Saved> {
+        let source = self.revision_source(slug, revision)?;
+        self.save(slug, &source)
+    }
+
+    /// Changes a document's slug; its history and publish records follow it.
+    pub fn rename(&mut self, slug: &str, new_slug: &str) -> Result<Document> {
+        slug::validate(new_slug)?;
+        if slug == new_slug {
+            return self.get(slug);
+        }
+        let tx = self.write_transaction()?;
+        let taken: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM documents WHERE slug = ?1)",
+            [new_slug],
+            |r| r.get(0),
+        )?;
+        if taken {
+            return Err(Error::DuplicateSlug {
+                slug: new_slug.to_owned(),
+            });
+        }
+        let (id, source): (i64, String) = tx
+            .query_row(
+                "SELECT id, source FROM documents WHERE slug = ?1",
+                [slug],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .ok_or_else(|| Error::DocumentNotFound {
+                slug: slug.to_owned(),
+            })?;
+        tx.execute(
+            "UPDATE documents SET slug = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, new_slug, now()],
+        )?;
+        // The slug is part of the content, so the revision id changes with it.
+        write_derived(&tx, id, new_slug, &derive(&source)?)?;
+        tx.commit()?;
+        self.get(new_slug)
+    }
+
+    pub fn delete(&mut self, slug: &str) -> Result<()> {
+        let n = self
+            .conn
+            .execute("DELETE FROM documents WHERE slug = ?1", [slug])?;
+        if n == 0 {
+            return Err(Error::DocumentNotFound {
+                slug: slug.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Records that the content API accepted `revision` for this document.
+    pub fn mark_published(&mut self, slug: &str, revision: Option<&str>) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE documents SET published_revision = ?2 WHERE slug = ?1",
+            params![slug, revision],
+        )?;
+        if n == 0 {
+            return Err(Error::DocumentNotFound {
+                slug: slug.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    fn document_id(&self, slug: &str) -> Result<i64> {
+        self.conn
+            .query_row("SELECT id FROM documents WHERE slug = ?1", [slug], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .ok_or_else(|| Error::DocumentNotFound {
+                slug: slug.to_owned(),
+            })
+    }
+}
+
+/// Writes the derived columns; returns the content revision (None on a parse problem).
+fn write_derived(
+    tx: &rusqlite::Transaction<'_>,
+    id: i64,
+    slug: &str,
+    derived: &Derived,
+) -> Result<Option<String>> {
+    match derived {
+        Derived::Parsed(p) => {
+            let revision = Content {
+                slug: slug.to_owned(),
+                title: p.title.clone(),
+                markdown: p.body.clone(),
+                tags: p.tags.clone(),
+                front_matter: p.front_matter.clone(),
+            }
+            .revision();
+            tx.execute(
+                "UPDATE documents SET title = ?2, body = ?3, tags = ?4, front_matter = ?5,
+                     parse_error = NULL, parse_error_line = NULL, content_revision = ?6
+                 WHERE id = ?1",
+                params![
+                    id,
+                    p.title,
+                    p.body,
+                    serde_json::to_string(&p.tags).expect("strings serialize"),
+                    serde_json::to_string(&p.front_matter).expect("JSON values serialize"),
+                    revision,
+                ],
+            )?;
+            Ok(Some(revision))
+        }
+        Derived::Problem(problem) => {
+            tx.execute(
+                "UPDATE documents SET parse_error = ?2, parse_error_line = ?3,
+                     content_revision = NULL WHERE id = ?1",
+                params![id, problem.message, problem.line as i64],
+            )?;
+            Ok(None)
+        }
+    }
+}
+
+fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
+    use similar::{ChangeTag, TextDiff};
+    TextDiff::from_lines(old, new)
+        .iter_all_changes()
+        .map(|c| DiffLine {
+            op: match c.tag() {
+                ChangeTag::Equal => "equal",
+                ChangeTag::Insert => "insert",
+                ChangeTag::Delete => "delete",
+            },
+            old_line: c.old_index().map(|i| i + 1),
+            new_line: c.new_index().map(|i| i + 1),
+            text: c.value().trim_end_matches(['\n', '\r']).to_owned(),
+        })
+        .collect()
+}

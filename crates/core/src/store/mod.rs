@@ -1,0 +1,111 @@
+//! The one place that talks to SQLite for the local workspace.
+//!
+//! `Store::open` is the only connection-init: WAL, `synchronous=NORMAL`, foreign keys,
+//! a busy timeout, then the embedded migrations. Writes that belong together run in one
+//! transaction. Submodules add methods by topic (documents, search); nothing outside
+//! this module sees a `rusqlite::Connection`.
+
+mod documents;
+mod search;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::Connection;
+use rusqlite_migration::{Migrations, M};
+
+use crate::error::{Error, Result};
+
+pub use documents::{DiffLine, Document, DocumentSummary, RevisionInfo, Saved, Status};
+pub use search::{SearchHit, SnippetPart};
+
+/// Largest document source the store accepts (1 MiB). Bigger texts are refused with
+/// `Error::TooLarge` before anything is written, so nothing stored is touched.
+pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+
+const MIGRATION_SLICE: &[M<'static>] = &[
+    M::up(include_str!("migrations/0001_documents.sql")),
+    M::up(include_str!("migrations/0002_sites_outbox.sql")),
+];
+const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
+
+/// Schema version `Store::open` migrates to.
+pub const SCHEMA_VERSION: usize = MIGRATION_SLICE.len();
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the workspace database and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        Self::open_at_version(path, SCHEMA_VERSION)
+    }
+
+    /// Like `open`, but migrates only up to `version`; for testing upgrades from old files.
+    #[doc(hidden)]
+    pub fn open_at_version(path: impl AsRef<Path>, version: usize) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        let mut conn = Connection::open(&path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        MIGRATIONS.to_version(&mut conn, version)?;
+        Ok(Store { conn, path })
+    }
+
+    /// Every write goes through `BEGIN IMMEDIATE`: a deferred transaction that reads and
+    /// then writes fails with SQLITE_BUSY (no busy wait) when another connection wrote
+    /// in between, which is exactly the two-writers case.
+    pub(crate) fn write_transaction(&mut self) -> Result<rusqlite::Transaction<'_>> {
+        Ok(self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open file.
+    pub fn schema_version(&self) -> Result<usize> {
+        let v: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        Ok(v as usize)
+    }
+
+    /// `PRAGMA integrity_check` and the FTS index's own check; `Ok` means both passed.
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let rows: Vec<String> = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        self.conn.execute(
+            "INSERT INTO documents_fts(documents_fts) VALUES ('integrity-check')",
+            [],
+        )?;
+        Ok(rows)
+    }
+}
+
+/// Current time as RFC 3339 UTC with milliseconds, the format of every stored timestamp.
+pub(crate) fn now() -> String {
+    const FORMAT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    time::OffsetDateTime::now_utc()
+        .format(FORMAT)
+        .expect("UTC timestamps always format")
+}

@@ -1,0 +1,266 @@
+//! The local store on real files: persistence, migrations, concurrency, history and the
+//! bad inputs a user will eventually type.
+
+use pressroom_core::store::{Status, Store, MAX_DOCUMENT_BYTES, SCHEMA_VERSION};
+use pressroom_core::Error;
+
+fn temp_db() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("workspace").join("pressroom.db");
+    (dir, path)
+}
+
+const HELLO: &str = "---\ntitle: Hello\ntags: [news]\nextra: kept\n---\n# Hello\n\nFirst words.\n";
+
+#[test]
+fn write_close_reopen_read_back() {
+    let (_dir, path) = temp_db();
+    {
+        let mut store = Store::open(&path).unwrap();
+        let doc = store.create("hello", HELLO).unwrap();
+        assert_eq!(doc.title, "Hello");
+        assert_eq!(doc.tags, ["news"]);
+        assert_eq!(doc.front_matter["extra"], "kept");
+        assert_eq!(doc.status, Status::Draft);
+        assert!(doc.revision.as_deref().unwrap().starts_with("r_"));
+    }
+    let store = Store::open(&path).unwrap();
+    let doc = store.get("hello").unwrap();
+    assert_eq!(doc.source, HELLO);
+    assert_eq!(doc.body, "# Hello\n\nFirst words.\n");
+    assert_eq!(store.list().unwrap().len(), 1);
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(store.integrity_check().unwrap(), ["ok"]);
+}
+
+#[test]
+fn migrates_from_an_empty_file() {
+    let (_dir, path) = temp_db();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, b"").unwrap();
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert!(store.list().unwrap().is_empty());
+}
+
+#[test]
+fn migrates_from_the_first_schema_version_keeping_data() {
+    let (_dir, path) = temp_db();
+    {
+        let mut v1 = Store::open_at_version(&path, 1).unwrap();
+        assert_eq!(v1.schema_version().unwrap(), 1);
+        v1.create("old-post", HELLO).unwrap();
+        v1.save("old-post", "---\ntitle: Old\n---\nchanged\n").unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(store.get("old-post").unwrap().title, "Old");
+    assert_eq!(store.history("old-post").unwrap().len(), 2);
+    assert_eq!(store.search("changed", 10).unwrap()[0].slug, "old-post");
+    assert_eq!(store.integrity_check().unwrap(), ["ok"]);
+}
+
+#[test]
+fn two_connections_write_concurrently() {
+    let (_dir, path) = temp_db();
+    Store::open(&path).unwrap();
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let mut store = Store::open(&path).unwrap();
+                for i in 0..50 {
+                    let slug = format!("w{w}-doc-{i}");
+                    store.create(&slug, &format!("---\ntitle: {slug}\n---\nv1")).unwrap();
+                    store.save(&slug, "v2").unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.list().unwrap().len(), 100);
+    for w in 0..2 {
+        for i in 0..50 {
+            assert_eq!(store.history(&format!("w{w}-doc-{i}")).unwrap().len(), 2);
+        }
+    }
+    assert_eq!(store.integrity_check().unwrap(), ["ok"]);
+}
+
+#[test]
+fn every_save_is_history_with_diff_and_restore() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    store.create("post", "line one\nline two\n").unwrap();
+    let unchanged = store.save("post", "line one\nline two\n").unwrap();
+    assert_eq!(unchanged.revision_id, None, "same text writes no revision");
+    store.save("post", "line one\nline 2\nline three\n").unwrap();
+
+    let history = store.history("post").unwrap();
+    assert_eq!(history.len(), 2);
+    let (newest, oldest) = (history[0].id, history[1].id);
+    assert!(newest > oldest);
+
+    let diff = store.diff("post", oldest, Some(newest)).unwrap();
+    let changed: Vec<_> = diff
+        .iter()
+        .filter(|l| l.op != "equal")
+        .map(|l| (l.op, l.text.as_str()))
+        .collect();
+    assert_eq!(
+        changed,
+        [("delete", "line two"), ("insert", "line 2"), ("insert", "line three")]
+    );
+
+    let restored = store.restore("post", oldest).unwrap();
+    assert_eq!(restored.document.source, "line one\nline two\n");
+    assert_eq!(store.history("post").unwrap().len(), 3, "a restore is itself undoable");
+    assert!(matches!(
+        store.restore("post", 9999),
+        Err(Error::RevisionNotFound { .. })
+    ));
+}
+
+#[test]
+fn renaming_a_slug_keeps_history() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    store.create("draft-name", HELLO).unwrap();
+    store.save("draft-name", "second").unwrap();
+    store.create("taken", "x").unwrap();
+
+    assert_eq!(
+        store.rename("draft-name", "taken").unwrap_err().kind(),
+        "duplicate_slug"
+    );
+    assert_eq!(
+        store.rename("draft-name", "Bad Slug").unwrap_err().kind(),
+        "invalid_slug"
+    );
+    let doc = store.rename("draft-name", "final-name").unwrap();
+    assert_eq!(doc.source, "second");
+    assert_eq!(store.history("final-name").unwrap().len(), 2);
+    assert!(matches!(
+        store.get("draft-name"),
+        Err(Error::DocumentNotFound { .. })
+    ));
+}
+
+#[test]
+fn status_follows_publishing() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    let doc = store.create("p", HELLO).unwrap();
+    store.mark_published("p", doc.revision.as_deref()).unwrap();
+    assert_eq!(store.get("p").unwrap().status, Status::Published);
+    store.save("p", "changed").unwrap();
+    assert_eq!(store.get("p").unwrap().status, Status::Modified);
+    store.save("p", HELLO).unwrap();
+    assert_eq!(store.get("p").unwrap().status, Status::Published);
+}
+
+#[test]
+fn full_text_search_ranks_and_highlights() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    store
+        .create("a", "---\ntitle: Gardening notes\n---\nTomatoes need sun.\n")
+        .unwrap();
+    store
+        .create("b", "---\ntitle: Kitchen\n---\nA tomato sauce with garden basil.\n")
+        .unwrap();
+    store
+        .create("c", "---\ntitle: Café crème\n---\nUnrelated.\n")
+        .unwrap();
+
+    let hits = store.search("garden", 10).unwrap();
+    let slugs: Vec<_> = hits.iter().map(|h| h.slug.as_str()).collect();
+    assert_eq!(slugs, ["a", "b"], "title match ranks first; prefix matches");
+    assert!(hits[1].snippet.iter().any(|p| p.hit && p.text == "garden"));
+
+    assert_eq!(store.search("cafe creme", 10).unwrap()[0].slug, "c", "diacritics folded");
+    assert!(store.search("\"unbalanced AND (", 10).is_ok(), "no FTS syntax errors");
+    assert!(store.search("   ", 10).unwrap().is_empty());
+
+    store.save("a", "---\ntitle: Weeds\n---\nnothing\n").unwrap();
+    let slugs: Vec<_> = store
+        .search("garden", 10)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.slug)
+        .collect();
+    assert_eq!(slugs, ["b"], "index follows edits");
+    store.delete("b").unwrap();
+    assert!(store.search("garden", 10).unwrap().is_empty(), "and deletes");
+}
+
+#[test]
+fn bad_slugs_and_duplicates_are_refused_without_loss() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    store.create("hello", HELLO).unwrap();
+    for bad in ["", "Hello", "-x", "a b", "../../etc/passwd", &"x".repeat(129)] {
+        let err = store.create(bad, "text").unwrap_err();
+        assert_eq!(err.kind(), "invalid_slug", "{bad}");
+        assert!(err.to_string().contains("lowercase letters"), "{err}");
+    }
+    let err = store.create("hello", "other text").unwrap_err();
+    assert_eq!(err.kind(), "duplicate_slug");
+    assert_eq!(store.get("hello").unwrap().source, HELLO, "original untouched");
+    assert_eq!(store.list().unwrap().len(), 1);
+}
+
+#[test]
+fn malformed_front_matter_is_saved_with_a_clear_error() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    store.create("post", HELLO).unwrap();
+    let broken = "---\ntitle: Hello\ntags: [news\n---\nI typed this and it must survive.\n";
+    let saved = store.save("post", broken).unwrap();
+    let doc = saved.document;
+    assert_eq!(doc.source, broken, "the draft is still saved");
+    let problem = doc.parse_error.clone().expect("parse error recorded");
+    assert!((3..=4).contains(&problem.line), "{problem:?}");
+    assert_eq!(doc.revision, None);
+    assert_eq!(doc.title, "Hello", "last good title kept for the list");
+    let err = doc.content().unwrap_err();
+    assert!(err.to_string().starts_with("front matter, line"), "{err}");
+    assert!(store.list().unwrap()[0].has_error);
+
+    // Reopen: still there, and fixing it clears the error.
+    drop(store);
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.get("post").unwrap().source, broken);
+    let fixed = store.save("post", HELLO).unwrap().document;
+    assert_eq!(fixed.parse_error, None);
+    assert!(fixed.revision.is_some());
+}
+
+#[test]
+fn a_five_megabyte_document_is_refused_and_nothing_is_lost() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    store.create("big", HELLO).unwrap();
+    let huge = "a".repeat(5 * 1024 * 1024);
+    let err = store.save("big", &huge).unwrap_err();
+    match &err {
+        Error::TooLarge { size, limit } => {
+            assert_eq!(*size, huge.len());
+            assert_eq!(*limit, MAX_DOCUMENT_BYTES);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("split it"), "{err}");
+    assert_eq!(store.get("big").unwrap().source, HELLO);
+    assert_eq!(store.history("big").unwrap().len(), 1);
+    assert_eq!(store.create("huge", &huge).unwrap_err().kind(), "too_large");
+    assert!(!store.exists("huge").unwrap());
+
+    // Just under the limit is fine.
+    let largest = "b".repeat(MAX_DOCUMENT_BYTES);
+    store.save("big", &largest).unwrap();
+    assert_eq!(store.get("big").unwrap().source.len(), MAX_DOCUMENT_BYTES);
+}
