@@ -70,7 +70,9 @@ fn import_file(
     file: &Path,
     seen: &mut HashMap<String, PathBuf>,
 ) -> Result<(String, Outcome)> {
-    let size = std::fs::metadata(file).map_err(|e| Error::io(file, e))?.len() as usize;
+    let size = std::fs::metadata(file)
+        .map_err(|e| Error::io(file, e))?
+        .len() as usize;
     if size > MAX_DOCUMENT_BYTES {
         return Err(Error::TooLarge {
             size,

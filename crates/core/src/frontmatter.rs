@@ -121,8 +121,7 @@ fn split(source: &str) -> Result<Option<(&str, &str, usize)>> {
     }
     Err(Error::FrontMatter {
         line: 1,
-        message: "front matter opened with `---` is never closed; add a `---` line after it"
-            .into(),
+        message: "front matter opened with `---` is never closed; add a `---` line after it".into(),
     })
 }
 

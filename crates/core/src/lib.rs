@@ -5,6 +5,7 @@
 //! - `frontmatter`, `markdown`, `revision`: from a draft's source to publishable
 //!   content, its sanitized HTML and its deterministic revision id.
 //! - `folder`: import/export of `.md` folders. `samples`: the sandbox's documents.
+//! - `workspace`: where the workspace lives on disk.
 
 pub mod error;
 pub mod folder;
@@ -14,6 +15,7 @@ pub mod revision;
 pub mod samples;
 pub mod slug;
 pub mod store;
+pub mod workspace;
 
 pub use error::{Error, Result};
 pub use revision::Content;

@@ -24,7 +24,10 @@ pub struct Content {
 impl Content {
     pub fn revision(&self) -> String {
         let canonical = Value::Object(Map::from_iter([
-            ("front_matter".to_owned(), Value::Object(self.front_matter.clone())),
+            (
+                "front_matter".to_owned(),
+                Value::Object(self.front_matter.clone()),
+            ),
             ("markdown".to_owned(), Value::String(self.markdown.clone())),
             ("slug".to_owned(), Value::String(self.slug.clone())),
             (
@@ -115,7 +118,9 @@ mod tests {
         let base = sample();
         let id = base.revision();
         assert_eq!(id.len(), 18);
-        assert!(id[2..].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(id[2..]
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert_eq!(base.clone().revision(), id);
 
         // Key order in front matter does not matter...

@@ -10,12 +10,13 @@ pub const SAMPLES: [(&str, &str); 3] = [
     ("release-notes", include_str!("../samples/release-notes.md")),
 ];
 
-/// Creates the samples in an empty workspace; returns how many were created.
+/// Creates the samples in an empty workspace; returns how many were created. The
+/// list shows the newest first, so they are created last-to-first: Welcome on top.
 pub fn seed_if_empty(store: &mut Store) -> Result<usize> {
     if !store.list()?.is_empty() {
         return Ok(0);
     }
-    for (slug, source) in SAMPLES {
+    for (slug, source) in SAMPLES.into_iter().rev() {
         store.create(slug, source)?;
     }
     Ok(SAMPLES.len())

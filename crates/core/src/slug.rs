@@ -61,7 +61,13 @@ mod tests {
 
     #[test]
     fn accepts_contract_slugs() {
-        for s in ["a", "0", "hello-world", "2026-11-27-release", &"a".repeat(128)] {
+        for s in [
+            "a",
+            "0",
+            "hello-world",
+            "2026-11-27-release",
+            &"a".repeat(128),
+        ] {
             assert!(is_valid(s), "{s}");
         }
     }

@@ -50,9 +50,16 @@ fn import_is_idempotent_and_export_round_trips() {
     let again = import(&mut store, &src).unwrap();
     assert!(again.created.is_empty() && again.updated.is_empty());
     assert_eq!(again.unchanged.len(), 4);
-    assert_eq!(store.history("hello-world").unwrap().len(), 1, "no new revisions");
+    assert_eq!(
+        store.history("hello-world").unwrap().len(),
+        1,
+        "no new revisions"
+    );
 
-    write(&src.join("posts/hello-world.md"), "---\ntitle: Hello again\n---\n");
+    write(
+        &src.join("posts/hello-world.md"),
+        "---\ntitle: Hello again\n---\n",
+    );
     let third = import(&mut store, &src).unwrap();
     assert_eq!(third.updated, ["hello-world"]);
     assert_eq!(store.history("hello-world").unwrap().len(), 2);
@@ -83,7 +90,10 @@ fn bad_files_are_reported_and_the_rest_imported() {
     let src = tmp.path().join("content");
     write(&src.join("good.md"), "---\ntitle: Good\n---\nfine\n");
     write(&src.join("latin1.md"), b"caf\xe9 au lait\n");
-    write(&src.join("broken.md"), "---\ntitle: [unclosed\n---\nbody kept\n");
+    write(
+        &src.join("broken.md"),
+        "---\ntitle: [unclosed\n---\nbody kept\n",
+    );
     write(&src.join("huge.md"), "x".repeat(5 * 1024 * 1024));
     write(&src.join("bad-slug.md"), "---\nslug: Not Valid\n---\n");
     write(&src.join("a/same.md"), "one");
@@ -104,11 +114,23 @@ fn bad_files_are_reported_and_the_rest_imported() {
             )
         })
         .collect();
-    assert!(failed.contains(&("latin1.md".into(), "not_utf8")), "{failed:?}");
-    assert!(failed.contains(&("huge.md".into(), "too_large")), "{failed:?}");
-    assert!(failed.contains(&("bad-slug.md".into(), "invalid_slug")), "{failed:?}");
+    assert!(
+        failed.contains(&("latin1.md".into(), "not_utf8")),
+        "{failed:?}"
+    );
+    assert!(
+        failed.contains(&("huge.md".into(), "too_large")),
+        "{failed:?}"
+    );
+    assert!(
+        failed.contains(&("bad-slug.md".into(), "invalid_slug")),
+        "{failed:?}"
+    );
     assert!(failed.contains(&("b/same.md".into(), "io")), "{failed:?}");
-    assert!(failed.contains(&("???.md".into(), "invalid_slug")), "{failed:?}");
+    assert!(
+        failed.contains(&("???.md".into(), "invalid_slug")),
+        "{failed:?}"
+    );
     assert_eq!(failed.len(), 5, "{failed:?}");
     let utf8 = report.failed.iter().find(|f| f.kind == "not_utf8").unwrap();
     assert!(utf8.message.contains("latin1.md") && utf8.message.contains("UTF-8"));

@@ -50,7 +50,8 @@ fn migrates_from_the_first_schema_version_keeping_data() {
         let mut v1 = Store::open_at_version(&path, 1).unwrap();
         assert_eq!(v1.schema_version().unwrap(), 1);
         v1.create("old-post", HELLO).unwrap();
-        v1.save("old-post", "---\ntitle: Old\n---\nchanged\n").unwrap();
+        v1.save("old-post", "---\ntitle: Old\n---\nchanged\n")
+            .unwrap();
     }
     let store = Store::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
@@ -71,7 +72,9 @@ fn two_connections_write_concurrently() {
                 let mut store = Store::open(&path).unwrap();
                 for i in 0..50 {
                     let slug = format!("w{w}-doc-{i}");
-                    store.create(&slug, &format!("---\ntitle: {slug}\n---\nv1")).unwrap();
+                    store
+                        .create(&slug, &format!("---\ntitle: {slug}\n---\nv1"))
+                        .unwrap();
                     store.save(&slug, "v2").unwrap();
                 }
             })
@@ -97,7 +100,9 @@ fn every_save_is_history_with_diff_and_restore() {
     store.create("post", "line one\nline two\n").unwrap();
     let unchanged = store.save("post", "line one\nline two\n").unwrap();
     assert_eq!(unchanged.revision_id, None, "same text writes no revision");
-    store.save("post", "line one\nline 2\nline three\n").unwrap();
+    store
+        .save("post", "line one\nline 2\nline three\n")
+        .unwrap();
 
     let history = store.history("post").unwrap();
     assert_eq!(history.len(), 2);
@@ -112,12 +117,20 @@ fn every_save_is_history_with_diff_and_restore() {
         .collect();
     assert_eq!(
         changed,
-        [("delete", "line two"), ("insert", "line 2"), ("insert", "line three")]
+        [
+            ("delete", "line two"),
+            ("insert", "line 2"),
+            ("insert", "line three")
+        ]
     );
 
     let restored = store.restore("post", oldest).unwrap();
     assert_eq!(restored.document.source, "line one\nline two\n");
-    assert_eq!(store.history("post").unwrap().len(), 3, "a restore is itself undoable");
+    assert_eq!(
+        store.history("post").unwrap().len(),
+        3,
+        "a restore is itself undoable"
+    );
     assert!(matches!(
         store.restore("post", 9999),
         Err(Error::RevisionNotFound { .. })
@@ -167,10 +180,16 @@ fn full_text_search_ranks_and_highlights() {
     let (_dir, path) = temp_db();
     let mut store = Store::open(&path).unwrap();
     store
-        .create("a", "---\ntitle: Gardening notes\n---\nTomatoes need sun.\n")
+        .create(
+            "a",
+            "---\ntitle: Gardening notes\n---\nTomatoes need sun.\n",
+        )
         .unwrap();
     store
-        .create("b", "---\ntitle: Kitchen\n---\nA tomato sauce with garden basil.\n")
+        .create(
+            "b",
+            "---\ntitle: Kitchen\n---\nA tomato sauce with garden basil.\n",
+        )
         .unwrap();
     store
         .create("c", "---\ntitle: Café crème\n---\nUnrelated.\n")
@@ -181,11 +200,20 @@ fn full_text_search_ranks_and_highlights() {
     assert_eq!(slugs, ["a", "b"], "title match ranks first; prefix matches");
     assert!(hits[1].snippet.iter().any(|p| p.hit && p.text == "garden"));
 
-    assert_eq!(store.search("cafe creme", 10).unwrap()[0].slug, "c", "diacritics folded");
-    assert!(store.search("\"unbalanced AND (", 10).is_ok(), "no FTS syntax errors");
+    assert_eq!(
+        store.search("cafe creme", 10).unwrap()[0].slug,
+        "c",
+        "diacritics folded"
+    );
+    assert!(
+        store.search("\"unbalanced AND (", 10).is_ok(),
+        "no FTS syntax errors"
+    );
     assert!(store.search("   ", 10).unwrap().is_empty());
 
-    store.save("a", "---\ntitle: Weeds\n---\nnothing\n").unwrap();
+    store
+        .save("a", "---\ntitle: Weeds\n---\nnothing\n")
+        .unwrap();
     let slugs: Vec<_> = store
         .search("garden", 10)
         .unwrap()
@@ -194,7 +222,10 @@ fn full_text_search_ranks_and_highlights() {
         .collect();
     assert_eq!(slugs, ["b"], "index follows edits");
     store.delete("b").unwrap();
-    assert!(store.search("garden", 10).unwrap().is_empty(), "and deletes");
+    assert!(
+        store.search("garden", 10).unwrap().is_empty(),
+        "and deletes"
+    );
 }
 
 #[test]
@@ -202,14 +233,25 @@ fn bad_slugs_and_duplicates_are_refused_without_loss() {
     let (_dir, path) = temp_db();
     let mut store = Store::open(&path).unwrap();
     store.create("hello", HELLO).unwrap();
-    for bad in ["", "Hello", "-x", "a b", "../../etc/passwd", &"x".repeat(129)] {
+    for bad in [
+        "",
+        "Hello",
+        "-x",
+        "a b",
+        "../../etc/passwd",
+        &"x".repeat(129),
+    ] {
         let err = store.create(bad, "text").unwrap_err();
         assert_eq!(err.kind(), "invalid_slug", "{bad}");
         assert!(err.to_string().contains("lowercase letters"), "{err}");
     }
     let err = store.create("hello", "other text").unwrap_err();
     assert_eq!(err.kind(), "duplicate_slug");
-    assert_eq!(store.get("hello").unwrap().source, HELLO, "original untouched");
+    assert_eq!(
+        store.get("hello").unwrap().source,
+        HELLO,
+        "original untouched"
+    );
     assert_eq!(store.list().unwrap().len(), 1);
 }
 
