@@ -1,0 +1,152 @@
+//! `pressroom doc …`: drafts in the local workspace.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::Subcommand;
+use pressroom_core::{folder, markdown, Store};
+
+use crate::output::Output;
+
+#[derive(Subcommand)]
+pub enum DocCommand {
+    /// Create a draft (text from --file, "-" for standard input; else a front matter block)
+    New {
+        slug: String,
+        #[arg(long)]
+        title: Option<String>,
+        /// Read the text from this file ("-" for standard input)
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Import a .md file or a folder of them (idempotent)
+    Import { path: PathBuf },
+    /// Write every draft to DIR as <slug>.md
+    Export { dir: PathBuf },
+    /// List drafts, most recently edited first
+    List,
+    /// Print a draft's text (or its rendered HTML)
+    Show {
+        slug: String,
+        #[arg(long)]
+        html: bool,
+    },
+    /// Replace a draft's text from --file, or edit it in $VISUAL / $EDITOR
+    Edit {
+        slug: String,
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Saved revisions of a draft, newest first
+    History { slug: String },
+    /// Line diff between two saved revisions (TO defaults to the current draft)
+    Diff {
+        slug: String,
+        from: i64,
+        to: Option<i64>,
+    },
+    /// Make a saved revision the current draft (itself a new revision)
+    Restore { slug: String, revision: i64 },
+    /// Change a draft's slug, keeping its history
+    Rename { slug: String, new_slug: String },
+    /// Delete a draft and its history
+    Delete { slug: String },
+}
+
+pub fn run(cmd: DocCommand, store: &mut Store, out: &Output) -> anyhow::Result<ExitCode> {
+    match cmd {
+        DocCommand::New { slug, title, file } => {
+            let source = match file {
+                Some(path) => read_text(&path)?,
+                None => new_source(title.as_deref().unwrap_or(&slug)),
+            };
+            out.wrote("created", &store.create(&slug, &source)?);
+        }
+        DocCommand::Import { path } => out.import_report(&folder::import(store, &path)?),
+        DocCommand::Export { dir } => out.exported(&folder::export(store, &dir)?),
+        DocCommand::List => out.documents(&store.list()?),
+        DocCommand::Show { slug, html } => {
+            let doc = store.get(&slug)?;
+            if html {
+                out.html(&slug, &markdown::render(&doc.body));
+            } else {
+                out.document(&doc);
+            }
+        }
+        DocCommand::Edit { slug, file } => {
+            let source = match file {
+                Some(path) => read_text(&path)?,
+                None => edit_in_editor(&store.get(&slug)?.source)?,
+            };
+            let saved = store.save(&slug, &source)?;
+            let verb = if saved.revision_id.is_some() {
+                "saved"
+            } else {
+                "unchanged"
+            };
+            out.wrote(verb, &saved.document);
+        }
+        DocCommand::History { slug } => out.history(&slug, &store.history(&slug)?),
+        DocCommand::Diff { slug, from, to } => out.diff(&store.diff(&slug, from, to)?),
+        DocCommand::Restore { slug, revision } => {
+            out.wrote("restored", &store.restore(&slug, revision)?.document)
+        }
+        DocCommand::Rename { slug, new_slug } => {
+            out.wrote("renamed", &store.rename(&slug, &new_slug)?)
+        }
+        DocCommand::Delete { slug } => {
+            store.delete(&slug)?;
+            out.deleted(&slug);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn new_source(title: &str) -> String {
+    // Quote the title so any text is valid YAML.
+    let quoted = serde_json::to_string(title).expect("strings serialize");
+    format!("---\ntitle: {quoted}\ntags: []\n---\n\n")
+}
+
+/// Reads UTF-8 text from a file, or standard input for "-".
+fn read_text(path: &Path) -> anyhow::Result<String> {
+    let bytes = if path == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .context("reading standard input")?;
+        buf
+    } else {
+        std::fs::read(path).with_context(|| format!("reading {}", path.display()))?
+    };
+    String::from_utf8(bytes).map_err(|_| {
+        pressroom_core::Error::NotUtf8 {
+            path: path.to_path_buf(),
+        }
+        .into()
+    })
+}
+
+/// Opens the text in the user's editor and returns what they saved.
+fn edit_in_editor(source: &str) -> anyhow::Result<String> {
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .context("set $VISUAL or $EDITOR, or pass --file FILE")?;
+    let dir = tempfile::tempdir().context("creating a temporary file to edit")?;
+    let path = dir.path().join("draft.md");
+    std::fs::write(&path, source).context("writing the temporary file")?;
+    // The editor setting may carry arguments ("code --wait"); run it through the shell.
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(&path)
+        .status()
+        .with_context(|| format!("starting the editor {editor:?}"))?;
+    if !status.success() {
+        bail!("the editor {editor:?} exited with {status}; the draft was not changed");
+    }
+    read_text(&path)
+}

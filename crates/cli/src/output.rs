@@ -1,0 +1,197 @@
+//! Printing results: one function per kind of result, each with a human form and the
+//! `--json` form (the serialized core type, so scripts see the same fields as the app).
+
+use pressroom_core::folder::ImportReport;
+use pressroom_core::store::{DiffLine, RevisionInfo, SearchHit};
+use pressroom_core::{Document, DocumentSummary, Status};
+use serde::Serialize;
+
+pub struct Output {
+    pub json: bool,
+}
+
+fn status_label(status: Status) -> &'static str {
+    match status {
+        Status::Draft => "draft",
+        Status::Published => "published",
+        Status::Modified => "modified",
+    }
+}
+
+impl Output {
+    fn print_json<T: Serialize + ?Sized>(&self, value: &T) {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).expect("output types serialize")
+        );
+    }
+
+    pub fn error(&self, err: &anyhow::Error) {
+        let kind = err
+            .downcast_ref::<pressroom_core::Error>()
+            .map_or("error", pressroom_core::Error::kind);
+        if self.json {
+            let body = serde_json::json!({"error": {"kind": kind, "message": format!("{err:#}")}});
+            eprintln!("{body}");
+        } else {
+            eprintln!("error: {err:#}");
+        }
+    }
+
+    pub fn document(&self, doc: &Document) {
+        if self.json {
+            return self.print_json(doc);
+        }
+        print!("{}", doc.source);
+        if !doc.source.ends_with('\n') {
+            println!();
+        }
+        self.parse_warning(doc);
+    }
+
+    /// A one-line confirmation after a write, plus any front matter problem.
+    pub fn wrote(&self, verb: &str, doc: &Document) {
+        if self.json {
+            return self.print_json(doc);
+        }
+        println!(
+            "{verb} {} ({}, {})",
+            doc.slug,
+            status_label(doc.status),
+            doc.revision
+                .as_deref()
+                .unwrap_or("no revision: fix the front matter")
+        );
+        self.parse_warning(doc);
+    }
+
+    fn parse_warning(&self, doc: &Document) {
+        if let Some(p) = &doc.parse_error {
+            eprintln!(
+                "warning: {}: front matter, line {}: {} (the draft is saved; fix it before publishing)",
+                doc.slug, p.line, p.message
+            );
+        }
+    }
+
+    pub fn html(&self, slug: &str, html: &str) {
+        if self.json {
+            return self.print_json(&serde_json::json!({"slug": slug, "html": html}));
+        }
+        println!("{html}");
+    }
+
+    pub fn documents(&self, docs: &[DocumentSummary]) {
+        if self.json {
+            return self.print_json(&serde_json::json!({ "documents": docs }));
+        }
+        if docs.is_empty() {
+            println!("No documents yet. Create one with `pressroom doc new SLUG`.");
+        }
+        for d in docs {
+            let title = if d.title.is_empty() {
+                "(untitled)"
+            } else {
+                &d.title
+            };
+            let flag = if d.has_error {
+                "  ! front matter error"
+            } else {
+                ""
+            };
+            println!(
+                "{:<32} {:<10} {}{flag}",
+                d.slug,
+                status_label(d.status),
+                title
+            );
+        }
+    }
+
+    pub fn history(&self, slug: &str, revisions: &[RevisionInfo]) {
+        if self.json {
+            return self.print_json(&serde_json::json!({"slug": slug, "revisions": revisions}));
+        }
+        for r in revisions {
+            println!(
+                "{:>6}  {}  {:>8} bytes  {}",
+                r.id,
+                r.created_at,
+                r.bytes,
+                r.content_revision
+                    .as_deref()
+                    .unwrap_or("(front matter error)")
+            );
+        }
+    }
+
+    pub fn diff(&self, lines: &[DiffLine]) {
+        if self.json {
+            return self.print_json(&serde_json::json!({ "lines": lines }));
+        }
+        for l in lines {
+            let sign = match l.op {
+                "insert" => '+',
+                "delete" => '-',
+                _ => ' ',
+            };
+            println!("{sign}{}", l.text);
+        }
+    }
+
+    pub fn import_report(&self, report: &ImportReport) {
+        if self.json {
+            return self.print_json(report);
+        }
+        println!(
+            "{} created, {} updated, {} unchanged, {} failed",
+            report.created.len(),
+            report.updated.len(),
+            report.unchanged.len(),
+            report.failed.len()
+        );
+        for f in &report.failed {
+            eprintln!("failed: {}: {}", f.path.display(), f.message);
+        }
+    }
+
+    pub fn exported(&self, paths: &[std::path::PathBuf]) {
+        if self.json {
+            return self.print_json(&serde_json::json!({ "files": paths }));
+        }
+        for p in paths {
+            println!("{}", p.display());
+        }
+    }
+
+    pub fn deleted(&self, slug: &str) {
+        if self.json {
+            return self.print_json(&serde_json::json!({"deleted": slug}));
+        }
+        println!("deleted {slug}");
+    }
+
+    pub fn search_hits(&self, hits: &[SearchHit]) {
+        if self.json {
+            return self.print_json(&serde_json::json!({ "hits": hits }));
+        }
+        for h in hits {
+            let snippet: String = h
+                .snippet
+                .iter()
+                .map(|p| {
+                    if p.hit {
+                        format!("[{}]", p.text)
+                    } else {
+                        p.text.clone()
+                    }
+                })
+                .collect();
+            println!("{:<32} {}", h.slug, h.title);
+            println!(
+                "    {}",
+                snippet.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
+        }
+    }
+}
