@@ -113,6 +113,28 @@ fn neutralise(events: &mut [Event<'_>]) {
     }
 }
 
+/// The words of a document without markdown syntax, one block per line: what full-text
+/// search indexes and shows in its snippets.
+pub fn plain_text(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => out.push(' '),
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::TableCell
+                | TagEnd::CodeBlock
+                | TagEnd::FootnoteDefinition,
+            ) => out.push('\n'),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Plain text of the first paragraph, cut at a word boundary (for lists and feeds).
 pub fn summary(markdown: &str) -> String {
     let mut text = String::new();
@@ -248,6 +270,12 @@ mod tests {
         assert!(html.contains(r#"<h2 id="intro-1">"#), "{html}");
         assert!(html.contains(r#"<h2 id="mine">"#), "{html}");
         assert!(html.contains(r#"<h1 id="mine-1">"#), "{html}");
+    }
+
+    #[test]
+    fn plain_text_drops_syntax() {
+        let text = plain_text("## Stripes {#s}\n\n| kind | n |\n|---|---|\n| *plains* | 3 |\n\n[link](https://x.example) `code`");
+        assert_eq!(text, "Stripes\nkind\nn\nplains\n3\nlink code\n");
     }
 
     #[test]

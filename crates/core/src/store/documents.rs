@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::{now, Store, MAX_DOCUMENT_BYTES};
 use crate::error::{Error, Result};
 use crate::frontmatter;
+use crate::markdown;
 use crate::revision::Content;
 use crate::slug;
 
@@ -420,7 +421,8 @@ fn write_derived(
             .revision();
             tx.execute(
                 "UPDATE documents SET title = ?2, body = ?3, tags = ?4, front_matter = ?5,
-                     parse_error = NULL, parse_error_line = NULL, content_revision = ?6
+                     parse_error = NULL, parse_error_line = NULL, content_revision = ?6,
+                     search_text = ?7
                  WHERE id = ?1",
                 params![
                     id,
@@ -429,6 +431,7 @@ fn write_derived(
                     serde_json::to_string(&p.tags).expect("strings serialize"),
                     serde_json::to_string(&p.front_matter).expect("JSON values serialize"),
                     revision,
+                    markdown::plain_text(&p.body),
                 ],
             )?;
             Ok(Some(revision))

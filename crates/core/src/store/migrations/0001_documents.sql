@@ -7,6 +7,7 @@ CREATE TABLE documents (
     source             TEXT NOT NULL,
     title              TEXT NOT NULL DEFAULT '',
     body               TEXT NOT NULL DEFAULT '',
+    search_text        TEXT NOT NULL DEFAULT '',    -- the body's words, no markdown syntax
     tags               TEXT NOT NULL DEFAULT '[]',  -- JSON array
     front_matter       TEXT NOT NULL DEFAULT '{}',  -- JSON object, source key order
     -- Set while the source does not parse; derived fields then keep their last good value.
@@ -29,19 +30,19 @@ CREATE TABLE revisions (
 CREATE INDEX revisions_by_document ON revisions(document_id, id);
 
 CREATE VIRTUAL TABLE documents_fts USING fts5(
-    title, body,
+    title, search_text,
     content = 'documents', content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents BEGIN
-    INSERT INTO documents_fts(rowid, title, body) VALUES (new.id, new.title, new.body);
+    INSERT INTO documents_fts(rowid, title, search_text) VALUES (new.id, new.title, new.search_text);
 END;
 CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents BEGIN
-    INSERT INTO documents_fts(documents_fts, rowid, title, body)
-        VALUES ('delete', old.id, old.title, old.body);
+    INSERT INTO documents_fts(documents_fts, rowid, title, search_text)
+        VALUES ('delete', old.id, old.title, old.search_text);
 END;
-CREATE TRIGGER documents_fts_update AFTER UPDATE OF title, body ON documents BEGIN
-    INSERT INTO documents_fts(documents_fts, rowid, title, body)
-        VALUES ('delete', old.id, old.title, old.body);
-    INSERT INTO documents_fts(rowid, title, body) VALUES (new.id, new.title, new.body);
+CREATE TRIGGER documents_fts_update AFTER UPDATE OF title, search_text ON documents BEGIN
+    INSERT INTO documents_fts(documents_fts, rowid, title, search_text)
+        VALUES ('delete', old.id, old.title, old.search_text);
+    INSERT INTO documents_fts(rowid, title, search_text) VALUES (new.id, new.title, new.search_text);
 END;

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs what Pressroom needs on Debian/Ubuntu, and only what is missing, so it is
+# fast and safe to run again. `setup.sh app` installs what building and running the
+# app needs; `setup.sh test` (the default) adds what the test suite needs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-test}
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+# System packages (testing.md): the Tauri/WebKitGTK build set, then the test tools.
+packages=(libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev librsvg2-dev
+  libayatana-appindicator3-dev libxdo-dev build-essential file pkg-config libssl-dev
+  curl ca-certificates)
+if [ "$mode" = test ]; then
+  packages+=(xvfb webkit2gtk-driver dbus-x11 gnome-keyring libsecret-tools imagemagick)
+fi
+if ! command -v node >/dev/null; then packages+=(nodejs npm); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "Installing Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "error: Rust is not installed. Install it with rustup (https://rustup.rs), then run this again." >&2
+  exit 1
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "error: Node.js $(node --version) is too old for the UI build; Node.js 20 or newer is needed." >&2
+  exit 1
+fi
+
+# Front-end packages, exactly as locked; reinstalled only when the lock file changed.
+if ! cmp -s ui/package-lock.json ui/node_modules/.pressroom-installed-lock 2>/dev/null; then
+  say "Installing UI packages (npm ci)"
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+  cp ui/package-lock.json ui/node_modules/.pressroom-installed-lock
+fi
+
+if [ "$mode" = test ]; then
+  cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+  if ! command -v tauri-driver >/dev/null && [ ! -x "$cargo_bin/tauri-driver" ]; then
+    say "Installing tauri-driver (compiles for a few minutes, once)"
+    cargo install tauri-driver --locked --version 2.1.0 --quiet
+  fi
+fi

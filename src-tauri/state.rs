@@ -1,0 +1,37 @@
+//! What the shell keeps between commands: the open workspace store.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use pressroom_core::{samples, workspace, Store};
+
+pub struct AppState {
+    pub store: Mutex<Store>,
+}
+
+impl AppState {
+    /// Opens the workspace from `$PRESSROOM_DATA_DIR` or the platform data dir; a new,
+    /// empty workspace gets the sandbox's sample documents so a first start is not blank.
+    pub fn open_default() -> pressroom_core::Result<AppState> {
+        Self::open(workspace::default_data_dir())
+    }
+
+    pub fn open(data_dir: PathBuf) -> pressroom_core::Result<AppState> {
+        let mut store = Store::open(workspace::database_path(&data_dir))?;
+        let seeded = samples::seed_if_empty(&mut store)?;
+        tracing::info!(data_dir = %data_dir.display(), seeded, "workspace opened");
+        Ok(AppState {
+            store: Mutex::new(store),
+        })
+    }
+
+    /// Runs `f` with the store. A panic in an earlier command must not lock the user
+    /// out of their drafts, so a poisoned lock is taken over (SQLite itself is consistent).
+    pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
+        let mut guard = self
+            .store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut guard)
+    }
+}
