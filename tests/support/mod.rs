@@ -151,13 +151,24 @@ impl Driver {
     pub fn start(display: &Display, env: &[(&str, &Path)]) -> Driver {
         let port = free_port();
         let native_port = free_port();
-        let mut cmd = Command::new(find_tool("tauri-driver"));
+        // Without a session bus GTK auto-launches one (plus portals and a keyring) that
+        // detaches and outlives the test; give the app a private bus that dies with
+        // this process group instead. Under scripts/test.sh the suite's bus is used.
+        let mut cmd = if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() {
+            Command::new(find_tool("tauri-driver"))
+        } else {
+            let mut c = Command::new("dbus-run-session");
+            c.arg("--").arg(find_tool("tauri-driver"));
+            c
+        };
         cmd.args(["--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
             .env("DISPLAY", &display.name)
             // WebKitGTK paints a blank page under Xvfb without these two.
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
+            // No accessibility bus: it is one more daemon that would outlive the test.
+            .env("NO_AT_BRIDGE", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         for (k, v) in env {

@@ -89,7 +89,8 @@ fn neutralise(events: &mut [Event<'_>]) {
                 }
             }
             Event::End(TagEnd::Link) => {
-                if refused_links.pop() == Some(true) {
+                let refused = refused_links.pop().unwrap_or(false);
+                if refused {
                     *event = Event::Html(CowStr::Borrowed("</a>"));
                 }
             }
