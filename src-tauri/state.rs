@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use pressroom_core::{samples, workspace, Store};
 
@@ -18,6 +19,8 @@ impl AppState {
 
     pub fn open(data_dir: PathBuf) -> pressroom_core::Result<AppState> {
         let mut store = Store::open(workspace::database_path(&data_dir))?;
+        // Autosave runs on every pause in typing: keep WAL checkpoints out of it.
+        store.checkpoint_in_background(Duration::from_millis(500))?;
         let seeded = samples::seed_if_empty(&mut store)?;
         tracing::info!(data_dir = %data_dir.display(), seeded, "workspace opened");
         Ok(AppState {

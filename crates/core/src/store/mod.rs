@@ -5,6 +5,7 @@
 //! transaction. Submodules add methods by topic (documents, search); nothing outside
 //! this module sees a `rusqlite::Connection`.
 
+mod checkpoint;
 mod documents;
 mod search;
 
@@ -35,6 +36,7 @@ pub const SCHEMA_VERSION: usize = MIGRATION_SLICE.len();
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -62,7 +64,11 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         MIGRATIONS.to_version(&mut conn, version)?;
-        Ok(Store { conn, path })
+        Ok(Store {
+            conn,
+            path,
+            checkpointer: None,
+        })
     }
 
     /// Every write goes through `BEGIN IMMEDIATE`: a deferred transaction that reads and
