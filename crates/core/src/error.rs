@@ -37,6 +37,18 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("{slug:?} was published by someone else meanwhile (now {}); reload it, merge your changes and publish again", current_revision.as_deref().unwrap_or("unpublished"))]
+    Conflict {
+        slug: String,
+        current_revision: Option<String>,
+    },
+
+    #[error("the Idempotency-Key {key:?} was already used for a different request; use a new key")]
+    IdempotencyKeyReused { key: String },
+
+    #[error("stored data could not be read back: {0}")]
+    Corrupt(String),
+
     #[error("the local database could not be migrated: {0}")]
     Migration(#[from] rusqlite_migration::Error),
 
@@ -56,6 +68,9 @@ impl Error {
             Error::TooLarge { .. } => "too_large",
             Error::NotUtf8 { .. } => "not_utf8",
             Error::Io { .. } => "io",
+            Error::Conflict { .. } => "conflict",
+            Error::IdempotencyKeyReused { .. } => "idempotency_key_reused",
+            Error::Corrupt(_) => "database",
             Error::Migration(_) => "database",
             Error::Database(_) => "database",
         }

@@ -6,6 +6,7 @@
 //!   content, its sanitized HTML and its deterministic revision id.
 //! - `folder`: import/export of `.md` folders. `samples`: the sandbox's documents.
 //! - `workspace`: where the workspace lives on disk.
+//! - `wire`: the content API's JSON types, shared by the server and the client.
 
 pub mod error;
 pub mod folder;
@@ -15,6 +16,7 @@ pub mod revision;
 pub mod samples;
 pub mod slug;
 pub mod store;
+pub mod wire;
 pub mod workspace;
 
 pub use error::{Error, Result};

@@ -7,6 +7,7 @@
 
 mod checkpoint;
 mod documents;
+mod published;
 mod search;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use rusqlite_migration::{Migrations, M};
 use crate::error::{Error, Result};
 
 pub use documents::{DiffLine, Document, DocumentSummary, RevisionInfo, Saved, Status};
+pub use published::{Idempotency, PublishedStore, PutOutcome};
 pub use search::{SearchHit, SnippetPart};
 
 /// Largest document source the store accepts (1 MiB). Bigger texts are refused with
@@ -55,14 +57,7 @@ impl Store {
     #[doc(hidden)]
     pub fn open_at_version(path: impl AsRef<Path>, version: usize) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
-        let mut conn = Connection::open(&path)?;
-        conn.busy_timeout(Duration::from_secs(5))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut conn = init_connection(&path)?;
         MIGRATIONS.to_version(&mut conn, version)?;
         Ok(Store {
             conn,
@@ -104,6 +99,20 @@ impl Store {
         )?;
         Ok(rows)
     }
+}
+
+/// The one connection-init for every database Pressroom opens: creates the parent
+/// folder, then WAL, `synchronous=NORMAL`, foreign keys and a busy timeout.
+pub(crate) fn init_connection(path: &Path) -> Result<Connection> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
 }
 
 /// Current time as RFC 3339 UTC with milliseconds, the format of every stored timestamp.

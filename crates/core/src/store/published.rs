@@ -1,0 +1,275 @@
+//! The reference content API's storage: published documents, their publish history,
+//! Idempotency-Key answers and the hashed write token. A separate database file from
+//! any editor workspace, with its own migrations, opened with the same connection-init.
+//!
+//! Every write checks and changes state inside one `BEGIN IMMEDIATE` transaction, so
+//! concurrent publishes of one slug are decided one at a time: exactly one holder of
+//! a base revision wins, the others see the new revision and get a conflict.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite_migration::{Migrations, M};
+
+use super::{init_connection, now};
+use crate::error::{Error, Result};
+use crate::markdown;
+use crate::revision::Content;
+use crate::slug;
+use crate::wire::{ApiDocument, PutDocument};
+
+const MIGRATION_SLICE: &[M<'static>] = &[M::up(include_str!(
+    "migrations/published/0001_published.sql"
+))];
+const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
+
+pub struct PublishedStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// A retry-safe request: the client's key and a hash of what it asked for.
+pub struct Idempotency<'a> {
+    pub key: &'a str,
+    pub request_hash: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PutOutcome {
+    /// 201 when the slug was new, else 200 (as first answered, for a replay).
+    pub status: u16,
+    pub document: ApiDocument,
+    /// True when this is the stored answer to an earlier request with the same key.
+    pub replayed: bool,
+}
+
+const COLUMNS: &str =
+    "slug, title, revision, html, markdown, summary, tags, front_matter, published_at, updated_at";
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<ApiDocument> {
+    let tags: String = row.get(6)?;
+    let front_matter: String = row.get(7)?;
+    Ok(ApiDocument {
+        slug: row.get(0)?,
+        title: row.get(1)?,
+        revision: row.get(2)?,
+        html: row.get(3)?,
+        markdown: row.get(4)?,
+        summary: row.get(5)?,
+        tags: serde_json::from_str(&tags).unwrap_or_default(),
+        front_matter: serde_json::from_str(&front_matter).unwrap_or_default(),
+        published_at: row.get(8)?,
+        updated_at: row.get(9)?,
+    })
+}
+
+impl PublishedStore {
+    pub fn open(path: impl AsRef<Path>) -> Result<PublishedStore> {
+        let path = path.as_ref().to_path_buf();
+        let mut conn = init_connection(&path)?;
+        MIGRATIONS.to_latest(&mut conn)?;
+        Ok(PublishedStore { conn, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn get(&self, slug: &str) -> Result<Option<ApiDocument>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM documents WHERE slug = ?1"))?
+            .query_row([slug], from_row)
+            .optional()?)
+    }
+
+    /// Published documents, newest first, optionally only those carrying `tag`.
+    pub fn list(&self, tag: Option<&str>) -> Result<Vec<ApiDocument>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM documents
+             WHERE ?1 IS NULL OR EXISTS (SELECT 1 FROM json_each(documents.tags) WHERE value = ?1)
+             ORDER BY published_at DESC, slug"
+        ))?;
+        let rows = stmt.query_map([tag], from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Publishes or updates `slug`. Rendering happens before the write lock is taken.
+    pub fn put(
+        &mut self,
+        slug: &str,
+        req: &PutDocument,
+        idempotency: Option<Idempotency<'_>>,
+    ) -> Result<PutOutcome> {
+        slug::validate(slug)?;
+        let content = Content {
+            slug: slug.to_owned(),
+            title: req.title.clone(),
+            markdown: req.markdown.clone(),
+            tags: req.tags.clone(),
+            front_matter: req.front_matter.clone(),
+        };
+        let revision = content.revision();
+        let html = markdown::render(&req.markdown);
+        let summary = markdown::summary(&req.markdown);
+
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if let Some(idem) = &idempotency {
+            let earlier: Option<(String, u16, String)> = tx
+                .query_row(
+                    "SELECT request_hash, status, response FROM idempotency_keys WHERE key = ?1",
+                    [idem.key],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            if let Some((hash, status, response)) = earlier {
+                if hash != idem.request_hash {
+                    return Err(Error::IdempotencyKeyReused {
+                        key: idem.key.to_owned(),
+                    });
+                }
+                return Ok(PutOutcome {
+                    status,
+                    document: serde_json::from_str(&response)
+                        .map_err(|e| Error::Corrupt(e.to_string()))?,
+                    replayed: true,
+                });
+            }
+        }
+        let current: Option<ApiDocument> = tx
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM documents WHERE slug = ?1"),
+                [slug],
+                from_row,
+            )
+            .optional()?;
+        let current_revision = current.as_ref().map(|d| d.revision.clone());
+        if let Some(base) = &req.base_revision {
+            if current_revision.as_ref() != Some(base) {
+                return Err(Error::Conflict {
+                    slug: slug.to_owned(),
+                    current_revision,
+                });
+            }
+        }
+        let (status, document) = match current {
+            Some(doc) if doc.revision == revision => (200, doc),
+            current => {
+                let ts = now();
+                let published_at = current
+                    .as_ref()
+                    .map_or(ts.clone(), |d| d.published_at.clone());
+                let document = ApiDocument {
+                    slug: slug.to_owned(),
+                    title: req.title.clone(),
+                    revision,
+                    html,
+                    markdown: req.markdown.clone(),
+                    summary,
+                    tags: req.tags.clone(),
+                    front_matter: req.front_matter.clone(),
+                    published_at,
+                    updated_at: ts.clone(),
+                };
+                tx.execute(
+                    &format!(
+                        "INSERT OR REPLACE INTO documents ({COLUMNS})
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                    ),
+                    params![
+                        document.slug,
+                        document.title,
+                        document.revision,
+                        document.html,
+                        document.markdown,
+                        document.summary,
+                        serde_json::to_string(&document.tags).expect("strings serialize"),
+                        serde_json::to_string(&document.front_matter).expect("JSON serializes"),
+                        document.published_at,
+                        document.updated_at,
+                    ],
+                )?;
+                tx.execute(
+                    "INSERT INTO publish_log (slug, revision, created_at) VALUES (?1, ?2, ?3)",
+                    params![slug, document.revision, ts],
+                )?;
+                (if current.is_some() { 200 } else { 201 }, document)
+            }
+        };
+        if let Some(idem) = &idempotency {
+            tx.execute(
+                "INSERT INTO idempotency_keys (key, request_hash, status, response, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    idem.key,
+                    idem.request_hash,
+                    status,
+                    serde_json::to_string(&document).expect("documents serialize"),
+                    now()
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(PutOutcome {
+            status,
+            document,
+            replayed: false,
+        })
+    }
+
+    /// Unpublishes `slug`; `DocumentNotFound` when it is not published.
+    pub fn delete(&mut self, slug: &str) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if tx.execute("DELETE FROM documents WHERE slug = ?1", [slug])? == 0 {
+            return Err(Error::DocumentNotFound {
+                slug: slug.to_owned(),
+            });
+        }
+        tx.execute(
+            "INSERT INTO publish_log (slug, revision, created_at) VALUES (?1, NULL, ?2)",
+            params![slug, now()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// How many changes the server accepted for `slug` (publishes and unpublishes).
+    pub fn history_len(&self, slug: &str) -> Result<usize> {
+        let n: i64 = self.conn.query_row(
+            "SELECT count(*) FROM publish_log WHERE slug = ?1",
+            [slug],
+            |r| r.get(0),
+        )?;
+        Ok(n as usize)
+    }
+
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT value FROM server_settings WHERE key = ?1",
+                [key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO server_settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    pub fn integrity_check(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

@@ -1,0 +1,80 @@
+//! The write token: compared in constant time, stored only as a SHA-256 hash, never
+//! logged. Given through the environment (`--token-env VAR`), or generated on first
+//! start and shown once.
+
+use base64::Engine;
+use pressroom_core::store::PublishedStore;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// `server_settings` key of the generated token's hash.
+pub const TOKEN_SETTING: &str = "write_token_sha256";
+
+pub struct WriteToken {
+    sha256: [u8; 32],
+}
+
+impl std::fmt::Debug for WriteToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriteToken(<redacted>)")
+    }
+}
+
+fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+impl WriteToken {
+    /// The configured token, else the stored hash, else a new token (returned once).
+    pub fn resolve(
+        store: &mut PublishedStore,
+        configured: Option<&str>,
+    ) -> pressroom_core::Result<(WriteToken, Option<String>)> {
+        if let Some(token) = configured {
+            return Ok((
+                WriteToken {
+                    sha256: digest(token),
+                },
+                None,
+            ));
+        }
+        if let Some(hex) = store.setting(TOKEN_SETTING)? {
+            if let Some(sha256) = decode_hex(&hex) {
+                return Ok((WriteToken { sha256 }, None));
+            }
+        }
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).expect("the OS random source is available");
+        let token = format!(
+            "prt_{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        );
+        let sha256 = digest(&token);
+        store.set_setting(TOKEN_SETTING, &encode_hex(&sha256))?;
+        Ok((WriteToken { sha256 }, Some(token)))
+    }
+
+    /// Whether an `Authorization` header value carries this token.
+    pub fn accepts(&self, authorization: Option<&str>) -> bool {
+        let Some(presented) = authorization.and_then(|v| v.strip_prefix("Bearer ")) else {
+            return false;
+        };
+        // Comparing fixed-size hashes keeps timing independent of the token's content.
+        digest(presented.trim()).ct_eq(&self.sha256).into()
+    }
+}
+
+fn encode_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_hex(hex: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    if hex.len() != 64 {
+        return None;
+    }
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some(out)
+}

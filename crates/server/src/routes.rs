@@ -1,0 +1,337 @@
+//! The HTTP surface of interfaces.md §1. Handlers unpack the request, make one store
+//! call on the blocking pool, and shape the answer.
+//!
+//! Reads of single documents are served from an in-memory cache of their serialized
+//! JSON. The cache is filled and changed only while holding the store's lock, in the
+//! same critical section as the database write, so it can never go back to an older
+//! revision than the database holds.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use pressroom_core::slug;
+use pressroom_core::store::{Idempotency, PublishedStore};
+use pressroom_core::wire::{DocumentList, Health, PutDocument};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::auth::WriteToken;
+use crate::error::ApiError;
+
+/// A document's JSON as sent, with its revision for ETag checks.
+#[derive(Clone)]
+pub(crate) struct Cached {
+    revision: String,
+    json: Bytes,
+}
+
+/// The cache never holds more entries than this; past it, it starts over.
+const CACHE_LIMIT: usize = 10_000;
+
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub store: Arc<Mutex<PublishedStore>>,
+    pub cache: Arc<RwLock<HashMap<String, Cached>>>,
+    pub token: Arc<WriteToken>,
+    pub body_limit: usize,
+}
+
+impl AppState {
+    /// Runs `f` with the store on the blocking pool (SQLite calls block).
+    async fn with_store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut PublishedStore, &RwLock<HashMap<String, Cached>>) -> Result<T, ApiError>
+            + Send
+            + 'static,
+    ) -> Result<T, ApiError> {
+        let store = self.store.clone();
+        let cache = self.cache.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut store, &cache)
+        })
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the server failed; try again",
+            )
+        })?
+    }
+
+    fn authorize(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        let value = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        if self.token.accepts(value) {
+            Ok(())
+        } else {
+            Err(ApiError::unauthorized())
+        }
+    }
+}
+
+fn cache_put(cache: &RwLock<HashMap<String, Cached>>, slug: &str, entry: Cached) {
+    let mut cache = cache.write().unwrap_or_else(|p| p.into_inner());
+    if cache.len() >= CACHE_LIMIT {
+        cache.clear();
+    }
+    cache.insert(slug.to_owned(), entry);
+}
+
+pub(crate) fn router(state: AppState) -> Router {
+    let body_limit = state.body_limit;
+    Router::new()
+        .route("/v1/health", get(health))
+        .route("/v1/documents", get(list_documents))
+        .route(
+            "/v1/documents/{slug}",
+            get(get_document).put(put_document).delete(delete_document),
+        )
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// One line per request: method, path, status, time. Never headers (tokens live there).
+async fn log_request(req: Request, next: Next) -> Response {
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let start = Instant::now();
+    let response = next.run(req).await;
+    tracing::info!(
+        %method,
+        path,
+        status = response.status().as_u16(),
+        ms = start.elapsed().as_secs_f64() * 1e3,
+        "request"
+    );
+    response
+}
+
+async fn health() -> Json<Health> {
+    Json(Health {
+        ok: true,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
+}
+
+async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no route for {method} {}", uri.path()),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{method} is not supported on {}", uri.path()),
+    )
+}
+
+fn check_slug(slug: &str) -> Result<(), ApiError> {
+    slug::validate(slug).map_err(ApiError::from)
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    tag: Option<String>,
+}
+
+async fn list_documents(
+    State(state): State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<DocumentList>, ApiError> {
+    let documents = state
+        .with_store(move |store, _| Ok(store.list(query.tag.as_deref())?))
+        .await?;
+    Ok(Json(DocumentList { documents }))
+}
+
+fn etag(revision: &str) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{revision}\"")).expect("revisions are ASCII")
+}
+
+/// Whether `If-None-Match` names this revision (or `*`), weak or strong.
+fn not_modified(headers: &HeaderMap, revision: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|tag| tag.trim().trim_start_matches("W/").trim_matches('"'))
+        .any(|tag| tag == "*" || tag == revision)
+}
+
+fn document_response(status: StatusCode, entry: &Cached, headers: &HeaderMap) -> Response {
+    let mut response = if status == StatusCode::OK && not_modified(headers, &entry.revision) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            entry.json.clone(),
+        )
+            .into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(header::ETAG, etag(&entry.revision));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+async fn get_document(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    check_slug(&slug)?;
+    let hit = state
+        .cache
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&slug)
+        .cloned();
+    let entry = match hit {
+        Some(entry) => entry,
+        None => {
+            let slug = slug.clone();
+            state
+                .with_store(move |store, cache| {
+                    let doc = store.get(&slug)?.ok_or_else(|| {
+                        ApiError::from(pressroom_core::Error::DocumentNotFound {
+                            slug: slug.clone(),
+                        })
+                    })?;
+                    let entry = Cached {
+                        revision: doc.revision.clone(),
+                        json: Bytes::from(serde_json::to_vec(&doc).expect("documents serialize")),
+                    };
+                    cache_put(cache, &slug, entry.clone());
+                    Ok(entry)
+                })
+                .await?
+        }
+    };
+    Ok(document_response(StatusCode::OK, &entry, &headers))
+}
+
+async fn put_document(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    state.authorize(&headers)?;
+    check_slug(&slug)?;
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!(
+                    "the request body is over the limit of {} bytes; split the document",
+                    state.body_limit
+                ),
+            )
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_body",
+                rejection.body_text(),
+            )
+        }
+    })?;
+    let request: PutDocument = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("the body is not a valid document: {e}"),
+        )
+    })?;
+    let key = headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str().map(str::to_owned).map_err(|_| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_header",
+                    "Idempotency-Key must be ASCII",
+                )
+            })
+        })
+        .transpose()?;
+    let request_hash = {
+        let mut h = Sha256::new();
+        h.update(slug.as_bytes());
+        h.update(b"\n");
+        h.update(&body);
+        format!("{:x}", h.finalize())
+    };
+    let (status, entry, replayed) = state
+        .with_store(move |store, cache| {
+            let idempotency = key.as_deref().map(|key| Idempotency {
+                key,
+                request_hash: &request_hash,
+            });
+            let outcome = store.put(&slug, &request, idempotency)?;
+            let entry = Cached {
+                revision: outcome.document.revision.clone(),
+                json: Bytes::from(
+                    serde_json::to_vec(&outcome.document).expect("documents serialize"),
+                ),
+            };
+            // A replay may describe an older revision than the current one: only a
+            // fresh answer is the current state.
+            if !outcome.replayed {
+                cache_put(cache, &slug, entry.clone());
+            }
+            Ok((outcome.status, entry, outcome.replayed))
+        })
+        .await?;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut response = document_response(status, &entry, &HeaderMap::new());
+    if replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+async fn delete_document(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    state.authorize(&headers)?;
+    check_slug(&slug)?;
+    state
+        .with_store(move |store, cache| {
+            store.delete(&slug)?;
+            cache
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&slug);
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,560 @@
+//! The reference content API over a real socket on 127.0.0.1:0, with a real SQLite
+//! file: every endpoint, every error case of interfaces.md §1, and the races.
+
+use std::path::PathBuf;
+
+use pressroom_core::store::PublishedStore;
+use pressroom_core::{markdown, Content};
+use pressroom_server::{Config, Server, DEFAULT_BODY_LIMIT};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const TOKEN: &str = "test-token-that-is-long-enough";
+
+struct Api {
+    base: String,
+    http: reqwest::Client,
+    db: PathBuf,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    dir: tempfile::TempDir,
+}
+
+impl Api {
+    async fn start_with(body_limit: usize) -> Api {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("api.db");
+        let server = Server::open(Config {
+            db_path: db.clone(),
+            token: Some(TOKEN.into()),
+            body_limit,
+        })
+        .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            server
+                .serve(listener, async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        Api {
+            base,
+            http: reqwest::Client::new(),
+            db,
+            stop: Some(stop),
+            task: Some(task),
+            dir,
+        }
+    }
+
+    async fn start() -> Api {
+        Self::start_with(DEFAULT_BODY_LIMIT).await
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn put(&self, slug: &str, body: Value) -> reqwest::Response {
+        self.http
+            .put(self.url(&format!("/v1/documents/{slug}")))
+            .bearer_auth(TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Stops the server gracefully; returns its folder so the database can be inspected.
+    async fn stop(mut self) -> tempfile::TempDir {
+        let _ = self.stop.take().unwrap().send(());
+        self.task.take().unwrap().await.unwrap();
+        self.dir
+    }
+}
+
+async fn error_code(response: reqwest::Response) -> (StatusCode, String, Value) {
+    let status = response.status();
+    let body: Value = response.json().await.expect("errors are JSON");
+    let code = body["error"]["code"]
+        .as_str()
+        .expect("error.code")
+        .to_owned();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    (status, code, body)
+}
+
+fn doc(title: &str, markdown: &str) -> Value {
+    json!({"title": title, "markdown": markdown, "tags": ["news", "documents"], "front_matter": {"author": "Ann"}})
+}
+
+#[tokio::test]
+async fn health_and_unknown_routes() {
+    let api = Api::start().await;
+    let health: Value = api.get("/v1/health").await.json().await.unwrap();
+    assert_eq!(health["ok"], true);
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
+
+    let (status, code, _) = error_code(api.get("/v2/nothing").await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let response = api.http.post(api.url("/v1/health")).send().await.unwrap();
+    let (status, code, _) = error_code(response).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+    );
+    api.stop().await;
+}
+
+#[tokio::test]
+async fn publish_create_update_unchanged_with_byte_identical_html() {
+    let api = Api::start().await;
+    let md = "# Hello\n\nFirst *words* with a [link](https://example.com).\n\n<script>x</script>";
+    let response = api.put("hello", doc("Hello", md)).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let created: Value = response.json().await.unwrap();
+
+    let expected_revision = Content {
+        slug: "hello".into(),
+        title: "Hello".into(),
+        markdown: md.into(),
+        tags: vec!["news".into(), "documents".into()],
+        front_matter: json!({"author": "Ann"}).as_object().unwrap().clone(),
+    }
+    .revision();
+    assert_eq!(
+        created["revision"], expected_revision,
+        "the app can predict it"
+    );
+    assert_eq!(etag, format!("\"{expected_revision}\""));
+    assert_eq!(
+        created["html"],
+        markdown::render(md),
+        "same bytes as the local preview"
+    );
+    assert!(!created["html"].as_str().unwrap().contains("<script"));
+    assert_eq!(created["summary"], "First words with a link.");
+    assert_eq!(created["front_matter"]["author"], "Ann");
+    for field in ["published_at", "updated_at"] {
+        let ts = created[field].as_str().unwrap();
+        assert!(ts.ends_with('Z') && ts.len() == 24, "{field}: {ts}");
+    }
+
+    // The same content again: 200, nothing new recorded.
+    let again = api.put("hello", doc("Hello", md)).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["updated_at"], created["updated_at"]);
+
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let updated = api.put("hello", doc("Hello", "# Hello\n\nSecond.")).await;
+    assert_eq!(updated.status(), StatusCode::OK);
+    let updated: Value = updated.json().await.unwrap();
+    assert_ne!(updated["revision"], created["revision"]);
+    assert_eq!(updated["published_at"], created["published_at"]);
+    assert_ne!(updated["updated_at"], created["updated_at"]);
+
+    let fetched: Value = api.get("/v1/documents/hello").await.json().await.unwrap();
+    assert_eq!(fetched, updated);
+    let db = api.db.clone();
+    let _dir = api.stop().await;
+    assert_eq!(
+        PublishedStore::open(&db)
+            .unwrap()
+            .history_len("hello")
+            .unwrap(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn conditional_get_list_and_tags() {
+    let api = Api::start().await;
+    api.put("first", doc("First", "one")).await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    api.put(
+        "second",
+        json!({"title": "Second", "markdown": "two", "tags": ["other"]}),
+    )
+    .await;
+
+    let response = api.get("/v1/documents/first").await;
+    let etag = response.headers()["etag"].clone();
+    let not_modified = api
+        .http
+        .get(api.url("/v1/documents/first"))
+        .header("if-none-match", etag.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_modified.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(not_modified.headers()["etag"], etag);
+    let weak_list = api
+        .http
+        .get(api.url("/v1/documents/first"))
+        .header(
+            "if-none-match",
+            format!("\"r_0000000000000000\", W/{}", etag.to_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(weak_list.status(), StatusCode::NOT_MODIFIED);
+    let stale = api
+        .http
+        .get(api.url("/v1/documents/first"))
+        .header("if-none-match", "\"r_0000000000000000\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), StatusCode::OK);
+
+    let list: Value = api.get("/v1/documents").await.json().await.unwrap();
+    let slugs: Vec<_> = list["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["second", "first"], "newest first");
+    let tagged: Value = api
+        .get("/v1/documents?tag=news")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tagged["documents"].as_array().unwrap().len(), 1);
+    assert_eq!(tagged["documents"][0]["slug"], "first");
+
+    let (status, code, _) = error_code(api.get("/v1/documents/missing").await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let (status, code, _) = error_code(api.get("/v1/documents/Bad_Slug").await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_slug")
+    );
+    api.stop().await;
+}
+
+#[tokio::test]
+async fn writes_need_the_token_and_bad_input_changes_nothing() {
+    let api = Api::start_with(4096).await;
+    api.put("keep", doc("Keep", "original")).await;
+    let original: Value = api.get("/v1/documents/keep").await.json().await.unwrap();
+
+    let no_token = api
+        .http
+        .put(api.url("/v1/documents/keep"))
+        .json(&doc("Evil", "x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.headers()["www-authenticate"], "Bearer");
+    let (status, code, _) = error_code(no_token).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNAUTHORIZED, "unauthorized")
+    );
+    for wrong in ["wrong", "test-token-that-is-long-enougH", ""] {
+        let response = api
+            .http
+            .put(api.url("/v1/documents/keep"))
+            .bearer_auth(wrong)
+            .json(&doc("Evil", "x"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{wrong:?}");
+    }
+    let delete = api
+        .http
+        .delete(api.url("/v1/documents/keep"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status(), StatusCode::UNAUTHORIZED);
+
+    let too_big = api.put("keep", doc("Big", &"x".repeat(10_000))).await;
+    let (status, code, _) = error_code(too_big).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+    );
+
+    let malformed = api
+        .http
+        .put(api.url("/v1/documents/keep"))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/json")
+        .body("{\"title\": \"x\", \"markdown\": ")
+        .send()
+        .await
+        .unwrap();
+    let (status, code, _) = error_code(malformed).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_json")
+    );
+    let (status, code, _) =
+        error_code(api.put("keep", json!({"title": "no markdown"})).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_json")
+    );
+    let (status, code, _) = error_code(api.put("Bad Slug", doc("x", "y")).await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_slug")
+    );
+
+    let after: Value = api.get("/v1/documents/keep").await.json().await.unwrap();
+    assert_eq!(after, original, "nothing stored changed");
+    let db = api.db.clone();
+    let _dir = api.stop().await;
+    let store = PublishedStore::open(&db).unwrap();
+    assert_eq!(store.history_len("keep").unwrap(), 1);
+    assert_eq!(store.integrity_check().unwrap(), ["ok"]);
+}
+
+#[tokio::test]
+async fn idempotency_keys_replay_the_first_answer() {
+    let api = Api::start().await;
+    let send = |key: &'static str, body: Value| {
+        api.http
+            .put(api.url("/v1/documents/idem"))
+            .bearer_auth(TOKEN)
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+    };
+    let first = send("key-1", doc("Idem", "v1")).await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    // Meanwhile the document moves on.
+    api.put("idem", doc("Idem", "v2")).await;
+
+    let retry = send("key-1", doc("Idem", "v1")).await.unwrap();
+    assert_eq!(
+        retry.status(),
+        StatusCode::CREATED,
+        "the first answer, status included"
+    );
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    let retry: Value = retry.json().await.unwrap();
+    assert_eq!(retry, first);
+    let current: Value = api.get("/v1/documents/idem").await.json().await.unwrap();
+    assert_ne!(
+        current["revision"], first["revision"],
+        "a replay changes nothing"
+    );
+
+    let reused = send("key-1", doc("Idem", "something else")).await.unwrap();
+    let (status, code, _) = error_code(reused).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+    );
+    let db = api.db.clone();
+    let _dir = api.stop().await;
+    assert_eq!(
+        PublishedStore::open(&db)
+            .unwrap()
+            .history_len("idem")
+            .unwrap(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn stale_base_revision_is_a_conflict_naming_the_current_one() {
+    let api = Api::start().await;
+    let v1: Value = api.put("doc", doc("Doc", "v1")).await.json().await.unwrap();
+    let mut edit = doc("Doc", "v2");
+    edit["base_revision"] = v1["revision"].clone();
+    let v2: Value = api.put("doc", edit.clone()).await.json().await.unwrap();
+
+    let mut stale = doc("Doc", "v3 from an old copy");
+    stale["base_revision"] = v1["revision"].clone();
+    let (status, code, body) = error_code(api.put("doc", stale).await).await;
+    assert_eq!((status, code.as_str()), (StatusCode::CONFLICT, "conflict"));
+    assert_eq!(body["error"]["current_revision"], v2["revision"]);
+
+    let mut gone = doc("New", "x");
+    gone["base_revision"] = json!("r_0123456789abcdef");
+    let (status, _, body) = error_code(api.put("never-published", gone).await).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(body["error"].get("current_revision").is_none());
+    api.stop().await;
+}
+
+#[tokio::test]
+async fn unpublish() {
+    let api = Api::start().await;
+    api.put("bye", doc("Bye", "x")).await;
+    api.get("/v1/documents/bye").await; // cached
+    let delete = || {
+        api.http
+            .delete(api.url("/v1/documents/bye"))
+            .bearer_auth(TOKEN)
+            .send()
+    };
+    assert_eq!(delete().await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        api.get("/v1/documents/bye").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let (status, code, _) = error_code(delete().await.unwrap()).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
+    let list: Value = api.get("/v1/documents").await.json().await.unwrap();
+    assert!(list["documents"].as_array().unwrap().is_empty());
+    api.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_publishes_one_winner_no_lost_update() {
+    let api = Api::start().await;
+    let base: Value = api
+        .put("contested", doc("Contested", "base"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let base_revision = base["revision"].as_str().unwrap().to_owned();
+
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let (http, url) = (
+            api.http.clone(),
+            api.url(&format!("/v1/documents/many-{i}")),
+        );
+        tasks.push(tokio::spawn(async move {
+            let r = http
+                .put(url)
+                .bearer_auth(TOKEN)
+                .json(&doc("Many", &format!("body {i}")))
+                .send()
+                .await
+                .unwrap();
+            (r.status(), None::<Value>)
+        }));
+    }
+    for i in 0..20 {
+        let (http, url) = (api.http.clone(), api.url("/v1/documents/contested"));
+        let mut body = doc("Contested", &format!("edit {i}"));
+        body["base_revision"] = json!(base_revision);
+        tasks.push(tokio::spawn(async move {
+            let r = http
+                .put(url)
+                .bearer_auth(TOKEN)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            (status, Some(r.json::<Value>().await.unwrap()))
+        }));
+    }
+    let mut created = 0;
+    let mut winners = Vec::new();
+    let mut conflicts = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            (StatusCode::CREATED, None) => created += 1,
+            (StatusCode::OK, Some(doc)) => winners.push(doc),
+            (StatusCode::CONFLICT, Some(err)) => {
+                assert_eq!(err["error"]["code"], "conflict");
+                conflicts += 1;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(created, 50);
+    assert_eq!(
+        winners.len(),
+        1,
+        "exactly one holder of the base revision wins"
+    );
+    assert_eq!(conflicts, 19);
+    let current: Value = api
+        .get("/v1/documents/contested")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(current, winners[0], "the winner's edit is what is served");
+    let db = api.db.clone();
+    let _dir = api.stop().await;
+    let store = PublishedStore::open(&db).unwrap();
+    assert_eq!(store.integrity_check().unwrap(), ["ok"]);
+    assert_eq!(store.list(None).unwrap().len(), 51);
+    assert_eq!(store.history_len("contested").unwrap(), 2);
+}
+
+#[tokio::test]
+async fn a_generated_token_is_shown_once_and_stored_hashed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("api.db");
+    let open = || {
+        Server::open(Config {
+            db_path: db.clone(),
+            token: None,
+            body_limit: DEFAULT_BODY_LIMIT,
+        })
+        .unwrap()
+    };
+    let first = open();
+    let token = first
+        .generated_token()
+        .expect("generated on first start")
+        .to_owned();
+    assert!(token.starts_with("prt_") && token.len() > 40);
+    drop(first);
+    let second = open();
+    assert_eq!(second.generated_token(), None, "shown once");
+    let bytes = std::fs::read(&db).unwrap();
+    assert!(
+        !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+        "the token itself is not in the database"
+    );
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(second.serve(listener, async {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::new();
+    let ok = http
+        .put(format!("{base}/v1/documents/t"))
+        .bearer_auth(&token)
+        .json(&doc("T", "x"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::CREATED);
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
