@@ -46,6 +46,28 @@ pub enum Error {
     #[error("the Idempotency-Key {key:?} was already used for a different request; use a new key")]
     IdempotencyKeyReused { key: String },
 
+    #[error("the content API at {url} refused the token; set the right one with `pressroom api set` or in Settings")]
+    Unauthorized { url: String },
+
+    #[error("the content API at {url} cannot be reached ({reason}); check the URL and that it is running — nothing was lost")]
+    Unreachable { url: String, reason: String },
+
+    #[error("the content API rejected the request as too large: {message}")]
+    PayloadTooLarge { message: String },
+
+    #[error("the content API answered {status} ({code}): {message}")]
+    Rejected {
+        status: u16,
+        code: String,
+        message: String,
+    },
+
+    #[error("the content API failed with {status}: {message}; try again later")]
+    ServerError { status: u16, message: String },
+
+    #[error("invalid content API URL {url:?}: {reason}")]
+    InvalidUrl { url: String, reason: String },
+
     #[error("stored data could not be read back: {0}")]
     Corrupt(String),
 
@@ -71,6 +93,12 @@ impl Error {
             Error::Conflict { .. } => "conflict",
             Error::IdempotencyKeyReused { .. } => "idempotency_key_reused",
             Error::Corrupt(_) => "database",
+            Error::Unauthorized { .. } => "unauthorized",
+            Error::Unreachable { .. } => "unreachable",
+            Error::PayloadTooLarge { .. } => "too_large",
+            Error::Rejected { .. } => "rejected",
+            Error::ServerError { .. } => "server_error",
+            Error::InvalidUrl { .. } => "invalid_url",
             Error::Migration(_) => "database",
             Error::Database(_) => "database",
         }

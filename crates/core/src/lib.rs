@@ -6,8 +6,10 @@
 //!   content, its sanitized HTML and its deterministic revision id.
 //! - `folder`: import/export of `.md` folders. `samples`: the sandbox's documents.
 //! - `workspace`: where the workspace lives on disk.
-//! - `wire`: the content API's JSON types, shared by the server and the client.
+//! - `wire`: the content API's JSON types, shared by the server and the client;
+//!   `client`: the app's and CLI's way to talk to a content API.
 
+pub mod client;
 pub mod error;
 pub mod folder;
 pub mod frontmatter;
