@@ -6,12 +6,13 @@
 
 mod doc;
 mod output;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pressroom_core::{workspace, Store};
+use pressroom_core::{publish, workspace, Store};
 
 use crate::output::Output;
 
@@ -45,10 +46,44 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+    /// Run the reference content API
+    Serve(serve::ServeArgs),
+    /// The content API this workspace publishes to
+    #[command(subcommand)]
+    Api(ApiCommand),
+    /// Publish a draft to the content API
+    Publish { slug: String },
+}
+
+#[derive(Subcommand)]
+enum ApiCommand {
+    /// Set the content API URL, and the environment variable that holds its token
+    Set {
+        #[arg(long)]
+        url: String,
+        /// Name of the environment variable with the write token (never the token itself)
+        #[arg(long, value_name = "VAR")]
+        token_env: Option<String>,
+    },
+    /// Show the configured content API
+    Show,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Logs go to stderr: info for the server, warnings otherwise; RUST_LOG overrides.
+    let default = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| default.into()),
+        )
+        .init();
     let out = Output { json: cli.json };
     match run(cli, &out) {
         Ok(code) => code,
@@ -61,12 +96,29 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
     let data_dir = cli.data_dir.unwrap_or_else(workspace::default_data_dir);
+    if let Command::Serve(args) = cli.command {
+        return serve::run(args, data_dir, out);
+    }
     let mut store = Store::open(workspace::database_path(&data_dir))?;
     match cli.command {
-        Command::Doc(cmd) => doc::run(cmd, &mut store, out),
-        Command::Search { query, limit } => {
-            out.search_hits(&store.search(&query, limit)?);
-            Ok(ExitCode::SUCCESS)
+        Command::Doc(cmd) => return doc::run(cmd, &mut store, out),
+        Command::Search { query, limit } => out.search_hits(&store.search(&query, limit)?),
+        Command::Api(ApiCommand::Set { url, token_env }) => {
+            out.api_settings(&publish::set_api(&mut store, &url, token_env.as_deref())?)
         }
+        Command::Api(ApiCommand::Show) => match publish::api_settings(&store)? {
+            Some(settings) => out.api_settings(&settings),
+            None => return Err(pressroom_core::Error::NotConfigured.into()),
+        },
+        Command::Publish { slug } => {
+            let api = publish::content_api(&store)?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let report = runtime.block_on(publish::publish(&mut store, &api, &slug))?;
+            out.published(&report, api.base_url());
+        }
+        Command::Serve(_) => unreachable!("handled above"),
     }
+    Ok(ExitCode::SUCCESS)
 }

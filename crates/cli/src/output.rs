@@ -1,7 +1,10 @@
 //! Printing results: one function per kind of result, each with a human form and the
 //! `--json` form (the serialized core type, so scripts see the same fields as the app).
 
+use std::io::Write;
+
 use pressroom_core::folder::ImportReport;
+use pressroom_core::publish::{ApiSettings, PublishReport};
 use pressroom_core::store::{DiffLine, RevisionInfo, SearchHit};
 use pressroom_core::{Document, DocumentSummary, Status};
 use serde::Serialize;
@@ -193,5 +196,47 @@ impl Output {
                 snippet.split_whitespace().collect::<Vec<_>>().join(" ")
             );
         }
+    }
+
+    /// The address first, on its own line, so scripts and tests can wait for it.
+    pub fn serving(&self, addr: std::net::SocketAddr, generated_token: Option<&str>) {
+        let url = format!("http://{addr}");
+        if self.json {
+            println!(
+                "{}",
+                serde_json::json!({"listening": url, "generated_token": generated_token})
+            );
+        } else {
+            println!("Content API listening on {url}");
+            if let Some(token) = generated_token {
+                println!("Write token (shown once, store it somewhere safe): {token}");
+            }
+        }
+        let _ = std::io::stdout().flush();
+    }
+
+    pub fn api_settings(&self, settings: &ApiSettings) {
+        if self.json {
+            return self.print_json(settings);
+        }
+        let token = match settings.token_env.as_deref().filter(|v| !v.is_empty()) {
+            Some(var) => format!("token from ${var}"),
+            None => "no token".to_owned(),
+        };
+        println!("content API: {} ({token})", settings.url);
+    }
+
+    pub fn published(&self, report: &PublishReport, api: &str) {
+        if self.json {
+            return self.print_json(report);
+        }
+        let what = if report.already_live {
+            "already published"
+        } else if report.created {
+            "published (new)"
+        } else {
+            "published"
+        };
+        println!("{} {what}: {} at {api}", report.slug, report.revision);
     }
 }

@@ -68,6 +68,17 @@ pub enum Error {
     #[error("invalid content API URL {url:?}: {reason}")]
     InvalidUrl { url: String, reason: String },
 
+    #[error("no content API is configured; run `pressroom api set --url URL --token-env VAR` or open Settings")]
+    NotConfigured,
+
+    #[error(
+        "the environment variable {variable} that should hold the content API token is not set"
+    )]
+    TokenMissing { variable: String },
+
+    #[error("{slug:?} has no title; add `title:` to its front matter before publishing")]
+    MissingTitle { slug: String },
+
     #[error("stored data could not be read back: {0}")]
     Corrupt(String),
 
@@ -93,6 +104,9 @@ impl Error {
             Error::Conflict { .. } => "conflict",
             Error::IdempotencyKeyReused { .. } => "idempotency_key_reused",
             Error::Corrupt(_) => "database",
+            Error::NotConfigured => "not_configured",
+            Error::TokenMissing { .. } => "token_missing",
+            Error::MissingTitle { .. } => "missing_title",
             Error::Unauthorized { .. } => "unauthorized",
             Error::Unreachable { .. } => "unreachable",
             Error::PayloadTooLarge { .. } => "too_large",

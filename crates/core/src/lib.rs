@@ -7,13 +7,15 @@
 //! - `folder`: import/export of `.md` folders. `samples`: the sandbox's documents.
 //! - `workspace`: where the workspace lives on disk.
 //! - `wire`: the content API's JSON types, shared by the server and the client;
-//!   `client`: the app's and CLI's way to talk to a content API.
+//!   `client`: the app's and CLI's way to talk to a content API; `publish`: the
+//!   publish operation both fronts call.
 
 pub mod client;
 pub mod error;
 pub mod folder;
 pub mod frontmatter;
 pub mod markdown;
+pub mod publish;
 pub mod revision;
 pub mod samples;
 pub mod slug;

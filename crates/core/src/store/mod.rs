@@ -9,6 +9,7 @@ mod checkpoint;
 mod documents;
 mod published;
 mod search;
+mod settings;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,0 +1,130 @@
+//! Publishing a draft to the workspace's content API: the one operation the app's
+//! Publish button and `pressroom publish` both call. (Webhooks and live confirmation
+//! join this pipeline in later steps.)
+//!
+//! The API token is never stored: the workspace records the *name* of the
+//! environment variable that holds it, read at publish time.
+
+use serde::Serialize;
+
+use crate::client::ContentApi;
+use crate::error::{Error, Result};
+use crate::revision::Content;
+use crate::store::Store;
+use crate::wire::ApiDocument;
+
+const URL_KEY: &str = "api.url";
+const TOKEN_ENV_KEY: &str = "api.token_env";
+
+/// Where this workspace publishes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiSettings {
+    pub url: String,
+    /// Name of the environment variable holding the write token.
+    pub token_env: Option<String>,
+}
+
+pub fn api_settings(store: &Store) -> Result<Option<ApiSettings>> {
+    Ok(store.setting(URL_KEY)?.map(|url| ApiSettings {
+        url,
+        token_env: store.setting(TOKEN_ENV_KEY).ok().flatten(),
+    }))
+}
+
+/// Validates and saves the content API settings (the URL must parse).
+pub fn set_api(store: &mut Store, url: &str, token_env: Option<&str>) -> Result<ApiSettings> {
+    ContentApi::new(url, None)?;
+    store.set_setting(URL_KEY, url)?;
+    store.set_setting(TOKEN_ENV_KEY, token_env.unwrap_or(""))?;
+    Ok(ApiSettings {
+        url: url.to_owned(),
+        token_env: token_env.map(str::to_owned),
+    })
+}
+
+/// A client for the configured content API, with the token from its variable.
+pub fn content_api(store: &Store) -> Result<ContentApi> {
+    let settings = api_settings(store)?.ok_or(Error::NotConfigured)?;
+    let token = match settings.token_env.as_deref().filter(|v| !v.is_empty()) {
+        None => None,
+        Some(var) => Some(
+            std::env::var(var)
+                .ok()
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| Error::TokenMissing {
+                    variable: var.to_owned(),
+                })?,
+        ),
+    };
+    ContentApi::new(&settings.url, token)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishReport {
+    pub slug: String,
+    pub revision: String,
+    /// The slug was new on the content API.
+    pub created: bool,
+    /// The API already had exactly this revision (e.g. an earlier attempt got through).
+    pub already_live: bool,
+    pub document: ApiDocument,
+}
+
+/// Publishes the current draft of `slug`. A draft with malformed front matter or no
+/// title is refused before anything is sent; a conflict means someone else published
+/// meanwhile, unless what they have is exactly this revision.
+pub async fn publish(store: &mut Store, api: &ContentApi, slug: &str) -> Result<PublishReport> {
+    let doc = store.get(slug)?;
+    let content: Content = doc.content()?;
+    if content.title.trim().is_empty() {
+        return Err(Error::MissingTitle {
+            slug: slug.to_owned(),
+        });
+    }
+    let revision = content.revision();
+    let base = doc.published_revision.as_deref();
+    if base.is_none() {
+        // Never published from here: without a base the API would overwrite whatever
+        // someone else published under this slug, so look first.
+        match api.get(slug).await {
+            Ok(theirs) if theirs.revision != revision => {
+                return Err(Error::Conflict {
+                    slug: slug.to_owned(),
+                    current_revision: Some(theirs.revision),
+                })
+            }
+            Ok(_) | Err(Error::DocumentNotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let key = idempotency_key(slug, &revision, base);
+    let (document, created, already_live) = match api.publish(&content, base, &key).await {
+        Ok(p) => {
+            let already = !p.created && base == Some(revision.as_str());
+            (p.document, p.created, already)
+        }
+        // Our own earlier publish of this very revision went through.
+        Err(Error::Conflict {
+            current_revision: Some(current),
+            ..
+        }) if current == revision => (api.get(slug).await?, false, true),
+        Err(e) => return Err(e),
+    };
+    store.record_publish(slug, &revision, &doc.source)?;
+    Ok(PublishReport {
+        slug: slug.to_owned(),
+        revision,
+        created,
+        already_live,
+        document,
+    })
+}
+
+/// The same publish (slug, revision, base) always uses the same key, so a retry after a
+/// crash or a lost answer is recognised by the server.
+fn idempotency_key(slug: &str, revision: &str, base: Option<&str>) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{slug}\n{revision}\n{}", base.unwrap_or("")));
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("pub_{hex}")
+}
