@@ -1,6 +1,8 @@
 //! The reference content API over a real socket on 127.0.0.1:0, with a real SQLite
 //! file: every endpoint, every error case of interfaces.md §1, and the races.
 
+mod support;
+
 use std::path::PathBuf;
 
 use pressroom_core::store::PublishedStore;
@@ -15,8 +17,7 @@ struct Api {
     base: String,
     http: reqwest::Client,
     db: PathBuf,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    server: support::Running,
     dir: tempfile::TempDir,
 }
 
@@ -24,29 +25,12 @@ impl Api {
     async fn start_with(body_limit: usize) -> Api {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("api.db");
-        let server = Server::open(Config {
-            db_path: db.clone(),
-            token: Some(TOKEN.into()),
-            body_limit,
-        })
-        .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            server
-                .serve(listener, async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-        });
+        let server = support::start_with_token(&db, TOKEN, body_limit).await;
         Api {
-            base,
+            base: server.base.clone(),
             http: reqwest::Client::new(),
             db,
-            stop: Some(stop),
-            task: Some(task),
+            server,
             dir,
         }
     }
@@ -74,9 +58,8 @@ impl Api {
     }
 
     /// Stops the server gracefully; returns its folder so the database can be inspected.
-    async fn stop(mut self) -> tempfile::TempDir {
-        let _ = self.stop.take().unwrap().send(());
-        self.task.take().unwrap().await.unwrap();
+    async fn stop(self) -> tempfile::TempDir {
+        self.server.stop().await;
         self.dir
     }
 }
@@ -540,12 +523,8 @@ async fn a_generated_token_is_shown_once_and_stored_hashed() {
         "the token itself is not in the database"
     );
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(second.serve(listener, async {
-        let _ = stopped.await;
-    }));
+    let running = support::start(second).await;
+    let base = running.base.clone();
     let http = reqwest::Client::new();
     let ok = http
         .put(format!("{base}/v1/documents/t"))
@@ -555,6 +534,5 @@ async fn a_generated_token_is_shown_once_and_stored_hashed() {
         .await
         .unwrap();
     assert_eq!(ok.status(), StatusCode::CREATED);
-    stop.send(()).unwrap();
-    task.await.unwrap().unwrap();
+    running.stop().await;
 }

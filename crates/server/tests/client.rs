@@ -1,6 +1,8 @@
 //! core's content API client against the real reference server, and against a
 //! misbehaving one for retries and redirects. Real sockets on 127.0.0.1:0.
 
+mod support;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -9,7 +11,6 @@ use axum::response::IntoResponse;
 use axum::Router;
 use pressroom_core::client::{ContentApi, RetryPolicy};
 use pressroom_core::{Content, Error};
-use pressroom_server::{Config, Server};
 
 const TOKEN: &str = "client-test-token";
 
@@ -36,23 +37,8 @@ async fn spawn(router: Router) -> (String, tokio::sync::oneshot::Sender<()>) {
     (base, stop)
 }
 
-async fn real_server(
-    dir: &tempfile::TempDir,
-    body_limit: usize,
-) -> (String, tokio::sync::oneshot::Sender<()>) {
-    let server = Server::open(Config {
-        db_path: dir.path().join("api.db"),
-        token: Some(TOKEN.into()),
-        body_limit,
-    })
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(server.serve(listener, async {
-        let _ = stopped.await;
-    }));
-    (base, stop)
+async fn real_server(dir: &tempfile::TempDir, body_limit: usize) -> support::Running {
+    support::start_with_token(&dir.path().join("api.db"), TOKEN, body_limit).await
 }
 
 fn content(slug: &str, markdown: &str) -> Content {
@@ -68,8 +54,8 @@ fn content(slug: &str, markdown: &str) -> Content {
 #[tokio::test]
 async fn publish_read_and_unpublish_against_the_reference_server() {
     let dir = tempfile::tempdir().unwrap();
-    let (base, stop) = real_server(&dir, 1 << 20).await;
-    let api = ContentApi::new(&base, Some(TOKEN.into())).unwrap();
+    let server = real_server(&dir, 1 << 20).await;
+    let api = ContentApi::new(&server.base, Some(TOKEN.into())).unwrap();
     assert!(api.health().await.unwrap().ok);
 
     let c = content("post", "# Hi");
@@ -109,13 +95,14 @@ async fn publish_read_and_unpublish_against_the_reference_server() {
         api.unpublish("post").await,
         Err(Error::DocumentNotFound { .. })
     ));
-    stop.send(()).unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
 async fn errors_the_user_can_act_on() {
     let dir = tempfile::tempdir().unwrap();
-    let (base, stop) = real_server(&dir, 1024).await;
+    let server = real_server(&dir, 1024).await;
+    let base = server.base.clone();
 
     let wrong = ContentApi::new(&base, Some("not-the-token".into())).unwrap();
     let err = wrong
@@ -146,7 +133,7 @@ async fn errors_the_user_can_act_on() {
             "invalid_url"
         );
     }
-    stop.send(()).unwrap();
+    server.stop().await;
 
     // Nothing listens there any more: unreachable, after the retries.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -1,7 +1,7 @@
 //! Drafts and their revisions: create, save (one revision per save that changes the
 //! text), read, list, history, diff, restore, rename, delete.
 
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -170,12 +170,7 @@ impl Store {
         slug::validate(slug)?;
         let derived = derive(source)?;
         let tx = self.write_transaction()?;
-        let exists: bool = tx.query_row(
-            "SELECT EXISTS(SELECT 1 FROM documents WHERE slug = ?1)",
-            [slug],
-            |r| r.get(0),
-        )?;
-        if exists {
+        if slug_taken(&tx, slug)? {
             return Err(Error::DuplicateSlug {
                 slug: slug.to_owned(),
             });
@@ -201,16 +196,7 @@ impl Store {
     pub fn save(&mut self, slug: &str, source: &str) -> Result<Saved> {
         let derived = derive(source)?;
         let tx = self.write_transaction()?;
-        let (id, old_source): (i64, String) = tx
-            .query_row(
-                "SELECT id, source FROM documents WHERE slug = ?1",
-                [slug],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?
-            .ok_or_else(|| Error::DocumentNotFound {
-                slug: slug.to_owned(),
-            })?;
+        let (id, old_source) = id_and_source(&tx, slug)?;
         let revision_id = if old_source == source {
             None
         } else {
@@ -248,11 +234,7 @@ impl Store {
     }
 
     pub fn exists(&self, slug: &str) -> Result<bool> {
-        Ok(self.conn.query_row(
-            "SELECT EXISTS(SELECT 1 FROM documents WHERE slug = ?1)",
-            [slug],
-            |r| r.get(0),
-        )?)
+        slug_taken(&self.conn, slug)
     }
 
     /// Every document, most recently edited first.
@@ -334,26 +316,12 @@ impl Store {
             return self.get(slug);
         }
         let tx = self.write_transaction()?;
-        let taken: bool = tx.query_row(
-            "SELECT EXISTS(SELECT 1 FROM documents WHERE slug = ?1)",
-            [new_slug],
-            |r| r.get(0),
-        )?;
-        if taken {
+        if slug_taken(&tx, new_slug)? {
             return Err(Error::DuplicateSlug {
                 slug: new_slug.to_owned(),
             });
         }
-        let (id, source): (i64, String) = tx
-            .query_row(
-                "SELECT id, source FROM documents WHERE slug = ?1",
-                [slug],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?
-            .ok_or_else(|| Error::DocumentNotFound {
-                slug: slug.to_owned(),
-            })?;
+        let (id, source) = id_and_source(&tx, slug)?;
         tx.execute(
             "UPDATE documents SET slug = ?2, updated_at = ?3 WHERE id = ?1",
             params![id, new_slug, now()],
@@ -391,15 +359,39 @@ impl Store {
     }
 
     fn document_id(&self, slug: &str) -> Result<i64> {
-        self.conn
-            .query_row("SELECT id FROM documents WHERE slug = ?1", [slug], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .ok_or_else(|| Error::DocumentNotFound {
-                slug: slug.to_owned(),
-            })
+        document_id(&self.conn, slug)
     }
+}
+
+fn slug_taken(conn: &Connection, slug: &str) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM documents WHERE slug = ?1)",
+        [slug],
+        |r| r.get(0),
+    )?)
+}
+
+/// The row id of `slug`, or `DocumentNotFound`. Works on a connection or a transaction.
+pub(super) fn document_id(conn: &Connection, slug: &str) -> Result<i64> {
+    conn.query_row("SELECT id FROM documents WHERE slug = ?1", [slug], |r| {
+        r.get(0)
+    })
+    .optional()?
+    .ok_or_else(|| Error::DocumentNotFound {
+        slug: slug.to_owned(),
+    })
+}
+
+fn id_and_source(conn: &Connection, slug: &str) -> Result<(i64, String)> {
+    conn.query_row(
+        "SELECT id, source FROM documents WHERE slug = ?1",
+        [slug],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()?
+    .ok_or_else(|| Error::DocumentNotFound {
+        slug: slug.to_owned(),
+    })
 }
 
 /// Writes the derived columns; returns the content revision (None on a parse problem).

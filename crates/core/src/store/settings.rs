@@ -3,7 +3,7 @@
 use rusqlite::{params, OptionalExtension};
 
 use super::{now, Store};
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 impl Store {
     pub fn setting(&self, key: &str) -> Result<Option<String>> {
@@ -29,14 +29,7 @@ impl Store {
     /// document's published revision, in one transaction. Returns the publish id.
     pub fn record_publish(&mut self, slug: &str, revision: &str, source: &str) -> Result<i64> {
         let tx = self.write_transaction()?;
-        let id: i64 = tx
-            .query_row("SELECT id FROM documents WHERE slug = ?1", [slug], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .ok_or_else(|| Error::DocumentNotFound {
-                slug: slug.to_owned(),
-            })?;
+        let id = super::documents::document_id(&tx, slug)?;
         tx.execute(
             "UPDATE documents SET published_revision = ?2 WHERE id = ?1",
             params![id, revision],
