@@ -79,6 +79,9 @@ pub enum Error {
     #[error("{slug:?} has no title; add `title:` to its front matter before publishing")]
     MissingTitle { slug: String },
 
+    #[error("invalid webhook secret: {reason}; generate one, or paste the `whsec_…` value your site uses")]
+    InvalidSecret { reason: String },
+
     #[error("stored data could not be read back: {0}")]
     Corrupt(String),
 
@@ -104,6 +107,7 @@ impl Error {
             Error::Conflict { .. } => "conflict",
             Error::IdempotencyKeyReused { .. } => "idempotency_key_reused",
             Error::Corrupt(_) => "database",
+            Error::InvalidSecret { .. } => "invalid_secret",
             Error::NotConfigured => "not_configured",
             Error::TokenMissing { .. } => "token_missing",
             Error::MissingTitle { .. } => "missing_title",

@@ -18,6 +18,7 @@ pub mod markdown;
 pub mod publish;
 pub mod revision;
 pub mod samples;
+pub mod signing;
 pub mod slug;
 pub mod store;
 pub mod wire;
