@@ -82,6 +82,18 @@ pub enum Error {
     #[error("invalid webhook secret: {reason}; generate one, or paste the `whsec_…` value your site uses")]
     InvalidSecret { reason: String },
 
+    #[error("the OS keyring is not available ({message}); on a machine without one, set PRESSROOM_SECRETS_FILE to a file path to keep secrets in a 0600 file instead")]
+    Keyring { message: String },
+
+    #[error("invalid site: {reason}")]
+    InvalidSite { reason: String },
+
+    #[error("no site named {name:?}; `pressroom site list` shows them")]
+    SiteNotFound { name: String },
+
+    #[error("site {site:?} has no secret in the secret store; set one with `pressroom site rotate-secret {site}`")]
+    SecretMissing { site: String },
+
     #[error("stored data could not be read back: {0}")]
     Corrupt(String),
 
@@ -108,6 +120,10 @@ impl Error {
             Error::IdempotencyKeyReused { .. } => "idempotency_key_reused",
             Error::Corrupt(_) => "database",
             Error::InvalidSecret { .. } => "invalid_secret",
+            Error::Keyring { .. } => "keyring",
+            Error::InvalidSite { .. } => "invalid_site",
+            Error::SecretMissing { .. } => "secret_missing",
+            Error::SiteNotFound { .. } => "not_found",
             Error::NotConfigured => "not_configured",
             Error::TokenMissing { .. } => "token_missing",
             Error::MissingTitle { .. } => "missing_title",

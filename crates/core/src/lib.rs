@@ -18,9 +18,11 @@ pub mod markdown;
 pub mod publish;
 pub mod revision;
 pub mod samples;
+pub mod secrets;
 pub mod signing;
 pub mod slug;
 pub mod store;
+pub mod webhook;
 pub mod wire;
 pub mod workspace;
 

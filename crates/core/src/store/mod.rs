@@ -10,6 +10,7 @@ mod documents;
 mod published;
 mod search;
 mod settings;
+mod sites;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,6 +23,7 @@ use crate::error::{Error, Result};
 pub use documents::{DiffLine, Document, DocumentSummary, RevisionInfo, Saved, Status};
 pub use published::{Idempotency, PublishedStore, PutOutcome};
 pub use search::{SearchHit, SnippetPart};
+pub use sites::{NewSite, Preset, Site};
 
 /// Largest document source the store accepts (1 MiB). Bigger texts are refused with
 /// `Error::TooLarge` before anything is written, so nothing stored is touched.

@@ -1,0 +1,174 @@
+//! Where site secrets live: the OS keyring (the Secret Service on Linux), one entry per
+//! site holding its current secret and, while rotating, the previous one.
+//!
+//! On a machine without a keyring (a headless server) the user can opt in to a JSON
+//! file by setting `PRESSROOM_SECRETS_FILE=/path/secrets.json`; it is written with
+//! 0600 permissions and refused when anyone else can read it. There is no silent
+//! fallback: without the variable, a missing keyring is an error that says so.
+//! Secrets never go to SQLite, logs, `Debug` output or error messages.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::signing::Secret;
+
+/// Opt-in file store for machines without a keyring.
+pub const SECRETS_FILE_ENV: &str = "PRESSROOM_SECRETS_FILE";
+/// Keyring service name of every Pressroom entry.
+pub const KEYRING_SERVICE: &str = "dev.pressroom.desktop";
+
+/// A site's secrets. `previous` is kept while a rotation is in progress.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteSecrets {
+    pub current: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
+}
+
+impl std::fmt::Debug for SiteSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SiteSecrets(<redacted>)")
+    }
+}
+
+impl SiteSecrets {
+    /// Signing secrets, current first (Standard Webhooks sites only).
+    pub fn signing_secrets(&self) -> Result<Vec<Secret>> {
+        std::iter::once(&self.current)
+            .chain(self.previous.as_ref())
+            .map(|s| Secret::parse(s))
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum SecretStore {
+    Keyring,
+    File(PathBuf),
+}
+
+fn keyring_error(e: keyring::Error) -> Error {
+    Error::Keyring {
+        message: e.to_string(),
+    }
+}
+
+impl SecretStore {
+    /// The file store when `PRESSROOM_SECRETS_FILE` is set, else the OS keyring.
+    pub fn from_env() -> SecretStore {
+        match std::env::var_os(SECRETS_FILE_ENV).filter(|v| !v.is_empty()) {
+            Some(path) => SecretStore::File(PathBuf::from(path)),
+            None => SecretStore::Keyring,
+        }
+    }
+
+    pub fn get(&self, reference: &str) -> Result<Option<SiteSecrets>> {
+        let text = match self {
+            SecretStore::Keyring => {
+                let entry =
+                    keyring::Entry::new(KEYRING_SERVICE, reference).map_err(keyring_error)?;
+                match entry.get_password() {
+                    Ok(text) => text,
+                    Err(keyring::Error::NoEntry) => return Ok(None),
+                    Err(e) => return Err(keyring_error(e)),
+                }
+            }
+            SecretStore::File(_) => return Ok(self.read_file()?.remove(reference)),
+        };
+        serde_json::from_str(&text).map(Some).map_err(|_| {
+            Error::Corrupt(format!("the keyring entry {reference} is not Pressroom's"))
+        })
+    }
+
+    pub fn set(&self, reference: &str, secrets: &SiteSecrets) -> Result<()> {
+        match self {
+            SecretStore::Keyring => {
+                let entry =
+                    keyring::Entry::new(KEYRING_SERVICE, reference).map_err(keyring_error)?;
+                let text = serde_json::to_string(secrets).expect("secrets serialize");
+                entry.set_password(&text).map_err(keyring_error)
+            }
+            SecretStore::File(_) => {
+                let mut all = self.read_file()?;
+                all.insert(reference.to_owned(), secrets.clone());
+                self.write_file(&all)
+            }
+        }
+    }
+
+    pub fn delete(&self, reference: &str) -> Result<()> {
+        match self {
+            SecretStore::Keyring => {
+                let entry =
+                    keyring::Entry::new(KEYRING_SERVICE, reference).map_err(keyring_error)?;
+                match entry.delete_credential() {
+                    Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+                    Err(e) => Err(keyring_error(e)),
+                }
+            }
+            SecretStore::File(_) => {
+                let mut all = self.read_file()?;
+                if all.remove(reference).is_some() {
+                    self.write_file(&all)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn read_file(&self) -> Result<BTreeMap<String, SiteSecrets>> {
+        let SecretStore::File(path) = self else {
+            unreachable!("file store only")
+        };
+        let meta = match std::fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        if meta.permissions().mode() & 0o077 != 0 {
+            return Err(Error::Io {
+                path: path.clone(),
+                source: std::io::Error::other(
+                    "other users can read this secrets file; run `chmod 600` on it",
+                ),
+            });
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        serde_json::from_str(&text).map_err(|_| {
+            Error::Corrupt(format!(
+                "{} is not a Pressroom secrets file",
+                path.display()
+            ))
+        })
+    }
+
+    fn write_file(&self, all: &BTreeMap<String, SiteSecrets>) -> Result<()> {
+        let SecretStore::File(path) = self else {
+            unreachable!("file store only")
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let tmp = path.with_extension("tmp");
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(|e| Error::io(&tmp, e))?;
+        file.write_all(
+            serde_json::to_string_pretty(all)
+                .expect("serializes")
+                .as_bytes(),
+        )
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::io(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    }
+}

@@ -1,0 +1,268 @@
+//! Site targets: where webhooks go and which page confirms a publish. The row holds a
+//! reference to the site's keyring entry, never the secret itself.
+
+use rusqlite::{params, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+
+use super::{now, Store};
+use crate::error::{Error, Result};
+
+/// How a site is told to revalidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Preset {
+    /// Standard Webhooks v1, HMAC-signed (the default and the recommended one).
+    StandardWebhooks,
+    /// `?secret=` in the URL, as in Next.js's own examples. Weaker: the secret travels
+    /// in the URL (logs, proxies) and the body is not signed.
+    PlainSecret,
+    /// POST to a Vercel deploy hook (a full rebuild).
+    VercelDeployHook,
+    /// POST to a Netlify build hook (a full rebuild).
+    NetlifyBuildHook,
+    /// Cloudflare cache purge by tags (`webhook_url` = the zone's purge_cache endpoint).
+    CloudflarePurgeTags,
+    /// Cloudflare cache purge by URLs (the page URL).
+    CloudflarePurgeUrls,
+    /// GET the page with `x-prerender-revalidate: <bypass token>` (Vercel ISR).
+    VercelIsrBypass,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 7] = [
+        Preset::StandardWebhooks,
+        Preset::PlainSecret,
+        Preset::VercelDeployHook,
+        Preset::NetlifyBuildHook,
+        Preset::CloudflarePurgeTags,
+        Preset::CloudflarePurgeUrls,
+        Preset::VercelIsrBypass,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Preset::StandardWebhooks => "standard_webhooks",
+            Preset::PlainSecret => "plain_secret",
+            Preset::VercelDeployHook => "vercel_deploy_hook",
+            Preset::NetlifyBuildHook => "netlify_build_hook",
+            Preset::CloudflarePurgeTags => "cloudflare_purge_tags",
+            Preset::CloudflarePurgeUrls => "cloudflare_purge_urls",
+            Preset::VercelIsrBypass => "vercel_isr_bypass",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Preset> {
+        Preset::ALL
+            .into_iter()
+            .find(|p| p.as_str() == text)
+            .ok_or_else(|| Error::InvalidSite {
+                reason: format!(
+                    "unknown preset {text:?}; one of: {}",
+                    Preset::ALL.map(Preset::as_str).join(", ")
+                ),
+            })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Site {
+    pub id: i64,
+    pub name: String,
+    pub webhook_url: String,
+    /// Page URL with `{slug}`, fetched to confirm a publish is live.
+    pub page_url_template: String,
+    pub tag_templates: Vec<String>,
+    pub path_templates: Vec<String>,
+    pub preset: Preset,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub confirm_timeout_ms: u64,
+    /// Name of the site's entry in the secret store.
+    pub secret_ref: Option<String>,
+    pub created_at: String,
+}
+
+impl Site {
+    pub fn page_url(&self, slug: &str) -> String {
+        self.page_url_template.replace("{slug}", slug)
+    }
+    pub fn tags(&self, slug: &str) -> Vec<String> {
+        self.tag_templates
+            .iter()
+            .map(|t| t.replace("{slug}", slug))
+            .collect()
+    }
+    pub fn paths(&self, slug: &str) -> Vec<String> {
+        self.path_templates
+            .iter()
+            .map(|t| t.replace("{slug}", slug))
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSite {
+    pub name: String,
+    pub webhook_url: String,
+    pub page_url_template: String,
+    pub tag_templates: Vec<String>,
+    pub path_templates: Vec<String>,
+    pub preset: Preset,
+}
+
+const COLUMNS: &str = "id, name, webhook_url, page_url_template, tag_templates, path_templates, \
+     preset, enabled, disabled_reason, confirm_timeout_ms, secret_ref, created_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Site> {
+    let tags: String = r.get(4)?;
+    let paths: String = r.get(5)?;
+    let preset: String = r.get(6)?;
+    Ok(Site {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        webhook_url: r.get(2)?,
+        page_url_template: r.get(3)?,
+        tag_templates: serde_json::from_str(&tags).unwrap_or_default(),
+        path_templates: serde_json::from_str(&paths).unwrap_or_default(),
+        preset: Preset::parse(&preset).unwrap_or(Preset::StandardWebhooks),
+        enabled: r.get(7)?,
+        disabled_reason: r.get(8)?,
+        confirm_timeout_ms: r.get::<_, i64>(9)? as u64,
+        secret_ref: r.get(10)?,
+        created_at: r.get(11)?,
+    })
+}
+
+fn check_url(what: &str, url: &str) -> Result<()> {
+    let ok = (url.starts_with("http://") || url.starts_with("https://"))
+        && url.len() > "https://".len()
+        && !url.chars().any(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidSite {
+            reason: format!("{what} {url:?} must be an http:// or https:// URL"),
+        })
+    }
+}
+
+impl NewSite {
+    fn validate(&self) -> Result<()> {
+        crate::slug::validate(&self.name).map_err(|_| Error::InvalidSite {
+            reason: format!(
+                "site name {:?}: use lowercase letters, digits and dashes",
+                self.name
+            ),
+        })?;
+        check_url("webhook URL", &self.webhook_url)?;
+        check_url("page URL", &self.page_url_template)?;
+        if !self.page_url_template.contains("{slug}") {
+            return Err(Error::InvalidSite {
+                reason: "the page URL must contain {slug}, e.g. https://example.com/posts/{slug}"
+                    .into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    pub fn add_site(&mut self, site: &NewSite, secret_ref: Option<&str>) -> Result<Site> {
+        site.validate()?;
+        let tx = self.write_transaction()?;
+        let taken: bool = tx.query_row(
+            "SELECT EXISTS(SELECT 1 FROM sites WHERE name = ?1)",
+            [&site.name],
+            |r| r.get(0),
+        )?;
+        if taken {
+            return Err(Error::InvalidSite {
+                reason: format!("a site named {:?} exists already", site.name),
+            });
+        }
+        let ts = now();
+        tx.execute(
+            "INSERT INTO sites (name, webhook_url, page_url_template, tag_templates,
+                 path_templates, preset, secret_ref, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+            params![
+                site.name,
+                site.webhook_url,
+                site.page_url_template,
+                serde_json::to_string(&site.tag_templates).expect("serializes"),
+                serde_json::to_string(&site.path_templates).expect("serializes"),
+                site.preset.as_str(),
+                secret_ref,
+                ts
+            ],
+        )?;
+        tx.commit()?;
+        self.site(&site.name)
+    }
+
+    pub fn sites(&self) -> Result<Vec<Site>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM sites ORDER BY name"))?;
+        let rows = stmt.query_map([], from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn site(&self, name: &str) -> Result<Site> {
+        self.conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM sites WHERE name = ?1"),
+                [name],
+                from_row,
+            )
+            .optional()?
+            .ok_or_else(|| Error::SiteNotFound {
+                name: name.to_owned(),
+            })
+    }
+
+    pub(crate) fn site_by_id(&self, id: i64) -> Result<Option<Site>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM sites WHERE id = ?1"),
+                [id],
+                from_row,
+            )
+            .optional()?)
+    }
+
+    pub fn remove_site(&mut self, name: &str) -> Result<Site> {
+        let site = self.site(name)?;
+        self.conn
+            .execute("DELETE FROM sites WHERE id = ?1", [site.id])?;
+        Ok(site)
+    }
+
+    /// Enables a site, or disables it with the reason shown to the user.
+    pub fn set_site_enabled(
+        &mut self,
+        name: &str,
+        enabled: bool,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE sites SET enabled = ?2, disabled_reason = ?3, updated_at = ?4 WHERE name = ?1",
+            params![name, enabled, if enabled { None } else { reason }, now()],
+        )?;
+        if n == 0 {
+            return Err(Error::SiteNotFound {
+                name: name.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    pub fn set_site_confirm_timeout(&mut self, name: &str, timeout_ms: u64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE sites SET confirm_timeout_ms = ?2, updated_at = ?3 WHERE name = ?1",
+            params![name, timeout_ms as i64, now()],
+        )?;
+        Ok(())
+    }
+}
