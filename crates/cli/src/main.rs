@@ -7,11 +7,17 @@
 mod doc;
 mod output;
 mod serve;
+mod site;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+use pressroom_core::outbox::{Outbox, OutboxConfig};
+use pressroom_core::secrets::SecretStore;
+use pressroom_core::store::DeliveryState;
 use pressroom_core::{publish, workspace, Store};
 
 use crate::output::Output;
@@ -51,8 +57,36 @@ enum Command {
     /// The content API this workspace publishes to
     #[command(subcommand)]
     Api(ApiCommand),
-    /// Publish a draft to the content API
-    Publish { slug: String },
+    /// Publish a draft to the content API and tell every site to revalidate
+    Publish {
+        slug: String,
+        /// Only these sites (repeatable) [default: every enabled site]
+        #[arg(long = "site", value_name = "NAME")]
+        sites: Vec<String>,
+        /// How long to keep retrying webhooks before leaving them to the outbox
+        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        wait: u64,
+    },
+    /// Site targets: webhook URL, page URL, secret, preset
+    #[command(subcommand)]
+    Site(site::SiteCommand),
+    /// The webhook delivery log, newest first
+    Deliveries {
+        /// Only failed deliveries and configuration errors
+        #[arg(long)]
+        failed: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Show one delivery with every attempt
+        #[arg(long, value_name = "ID")]
+        show: Option<i64>,
+    },
+    /// Send a delivery again (same webhook-id), now
+    Redeliver {
+        id: i64,
+        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        wait: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -94,6 +128,27 @@ fn main() -> ExitCode {
     }
 }
 
+fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs the outbox until nothing (of `publish_id`) is due within `wait` seconds.
+async fn deliver(
+    store: &Arc<Mutex<Store>>,
+    publish_id: Option<i64>,
+    wait: u64,
+) -> anyhow::Result<()> {
+    let outbox = Outbox::new(
+        store.clone(),
+        SecretStore::from_env(),
+        OutboxConfig::default(),
+    );
+    outbox
+        .drain(publish_id, Instant::now() + Duration::from_secs(wait))
+        .await?;
+    Ok(())
+}
+
 fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
     let data_dir = cli.data_dir.unwrap_or_else(workspace::default_data_dir);
     if let Command::Serve(args) = cli.command {
@@ -110,13 +165,43 @@ fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
             Some(settings) => out.api_settings(&settings),
             None => return Err(pressroom_core::Error::NotConfigured.into()),
         },
-        Command::Publish { slug } => {
+        Command::Publish { slug, sites, wait } => {
             let api = publish::content_api(&store)?;
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let report = runtime.block_on(publish::publish(&mut store, &api, &slug))?;
+            let store = Arc::new(Mutex::new(store));
+            let runtime = tokio::runtime::Runtime::new()?;
+            let report = runtime.block_on(async {
+                let report = publish::publish(&store, &api, &slug, &sites).await?;
+                deliver(&store, Some(report.publish_id), wait).await?;
+                anyhow::Ok(report)
+            })?;
             out.published(&report, api.base_url());
+            let deliveries = lock(&store).deliveries_of(report.publish_id)?;
+            out.delivery_results(&deliveries);
+            if deliveries
+                .iter()
+                .any(|d| d.state != DeliveryState::Delivered)
+            {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Site(cmd) => return site::run(cmd, &mut store, out),
+        Command::Deliveries {
+            failed,
+            limit,
+            show,
+        } => match show {
+            Some(id) => out.delivery_detail(&store.delivery(id)?, &store.attempts(id)?),
+            None => out.deliveries(&store.deliveries(failed, limit)?),
+        },
+        Command::Redeliver { id, wait } => {
+            store.redeliver(id)?;
+            let store = Arc::new(Mutex::new(store));
+            tokio::runtime::Runtime::new()?.block_on(deliver(&store, None, wait))?;
+            let delivery = lock(&store).delivery(id)?;
+            out.delivery_results(std::slice::from_ref(&delivery));
+            if delivery.state != DeliveryState::Delivered {
+                return Ok(ExitCode::FAILURE);
+            }
         }
         Command::Serve(_) => unreachable!("handled above"),
     }

@@ -5,7 +5,8 @@ use std::io::Write;
 
 use pressroom_core::folder::ImportReport;
 use pressroom_core::publish::{ApiSettings, PublishReport};
-use pressroom_core::store::{DiffLine, RevisionInfo, SearchHit};
+use pressroom_core::sites::WithSecret;
+use pressroom_core::store::{Attempt, Delivery, DiffLine, RevisionInfo, SearchHit, Site};
 use pressroom_core::{Document, DocumentSummary, Status};
 use serde::Serialize;
 
@@ -238,5 +239,112 @@ impl Output {
             "published"
         };
         println!("{} {what}: {} at {api}", report.slug, report.revision);
+    }
+
+    pub fn message(&self, text: &str) {
+        if self.json {
+            return self.print_json(&serde_json::json!({ "message": text }));
+        }
+        println!("{text}");
+    }
+
+    pub fn site_with_secret(&self, verb: &str, added: &WithSecret) {
+        if self.json {
+            return self.print_json(
+                &serde_json::json!({"site": added.site, "new_secret": added.new_secret}),
+            );
+        }
+        println!(
+            "{verb} site {} ({})",
+            added.site.name,
+            added.site.preset.as_str()
+        );
+        if let Some(secret) = &added.new_secret {
+            println!(
+                "Secret (shown once; set it as the site's PRESSROOM_WEBHOOK_SECRET): {secret}"
+            );
+        }
+    }
+
+    pub fn sites(&self, sites: &[Site]) {
+        if self.json {
+            return self.print_json(&serde_json::json!({ "sites": sites }));
+        }
+        if sites.is_empty() {
+            println!("No sites yet. Add one with `pressroom site add NAME --webhook-url URL --page-url URL`.");
+        }
+        for s in sites {
+            let state = if s.enabled {
+                "enabled".to_owned()
+            } else {
+                format!(
+                    "disabled: {}",
+                    s.disabled_reason.as_deref().unwrap_or("by the user")
+                )
+            };
+            println!(
+                "{:<20} {:<20} {} → {}  [{state}]",
+                s.name,
+                s.preset.as_str(),
+                s.webhook_url,
+                s.page_url_template
+            );
+        }
+    }
+
+    fn delivery_line(d: &Delivery) -> String {
+        let status = d.last_status.map_or("-".to_owned(), |s| s.to_string());
+        let why = d
+            .last_error
+            .as_deref()
+            .map(|e| format!("  {e}"))
+            .unwrap_or_default();
+        format!(
+            "{:>6}  {:<12} {:<16} {:<24} {} attempts, last {status}{why}",
+            d.id,
+            format!("{:?}", d.state).to_lowercase(),
+            d.site_name.as_deref().unwrap_or("(removed)"),
+            d.slug,
+            d.attempt_count
+        )
+    }
+
+    pub fn delivery_results(&self, deliveries: &[Delivery]) {
+        if self.json {
+            return;
+        }
+        if deliveries.is_empty() {
+            println!("no sites to revalidate (add one with `pressroom site add`)");
+        }
+        for d in deliveries {
+            println!("{}", Self::delivery_line(d));
+        }
+    }
+
+    pub fn deliveries(&self, deliveries: &[Delivery]) {
+        if self.json {
+            return self.print_json(&serde_json::json!({ "deliveries": deliveries }));
+        }
+        for d in deliveries {
+            println!("{}", Self::delivery_line(d));
+        }
+    }
+
+    pub fn delivery_detail(&self, delivery: &Delivery, attempts: &[Attempt]) {
+        if self.json {
+            return self
+                .print_json(&serde_json::json!({"delivery": delivery, "attempts": attempts}));
+        }
+        println!("{}", Self::delivery_line(delivery));
+        println!("        webhook-id {}", delivery.message_id);
+        for a in attempts {
+            println!(
+                "        {}  {}  {} ms  {}",
+                a.started_at,
+                a.status.map_or("-".to_owned(), |s| s.to_string()),
+                a.latency_ms.unwrap_or(0),
+                a.error.as_deref().unwrap_or("ok")
+            );
+        }
     }
 }

@@ -94,6 +94,9 @@ pub enum Error {
     #[error("site {site:?} has no secret in the secret store; set one with `pressroom site rotate-secret {site}`")]
     SecretMissing { site: String },
 
+    #[error("no delivery {id}; `pressroom deliveries` lists them")]
+    DeliveryNotFound { id: i64 },
+
     #[error("stored data could not be read back: {0}")]
     Corrupt(String),
 
@@ -123,6 +126,7 @@ impl Error {
             Error::Keyring { .. } => "keyring",
             Error::InvalidSite { .. } => "invalid_site",
             Error::SecretMissing { .. } => "secret_missing",
+            Error::DeliveryNotFound { .. } => "not_found",
             Error::SiteNotFound { .. } => "not_found",
             Error::NotConfigured => "not_configured",
             Error::TokenMissing { .. } => "token_missing",

@@ -7,10 +7,13 @@
 
 use serde::Serialize;
 
+use std::sync::Mutex;
+
 use crate::client::ContentApi;
 use crate::error::{Error, Result};
 use crate::revision::Content;
-use crate::store::Store;
+use crate::store::{current_timestamp, NewDelivery, Site, Store};
+use crate::webhook::{Envelope, EventKind};
 use crate::wire::ApiDocument;
 
 const URL_KEY: &str = "api.url";
@@ -68,13 +71,63 @@ pub struct PublishReport {
     /// The API already had exactly this revision (e.g. an earlier attempt got through).
     pub already_live: bool,
     pub document: ApiDocument,
+    /// The local publish record; its deliveries are in the outbox.
+    pub publish_id: i64,
+    /// The sites told to revalidate.
+    pub sites: Vec<String>,
 }
 
-/// Publishes the current draft of `slug`. A draft with malformed front matter or no
-/// title is refused before anything is sent; a conflict means someone else published
-/// meanwhile, unless what they have is exactly this revision.
-pub async fn publish(store: &mut Store, api: &ContentApi, slug: &str) -> Result<PublishReport> {
-    let doc = store.get(slug)?;
+fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The enabled sites, or exactly the named ones (each must exist and be enabled).
+pub fn target_sites(store: &Store, names: &[String]) -> Result<Vec<Site>> {
+    if names.is_empty() {
+        return Ok(store.sites()?.into_iter().filter(|s| s.enabled).collect());
+    }
+    names
+        .iter()
+        .map(|name| {
+            let site = store.site(name)?;
+            if site.enabled {
+                Ok(site)
+            } else {
+                Err(Error::InvalidSite {
+                    reason: format!(
+                        "{name} is disabled ({}); `pressroom site enable {name}` turns it back on",
+                        site.disabled_reason.as_deref().unwrap_or("by the user")
+                    ),
+                })
+            }
+        })
+        .collect()
+}
+
+fn message_id() -> String {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).expect("the OS random source is available");
+    format!(
+        "msg_{}",
+        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+    )
+}
+
+/// Publishes the current draft of `slug` to the content API, then records the publish
+/// and enqueues one webhook delivery per target site in one transaction (the outbox
+/// delivers them). A draft with malformed front matter or no title is refused before
+/// anything is sent; a conflict means someone else published meanwhile, unless what
+/// they have is exactly this revision.
+pub async fn publish(
+    store: &Mutex<Store>,
+    api: &ContentApi,
+    slug: &str,
+    site_names: &[String],
+) -> Result<PublishReport> {
+    let (doc, sites) = {
+        let store = lock(store);
+        (store.get(slug)?, target_sites(&store, site_names)?)
+    };
     let content: Content = doc.content()?;
     if content.title.trim().is_empty() {
         return Err(Error::MissingTitle {
@@ -110,13 +163,37 @@ pub async fn publish(store: &mut Store, api: &ContentApi, slug: &str) -> Result<
         }) if current == revision => (api.get(slug).await?, false, true),
         Err(e) => return Err(e),
     };
-    store.record_publish(slug, &revision, &doc.source)?;
+    let at = current_timestamp();
+    let deliveries: Vec<NewDelivery> = sites
+        .iter()
+        .map(|site| NewDelivery {
+            site_id: site.id,
+            message_id: message_id(),
+            body: serde_json::to_string(&Envelope::new(
+                EventKind::Published,
+                slug,
+                &revision,
+                site,
+                &at,
+            ))
+            .expect("envelopes serialize"),
+        })
+        .collect();
+    let publish_id = lock(store).record_publish_with_deliveries(
+        slug,
+        &revision,
+        &doc.source,
+        false,
+        &deliveries,
+    )?;
     Ok(PublishReport {
         slug: slug.to_owned(),
         revision,
         created,
         already_live,
         document,
+        publish_id,
+        sites: sites.into_iter().map(|s| s.name).collect(),
     })
 }
 

@@ -7,6 +7,7 @@
 
 mod checkpoint;
 mod documents;
+mod outbox;
 mod published;
 mod search;
 mod settings;
@@ -21,6 +22,7 @@ use rusqlite_migration::{Migrations, M};
 use crate::error::{Error, Result};
 
 pub use documents::{DiffLine, Document, DocumentSummary, RevisionInfo, Saved, Status};
+pub use outbox::{Attempt, AttemptRecord, Delivery, DeliveryState, NewDelivery, NextStep};
 pub use published::{Idempotency, PublishedStore, PutOutcome};
 pub use search::{SearchHit, SnippetPart};
 pub use sites::{NewSite, Preset, Site};
@@ -118,12 +120,25 @@ pub(crate) fn init_connection(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-/// Current time as RFC 3339 UTC with milliseconds, the format of every stored timestamp.
+/// Current time as RFC 3339 UTC with milliseconds, the format of every stored
+/// timestamp (so they also compare correctly as text).
 pub(crate) fn now() -> String {
+    format_timestamp(time::OffsetDateTime::now_utc())
+}
+
+/// `now()` plus `delay`, in the same format.
+pub(crate) fn timestamp_after(delay: Duration) -> String {
+    format_timestamp(time::OffsetDateTime::now_utc() + delay)
+}
+
+fn format_timestamp(at: time::OffsetDateTime) -> String {
     const FORMAT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
-    time::OffsetDateTime::now_utc()
-        .format(FORMAT)
-        .expect("UTC timestamps always format")
+    at.format(FORMAT).expect("UTC timestamps always format")
+}
+
+/// The current time as stored timestamps write it, for comparing with them.
+pub fn current_timestamp() -> String {
+    now()
 }

@@ -1,0 +1,142 @@
+//! `pressroom site …`: site targets and their secrets.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+use pressroom_core::secrets::SecretStore;
+use pressroom_core::sites::{self, SecretInput};
+use pressroom_core::store::{NewSite, Preset};
+use pressroom_core::Store;
+
+use crate::output::Output;
+
+#[derive(Subcommand)]
+pub enum SiteCommand {
+    /// Add a site to revalidate after each publish
+    Add {
+        name: String,
+        #[arg(long)]
+        webhook_url: String,
+        /// Page URL with {slug}, e.g. 'https://example.com/posts/{slug}'
+        #[arg(long = "page-url")]
+        page_url: String,
+        /// Comma-separated tag templates
+        #[arg(long, default_value = "documents,document:{slug}")]
+        tags: String,
+        /// Comma-separated path templates
+        #[arg(long, default_value = "")]
+        paths: String,
+        /// standard_webhooks, plain_secret, vercel_deploy_hook, netlify_build_hook,
+        /// cloudflare_purge_tags, cloudflare_purge_urls or vercel_isr_bypass
+        #[arg(long, default_value = "standard_webhooks")]
+        preset: String,
+        /// Environment variable holding the secret (never the secret itself)
+        #[arg(long, value_name = "VAR", conflicts_with = "generate_secret")]
+        secret_env: Option<String>,
+        /// Generate a secret and show it once [default for signed presets]
+        #[arg(long)]
+        generate_secret: bool,
+    },
+    /// List sites
+    List,
+    /// Remove a site and its secret
+    Remove { name: String },
+    /// Start using a new secret; the previous one keeps signing until --finish
+    RotateSecret {
+        name: String,
+        #[arg(long, value_name = "VAR")]
+        secret_env: Option<String>,
+        /// End the rotation: sign with the current secret only
+        #[arg(long, conflicts_with = "secret_env")]
+        finish: bool,
+    },
+    /// Turn a disabled site (e.g. after a 410) back on
+    Enable { name: String },
+    /// Print a ready-to-paste Next.js route handler for the site
+    Handler { name: String },
+}
+
+fn secret_from_env(var: &str) -> anyhow::Result<SecretInput> {
+    let value = std::env::var(var)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .with_context(|| {
+            format!("the environment variable {var} given to --secret-env is not set")
+        })?;
+    Ok(SecretInput::Given(value))
+}
+
+fn split(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<ExitCode> {
+    let secrets = SecretStore::from_env();
+    match cmd {
+        SiteCommand::Add {
+            name,
+            webhook_url,
+            page_url,
+            tags,
+            paths,
+            preset,
+            secret_env,
+            generate_secret,
+        } => {
+            let preset = Preset::parse(&preset)?;
+            let secret = match (secret_env, generate_secret) {
+                (Some(var), _) => secret_from_env(&var)?,
+                (None, true) => SecretInput::Generate,
+                (None, false)
+                    if matches!(preset, Preset::VercelDeployHook | Preset::NetlifyBuildHook) =>
+                {
+                    SecretInput::None
+                }
+                (None, false) => SecretInput::Generate,
+            };
+            let new = NewSite {
+                name,
+                webhook_url,
+                page_url_template: page_url,
+                tag_templates: split(&tags),
+                path_templates: split(&paths),
+                preset,
+            };
+            out.site_with_secret("added", &sites::add(store, &secrets, &new, secret)?);
+        }
+        SiteCommand::List => out.sites(&store.sites()?),
+        SiteCommand::Remove { name } => {
+            let site = sites::remove(store, &secrets, &name)?;
+            out.message(&format!("removed {} and its secret", site.name));
+        }
+        SiteCommand::RotateSecret {
+            name,
+            secret_env,
+            finish,
+        } => {
+            if finish {
+                sites::finish_rotation(store, &secrets, &name)?;
+                out.message(&format!("{name}: only the current secret signs now"));
+            } else {
+                let input = match secret_env {
+                    Some(var) => secret_from_env(&var)?,
+                    None => SecretInput::Generate,
+                };
+                out.site_with_secret("rotated", &sites::rotate(store, &secrets, &name, input)?);
+            }
+        }
+        SiteCommand::Enable { name } => {
+            store.set_site_enabled(&name, true, None)?;
+            out.message(&format!("{name} is enabled"));
+        }
+        SiteCommand::Handler { name } => {
+            print!("{}", sites::nextjs_route_handler(&store.site(&name)?))
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,365 @@
+//! Delivers the outbox: every due delivery, concurrently (bounded overall and per site,
+//! so one slow site cannot hold back the others), each attempt signed afresh with the
+//! same `webhook-id`, and recorded — status, latency, headers, the first 2 KB of the
+//! answer, or the error.
+//!
+//! Delivery rules (interfaces.md §2): 2xx delivered; 3xx a failure, never followed;
+//! 410 disables the site; 429/502/503/504 (and other 5xx, timeouts, refused
+//! connections) retried after `Retry-After` or the backoff schedule with jitter; other
+//! 4xx a configuration error shown to the user, not retried. State lives in SQLite, so
+//! whatever is pending when the process dies is delivered by the next one.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+
+use crate::error::Result;
+use crate::secrets::{SecretStore, SiteSecrets};
+use crate::store::{current_timestamp, AttemptRecord, Delivery, NextStep, Site, Store};
+use crate::webhook;
+
+#[derive(Debug, Clone)]
+pub struct OutboxConfig {
+    /// Per attempt.
+    pub timeout: Duration,
+    /// Attempts in flight at once, over all sites.
+    pub concurrency: usize,
+    /// Attempts in flight at once to one site.
+    pub per_site: usize,
+    /// Waits after the 1st, 2nd, … failed attempt; past its end the delivery fails.
+    pub schedule: Vec<Duration>,
+    /// Longest `Retry-After` honoured.
+    pub max_retry_after: Duration,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        OutboxConfig {
+            timeout: Duration::from_secs(15),
+            concurrency: 256,
+            per_site: 8,
+            schedule: [5, 300, 1800, 7200, 18000, 36000]
+                .map(Duration::from_secs)
+                .to_vec(),
+            max_retry_after: Duration::from_secs(3600),
+        }
+    }
+}
+
+pub struct Outbox {
+    store: Arc<Mutex<Store>>,
+    secrets: SecretStore,
+    http: reqwest::Client,
+    config: OutboxConfig,
+}
+
+fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Outbox {
+    pub fn new(store: Arc<Mutex<Store>>, secrets: SecretStore, config: OutboxConfig) -> Outbox {
+        let http = reqwest::Client::builder()
+            .user_agent(webhook::USER_AGENT)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.timeout)
+            .pool_max_idle_per_host(config.per_site)
+            .build()
+            .expect("an HTTP client with default TLS builds");
+        Outbox {
+            store,
+            secrets,
+            http,
+            config,
+        }
+    }
+
+    /// Attempts every delivery due now; returns how many attempts were made.
+    pub async fn run_due(&self) -> Result<usize> {
+        let due = lock(&self.store).due_deliveries(&current_timestamp(), 100_000)?;
+        if due.is_empty() {
+            return Ok(0);
+        }
+        // Each site and its secrets, looked up once per pass (keyring calls block).
+        let mut sites: HashMap<i64, Option<Site>> = HashMap::new();
+        for id in due.iter().filter_map(|d| d.site_id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = sites.entry(id) {
+                slot.insert(lock(&self.store).site_by_id(id)?);
+            }
+        }
+        let secret_store = self.secrets.clone();
+        let refs: Vec<(i64, String)> = sites
+            .iter()
+            .filter_map(|(id, s)| Some((*id, s.as_ref()?.secret_ref.clone()?)))
+            .collect();
+        let secrets: HashMap<i64, std::result::Result<Option<SiteSecrets>, String>> =
+            tokio::task::spawn_blocking(move || {
+                refs.into_iter()
+                    .map(|(id, r)| (id, secret_store.get(&r).map_err(|e| e.to_string())))
+                    .collect()
+            })
+            .await
+            .expect("secret lookups do not panic");
+
+        let global = Arc::new(Semaphore::new(self.config.concurrency));
+        let per_site: HashMap<i64, Arc<Semaphore>> = sites
+            .keys()
+            .map(|id| (*id, Arc::new(Semaphore::new(self.config.per_site))))
+            .collect();
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut attempts = 0;
+        for delivery in due {
+            let site = delivery
+                .site_id
+                .and_then(|id| sites.get(&id).cloned().flatten());
+            let Some(site) = site else {
+                lock(&self.store).cancel_delivery(delivery.id, "the site was removed")?;
+                continue;
+            };
+            if !site.enabled {
+                let why = format!(
+                    "{} is disabled: {}",
+                    site.name,
+                    site.disabled_reason.as_deref().unwrap_or("by the user")
+                );
+                lock(&self.store).cancel_delivery(delivery.id, &why)?;
+                continue;
+            }
+            let secrets = match secrets.get(&site.id) {
+                Some(Ok(s)) => s.clone(),
+                Some(Err(e)) => {
+                    // The keyring is unavailable right now: try again later.
+                    let next = match backoff_ms(&self.config, delivery.attempt_count + 1, None) {
+                        Some(ms) => NextStep::RetryIn(ms),
+                        None => NextStep::Failed(e.clone()),
+                    };
+                    let record = failed_before_sending(next, e.clone());
+                    lock(&self.store).record_attempt(delivery.id, &record)?;
+                    continue;
+                }
+                None => None,
+            };
+            attempts += 1;
+            let (global, site_slot) = (global.clone(), per_site[&site.id].clone());
+            let (store, http, config) =
+                (self.store.clone(), self.http.clone(), self.config.clone());
+            tasks.spawn(async move {
+                let _g = global.acquire_owned().await.expect("never closed");
+                let _s = site_slot.acquire_owned().await.expect("never closed");
+                let record = attempt(&http, &config, &site, &delivery, secrets.as_ref()).await;
+                let mut store = lock(&store);
+                if let (Some(410), NextStep::Failed(why)) = (record.status, &record.next) {
+                    store.set_site_enabled(&site.name, false, Some(why))?;
+                }
+                store.record_attempt(delivery.id, &record)
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            joined.expect("delivery tasks do not panic")?;
+        }
+        Ok(attempts)
+    }
+
+    /// Delivers until nothing pending (of `publish_id`, or at all) is due before
+    /// `deadline`; what is due later stays queued for a later run.
+    pub async fn drain(&self, publish_id: Option<i64>, deadline: Instant) -> Result<()> {
+        loop {
+            self.run_due().await?;
+            let Some(next) = lock(&self.store).next_due_at(publish_id)? else {
+                return Ok(());
+            };
+            let wait = until(&next);
+            if Instant::now() + wait > deadline {
+                return Ok(());
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// How long until an RFC 3339 timestamp (zero if past or unreadable).
+fn until(at: &str) -> Duration {
+    let Ok(at) = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+    else {
+        return Duration::ZERO;
+    };
+    let left = at - time::OffsetDateTime::now_utc();
+    Duration::try_from(left).unwrap_or(Duration::ZERO)
+}
+
+/// Wait before the next attempt after attempt number `attempt` failed, or `None`
+/// when the schedule is used up. ±20 % jitter spreads retries of many deliveries.
+fn backoff_ms(config: &OutboxConfig, attempt: u32, retry_after: Option<Duration>) -> Option<u64> {
+    let base = config.schedule.get(attempt as usize - 1)?;
+    if let Some(after) = retry_after {
+        return Some(after.min(config.max_retry_after).as_millis() as u64);
+    }
+    let mut r = [0u8; 2];
+    getrandom::fill(&mut r).expect("the OS random source is available");
+    let jitter = 0.8 + 0.4 * (u16::from_le_bytes(r) as f64 / u16::MAX as f64);
+    Some((base.as_millis() as f64 * jitter) as u64)
+}
+
+fn failed_before_sending(next: NextStep, error: String) -> AttemptRecord {
+    AttemptRecord {
+        started_at: current_timestamp(),
+        status: None,
+        latency_ms: 0,
+        response_headers: Default::default(),
+        response_body: None,
+        error: Some(error),
+        next,
+    }
+}
+
+/// One attempt: prepare (sign now), send, read at most 2 KB back, classify.
+async fn attempt(
+    http: &reqwest::Client,
+    config: &OutboxConfig,
+    site: &Site,
+    delivery: &Delivery,
+    secrets: Option<&SiteSecrets>,
+) -> AttemptRecord {
+    let attempt_no = delivery.attempt_count + 1;
+    let retry = |after: Option<Duration>, why: String| match backoff_ms(config, attempt_no, after) {
+        Some(ms) => NextStep::RetryIn(ms),
+        None => NextStep::Failed(format!("gave up after {attempt_no} attempts; last: {why}")),
+    };
+    let now_unix = time::OffsetDateTime::now_utc().unix_timestamp();
+    let prepared = match webhook::prepare(
+        site,
+        &delivery.message_id,
+        &delivery.body,
+        secrets,
+        now_unix,
+    ) {
+        Ok(p) => p,
+        Err(e) => {
+            return failed_before_sending(NextStep::ConfigError(e.to_string()), e.to_string())
+        }
+    };
+    let started_at = current_timestamp();
+    let start = Instant::now();
+    let method = reqwest::Method::from_bytes(prepared.method.as_bytes()).expect("valid method");
+    let mut request = http.request(method, &prepared.url);
+    for (name, value) in &prepared.headers {
+        request = request.header(*name, value);
+    }
+    if let Some(body) = prepared.body {
+        request = request.body(body);
+    }
+    let response = match request.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            let why = if e.is_timeout() {
+                format!("no answer within {} s", config.timeout.as_secs_f32())
+            } else if e.is_connect() {
+                "could not connect (is the site up?)".to_owned()
+            } else {
+                "the request failed".to_owned()
+            };
+            return AttemptRecord {
+                started_at,
+                status: None,
+                latency_ms: start.elapsed().as_millis() as u64,
+                response_headers: Default::default(),
+                response_body: None,
+                error: Some(why.clone()),
+                next: retry(None, why),
+            };
+        }
+    };
+    let status = response.status().as_u16();
+    let headers: serde_json::Map<String, serde_json::Value> = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into(),
+            )
+        })
+        .collect();
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = read_prefix(response, 2048).await;
+    let latency_ms = start.elapsed().as_millis() as u64;
+    let next = match status {
+        200..=299 => NextStep::Delivered,
+        300..=399 => NextStep::ConfigError(format!(
+            "the site answered {status}, redirecting to {}; webhooks are never followed, so set the final URL",
+            location.as_deref().unwrap_or("another URL")
+        )),
+        410 => NextStep::Failed(
+            "the site answered 410 Gone, so it was disabled; enable it again once it accepts webhooks".into(),
+        ),
+        401 | 403 => NextStep::ConfigError(format!(
+            "the site refused the webhook ({status}): the secret does not match the one the site verifies with"
+        )),
+        404 => NextStep::ConfigError("no webhook endpoint at this URL (404): check the webhook URL".into()),
+        429 | 500..=599 => retry(retry_after, format!("the site answered {status}")),
+        _ => NextStep::ConfigError(format!("the site rejected the webhook ({status})")),
+    };
+    let error = match &next {
+        NextStep::Delivered => None,
+        NextStep::RetryIn(_) => Some(format!("the site answered {status}")),
+        NextStep::Failed(why) | NextStep::ConfigError(why) | NextStep::Cancelled(why) => {
+            Some(why.clone())
+        }
+    };
+    AttemptRecord {
+        started_at,
+        status: Some(status),
+        latency_ms,
+        response_headers: headers,
+        response_body: body,
+        error,
+        next,
+    }
+}
+
+/// At most `limit` bytes of the body, without downloading the rest.
+async fn read_prefix(mut response: reqwest::Response, limit: usize) -> Option<String> {
+    let mut buf: Vec<u8> = Vec::new();
+    while buf.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => buf.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    buf.truncate(limit);
+    (!buf.is_empty()).then(|| String::from_utf8_lossy(&buf).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_follows_the_schedule_with_jitter_and_honours_retry_after() {
+        let c = OutboxConfig::default();
+        for _ in 0..100 {
+            let first = backoff_ms(&c, 1, None).unwrap();
+            assert!((4000..=6000).contains(&first), "{first}");
+        }
+        let second = backoff_ms(&c, 2, None).unwrap();
+        assert!((240_000..=360_000).contains(&second), "{second}");
+        assert_eq!(backoff_ms(&c, 1, Some(Duration::from_secs(1))), Some(1000));
+        assert_eq!(
+            backoff_ms(&c, 1, Some(Duration::from_secs(999_999))),
+            Some(3_600_000),
+            "capped"
+        );
+        assert_eq!(backoff_ms(&c, 7, None), None, "schedule used up");
+    }
+}

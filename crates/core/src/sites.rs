@@ -1,0 +1,198 @@
+//! Managing site targets together with their secrets: the site row in the workspace,
+//! the secret in the secret store, never one without the other.
+
+use crate::error::{Error, Result};
+use crate::secrets::{SecretStore, SiteSecrets};
+use crate::signing::Secret;
+use crate::store::{NewSite, Preset, Site, Store};
+
+/// Where a site's secret comes from.
+pub enum SecretInput {
+    /// `whsec_` + base64 of 32 random bytes (Standard Webhooks) or a random token.
+    Generate,
+    /// Entered by the user (from an environment variable; never a command-line value).
+    Given(String),
+    /// Only for presets that need none (deploy/build hooks).
+    None,
+}
+
+/// A site just added or re-keyed, with the new secret to show once.
+pub struct WithSecret {
+    pub site: Site,
+    pub new_secret: Option<String>,
+}
+
+impl std::fmt::Debug for WithSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WithSecret")
+            .field("site", &self.site)
+            .finish_non_exhaustive()
+    }
+}
+
+fn needs_secret(preset: Preset) -> bool {
+    !matches!(preset, Preset::VercelDeployHook | Preset::NetlifyBuildHook)
+}
+
+fn resolve(preset: Preset, input: SecretInput) -> Result<Option<String>> {
+    match input {
+        SecretInput::Generate => Ok(Some(Secret::generate().expose().to_owned())),
+        SecretInput::Given(text) if preset == Preset::StandardWebhooks => {
+            Ok(Some(Secret::parse(&text)?.expose().to_owned()))
+        }
+        SecretInput::Given(text) if !text.trim().is_empty() => Ok(Some(text.trim().to_owned())),
+        SecretInput::Given(_) => Err(Error::InvalidSecret {
+            reason: "it is empty".into(),
+        }),
+        SecretInput::None if needs_secret(preset) => Err(Error::InvalidSecret {
+            reason: format!("the {} preset needs one", preset.as_str()),
+        }),
+        SecretInput::None => Ok(None),
+    }
+}
+
+fn random_ref() -> String {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).expect("the OS random source is available");
+    format!(
+        "site-{}",
+        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+    )
+}
+
+/// Adds a site; its secret goes to the secret store first, so a site never exists
+/// without the secret it needs.
+pub fn add(
+    store: &mut Store,
+    secrets: &SecretStore,
+    new: &NewSite,
+    secret: SecretInput,
+) -> Result<WithSecret> {
+    let generated = matches!(secret, SecretInput::Generate);
+    let secret = resolve(new.preset, secret)?;
+    let reference = match &secret {
+        Some(current) => {
+            let reference = random_ref();
+            secrets.set(
+                &reference,
+                &SiteSecrets {
+                    current: current.clone(),
+                    previous: None,
+                },
+            )?;
+            Some(reference)
+        }
+        None => None,
+    };
+    match store.add_site(new, reference.as_deref()) {
+        Ok(site) => Ok(WithSecret {
+            site,
+            new_secret: secret.filter(|_| generated),
+        }),
+        Err(e) => {
+            if let Some(r) = reference {
+                let _ = secrets.delete(&r);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Starts a rotation: the new secret becomes current, the old one is kept as previous
+/// and still signs, until `finish_rotation`.
+pub fn rotate(
+    store: &mut Store,
+    secrets: &SecretStore,
+    name: &str,
+    input: SecretInput,
+) -> Result<WithSecret> {
+    let site = store.site(name)?;
+    let generated = matches!(input, SecretInput::Generate);
+    let new = resolve(site.preset, input)?.ok_or_else(|| Error::InvalidSecret {
+        reason: format!("the {} preset uses no secret", site.preset.as_str()),
+    })?;
+    let reference = site
+        .secret_ref
+        .clone()
+        .ok_or_else(|| Error::SecretMissing {
+            site: name.to_owned(),
+        })?;
+    let previous = secrets.get(&reference)?.map(|s| s.current);
+    secrets.set(
+        &reference,
+        &SiteSecrets {
+            current: new.clone(),
+            previous,
+        },
+    )?;
+    Ok(WithSecret {
+        site,
+        new_secret: generated.then_some(new),
+    })
+}
+
+/// Ends a rotation: only the current secret signs from now on.
+pub fn finish_rotation(store: &Store, secrets: &SecretStore, name: &str) -> Result<()> {
+    let site = store.site(name)?;
+    let reference = site.secret_ref.ok_or_else(|| Error::SecretMissing {
+        site: name.to_owned(),
+    })?;
+    let mut current = secrets
+        .get(&reference)?
+        .ok_or_else(|| Error::SecretMissing {
+            site: name.to_owned(),
+        })?;
+    current.previous = None;
+    secrets.set(&reference, &current)
+}
+
+/// Removes a site and its secret. Its pending deliveries are cancelled when due.
+pub fn remove(store: &mut Store, secrets: &SecretStore, name: &str) -> Result<Site> {
+    let site = store.remove_site(name)?;
+    if let Some(reference) = &site.secret_ref {
+        secrets.delete(reference)?;
+    }
+    Ok(site)
+}
+
+/// A ready-to-paste Next.js App Router route handler (`app/api/revalidate/route.ts`)
+/// for a Standard Webhooks site: verifies the raw body with the npm `standardwebhooks`
+/// package, then revalidates the event's tags and paths.
+pub fn nextjs_route_handler(site: &Site) -> String {
+    format!(
+        r#"// app/api/revalidate/route.ts — generated by Pressroom for the site "{name}".
+// npm install standardwebhooks
+// Set PRESSROOM_WEBHOOK_SECRET to this site's whsec_… secret (never commit it).
+import {{ revalidatePath, revalidateTag }} from "next/cache";
+import {{ Webhook }} from "standardwebhooks";
+
+export const dynamic = "force-dynamic";
+
+type Event = {{
+  type: "content.published" | "content.unpublished";
+  timestamp: string;
+  data: {{ slug: string; revision: string; tags: string[]; paths: string[]; url: string }};
+}};
+
+export async function POST(request: Request) {{
+  const secret = process.env.PRESSROOM_WEBHOOK_SECRET;
+  if (!secret) {{
+    return Response.json({{ error: "PRESSROOM_WEBHOOK_SECRET is not set" }}, {{ status: 500 }});
+  }}
+  // Verify the exact bytes that were signed, before parsing them.
+  const body = await request.text();
+  let event: Event;
+  try {{
+    event = new Webhook(secret).verify(body, Object.fromEntries(request.headers.entries())) as Event;
+  }} catch {{
+    return Response.json({{ error: "invalid signature" }}, {{ status: 401 }});
+  }}
+  // expire: 0 — the next request renders fresh instead of serving the stale page once.
+  for (const tag of event.data.tags) revalidateTag(tag, {{ expire: 0 }});
+  for (const path of event.data.paths) revalidatePath(path);
+  return Response.json({{ revalidated: true, revision: event.data.revision }});
+}}
+"#,
+        name = site.name
+    )
+}

@@ -1,0 +1,338 @@
+//! The webhook outbox's storage. A publish and one delivery per target site are
+//! written in one transaction, so either every site will be told or none was
+//! recorded; every attempt is kept; a delivery's state only moves forward through
+//! `record_attempt` or an explicit redelivery.
+
+use rusqlite::{params, OptionalExtension, Row};
+use serde::Serialize;
+
+use super::{now, timestamp_after, Store};
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    /// Given up (retries exhausted, redirect, or the site is gone).
+    Failed,
+    /// The site rejected the webhook (4xx): a setting to fix, not retried blindly.
+    ConfigError,
+    /// The site was removed or disabled before the delivery was made.
+    Cancelled,
+}
+
+impl DeliveryState {
+    fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+            DeliveryState::ConfigError => "config_error",
+            DeliveryState::Cancelled => "cancelled",
+        }
+    }
+    fn parse(s: &str) -> DeliveryState {
+        match s {
+            "delivered" => DeliveryState::Delivered,
+            "failed" => DeliveryState::Failed,
+            "config_error" => DeliveryState::ConfigError,
+            "cancelled" => DeliveryState::Cancelled,
+            _ => DeliveryState::Pending,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Delivery {
+    pub id: i64,
+    pub publish_id: i64,
+    pub site_id: Option<i64>,
+    pub site_name: Option<String>,
+    pub slug: String,
+    pub revision: String,
+    /// `webhook-id`: the same on every attempt and redelivery.
+    pub message_id: String,
+    pub body: String,
+    pub state: DeliveryState,
+    pub attempt_count: u32,
+    pub next_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+    pub last_status: Option<u16>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Attempt {
+    pub id: i64,
+    pub delivery_id: i64,
+    pub started_at: String,
+    pub status: Option<u16>,
+    pub latency_ms: Option<u64>,
+    pub response_headers: serde_json::Map<String, serde_json::Value>,
+    /// The first 2 KB of the response body.
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+}
+
+/// What one attempt produced, and where it leaves the delivery.
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub started_at: String,
+    pub status: Option<u16>,
+    pub latency_ms: u64,
+    pub response_headers: serde_json::Map<String, serde_json::Value>,
+    pub response_body: Option<String>,
+    pub error: Option<String>,
+    pub next: NextStep,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NextStep {
+    Delivered,
+    /// Try again after this many milliseconds.
+    RetryIn(u64),
+    Failed(String),
+    ConfigError(String),
+    Cancelled(String),
+}
+
+/// One delivery to enqueue with a publish.
+pub struct NewDelivery {
+    pub site_id: i64,
+    pub message_id: String,
+    pub body: String,
+}
+
+const DELIVERY_SELECT: &str = "SELECT d.id, d.publish_id, d.site_id, s.name, p.slug, p.revision,
+        d.message_id, d.body, d.state, d.attempt_count, d.next_attempt_at, d.last_error,
+        (SELECT a.status FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1),
+        d.created_at, d.updated_at
+     FROM deliveries d
+     JOIN publishes p ON p.id = d.publish_id
+     LEFT JOIN sites s ON s.id = d.site_id";
+
+fn delivery_from_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
+    let state: String = r.get(8)?;
+    Ok(Delivery {
+        id: r.get(0)?,
+        publish_id: r.get(1)?,
+        site_id: r.get(2)?,
+        site_name: r.get(3)?,
+        slug: r.get(4)?,
+        revision: r.get(5)?,
+        message_id: r.get(6)?,
+        body: r.get(7)?,
+        state: DeliveryState::parse(&state),
+        attempt_count: r.get(9)?,
+        next_attempt_at: r.get(10)?,
+        last_error: r.get(11)?,
+        last_status: r.get(12)?,
+        created_at: r.get(13)?,
+        updated_at: r.get(14)?,
+    })
+}
+
+impl Store {
+    /// Records a publish (or unpublish) of `slug` and enqueues its deliveries, in one
+    /// transaction; marks the document's published revision. Returns the publish id.
+    pub fn record_publish_with_deliveries(
+        &mut self,
+        slug: &str,
+        revision: &str,
+        source: &str,
+        unpublish: bool,
+        deliveries: &[NewDelivery],
+    ) -> Result<i64> {
+        let tx = self.write_transaction()?;
+        let document_id = super::documents::document_id(&tx, slug).ok();
+        let ts = now();
+        if let Some(id) = document_id {
+            tx.execute(
+                "UPDATE documents SET published_revision = ?2 WHERE id = ?1",
+                params![id, if unpublish { None } else { Some(revision) }],
+            )?;
+        }
+        tx.execute(
+            "INSERT INTO publishes (document_id, slug, revision, kind, source, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                document_id,
+                slug,
+                revision,
+                if unpublish {
+                    "unpublished"
+                } else {
+                    "published"
+                },
+                source,
+                ts
+            ],
+        )?;
+        let publish_id = tx.last_insert_rowid();
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO deliveries (publish_id, site_id, message_id, body, state,
+                     next_attempt_at, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5)",
+            )?;
+            for d in deliveries {
+                insert.execute(params![publish_id, d.site_id, d.message_id, d.body, ts])?;
+            }
+        }
+        tx.commit()?;
+        Ok(publish_id)
+    }
+
+    /// Pending deliveries due at or before `at` (RFC 3339), oldest first.
+    pub fn due_deliveries(&self, at: &str, limit: usize) -> Result<Vec<Delivery>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{DELIVERY_SELECT} WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
+             ORDER BY d.next_attempt_at, d.id LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![at, limit as i64], delivery_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// When the next pending delivery is due, if any (optionally of one publish).
+    pub fn next_due_at(&self, publish_id: Option<i64>) -> Result<Option<String>> {
+        Ok(self.conn.query_row(
+            "SELECT min(next_attempt_at) FROM deliveries
+             WHERE state = 'pending' AND (?1 IS NULL OR publish_id = ?1)",
+            [publish_id],
+            |r| r.get(0),
+        )?)
+    }
+
+    pub fn deliveries_of(&self, publish_id: i64) -> Result<Vec<Delivery>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{DELIVERY_SELECT} WHERE d.publish_id = ?1 ORDER BY d.id"
+        ))?;
+        let rows = stmt.query_map([publish_id], delivery_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The delivery log, newest first; `failed_only` keeps failed and config errors.
+    pub fn deliveries(&self, failed_only: bool, limit: usize) -> Result<Vec<Delivery>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{DELIVERY_SELECT} WHERE (?1 = 0 OR d.state IN ('failed', 'config_error'))
+             ORDER BY d.id DESC LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![failed_only, limit as i64], delivery_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn delivery(&self, id: i64) -> Result<Delivery> {
+        self.conn
+            .query_row(
+                &format!("{DELIVERY_SELECT} WHERE d.id = ?1"),
+                [id],
+                delivery_from_row,
+            )
+            .optional()?
+            .ok_or(Error::DeliveryNotFound { id })
+    }
+
+    pub fn attempts(&self, delivery_id: i64) -> Result<Vec<Attempt>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, delivery_id, started_at, status, latency_ms, response_headers,
+                    response_body, error
+             FROM attempts WHERE delivery_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([delivery_id], |r| {
+            let headers: Option<String> = r.get(5)?;
+            Ok(Attempt {
+                id: r.get(0)?,
+                delivery_id: r.get(1)?,
+                started_at: r.get(2)?,
+                status: r.get(3)?,
+                latency_ms: r.get::<_, Option<i64>>(4)?.map(|ms| ms as u64),
+                response_headers: headers
+                    .and_then(|h| serde_json::from_str(&h).ok())
+                    .unwrap_or_default(),
+                response_body: r.get(6)?,
+                error: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Stores an attempt and moves its delivery on, in one transaction.
+    pub fn record_attempt(&mut self, delivery_id: i64, attempt: &AttemptRecord) -> Result<()> {
+        let tx = self.write_transaction()?;
+        tx.execute(
+            "INSERT INTO attempts (delivery_id, started_at, status, latency_ms,
+                 response_headers, response_body, error)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                delivery_id,
+                attempt.started_at,
+                attempt.status,
+                attempt.latency_ms as i64,
+                serde_json::to_string(&attempt.response_headers).expect("serializes"),
+                attempt.response_body,
+                attempt.error
+            ],
+        )?;
+        let (state, next_at, error) = match &attempt.next {
+            NextStep::Delivered => (DeliveryState::Delivered, None, None),
+            NextStep::RetryIn(ms) => (
+                DeliveryState::Pending,
+                Some(timestamp_after(std::time::Duration::from_millis(*ms))),
+                attempt.error.clone(),
+            ),
+            NextStep::Failed(why) => (DeliveryState::Failed, None, Some(why.clone())),
+            NextStep::ConfigError(why) => (DeliveryState::ConfigError, None, Some(why.clone())),
+            NextStep::Cancelled(why) => (DeliveryState::Cancelled, None, Some(why.clone())),
+        };
+        tx.execute(
+            "UPDATE deliveries SET state = ?2, attempt_count = attempt_count + 1,
+                 next_attempt_at = ?3, last_error = ?4, updated_at = ?5
+             WHERE id = ?1",
+            params![delivery_id, state.as_str(), next_at, error, now()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Marks a delivery that will not be attempted (its site is gone or disabled).
+    pub fn cancel_delivery(&mut self, delivery_id: i64, why: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL,
+                 last_error = ?2, updated_at = ?3 WHERE id = ?1",
+            params![delivery_id, why, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Queues a delivery again, now, keeping its `webhook-id` and its attempt log.
+    pub fn redeliver(&mut self, delivery_id: i64) -> Result<Delivery> {
+        let delivery = self.delivery(delivery_id)?;
+        let site_id = delivery.site_id.ok_or_else(|| Error::InvalidSite {
+            reason: "the site of this delivery was removed".into(),
+        })?;
+        let site = self
+            .site_by_id(site_id)?
+            .ok_or_else(|| Error::InvalidSite {
+                reason: "the site of this delivery was removed".into(),
+            })?;
+        if !site.enabled {
+            return Err(Error::InvalidSite {
+                reason: format!(
+                    "{} is disabled ({}); enable it with `pressroom site enable {}` first",
+                    site.name,
+                    site.disabled_reason.as_deref().unwrap_or("by the user"),
+                    site.name
+                ),
+            });
+        }
+        let ts = now();
+        self.conn.execute(
+            "UPDATE deliveries SET state = 'pending', next_attempt_at = ?2, last_error = NULL,
+                 updated_at = ?2 WHERE id = ?1",
+            params![delivery_id, ts],
+        )?;
+        self.delivery(delivery_id)
+    }
+}

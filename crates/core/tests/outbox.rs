@@ -1,0 +1,370 @@
+//! The outbox against real loopback receivers: retries with Retry-After, redirects,
+//! 410, 401, a receiver that never answers, a site that is down and then up. Every
+//! signature is checked with the independent `standardwebhooks` crate.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use pressroom_core::outbox::{Outbox, OutboxConfig};
+use pressroom_core::secrets::SecretStore;
+use pressroom_core::sites::{self, SecretInput};
+use pressroom_core::store::{DeliveryState, NewDelivery, NewSite, Preset};
+use pressroom_core::webhook::{Envelope, EventKind};
+use pressroom_core::Store;
+
+/// What a receiver saw: (webhook-id, webhook-timestamp, signature verified).
+type Seen = Arc<Mutex<Vec<(String, String, bool)>>>;
+
+struct Receiver {
+    url: String,
+    seen: Seen,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A receiver answering the n-th request (1-based) with `answer(n)`.
+async fn receiver(
+    secret: Option<String>,
+    listener: Option<tokio::net::TcpListener>,
+    answer: impl Fn(usize) -> Response + Clone + Send + Sync + 'static,
+) -> Receiver {
+    let listener = match listener {
+        Some(l) => l,
+        None => tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    };
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let seen: Seen = Arc::default();
+    let log = seen.clone();
+    let router = Router::new().fallback(move |headers: HeaderMap, body: axum::body::Bytes| {
+        let (log, answer, secret) = (log.clone(), answer.clone(), secret.clone());
+        async move {
+            let h = |n: &str| {
+                headers
+                    .get(n)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            let verified = secret.is_some_and(|s| {
+                let mut map = http::HeaderMap::new();
+                for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+                    map.insert(name, http::HeaderValue::from_str(&h(name)).unwrap());
+                }
+                standardwebhooks::Webhook::new(&s)
+                    .unwrap()
+                    .verify(&body, &map)
+                    .is_ok()
+            });
+            let n = {
+                let mut log = log.lock().unwrap();
+                log.push((h("webhook-id"), h("webhook-timestamp"), verified));
+                log.len()
+            };
+            answer(n)
+        }
+    });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
+    Receiver {
+        url,
+        seen,
+        stop: Some(stop),
+    }
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: Arc<Mutex<Store>>,
+    secrets: SecretStore,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("w.db")).unwrap();
+        let secrets = SecretStore::File(dir.path().join("secrets.json"));
+        Fixture {
+            _dir: dir,
+            store: Arc::new(Mutex::new(store)),
+            secrets,
+        }
+    }
+
+    /// Adds a Standard Webhooks site; returns its generated secret.
+    fn site(&self, name: &str, webhook_url: &str) -> String {
+        let new = NewSite {
+            name: name.into(),
+            webhook_url: webhook_url.into(),
+            page_url_template: "http://127.0.0.1:9/posts/{slug}".into(),
+            tag_templates: vec!["documents".into()],
+            path_templates: vec![],
+            preset: Preset::StandardWebhooks,
+        };
+        let added = sites::add(
+            &mut self.store.lock().unwrap(),
+            &self.secrets,
+            &new,
+            SecretInput::Generate,
+        )
+        .unwrap();
+        added.new_secret.unwrap()
+    }
+
+    /// A publish of "post" with one delivery to each named site; returns the publish id.
+    fn publish(&self, site_names: &[&str]) -> i64 {
+        let mut store = self.store.lock().unwrap();
+        if !store.exists("post").unwrap() {
+            store.create("post", "---\ntitle: Post\n---\nx").unwrap();
+        }
+        let deliveries: Vec<NewDelivery> = site_names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let site = store.site(name).unwrap();
+                NewDelivery {
+                    site_id: site.id,
+                    message_id: format!("msg_test_{i}_{}", site.id),
+                    body: serde_json::to_string(&Envelope::new(
+                        EventKind::Published,
+                        "post",
+                        "r_0000000000000001",
+                        &site,
+                        "2026-11-27T10:00:00Z",
+                    ))
+                    .unwrap(),
+                }
+            })
+            .collect();
+        store
+            .record_publish_with_deliveries("post", "r_0000000000000001", "x", false, &deliveries)
+            .unwrap()
+    }
+
+    fn outbox(&self, timeout: Duration) -> Outbox {
+        let config = OutboxConfig {
+            timeout,
+            ..OutboxConfig::default()
+        };
+        Outbox::new(self.store.clone(), self.secrets.clone(), config)
+    }
+}
+
+fn status(code: u16) -> Response {
+    StatusCode::from_u16(code).unwrap().into_response()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retried_after_503s_honouring_retry_after_same_id_fresh_signature() {
+    let f = Fixture::new();
+    // The secret is generated when the site is added, after the receiver's URL is known.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let secret = f.site("flaky", &url);
+    let r = receiver(Some(secret), Some(listener), |n| {
+        if n <= 2 {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [("retry-after", "1")],
+                "busy",
+            )
+                .into_response()
+        } else {
+            status(200)
+        }
+    })
+    .await;
+    let publish = f.publish(&["flaky"]);
+    let start = Instant::now();
+    f.outbox(Duration::from_secs(5))
+        .drain(Some(publish), start + Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_secs(2),
+        "waited for Retry-After twice"
+    );
+
+    let seen = r.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3);
+    assert!(
+        seen.iter().all(|(id, _, ok)| id == &seen[0].0 && *ok),
+        "{seen:?}"
+    );
+    assert!(
+        seen[2].1 > seen[0].1,
+        "re-signed with a fresh timestamp: {seen:?}"
+    );
+
+    let store = f.store.lock().unwrap();
+    let d = &store.deliveries_of(publish).unwrap()[0];
+    assert_eq!(d.state, DeliveryState::Delivered);
+    let attempts = store.attempts(d.id).unwrap();
+    assert_eq!(
+        attempts.iter().map(|a| a.status).collect::<Vec<_>>(),
+        [Some(503), Some(503), Some(200)]
+    );
+    assert_eq!(attempts[0].response_headers["retry-after"], "1");
+    assert_eq!(attempts[0].response_body.as_deref(), Some("busy"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirect_gone_unauthorized_are_not_retried() {
+    let f = Fixture::new();
+    let moved = receiver(None, None, |_| {
+        (
+            StatusCode::MOVED_PERMANENTLY,
+            [("location", "http://127.0.0.1:9/elsewhere")],
+        )
+            .into_response()
+    })
+    .await;
+    let gone = receiver(None, None, |_| status(410)).await;
+    let wrong_secret = receiver(None, None, |_| {
+        (StatusCode::UNAUTHORIZED, "bad signature").into_response()
+    })
+    .await;
+    f.site("moved", &moved.url);
+    f.site("gone", &gone.url);
+    f.site("locked", &wrong_secret.url);
+    let publish = f.publish(&["moved", "gone", "locked"]);
+    f.outbox(Duration::from_secs(5))
+        .drain(Some(publish), Instant::now() + Duration::from_secs(10))
+        .await
+        .unwrap();
+
+    for r in [&moved, &gone, &wrong_secret] {
+        assert_eq!(r.seen.lock().unwrap().len(), 1, "exactly one attempt");
+    }
+    let store = f.store.lock().unwrap();
+    let ds = store.deliveries_of(publish).unwrap();
+    assert_eq!(ds[0].state, DeliveryState::ConfigError);
+    assert!(ds[0]
+        .last_error
+        .as_deref()
+        .unwrap()
+        .contains("never followed"));
+    assert_eq!(ds[1].state, DeliveryState::Failed);
+    assert!(
+        !store.site("gone").unwrap().enabled,
+        "410 disables the site"
+    );
+    assert!(store
+        .site("gone")
+        .unwrap()
+        .disabled_reason
+        .unwrap()
+        .contains("410"));
+    assert_eq!(ds[2].state, DeliveryState::ConfigError);
+    assert!(
+        ds[2].last_error.as_deref().unwrap().contains("secret"),
+        "{:?}",
+        ds[2].last_error
+    );
+    drop(store);
+
+    // A later publish skips the disabled site; redelivering to it is refused clearly.
+    let err = f.store.lock().unwrap().redeliver(ds[1].id).unwrap_err();
+    assert!(err.to_string().contains("site enable gone"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_that_never_answers_times_out_and_stays_queued() {
+    let f = Fixture::new();
+    let silent = receiver(None, None, |_| {
+        std::thread::sleep(Duration::from_secs(3));
+        status(200)
+    })
+    .await;
+    f.site("silent", &silent.url);
+    let publish = f.publish(&["silent"]);
+    let start = Instant::now();
+    f.outbox(Duration::from_millis(500))
+        .run_due()
+        .await
+        .unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "the timeout cut it short"
+    );
+    let store = f.store.lock().unwrap();
+    let d = &store.deliveries_of(publish).unwrap()[0];
+    assert_eq!(d.state, DeliveryState::Pending, "retried later, not lost");
+    assert!(d.next_attempt_at.is_some());
+    let attempts = store.attempts(d.id).unwrap();
+    assert_eq!(attempts[0].status, None);
+    assert!(
+        attempts[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("no answer within"),
+        "{attempts:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_down_then_up_gets_its_webhook() {
+    let f = Fixture::new();
+    // Reserve a port, then free it: nothing listens there yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let secret = f.site("later", &format!("http://127.0.0.1:{port}/hook"));
+    let publish = f.publish(&["later"]);
+    let outbox = Outbox::new(
+        f.store.clone(),
+        f.secrets.clone(),
+        OutboxConfig {
+            timeout: Duration::from_secs(2),
+            schedule: vec![Duration::from_millis(300); 5],
+            ..OutboxConfig::default()
+        },
+    );
+    outbox.run_due().await.unwrap();
+    {
+        let store = f.store.lock().unwrap();
+        let d = &store.deliveries_of(publish).unwrap()[0];
+        assert_eq!(d.state, DeliveryState::Pending);
+        assert!(
+            d.last_error
+                .as_deref()
+                .unwrap()
+                .contains("could not connect"),
+            "{:?}",
+            d.last_error
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let up = receiver(Some(secret), Some(listener), |_| status(204)).await;
+    outbox
+        .drain(Some(publish), Instant::now() + Duration::from_secs(10))
+        .await
+        .unwrap();
+    let store = f.store.lock().unwrap();
+    assert_eq!(
+        store.deliveries_of(publish).unwrap()[0].state,
+        DeliveryState::Delivered
+    );
+    assert!(up.seen.lock().unwrap().iter().all(|(_, _, ok)| *ok));
+}
