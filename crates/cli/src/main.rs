@@ -81,6 +81,11 @@ enum Command {
         #[arg(long, value_name = "ID")]
         show: Option<i64>,
     },
+    /// Deliver whatever is pending in the outbox (e.g. after a crash or restart)
+    Deliver {
+        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        wait: u64,
+    },
     /// Send a delivery again (same webhook-id), now
     Redeliver {
         id: i64,
@@ -193,6 +198,16 @@ fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
             Some(id) => out.delivery_detail(&store.delivery(id)?, &store.attempts(id)?),
             None => out.deliveries(&store.deliveries(failed, limit)?),
         },
+        Command::Deliver { wait } => {
+            let store = Arc::new(Mutex::new(store));
+            tokio::runtime::Runtime::new()?.block_on(deliver(&store, None, wait))?;
+            let pending = lock(&store).next_due_at(None)?.is_some();
+            out.message(if pending {
+                "some deliveries are still waiting for a retry; `pressroom deliveries` shows them"
+            } else {
+                "nothing left to deliver"
+            });
+        }
         Command::Redeliver { id, wait } => {
             store.redeliver(id)?;
             let store = Arc::new(Mutex::new(store));
