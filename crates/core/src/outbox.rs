@@ -83,21 +83,27 @@ impl Outbox {
             return Ok(0);
         }
         // Each site and its secrets, looked up once per pass (keyring calls block).
-        let mut sites: HashMap<i64, Option<Site>> = HashMap::new();
-        for id in due.iter().filter_map(|d| d.site_id) {
-            if let std::collections::hash_map::Entry::Vacant(slot) = sites.entry(id) {
-                slot.insert(lock(&self.store).site_by_id(id)?);
-            }
-        }
-        let secret_store = self.secrets.clone();
-        let refs: Vec<(i64, String)> = sites
+        let all_sites: HashMap<i64, Site> = lock(&self.store)
+            .sites()?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
+        let sites: HashMap<i64, Option<Site>> = due
             .iter()
-            .filter_map(|(id, s)| Some((*id, s.as_ref()?.secret_ref.clone()?)))
+            .filter_map(|d| d.site_id)
+            .map(|id| (id, all_sites.get(&id).cloned()))
+            .collect();
+        let secret_store = self.secrets.clone();
+        let refs: HashMap<String, i64> = sites
+            .iter()
+            .filter_map(|(id, s)| Some((s.as_ref()?.secret_ref.clone()?, *id)))
             .collect();
         let secrets: HashMap<i64, std::result::Result<Option<SiteSecrets>, String>> =
             tokio::task::spawn_blocking(move || {
-                refs.into_iter()
-                    .map(|(id, r)| (id, secret_store.get(&r).map_err(|e| e.to_string())))
+                secret_store
+                    .get_many(refs.keys().map(String::as_str))
+                    .into_iter()
+                    .map(|(r, found)| (refs[&r], found.map_err(|e| e.to_string())))
                     .collect()
             })
             .await
@@ -143,21 +149,31 @@ impl Outbox {
             };
             attempts += 1;
             let (global, site_slot) = (global.clone(), per_site[&site.id].clone());
-            let (store, http, config) =
-                (self.store.clone(), self.http.clone(), self.config.clone());
+            let (http, config) = (self.http.clone(), self.config.clone());
             tasks.spawn(async move {
                 let _g = global.acquire_owned().await.expect("never closed");
                 let _s = site_slot.acquire_owned().await.expect("never closed");
                 let record = attempt(&http, &config, &site, &delivery, secrets.as_ref()).await;
-                let mut store = lock(&store);
-                if let (Some(410), NextStep::Failed(why)) = (record.status, &record.next) {
-                    store.set_site_enabled(&site.name, false, Some(why))?;
-                }
-                store.record_attempt(delivery.id, &record)
+                (site.name, delivery.id, record)
             });
         }
-        while let Some(joined) = tasks.join_next().await {
-            joined.expect("delivery tasks do not panic")?;
+        // Record what has finished, a batch per transaction, as answers come in.
+        while let Some(first) = tasks.join_next().await {
+            let mut batch = vec![first.expect("delivery tasks do not panic")];
+            while let Some(more) = tasks.try_join_next() {
+                batch.push(more.expect("delivery tasks do not panic"));
+            }
+            let mut store = lock(&self.store);
+            for (site, _, record) in &batch {
+                if let (Some(410), NextStep::Failed(why)) = (record.status, &record.next) {
+                    store.set_site_enabled(site, false, Some(why))?;
+                }
+            }
+            let records: Vec<(i64, AttemptRecord)> = batch
+                .into_iter()
+                .map(|(_, id, record)| (id, record))
+                .collect();
+            store.record_attempts(&records)?;
         }
         Ok(attempts)
     }

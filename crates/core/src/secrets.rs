@@ -85,6 +85,33 @@ impl SecretStore {
         })
     }
 
+    /// Several entries at once: the file store reads its file once, the keyring is
+    /// asked entry by entry. Each answer is separate, so one bad entry spoils no other.
+    pub fn get_many<'a>(
+        &self,
+        references: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<(String, Result<Option<SiteSecrets>>)> {
+        match self {
+            SecretStore::Keyring => references
+                .into_iter()
+                .map(|r| (r.to_owned(), self.get(r)))
+                .collect(),
+            SecretStore::File(_) => match self.read_file() {
+                Ok(mut all) => references
+                    .into_iter()
+                    .map(|r| (r.to_owned(), Ok(all.remove(r))))
+                    .collect(),
+                Err(e) => {
+                    let message = e.to_string();
+                    references
+                        .into_iter()
+                        .map(|r| (r.to_owned(), Err(Error::Corrupt(message.clone()))))
+                        .collect()
+                }
+            },
+        }
+    }
+
     pub fn set(&self, reference: &str, secrets: &SiteSecrets) -> Result<()> {
         match self {
             SecretStore::Keyring => {

@@ -287,12 +287,21 @@ async fn redirect_gone_unauthorized_are_not_retried() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_that_never_answers_times_out_and_stays_queued() {
     let f = Fixture::new();
-    let silent = receiver(None, None, |_| {
-        std::thread::sleep(Duration::from_secs(3));
-        status(200)
-    })
-    .await;
-    f.site("silent", &silent.url);
+    // Accepts connections and never answers; the thread ends by itself after 5 s.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", silent.local_addr().unwrap());
+    silent.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        let until = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < until {
+            if let Ok((stream, _)) = silent.accept() {
+                held.push(stream);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    });
+    f.site("silent", &url);
     let publish = f.publish(&["silent"]);
     let start = Instant::now();
     f.outbox(Duration::from_millis(500))

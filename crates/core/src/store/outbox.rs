@@ -105,13 +105,25 @@ pub struct NewDelivery {
     pub body: String,
 }
 
+/// Every column of a `Delivery`; `{last_status}` is the expression for the status of
+/// the latest attempt, which only the delivery log needs.
 const DELIVERY_SELECT: &str = "SELECT d.id, d.publish_id, d.site_id, s.name, p.slug, p.revision,
         d.message_id, d.body, d.state, d.attempt_count, d.next_attempt_at, d.last_error,
-        (SELECT a.status FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1),
-        d.created_at, d.updated_at
+        {last_status}, d.created_at, d.updated_at
      FROM deliveries d
      JOIN publishes p ON p.id = d.publish_id
      LEFT JOIN sites s ON s.id = d.site_id";
+
+fn delivery_select(with_last_status: bool) -> String {
+    DELIVERY_SELECT.replace(
+        "{last_status}",
+        if with_last_status {
+            "(SELECT a.status FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1)"
+        } else {
+            "NULL"
+        },
+    )
+}
 
 fn delivery_from_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
     let state: String = r.get(8)?;
@@ -188,8 +200,9 @@ impl Store {
     /// Pending deliveries due at or before `at` (RFC 3339), oldest first.
     pub fn due_deliveries(&self, at: &str, limit: usize) -> Result<Vec<Delivery>> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "{DELIVERY_SELECT} WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
-             ORDER BY d.next_attempt_at, d.id LIMIT ?2"
+            "{} WHERE d.state = 'pending' AND d.next_attempt_at <= ?1
+             ORDER BY d.next_attempt_at, d.id LIMIT ?2",
+            delivery_select(false)
         ))?;
         let rows = stmt.query_map(params![at, limit as i64], delivery_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -207,7 +220,8 @@ impl Store {
 
     pub fn deliveries_of(&self, publish_id: i64) -> Result<Vec<Delivery>> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "{DELIVERY_SELECT} WHERE d.publish_id = ?1 ORDER BY d.id"
+            "{} WHERE d.publish_id = ?1 ORDER BY d.id",
+            delivery_select(true)
         ))?;
         let rows = stmt.query_map([publish_id], delivery_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -216,8 +230,9 @@ impl Store {
     /// The delivery log, newest first; `failed_only` keeps failed and config errors.
     pub fn deliveries(&self, failed_only: bool, limit: usize) -> Result<Vec<Delivery>> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "{DELIVERY_SELECT} WHERE (?1 = 0 OR d.state IN ('failed', 'config_error'))
-             ORDER BY d.id DESC LIMIT ?2"
+            "{} WHERE (?1 = 0 OR d.state IN ('failed', 'config_error'))
+             ORDER BY d.id DESC LIMIT ?2",
+            delivery_select(true)
         ))?;
         let rows = stmt.query_map(params![failed_only, limit as i64], delivery_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -226,7 +241,7 @@ impl Store {
     pub fn delivery(&self, id: i64) -> Result<Delivery> {
         self.conn
             .query_row(
-                &format!("{DELIVERY_SELECT} WHERE d.id = ?1"),
+                &format!("{} WHERE d.id = ?1", delivery_select(true)),
                 [id],
                 delivery_from_row,
             )
@@ -260,38 +275,51 @@ impl Store {
 
     /// Stores an attempt and moves its delivery on, in one transaction.
     pub fn record_attempt(&mut self, delivery_id: i64, attempt: &AttemptRecord) -> Result<()> {
+        self.record_attempts(&[(delivery_id, attempt.clone())])
+    }
+
+    /// Stores finished attempts and moves their deliveries on, all in one transaction
+    /// (a fan-out to many sites commits in a few batches instead of one per site).
+    pub fn record_attempts(&mut self, attempts: &[(i64, AttemptRecord)]) -> Result<()> {
         let tx = self.write_transaction()?;
-        tx.execute(
-            "INSERT INTO attempts (delivery_id, started_at, status, latency_ms,
-                 response_headers, response_body, error)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                delivery_id,
-                attempt.started_at,
-                attempt.status,
-                attempt.latency_ms as i64,
-                serde_json::to_string(&attempt.response_headers).expect("serializes"),
-                attempt.response_body,
-                attempt.error
-            ],
-        )?;
-        let (state, next_at, error) = match &attempt.next {
-            NextStep::Delivered => (DeliveryState::Delivered, None, None),
-            NextStep::RetryIn(ms) => (
-                DeliveryState::Pending,
-                Some(timestamp_after(std::time::Duration::from_millis(*ms))),
-                attempt.error.clone(),
-            ),
-            NextStep::Failed(why) => (DeliveryState::Failed, None, Some(why.clone())),
-            NextStep::ConfigError(why) => (DeliveryState::ConfigError, None, Some(why.clone())),
-            NextStep::Cancelled(why) => (DeliveryState::Cancelled, None, Some(why.clone())),
-        };
-        tx.execute(
-            "UPDATE deliveries SET state = ?2, attempt_count = attempt_count + 1,
-                 next_attempt_at = ?3, last_error = ?4, updated_at = ?5
-             WHERE id = ?1",
-            params![delivery_id, state.as_str(), next_at, error, now()],
-        )?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO attempts (delivery_id, started_at, status, latency_ms,
+                     response_headers, response_body, error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            let mut update = tx.prepare_cached(
+                "UPDATE deliveries SET state = ?2, attempt_count = attempt_count + 1,
+                     next_attempt_at = ?3, last_error = ?4, updated_at = ?5
+                 WHERE id = ?1",
+            )?;
+            let ts = now();
+            for (delivery_id, attempt) in attempts {
+                insert.execute(params![
+                    delivery_id,
+                    attempt.started_at,
+                    attempt.status,
+                    attempt.latency_ms as i64,
+                    serde_json::to_string(&attempt.response_headers).expect("serializes"),
+                    attempt.response_body,
+                    attempt.error
+                ])?;
+                let (state, next_at, error) = match &attempt.next {
+                    NextStep::Delivered => (DeliveryState::Delivered, None, None),
+                    NextStep::RetryIn(ms) => (
+                        DeliveryState::Pending,
+                        Some(timestamp_after(std::time::Duration::from_millis(*ms))),
+                        attempt.error.clone(),
+                    ),
+                    NextStep::Failed(why) => (DeliveryState::Failed, None, Some(why.clone())),
+                    NextStep::ConfigError(why) => {
+                        (DeliveryState::ConfigError, None, Some(why.clone()))
+                    }
+                    NextStep::Cancelled(why) => (DeliveryState::Cancelled, None, Some(why.clone())),
+                };
+                update.execute(params![delivery_id, state.as_str(), next_at, error, ts])?;
+            }
+        }
         tx.commit()?;
         Ok(())
     }
