@@ -302,7 +302,7 @@ impl Output {
         format!(
             "{:>6}  {:<12} {:<16} {:<24} {} attempts, last {status}{why}",
             d.id,
-            format!("{:?}", d.state).to_lowercase(),
+            d.state.as_str(),
             d.site_name.as_deref().unwrap_or("(removed)"),
             d.slug,
             d.attempt_count

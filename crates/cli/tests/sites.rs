@@ -1,0 +1,287 @@
+//! `pressroom site …`, `deliveries` and `redeliver`, with secrets in the opt-in file
+//! store and a loopback receiver that verifies with the `standardwebhooks` crate.
+
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::Value;
+use support::{pressroom, ApiProcess, TOKEN_VAR};
+
+fn run(ws: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = pressroom(ws);
+    cmd.args(args)
+        .env("PRESSROOM_SECRETS_FILE", ws.join("secrets.json"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn json(ws: &Path, args: &[&str], env: &[(&str, &str)]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = run(ws, &all, env);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn secrets_file(ws: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(ws.join("secrets.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn add_list_rotate_handler_remove() {
+    let ws = tempfile::tempdir().unwrap();
+    let ws = ws.path();
+    let added = json(
+        ws,
+        &[
+            "site",
+            "add",
+            "blog",
+            "--webhook-url",
+            "https://blog.example/api/revalidate",
+            "--page-url",
+            "https://blog.example/posts/{slug}",
+            "--paths",
+            "/posts/{slug}",
+        ],
+        &[],
+    );
+    let first = added["new_secret"].as_str().unwrap().to_owned();
+    assert!(first.starts_with("whsec_"));
+    assert!(added["site"]["secret_ref"].is_string());
+    assert!(
+        !added["site"].to_string().contains(&first),
+        "the site row has no secret"
+    );
+
+    let list = json(ws, &["site", "list"], &[]);
+    assert_eq!(list["sites"][0]["name"], "blog");
+    assert_eq!(
+        list["sites"][0]["tag_templates"],
+        serde_json::json!(["documents", "document:{slug}"])
+    );
+
+    let handler = String::from_utf8(run(ws, &["site", "handler", "blog"], &[]).stdout).unwrap();
+    for needle in [
+        "from \"standardwebhooks\"",
+        "await request.text()",
+        "revalidateTag(tag, { expire: 0 })",
+        "revalidatePath(path)",
+    ] {
+        assert!(
+            handler.contains(needle),
+            "{needle} missing from:\n{handler}"
+        );
+    }
+
+    let rotated = json(ws, &["site", "rotate-secret", "blog"], &[]);
+    let second = rotated["new_secret"].as_str().unwrap().to_owned();
+    let reference = added["site"]["secret_ref"].as_str().unwrap();
+    let stored = &secrets_file(ws)[reference];
+    assert_eq!(
+        (stored["current"].as_str(), stored["previous"].as_str()),
+        (Some(second.as_str()), Some(first.as_str()))
+    );
+    json(ws, &["site", "rotate-secret", "blog", "--finish"], &[]);
+    assert!(secrets_file(ws)[reference].get("previous").is_none());
+
+    // Entered secrets come from the environment and are validated.
+    let out = run(
+        ws,
+        &[
+            "site",
+            "add",
+            "shop",
+            "--webhook-url",
+            "https://s.example/h",
+            "--page-url",
+            "https://s.example/{slug}",
+            "--secret-env",
+            "SHOP_SECRET",
+        ],
+        &[("SHOP_SECRET", "not-a-whsec")],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("whsec_"));
+    let out = run(
+        ws,
+        &[
+            "site",
+            "add",
+            "shop",
+            "--webhook-url",
+            "https://s.example/h",
+            "--page-url",
+            "https://s.example/{slug}",
+            "--secret-env",
+            "UNSET_VAR",
+        ],
+        &[],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("UNSET_VAR"));
+    let out = run(
+        ws,
+        &[
+            "site",
+            "add",
+            "bad",
+            "--webhook-url",
+            "ftp://x",
+            "--page-url",
+            "https://s.example/{slug}",
+        ],
+        &[],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("http://"));
+    let out = run(
+        ws,
+        &[
+            "site",
+            "add",
+            "hook",
+            "--webhook-url",
+            "https://api.vercel.example/hook",
+            "--page-url",
+            "https://s.example/{slug}",
+            "--preset",
+            "vercel_deploy_hook",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "deploy hooks need no secret");
+
+    json(ws, &["site", "remove", "blog"], &[]);
+    assert!(
+        secrets_file(ws).get(reference).is_none(),
+        "its secret went with it"
+    );
+    assert_eq!(
+        json(ws, &["site", "list"], &[])["sites"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn wrong_secret_is_a_clear_error_and_fixing_it_then_redelivering_works() {
+    let api_dir = tempfile::tempdir().unwrap();
+    let api = ApiProcess::start(api_dir.path());
+    let ws = tempfile::tempdir().unwrap();
+    let ws = ws.path();
+
+    // The site verifies with its own secret, which Pressroom does not have yet.
+    let site_secret = pressroom_core::signing::Secret::generate()
+        .expose()
+        .to_owned();
+    let verifier_secret = site_secret.clone();
+    let ids: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = ids.clone();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url = rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/api/revalidate", listener.local_addr().unwrap());
+        let router =
+            axum::Router::new().fallback(move |headers: HeaderMap, body: axum::body::Bytes| {
+                let (seen, secret) = (seen.clone(), verifier_secret.clone());
+                async move {
+                    let mut map = http::HeaderMap::new();
+                    for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+                        map.insert(name, headers[name].clone());
+                    }
+                    seen.lock()
+                        .unwrap()
+                        .push(headers["webhook-id"].to_str().unwrap().to_owned());
+                    match standardwebhooks::Webhook::new(&secret)
+                        .unwrap()
+                        .verify(&body, &map)
+                    {
+                        Ok(()) => StatusCode::OK,
+                        Err(_) => StatusCode::UNAUTHORIZED,
+                    }
+                }
+            });
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        url
+    });
+
+    json(
+        ws,
+        &[
+            "site",
+            "add",
+            "blog",
+            "--webhook-url",
+            &url,
+            "--page-url",
+            "http://127.0.0.1:9/posts/{slug}",
+        ],
+        &[],
+    );
+    json(
+        ws,
+        &["api", "set", "--url", &api.url, "--token-env", TOKEN_VAR],
+        &[],
+    );
+    json(ws, &["doc", "new", "hello", "--title", "Hello"], &[]);
+
+    let out = run(ws, &["publish", "hello"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "published, but a site refused the webhook"
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("config_error") && stdout.contains("secret does not match"),
+        "{stdout}"
+    );
+
+    let failed = json(ws, &["deliveries", "--failed"], &[]);
+    let delivery = &failed["deliveries"][0];
+    assert_eq!(delivery["state"], "config_error");
+    assert_eq!(delivery["last_status"], 401);
+    let id = delivery["id"].as_i64().unwrap().to_string();
+    let detail = json(ws, &["deliveries", "--show", &id], &[]);
+    assert_eq!(
+        detail["attempts"].as_array().unwrap().len(),
+        1,
+        "a 401 is not retried blindly"
+    );
+
+    // Fix the secret, send again: delivered, with the same webhook-id.
+    json(
+        ws,
+        &[
+            "site",
+            "rotate-secret",
+            "blog",
+            "--secret-env",
+            "SITE_SECRET",
+        ],
+        &[("SITE_SECRET", &site_secret)],
+    );
+    let out = run(ws, &["redeliver", &id], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let detail = json(ws, &["deliveries", "--show", &id], &[]);
+    assert_eq!(detail["delivery"]["state"], "delivered");
+    let ids = ids.lock().unwrap();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(ids[0], ids[1]);
+    rt.shutdown_background();
+}
