@@ -38,6 +38,20 @@ pub enum SiteCommand {
         #[arg(long)]
         generate_secret: bool,
     },
+    /// Change a site's URLs, templates or preset (unset options keep their value)
+    Edit {
+        name: String,
+        #[arg(long)]
+        webhook_url: Option<String>,
+        #[arg(long = "page-url")]
+        page_url: Option<String>,
+        #[arg(long)]
+        tags: Option<String>,
+        #[arg(long)]
+        paths: Option<String>,
+        #[arg(long)]
+        preset: Option<String>,
+    },
     /// List sites
     List,
     /// Remove a site and its secret
@@ -108,6 +122,26 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
                 preset,
             };
             out.site_with_secret("added", &sites::add(store, &secrets, &new, secret)?);
+        }
+        SiteCommand::Edit {
+            name,
+            webhook_url,
+            page_url,
+            tags,
+            paths,
+            preset,
+        } => {
+            let site = store.site(&name)?;
+            let changed = NewSite {
+                name: site.name.clone(),
+                webhook_url: webhook_url.unwrap_or(site.webhook_url),
+                page_url_template: page_url.unwrap_or(site.page_url_template),
+                tag_templates: tags.as_deref().map_or(site.tag_templates, split),
+                path_templates: paths.as_deref().map_or(site.path_templates, split),
+                preset: preset.as_deref().map_or(Ok(site.preset), Preset::parse)?,
+            };
+            let site = store.update_site(&name, &changed)?;
+            out.sites(std::slice::from_ref(&site));
         }
         SiteCommand::List => out.sites(&store.sites()?),
         SiteCommand::Remove { name } => {

@@ -84,6 +84,35 @@ fn add_list_rotate_handler_remove() {
         );
     }
 
+    let edited = json(
+        ws,
+        &["site", "edit", "blog", "--tags", "posts,post:{slug}"],
+        &[],
+    );
+    assert_eq!(
+        edited["sites"][0]["tag_templates"],
+        serde_json::json!(["posts", "post:{slug}"])
+    );
+    assert_eq!(
+        edited["sites"][0]["webhook_url"], "https://blog.example/api/revalidate",
+        "unchanged"
+    );
+    let out = run(
+        ws,
+        &[
+            "site",
+            "edit",
+            "blog",
+            "--page-url",
+            "https://blog.example/no-slug",
+        ],
+        &[],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("{slug}"),
+        "validated like a new site"
+    );
+
     let rotated = json(ws, &["site", "rotate-secret", "blog"], &[]);
     let second = rotated["new_secret"].as_str().unwrap().to_owned();
     let reference = added["site"]["secret_ref"].as_str().unwrap();

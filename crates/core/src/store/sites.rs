@@ -200,6 +200,31 @@ impl Store {
         self.site(&site.name)
     }
 
+    /// Changes a site's settings (not its name or secret); validated like a new one.
+    pub fn update_site(&mut self, name: &str, changed: &NewSite) -> Result<Site> {
+        changed.validate()?;
+        let n = self.conn.execute(
+            "UPDATE sites SET webhook_url = ?2, page_url_template = ?3, tag_templates = ?4,
+                 path_templates = ?5, preset = ?6, updated_at = ?7
+             WHERE name = ?1",
+            params![
+                name,
+                changed.webhook_url,
+                changed.page_url_template,
+                serde_json::to_string(&changed.tag_templates).expect("serializes"),
+                serde_json::to_string(&changed.path_templates).expect("serializes"),
+                changed.preset.as_str(),
+                now()
+            ],
+        )?;
+        if n == 0 {
+            return Err(Error::SiteNotFound {
+                name: name.to_owned(),
+            });
+        }
+        self.site(name)
+    }
+
     pub fn sites(&self) -> Result<Vec<Site>> {
         let mut stmt = self
             .conn
