@@ -181,12 +181,7 @@ impl Store {
             params![slug, source, ts],
         )?;
         let id = tx.last_insert_rowid();
-        let content_revision = write_derived(&tx, id, slug, &derived)?;
-        tx.execute(
-            "INSERT INTO revisions (document_id, source, content_revision, created_at)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![id, source, content_revision, ts],
-        )?;
+        write_revision(&tx, id, slug, source, &derived, &ts)?;
         tx.commit()?;
         self.get(slug)
     }
@@ -205,13 +200,7 @@ impl Store {
                 "UPDATE documents SET source = ?2, updated_at = ?3 WHERE id = ?1",
                 params![id, source, ts],
             )?;
-            let content_revision = write_derived(&tx, id, slug, &derived)?;
-            tx.execute(
-                "INSERT INTO revisions (document_id, source, content_revision, created_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![id, source, content_revision, ts],
-            )?;
-            Some(tx.last_insert_rowid())
+            Some(write_revision(&tx, id, slug, source, &derived, &ts)?)
         };
         tx.commit()?;
         Ok(Saved {
@@ -392,6 +381,25 @@ fn id_and_source(conn: &Connection, slug: &str) -> Result<(i64, String)> {
     .ok_or_else(|| Error::DocumentNotFound {
         slug: slug.to_owned(),
     })
+}
+
+/// A new text for document `id`: its derived columns, then one history entry.
+/// Returns the history entry's id.
+fn write_revision(
+    tx: &rusqlite::Transaction<'_>,
+    id: i64,
+    slug: &str,
+    source: &str,
+    derived: &Derived,
+    at: &str,
+) -> Result<i64> {
+    let content_revision = write_derived(tx, id, slug, derived)?;
+    tx.execute(
+        "INSERT INTO revisions (document_id, source, content_revision, created_at)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![id, source, content_revision, at],
+    )?;
+    Ok(tx.last_insert_rowid())
 }
 
 /// Writes the derived columns; returns the content revision (None on a parse problem).
