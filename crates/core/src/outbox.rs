@@ -48,6 +48,11 @@ impl Default for OutboxConfig {
     }
 }
 
+/// Finished attempts are committed together, at this many…
+const FLUSH_SIZE: usize = 256;
+/// …or after this long.
+const FLUSH_EVERY: Duration = Duration::from_millis(25);
+
 pub struct Outbox {
     store: Arc<Mutex<Store>>,
     secrets: SecretStore,
@@ -157,13 +162,46 @@ impl Outbox {
                 (site.name, delivery.id, record)
             });
         }
-        // Record what has finished, a batch per transaction, as answers come in.
-        while let Some(first) = tasks.join_next().await {
-            let mut batch = vec![first.expect("delivery tasks do not panic")];
-            while let Some(more) = tasks.try_join_next() {
-                batch.push(more.expect("delivery tasks do not panic"));
+        // Record finished attempts in batches: one transaction per 256 answers or per
+        // 25 ms, whichever comes first. A crash inside that window only means those
+        // deliveries are sent again, with the same webhook-id.
+        let mut batch = Vec::new();
+        let mut last_flush = Instant::now();
+        loop {
+            let next = if batch.is_empty() {
+                tasks.join_next().await
+            } else {
+                let left = FLUSH_EVERY.saturating_sub(last_flush.elapsed());
+                match tokio::time::timeout(left, tasks.join_next()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        self.record(std::mem::take(&mut batch)).await?;
+                        last_flush = Instant::now();
+                        continue;
+                    }
+                }
+            };
+            match next {
+                Some(done) => batch.push(done.expect("delivery tasks do not panic")),
+                None => break,
             }
-            let mut store = lock(&self.store);
+            if batch.len() >= FLUSH_SIZE {
+                self.record(std::mem::take(&mut batch)).await?;
+                last_flush = Instant::now();
+            }
+        }
+        if !batch.is_empty() {
+            self.record(batch).await?;
+        }
+        Ok(attempts)
+    }
+
+    /// Stores finished attempts in one transaction, on the blocking pool (SQLite blocks),
+    /// and disables sites that answered 410.
+    async fn record(&self, batch: Vec<(String, i64, AttemptRecord)>) -> Result<()> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut store = lock(&store);
             for (site, _, record) in &batch {
                 if let (Some(410), NextStep::Failed(why)) = (record.status, &record.next) {
                     store.set_site_enabled(site, false, Some(why))?;
@@ -173,9 +211,10 @@ impl Outbox {
                 .into_iter()
                 .map(|(_, id, record)| (id, record))
                 .collect();
-            store.record_attempts(&records)?;
-        }
-        Ok(attempts)
+            store.record_attempts(&records)
+        })
+        .await
+        .expect("recording does not panic")
     }
 
     /// Delivers until nothing pending (of `publish_id`, or at all) is due before
