@@ -179,9 +179,8 @@ fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
                 deliver(&store, Some(report.publish_id), wait).await?;
                 anyhow::Ok(report)
             })?;
-            out.published(&report, api.base_url());
             let deliveries = lock(&store).deliveries_of(report.publish_id)?;
-            out.delivery_results(&deliveries);
+            out.published(&report, api.base_url(), &deliveries);
             if deliveries
                 .iter()
                 .any(|d| d.state != DeliveryState::Delivered)

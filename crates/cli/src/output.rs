@@ -227,9 +227,12 @@ impl Output {
         println!("content API: {} ({token})", settings.url);
     }
 
-    pub fn published(&self, report: &PublishReport, api: &str) {
+    /// The publish, then one line per site told to revalidate.
+    pub fn published(&self, report: &PublishReport, api: &str, deliveries: &[Delivery]) {
         if self.json {
-            return self.print_json(report);
+            let mut value = serde_json::to_value(report).expect("reports serialize");
+            value["deliveries"] = serde_json::to_value(deliveries).expect("deliveries serialize");
+            return self.print_json(&value);
         }
         let what = if report.already_live {
             "already published"
@@ -239,6 +242,7 @@ impl Output {
             "published"
         };
         println!("{} {what}: {} at {api}", report.slug, report.revision);
+        self.delivery_results(deliveries);
     }
 
     pub fn message(&self, text: &str) {

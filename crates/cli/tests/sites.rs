@@ -277,6 +277,15 @@ fn wrong_secret_is_a_clear_error_and_fixing_it_then_redelivering_works() {
         "{stdout}"
     );
 
+    let out = run(ws, &["--json", "publish", "hello"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["already_live"], true);
+    assert_eq!(
+        report["deliveries"][0]["state"], "config_error",
+        "{report:#}"
+    );
+
     let failed = json(ws, &["deliveries", "--failed"], &[]);
     let delivery = &failed["deliveries"][0];
     assert_eq!(delivery["state"], "config_error");
@@ -309,8 +318,11 @@ fn wrong_secret_is_a_clear_error_and_fixing_it_then_redelivering_works() {
     );
     let detail = json(ws, &["deliveries", "--show", &id], &[]);
     assert_eq!(detail["delivery"]["state"], "delivered");
+    // Two publishes (each its own webhook-id, both refused), then the redelivery of
+    // the newest failed one, under that delivery's id.
     let ids = ids.lock().unwrap();
-    assert_eq!(ids.len(), 2);
-    assert_eq!(ids[0], ids[1]);
+    assert_eq!(ids.len(), 3);
+    assert_ne!(ids[0], ids[1]);
+    assert_eq!(ids[1], ids[2]);
     rt.shutdown_background();
 }
