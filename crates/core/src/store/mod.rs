@@ -94,10 +94,7 @@ impl Store {
 
     /// `PRAGMA integrity_check` and the FTS index's own check; `Ok` means both passed.
     pub fn integrity_check(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
-        let rows: Vec<String> = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let rows = settings::integrity_check(&self.conn)?;
         self.conn.execute(
             "INSERT INTO documents_fts(documents_fts) VALUES ('integrity-check')",
             [],
