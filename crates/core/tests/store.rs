@@ -167,7 +167,11 @@ fn status_follows_publishing() {
     let (_dir, path) = temp_db();
     let mut store = Store::open(&path).unwrap();
     let doc = store.create("p", HELLO).unwrap();
-    store.mark_published("p", doc.revision.as_deref()).unwrap();
+    let revision = doc.revision.clone().unwrap();
+    // A publish with no sites to notify: the record alone sets the published revision.
+    store
+        .record_publish_with_deliveries("p", &revision, HELLO, false, &[])
+        .unwrap();
     assert_eq!(store.get("p").unwrap().status, Status::Published);
     store.save("p", "changed").unwrap();
     assert_eq!(store.get("p").unwrap().status, Status::Modified);

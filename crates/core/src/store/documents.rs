@@ -333,20 +333,6 @@ impl Store {
         Ok(())
     }
 
-    /// Records that the content API accepted `revision` for this document.
-    pub fn mark_published(&mut self, slug: &str, revision: Option<&str>) -> Result<()> {
-        let n = self.conn.execute(
-            "UPDATE documents SET published_revision = ?2 WHERE slug = ?1",
-            params![slug, revision],
-        )?;
-        if n == 0 {
-            return Err(Error::DocumentNotFound {
-                slug: slug.to_owned(),
-            });
-        }
-        Ok(())
-    }
-
     fn document_id(&self, slug: &str) -> Result<i64> {
         document_id(&self.conn, slug)
     }
