@@ -31,3 +31,14 @@ pub mod workspace;
 pub use error::{Error, Result};
 pub use revision::Content;
 pub use store::{Document, DocumentSummary, Status, Store};
+
+/// Lowercase hex of `bytes` (revision ids, webhook ids, idempotency keys).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}

@@ -107,10 +107,7 @@ pub fn target_sites(store: &Store, names: &[String]) -> Result<Vec<Site>> {
 fn message_id() -> String {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).expect("the OS random source is available");
-    format!(
-        "msg_{}",
-        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
-    )
+    format!("msg_{}", crate::hex(&b))
 }
 
 /// Publishes the current draft of `slug` to the content API, then records the publish
@@ -202,6 +199,5 @@ pub async fn publish(
 fn idempotency_key(slug: &str, revision: &str, base: Option<&str>) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(format!("{slug}\n{revision}\n{}", base.unwrap_or("")));
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("pub_{hex}")
+    format!("pub_{}", crate::hex(&digest[..16]))
 }

@@ -39,12 +39,7 @@ impl Content {
         let mut text = String::with_capacity(self.markdown.len() + 256);
         write_canonical(&canonical, &mut text);
         let digest = Sha256::digest(text.as_bytes());
-        let mut id = String::with_capacity(18);
-        id.push_str("r_");
-        for byte in &digest[..8] {
-            id.push_str(&format!("{byte:02x}"));
-        }
-        id
+        format!("r_{}", crate::hex(&digest[..8]))
     }
 }
 

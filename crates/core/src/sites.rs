@@ -54,10 +54,7 @@ fn resolve(preset: Preset, input: SecretInput) -> Result<Option<String>> {
 fn random_ref() -> String {
     let mut b = [0u8; 8];
     getrandom::fill(&mut b).expect("the OS random source is available");
-    format!(
-        "site-{}",
-        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
-    )
+    format!("site-{}", crate::hex(&b))
 }
 
 /// Adds a site; its secret goes to the secret store first, so a site never exists
