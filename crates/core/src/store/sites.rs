@@ -282,12 +282,4 @@ impl Store {
         }
         Ok(())
     }
-
-    pub fn set_site_confirm_timeout(&mut self, name: &str, timeout_ms: u64) -> Result<()> {
-        self.conn.execute(
-            "UPDATE sites SET confirm_timeout_ms = ?2, updated_at = ?3 WHERE name = ?1",
-            params![name, timeout_ms as i64, now()],
-        )?;
-        Ok(())
-    }
 }
