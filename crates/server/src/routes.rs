@@ -34,6 +34,15 @@ pub(crate) struct Cached {
     json: Bytes,
 }
 
+impl Cached {
+    fn of(doc: &pressroom_core::wire::ApiDocument) -> Cached {
+        Cached {
+            revision: doc.revision.clone(),
+            json: Bytes::from(serde_json::to_vec(doc).expect("documents serialize")),
+        }
+    }
+}
+
 /// The cache never holds more entries than this; past it, it starts over.
 const CACHE_LIMIT: usize = 10_000;
 
@@ -220,10 +229,7 @@ async fn get_document(
                             slug: slug.clone(),
                         })
                     })?;
-                    let entry = Cached {
-                        revision: doc.revision.clone(),
-                        json: Bytes::from(serde_json::to_vec(&doc).expect("documents serialize")),
-                    };
+                    let entry = Cached::of(&doc);
                     cache_put(cache, &slug, entry.clone());
                     Ok(entry)
                 })
@@ -292,12 +298,7 @@ async fn put_document(
                 request_hash: &request_hash,
             });
             let outcome = store.put(&slug, &request, idempotency)?;
-            let entry = Cached {
-                revision: outcome.document.revision.clone(),
-                json: Bytes::from(
-                    serde_json::to_vec(&outcome.document).expect("documents serialize"),
-                ),
-            };
+            let entry = Cached::of(&outcome.document);
             // A replay may describe an older revision than the current one: only a
             // fresh answer is the current state.
             if !outcome.replayed {
