@@ -28,13 +28,8 @@ impl AppState {
         })
     }
 
-    /// Runs `f` with the store. A panic in an earlier command must not lock the user
-    /// out of their drafts, so a poisoned lock is taken over (SQLite itself is consistent).
+    /// Runs `f` with the store (a poisoned lock is taken over, see `store::lock`).
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
-        let mut guard = self
-            .store
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut guard)
+        f(&mut pressroom_core::store::lock(&self.store))
     }
 }

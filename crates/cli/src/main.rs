@@ -9,6 +9,7 @@ mod output;
 mod serve;
 mod site;
 
+use pressroom_core::store::lock;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -131,10 +132,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    store.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Runs the outbox until nothing (of `publish_id`) is due within `wait` seconds.

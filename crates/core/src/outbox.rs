@@ -9,6 +9,7 @@
 //! 4xx a configuration error shown to the user, not retried. State lives in SQLite, so
 //! whatever is pending when the process dies is delivered by the next one.
 
+use crate::store::lock;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -58,10 +59,6 @@ pub struct Outbox {
     secrets: SecretStore,
     http: reqwest::Client,
     config: OutboxConfig,
-}
-
-fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    store.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Outbox {

@@ -5,6 +5,7 @@
 //! The API token is never stored: the workspace records the *name* of the
 //! environment variable that holds it, read at publish time.
 
+use crate::store::lock;
 use serde::Serialize;
 
 use std::sync::Mutex;
@@ -75,10 +76,6 @@ pub struct PublishReport {
     pub publish_id: i64,
     /// The sites told to revalidate.
     pub sites: Vec<String>,
-}
-
-fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
-    store.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The enabled sites, or exactly the named ones (each must exist and be enabled).

@@ -103,6 +103,13 @@ impl Store {
     }
 }
 
+/// Locks a store shared between tasks. A panic in one holder must not lock the user
+/// out of their workspace, so a poisoned lock is taken over: SQLite itself stays
+/// consistent, every write being one transaction.
+pub fn lock(shared: &std::sync::Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
+    shared.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// The one connection-init for every database Pressroom opens: creates the parent
 /// folder, then WAL, `synchronous=NORMAL`, foreign keys and a busy timeout.
 pub(crate) fn init_connection(path: &Path) -> Result<Connection> {
