@@ -6,6 +6,7 @@
 
 mod doc;
 mod output;
+mod sandbox;
 mod serve;
 mod site;
 
@@ -15,8 +16,10 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use pressroom_core::outbox::{Outbox, OutboxConfig};
+use pressroom_core::pipeline::{LiveWait, Pipeline};
 use pressroom_core::secrets::SecretStore;
 use pressroom_core::store::DeliveryState;
 use pressroom_core::{publish, workspace, Store};
@@ -67,7 +70,17 @@ enum Command {
         /// How long to keep retrying webhooks before leaving them to the outbox
         #[arg(long, value_name = "SECONDS", default_value_t = 30)]
         wait: u64,
+        /// Wait until every site serves the new revision (each site's own timeout, or
+        /// SECONDS); exit 0 only if all do
+        #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "site",
+              require_equals = true)]
+        wait_live: Option<String>,
     },
+    /// Run the content API and the demo site on loopback, with a workspace set up to
+    /// publish there (in DATA_DIR/sandbox): the whole loop with zero setup
+    Sandbox(sandbox::SandboxArgs),
+    /// Run only the demo site (a Next.js-like site with a page cache) against a content API
+    DemoSite(sandbox::DemoSiteArgs),
     /// Site targets: webhook URL, page URL, secret, preset
     #[command(subcommand)]
     Site(site::SiteCommand),
@@ -140,11 +153,8 @@ async fn deliver(
     publish_id: Option<i64>,
     wait: u64,
 ) -> anyhow::Result<()> {
-    let outbox = Outbox::new(
-        store.clone(),
-        SecretStore::from_env(),
-        OutboxConfig::default(),
-    );
+    let secrets = SecretStore::for_workspace(&lock(store));
+    let outbox = Outbox::new(store.clone(), secrets, OutboxConfig::default());
     outbox
         .drain(publish_id, Instant::now() + Duration::from_secs(wait))
         .await?;
@@ -153,8 +163,11 @@ async fn deliver(
 
 fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
     let data_dir = cli.data_dir.unwrap_or_else(workspace::default_data_dir);
-    if let Command::Serve(args) = cli.command {
-        return serve::run(args, data_dir, out);
+    match cli.command {
+        Command::Serve(args) => return serve::run(args, data_dir, out),
+        Command::Sandbox(args) => return sandbox::run_sandbox(args, &data_dir, out),
+        Command::DemoSite(args) => return sandbox::run_demo_site(args, out),
+        _ => {}
     }
     let mut store = Store::open(workspace::database_path(&data_dir))?;
     match cli.command {
@@ -167,21 +180,38 @@ fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
             Some(settings) => out.api_settings(&settings),
             None => return Err(pressroom_core::Error::NotConfigured.into()),
         },
-        Command::Publish { slug, sites, wait } => {
-            let api = publish::content_api(&store)?;
-            let store = Arc::new(Mutex::new(store));
-            let runtime = tokio::runtime::Runtime::new()?;
-            let report = runtime.block_on(async {
-                let report = publish::publish(&store, &api, &slug, &sites).await?;
-                deliver(&store, Some(report.publish_id), wait).await?;
-                anyhow::Ok(report)
-            })?;
-            let deliveries = lock(&store).deliveries_of(report.publish_id)?;
-            out.published(&report, api.base_url(), &deliveries);
-            if deliveries
-                .iter()
-                .any(|d| d.state != DeliveryState::Delivered)
-            {
+        Command::Publish {
+            slug,
+            sites,
+            wait,
+            wait_live,
+        } => {
+            let live = match wait_live.as_deref() {
+                None => LiveWait::No,
+                Some("site") => LiveWait::SiteTimeout,
+                Some(secs) => LiveWait::Upto(Duration::from_secs_f64(
+                    secs.parse::<f64>()
+                        .ok()
+                        .filter(|s| *s > 0.0 && *s <= 3600.0)
+                        .with_context(|| {
+                            format!("--wait-live={secs}: give a number of seconds (0 to 3600)")
+                        })?,
+                )),
+            };
+            let secrets = SecretStore::for_workspace(&store);
+            let api = publish::content_api(&store, &secrets)?;
+            let pipeline = Pipeline::new(Arc::new(Mutex::new(store)), secrets);
+            let report = tokio::runtime::Runtime::new()?.block_on(pipeline.publish(
+                &api,
+                &slug,
+                &sites,
+                Duration::from_secs(wait),
+                live,
+                out.progress_printer(api.base_url()),
+            ))?;
+            let deliveries = lock(&pipeline.store).deliveries_of(report.publish.publish_id)?;
+            out.pipeline_report(&report, &deliveries);
+            if !report.all_done(live) {
                 return Ok(ExitCode::FAILURE);
             }
         }
@@ -214,7 +244,9 @@ fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
-        Command::Serve(_) => unreachable!("handled above"),
+        Command::Serve(_) | Command::Sandbox(_) | Command::DemoSite(_) => {
+            unreachable!("handled above")
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,7 +4,10 @@
 use std::io::Write;
 
 use pressroom_core::folder::ImportReport;
-use pressroom_core::publish::{ApiSettings, PublishReport};
+use std::sync::Arc;
+
+use pressroom_core::pipeline::{PipelineReport, Progress, ProgressFn, SiteState};
+use pressroom_core::publish::ApiSettings;
 use pressroom_core::sites::WithSecret;
 use pressroom_core::store::{Attempt, Delivery, DiffLine, RevisionInfo, SearchHit, Site};
 use pressroom_core::{Document, DocumentSummary, Status};
@@ -12,6 +15,18 @@ use serde::Serialize;
 
 pub struct Output {
     pub json: bool,
+}
+
+fn site_state_label(state: SiteState) -> &'static str {
+    match state {
+        SiteState::Live => "live ✓",
+        SiteState::Stale => "still stale",
+        SiteState::HttpError => "page error",
+        SiteState::Unreachable => "page unreachable",
+        SiteState::Delivered => "webhook delivered",
+        SiteState::WebhookPending => "webhook pending (will retry)",
+        SiteState::WebhookFailed => "webhook failed",
+    }
 }
 
 fn status_label(status: Status) -> &'static str {
@@ -216,33 +231,152 @@ impl Output {
         let _ = std::io::stdout().flush();
     }
 
+    pub fn demo_site(&self, addr: std::net::SocketAddr) {
+        let url = format!("http://{addr}");
+        if self.json {
+            println!("{}", serde_json::json!({ "listening": url }));
+        } else {
+            println!("Demo site listening on {url}");
+            println!("  pages:   {url}/posts/{{slug}}");
+            println!("  webhook: {url}/api/revalidate");
+        }
+        let _ = std::io::stdout().flush();
+    }
+
+    pub fn sandbox(&self, dir: &std::path::Path, api: &str, site: &str) {
+        if self.json {
+            println!(
+                "{}",
+                serde_json::json!({"workspace": dir, "content_api": api, "demo_site": site})
+            );
+        } else {
+            println!("Sandbox running (Ctrl+C stops it)");
+            println!("  content API: {api}");
+            println!("  demo site:   {site}");
+            println!("  workspace:   {}", dir.display());
+            println!("In another terminal, publish a sample and watch it go live:");
+            println!(
+                "  pressroom --data-dir '{}' publish welcome --wait-live",
+                dir.display()
+            );
+        }
+        let _ = std::io::stdout().flush();
+    }
+
     pub fn api_settings(&self, settings: &ApiSettings) {
         if self.json {
             return self.print_json(settings);
         }
-        let token = match settings.token_env.as_deref().filter(|v| !v.is_empty()) {
-            Some(var) => format!("token from ${var}"),
-            None => "no token".to_owned(),
+        let token = match (settings.token_env.as_deref(), settings.token_stored) {
+            (Some(var), _) => format!("token from ${var}"),
+            (None, true) => "token in the secret store".to_owned(),
+            (None, false) => "no token".to_owned(),
         };
         println!("content API: {} ({token})", settings.url);
     }
 
-    /// The publish, then one line per site told to revalidate.
-    pub fn published(&self, report: &PublishReport, api: &str, deliveries: &[Delivery]) {
+    /// Prints the pipeline's steps as they happen (nothing with `--json`, which prints
+    /// the whole report at the end).
+    pub fn progress_printer(&self, api: &str) -> ProgressFn {
+        let (json, api) = (self.json, api.to_owned());
+        Arc::new(move |event| {
+            if json {
+                return;
+            }
+            let line = match event {
+                Progress::Published {
+                    slug,
+                    revision,
+                    created,
+                    already_live,
+                    sites,
+                    ..
+                } => {
+                    let what = if already_live {
+                        "already published"
+                    } else if created {
+                        "published (new)"
+                    } else {
+                        "published"
+                    };
+                    let to = if sites.is_empty() {
+                        "no sites to revalidate (add one with `pressroom site add`)".to_owned()
+                    } else {
+                        format!("revalidating {}", sites.join(", "))
+                    };
+                    format!("{slug} {what}: {revision} at {api}; {to}")
+                }
+                Progress::WebhookAnswered {
+                    site,
+                    attempt,
+                    status,
+                    latency_ms,
+                    next,
+                    retry_in_ms,
+                    error,
+                    ..
+                } => {
+                    let answer = status.map_or_else(
+                        || error.clone().unwrap_or_else(|| "no answer".into()),
+                        |s| format!("{s} in {latency_ms} ms"),
+                    );
+                    let then = match retry_in_ms {
+                        Some(ms) => format!("retry in {:.1} s", ms as f64 / 1000.0),
+                        None => next.replace('_', " "),
+                    };
+                    format!("  {site:<16} webhook #{attempt}: {answer} ({then})")
+                }
+                Progress::Confirming {
+                    site,
+                    url,
+                    timeout_ms,
+                } => format!(
+                    "  {site:<16} waiting for {url} (up to {:.0} s)",
+                    timeout_ms as f64 / 1000.0
+                ),
+                Progress::Polled { site, poll } => {
+                    let status = poll.status.map_or("-".to_owned(), |s| s.to_string());
+                    let cache = poll.x_nextjs_cache.as_deref().unwrap_or("");
+                    let seen = poll.seen_revision.as_deref().unwrap_or("no marker");
+                    let why = poll.error.as_deref().unwrap_or("");
+                    format!(
+                        "  {site:<16} +{} ms: {status} {cache} {seen} → {}{why}",
+                        poll.elapsed_ms,
+                        poll.verdict.as_str()
+                    )
+                }
+                Progress::SiteFinished { result } => {
+                    let mark = match result.state {
+                        SiteState::Live | SiteState::Delivered => "✓",
+                        _ => "✗",
+                    };
+                    format!("  {:<16} {mark} {}", result.site, result.message)
+                }
+            };
+            let mut stdout = std::io::stdout().lock();
+            let _ = writeln!(stdout, "{line}");
+            let _ = stdout.flush();
+        })
+    }
+
+    /// After a publish: each site's delivery and where it ended up.
+    pub fn pipeline_report(&self, report: &PipelineReport, deliveries: &[Delivery]) {
         if self.json {
-            let mut value = serde_json::to_value(report).expect("reports serialize");
+            let mut value = serde_json::to_value(&report.publish).expect("reports serialize");
             value["deliveries"] = serde_json::to_value(deliveries).expect("deliveries serialize");
+            value["results"] = serde_json::to_value(&report.sites).expect("results serialize");
             return self.print_json(&value);
         }
-        let what = if report.already_live {
-            "already published"
-        } else if report.created {
-            "published (new)"
-        } else {
-            "published"
-        };
-        println!("{} {what}: {} at {api}", report.slug, report.revision);
-        self.delivery_results(deliveries);
+        if deliveries.is_empty() {
+            return;
+        }
+        println!("Summary:");
+        for d in deliveries {
+            println!("{}", Self::delivery_line(d));
+        }
+        for r in &report.sites {
+            println!("{:<20} {}", r.site, site_state_label(r.state));
+        }
     }
 
     pub fn message(&self, text: &str) {

@@ -56,7 +56,7 @@ pub fn run(args: ServeArgs, data_dir: PathBuf, out: &Output) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .expect("SIGTERM handler");
     tokio::select! {

@@ -37,6 +37,9 @@ pub enum SiteCommand {
         /// Generate a secret and show it once [default for signed presets]
         #[arg(long)]
         generate_secret: bool,
+        /// How long to wait for the page to go live [default: 30]
+        #[arg(long, value_name = "SECONDS")]
+        confirm_timeout: Option<u64>,
     },
     /// Change a site's URLs, templates or preset (unset options keep their value)
     Edit {
@@ -51,6 +54,9 @@ pub enum SiteCommand {
         paths: Option<String>,
         #[arg(long)]
         preset: Option<String>,
+        /// How long to wait for the page to go live
+        #[arg(long, value_name = "SECONDS")]
+        confirm_timeout: Option<u64>,
     },
     /// List sites
     List,
@@ -90,7 +96,7 @@ fn split(list: &str) -> Vec<String> {
 }
 
 pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<ExitCode> {
-    let secrets = SecretStore::from_env();
+    let secrets = SecretStore::for_workspace(store);
     match cmd {
         SiteCommand::Add {
             name,
@@ -101,6 +107,7 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
             preset,
             secret_env,
             generate_secret,
+            confirm_timeout,
         } => {
             let preset = Preset::parse(&preset)?;
             let secret = match (secret_env, generate_secret) {
@@ -121,7 +128,11 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
                 path_templates: split(&paths),
                 preset,
             };
-            out.site_with_secret("added", &sites::add(store, &secrets, &new, secret)?);
+            let mut added = sites::add(store, &secrets, &new, secret)?;
+            if let Some(secs) = confirm_timeout {
+                added.site = store.set_site_confirm_timeout(&added.site.name, secs * 1000)?;
+            }
+            out.site_with_secret("added", &added);
         }
         SiteCommand::Edit {
             name,
@@ -130,6 +141,7 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
             tags,
             paths,
             preset,
+            confirm_timeout,
         } => {
             let site = store.site(&name)?;
             let changed = NewSite {
@@ -140,7 +152,10 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
                 path_templates: paths.as_deref().map_or(site.path_templates, split),
                 preset: preset.as_deref().map_or(Ok(site.preset), Preset::parse)?,
             };
-            let site = store.update_site(&name, &changed)?;
+            let mut site = store.update_site(&name, &changed)?;
+            if let Some(secs) = confirm_timeout {
+                site = store.set_site_confirm_timeout(&name, secs * 1000)?;
+            }
             out.sites(std::slice::from_ref(&site));
         }
         SiteCommand::List => out.sites(&store.sites()?),

@@ -97,6 +97,9 @@ pub enum Error {
     #[error("no delivery {id}; `pressroom deliveries` lists them")]
     DeliveryNotFound { id: i64 },
 
+    #[error("no publish {id}")]
+    PublishNotFound { id: i64 },
+
     #[error("stored data could not be read back: {0}")]
     Corrupt(String),
 
@@ -127,6 +130,7 @@ impl Error {
             Error::InvalidSite { .. } => "invalid_site",
             Error::SecretMissing { .. } => "secret_missing",
             Error::DeliveryNotFound { .. } => "not_found",
+            Error::PublishNotFound { .. } => "not_found",
             Error::SiteNotFound { .. } => "not_found",
             Error::NotConfigured => "not_configured",
             Error::TokenMissing { .. } => "token_missing",

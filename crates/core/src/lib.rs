@@ -11,11 +11,13 @@
 //!   publish operation both fronts call.
 
 pub mod client;
+pub mod confirm;
 pub mod error;
 pub mod folder;
 pub mod frontmatter;
 pub mod markdown;
 pub mod outbox;
+pub mod pipeline;
 pub mod publish;
 pub mod revision;
 pub mod samples;

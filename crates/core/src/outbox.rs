@@ -54,11 +54,25 @@ const FLUSH_SIZE: usize = 256;
 /// …or after this long.
 const FLUSH_EVERY: Duration = Duration::from_millis(25);
 
+/// One finished attempt, as the outbox's observer sees it (before it is committed).
+#[derive(Debug, Clone)]
+pub struct Answered {
+    pub site: String,
+    pub delivery_id: i64,
+    pub publish_id: i64,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    pub record: AttemptRecord,
+}
+
+type Observer = Arc<dyn Fn(&Answered) + Send + Sync>;
+
 pub struct Outbox {
     store: Arc<Mutex<Store>>,
     secrets: SecretStore,
     http: reqwest::Client,
     config: OutboxConfig,
+    observer: Option<Observer>,
 }
 
 impl Outbox {
@@ -75,7 +89,15 @@ impl Outbox {
             secrets,
             http,
             config,
+            observer: None,
         }
+    }
+
+    /// Calls `observer` with every attempt as soon as its answer is in (the publish
+    /// pipeline starts confirming a site from here).
+    pub fn with_observer(mut self, observer: impl Fn(&Answered) + Send + Sync + 'static) -> Self {
+        self.observer = Some(Arc::new(observer));
+        self
     }
 
     /// Attempts every delivery due now; returns how many attempts were made.
@@ -145,6 +167,15 @@ impl Outbox {
                     };
                     let record = failed_before_sending(next, e.clone());
                     lock(&self.store).record_attempt(delivery.id, &record)?;
+                    if let Some(observer) = &self.observer {
+                        observer(&Answered {
+                            site: site.name.clone(),
+                            delivery_id: delivery.id,
+                            publish_id: delivery.publish_id,
+                            attempt: delivery.attempt_count + 1,
+                            record,
+                        });
+                    }
                     continue;
                 }
                 None => None,
@@ -156,7 +187,13 @@ impl Outbox {
                 let _g = global.acquire_owned().await.expect("never closed");
                 let _s = site_slot.acquire_owned().await.expect("never closed");
                 let record = attempt(&http, &config, &site, &delivery, secrets.as_ref()).await;
-                (site.name, delivery.id, record)
+                Answered {
+                    site: site.name,
+                    delivery_id: delivery.id,
+                    publish_id: delivery.publish_id,
+                    attempt: delivery.attempt_count + 1,
+                    record,
+                }
             });
         }
         // Record finished attempts in batches: one transaction per 256 answers or per
@@ -179,7 +216,13 @@ impl Outbox {
                 }
             };
             match next {
-                Some(done) => batch.push(done.expect("delivery tasks do not panic")),
+                Some(done) => {
+                    let answered = done.expect("delivery tasks do not panic");
+                    if let Some(observer) = &self.observer {
+                        observer(&answered);
+                    }
+                    batch.push(answered);
+                }
                 None => break,
             }
             if batch.len() >= FLUSH_SIZE {
@@ -195,18 +238,18 @@ impl Outbox {
 
     /// Stores finished attempts in one transaction, on the blocking pool (SQLite blocks),
     /// and disables sites that answered 410.
-    async fn record(&self, batch: Vec<(String, i64, AttemptRecord)>) -> Result<()> {
+    async fn record(&self, batch: Vec<Answered>) -> Result<()> {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
             let mut store = lock(&store);
-            for (site, _, record) in &batch {
-                if let (Some(410), NextStep::Failed(why)) = (record.status, &record.next) {
-                    store.set_site_enabled(site, false, Some(why))?;
+            for a in &batch {
+                if let (Some(410), NextStep::Failed(why)) = (a.record.status, &a.record.next) {
+                    store.set_site_enabled(&a.site, false, Some(why))?;
                 }
             }
             let records: Vec<(i64, AttemptRecord)> = batch
                 .into_iter()
-                .map(|(_, id, record)| (id, record))
+                .map(|a| (a.delivery_id, a.record))
                 .collect();
             store.record_attempts(&records)
         })

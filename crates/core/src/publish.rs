@@ -13,12 +13,17 @@ use std::sync::Mutex;
 use crate::client::ContentApi;
 use crate::error::{Error, Result};
 use crate::revision::Content;
+use crate::secrets::{SecretStore, SiteSecrets};
 use crate::store::{current_timestamp, NewDelivery, Site, Store};
 use crate::webhook::{Envelope, EventKind};
 use crate::wire::ApiDocument;
 
 const URL_KEY: &str = "api.url";
 const TOKEN_ENV_KEY: &str = "api.token_env";
+/// Set when the token lives in the secret store (the app's settings, the sandbox).
+const TOKEN_STORED_KEY: &str = "api.token_stored";
+/// The secret store entry of the content API's write token.
+pub const TOKEN_REF: &str = "content-api-token";
 
 /// Where this workspace publishes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -26,32 +31,59 @@ pub struct ApiSettings {
     pub url: String,
     /// Name of the environment variable holding the write token.
     pub token_env: Option<String>,
+    /// The token is in the secret store (keyring).
+    pub token_stored: bool,
 }
 
 pub fn api_settings(store: &Store) -> Result<Option<ApiSettings>> {
     Ok(store.setting(URL_KEY)?.map(|url| ApiSettings {
         url,
-        token_env: store.setting(TOKEN_ENV_KEY).ok().flatten(),
+        token_env: store
+            .setting(TOKEN_ENV_KEY)
+            .ok()
+            .flatten()
+            .filter(|v| !v.is_empty()),
+        token_stored: store.setting(TOKEN_STORED_KEY).ok().flatten().as_deref() == Some("1"),
     }))
 }
 
-/// Validates and saves the content API settings (the URL must parse).
+/// Validates and saves the content API settings (the URL must parse); the token is
+/// read from the variable `token_env` at publish time.
 pub fn set_api(store: &mut Store, url: &str, token_env: Option<&str>) -> Result<ApiSettings> {
     ContentApi::new(url, None)?;
     store.set_setting(URL_KEY, url)?;
     store.set_setting(TOKEN_ENV_KEY, token_env.unwrap_or(""))?;
-    Ok(ApiSettings {
-        url: url.to_owned(),
-        token_env: token_env.map(str::to_owned),
-    })
+    store.set_setting(TOKEN_STORED_KEY, "")?;
+    Ok(api_settings(store)?.expect("just saved"))
 }
 
-/// A client for the configured content API, with the token from its variable.
-pub fn content_api(store: &Store) -> Result<ContentApi> {
+/// Saves the content API URL with its token kept in the secret store.
+pub fn set_api_with_token(
+    store: &mut Store,
+    secrets: &SecretStore,
+    url: &str,
+    token: &str,
+) -> Result<ApiSettings> {
+    ContentApi::new(url, None)?;
+    secrets.set(
+        TOKEN_REF,
+        &SiteSecrets {
+            current: token.to_owned(),
+            previous: None,
+        },
+    )?;
+    store.set_setting(URL_KEY, url)?;
+    store.set_setting(TOKEN_ENV_KEY, "")?;
+    store.set_setting(TOKEN_STORED_KEY, "1")?;
+    Ok(api_settings(store)?.expect("just saved"))
+}
+
+/// A client for the configured content API, with the token from its variable or the
+/// secret store.
+pub fn content_api(store: &Store, secrets: &SecretStore) -> Result<ContentApi> {
     let settings = api_settings(store)?.ok_or(Error::NotConfigured)?;
-    let token = match settings.token_env.as_deref().filter(|v| !v.is_empty()) {
-        None => None,
-        Some(var) => Some(
+    let token = match (&settings.token_env, settings.token_stored) {
+        (Some(var), _) => Some(
             std::env::var(var)
                 .ok()
                 .filter(|t| !t.is_empty())
@@ -59,6 +91,17 @@ pub fn content_api(store: &Store) -> Result<ContentApi> {
                     variable: var.to_owned(),
                 })?,
         ),
+        (None, true) => Some(
+            secrets
+                .get(TOKEN_REF)?
+                .ok_or_else(|| Error::Keyring {
+                    message: "the content API token is not in the secret store; set the API \
+                              again"
+                        .to_owned(),
+                })?
+                .current,
+        ),
+        (None, false) => None,
     };
     ContentApi::new(&settings.url, token)
 }

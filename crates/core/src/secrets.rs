@@ -19,6 +19,8 @@ use crate::signing::Secret;
 
 /// Opt-in file store for machines without a keyring.
 pub const SECRETS_FILE_ENV: &str = "PRESSROOM_SECRETS_FILE";
+/// Workspace setting naming a secrets file the workspace opted in to.
+pub const WORKSPACE_FILE_KEY: &str = "secrets.file";
 /// Keyring service name of every Pressroom entry.
 pub const KEYRING_SERVICE: &str = "dev.pressroom.desktop";
 
@@ -64,6 +66,19 @@ impl SecretStore {
         match std::env::var_os(SECRETS_FILE_ENV).filter(|v| !v.is_empty()) {
             Some(path) => SecretStore::File(PathBuf::from(path)),
             None => SecretStore::Keyring,
+        }
+    }
+
+    /// The store a workspace uses: `PRESSROOM_SECRETS_FILE` when set, else the file
+    /// the workspace itself names (the sandbox does, for its throwaway loopback secrets),
+    /// else the OS keyring.
+    pub fn for_workspace(store: &crate::Store) -> SecretStore {
+        match SecretStore::from_env() {
+            SecretStore::Keyring => match store.setting(WORKSPACE_FILE_KEY).ok().flatten() {
+                Some(path) if !path.is_empty() => SecretStore::File(PathBuf::from(path)),
+                _ => SecretStore::Keyring,
+            },
+            file => file,
         }
     }
 

@@ -6,6 +6,7 @@
 //! this module sees a `rusqlite::Connection`.
 
 mod checkpoint;
+mod confirmations;
 mod documents;
 mod outbox;
 mod published;
@@ -21,8 +22,11 @@ use rusqlite_migration::{Migrations, M};
 
 use crate::error::{Error, Result};
 
+pub use confirmations::{ConfirmationRecord, Method, Outcome, Poll, Verdict};
 pub use documents::{DiffLine, Document, DocumentSummary, RevisionInfo, Saved, Status};
-pub use outbox::{Attempt, AttemptRecord, Delivery, DeliveryState, NewDelivery, NextStep};
+pub use outbox::{
+    Attempt, AttemptRecord, Delivery, DeliveryState, NewDelivery, NextStep, PublishRecord,
+};
 pub use published::{Idempotency, PublishedStore, PutOutcome};
 pub use search::{SearchHit, SnippetPart};
 pub use sites::{NewSite, Preset, Site};
@@ -34,6 +38,7 @@ pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
 const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("migrations/0001_documents.sql")),
     M::up(include_str!("migrations/0002_sites_outbox.sql")),
+    M::up(include_str!("migrations/0003_confirmations.sql")),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 

@@ -363,4 +363,66 @@ impl Store {
         )?;
         self.delivery(delivery_id)
     }
+
+    /// A publish: what was published, exactly (for the side-by-side view and for
+    /// confirming it again after a re-send).
+    pub fn publish_record(&self, publish_id: i64) -> Result<PublishRecord> {
+        self.conn
+            .query_row(
+                "SELECT id, slug, revision, kind, source, created_at FROM publishes WHERE id = ?1",
+                [publish_id],
+                |r| {
+                    Ok(PublishRecord {
+                        id: r.get(0)?,
+                        slug: r.get(1)?,
+                        revision: r.get(2)?,
+                        unpublished: r.get::<_, String>(3)? == "unpublished",
+                        source: r.get(4)?,
+                        created_at: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or(Error::PublishNotFound { id: publish_id })
+    }
+
+    /// The latest publish of `slug` before publish `before` (or at all), if any.
+    pub fn previous_publish(
+        &self,
+        slug: &str,
+        before: Option<i64>,
+    ) -> Result<Option<PublishRecord>> {
+        let id: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM publishes WHERE slug = ?1 AND kind = 'published' AND id < ?2
+                 ORDER BY id DESC LIMIT 1",
+                params![slug, before.unwrap_or(i64::MAX)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        id.map(|id| self.publish_record(id)).transpose()
+    }
+
+    /// The latest publishes, newest first, with the slug's document.
+    pub fn publishes_of(&self, slug: &str, limit: usize) -> Result<Vec<PublishRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM publishes WHERE slug = ?1 ORDER BY id DESC LIMIT ?2")?;
+        let ids = stmt
+            .query_map(params![slug, limit as i64], |r| r.get::<_, i64>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        ids.into_iter().map(|id| self.publish_record(id)).collect()
+    }
+}
+
+/// One publish (or unpublish) of a document, as recorded locally.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PublishRecord {
+    pub id: i64,
+    pub slug: String,
+    pub revision: String,
+    pub unpublished: bool,
+    pub source: String,
+    pub created_at: String,
 }

@@ -282,4 +282,23 @@ impl Store {
         }
         Ok(())
     }
+
+    /// How long live confirmation waits for this site's page (1 s to 1 h).
+    pub fn set_site_confirm_timeout(&mut self, name: &str, timeout_ms: u64) -> Result<Site> {
+        if !(1_000..=3_600_000).contains(&timeout_ms) {
+            return Err(Error::InvalidSite {
+                reason: "the confirmation timeout must be between 1 s and 1 h".into(),
+            });
+        }
+        let n = self.conn.execute(
+            "UPDATE sites SET confirm_timeout_ms = ?2, updated_at = ?3 WHERE name = ?1",
+            params![name, timeout_ms as i64, now()],
+        )?;
+        if n == 0 {
+            return Err(Error::SiteNotFound {
+                name: name.to_owned(),
+            });
+        }
+        self.site(name)
+    }
 }

@@ -1,0 +1,455 @@
+//! The publish pipeline, one async operation: publish to the content API → the outbox
+//! fans the webhooks out → each site whose webhook was accepted is polled until its page
+//! serves the new revision. Every step is reported as a `Progress` event (the CLI prints
+//! them, the app shows them as per-site timelines) and every confirmation is recorded.
+//!
+//! A site is only ever reported live when its page was seen serving the revision; a
+//! webhook that was not delivered means no confirmation at all.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::client::ContentApi;
+use crate::confirm::{Confirmer, Expected};
+use crate::error::Result;
+use crate::frontmatter;
+use crate::outbox::{Answered, Outbox, OutboxConfig};
+use crate::publish::{self, PublishReport};
+use crate::secrets::SecretStore;
+use crate::store::{
+    current_timestamp, lock, ConfirmationRecord, DeliveryState, Method, NextStep, Outcome, Poll,
+    PublishRecord, Site, Store,
+};
+
+/// How long to wait for pages to go live.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LiveWait {
+    /// Do not confirm (webhooks only).
+    No,
+    /// Each site's own confirmation timeout.
+    SiteTimeout,
+    /// This long, for every site.
+    Upto(Duration),
+}
+
+/// One step of the pipeline.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Progress {
+    Published {
+        slug: String,
+        revision: String,
+        publish_id: i64,
+        created: bool,
+        already_live: bool,
+        sites: Vec<String>,
+    },
+    WebhookAnswered {
+        site: String,
+        delivery_id: i64,
+        attempt: u32,
+        status: Option<u16>,
+        latency_ms: u64,
+        /// delivered | retrying | failed | config_error | cancelled
+        next: &'static str,
+        retry_in_ms: Option<u64>,
+        error: Option<String>,
+    },
+    Confirming {
+        site: String,
+        url: String,
+        timeout_ms: u64,
+    },
+    Polled {
+        site: String,
+        poll: Poll,
+    },
+    SiteFinished {
+        result: SiteResult,
+    },
+}
+
+/// Where a site ended up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteState {
+    /// Its page serves the new revision.
+    Live,
+    /// Webhook accepted, page still the old one at the timeout.
+    Stale,
+    HttpError,
+    Unreachable,
+    /// Webhook accepted; confirmation was not asked for.
+    Delivered,
+    /// The webhook will be retried later by the outbox.
+    WebhookPending,
+    /// The webhook failed for good or the site refused it (a configuration error).
+    WebhookFailed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SiteResult {
+    pub site: String,
+    pub state: SiteState,
+    /// What happened and what to do, in one or two sentences.
+    pub message: String,
+    pub delivery_id: Option<i64>,
+    pub url: String,
+    pub method: Option<Method>,
+    /// The revision the page showed last (when it has a marker).
+    pub seen_revision: Option<String>,
+    pub confirmation_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PipelineReport {
+    pub publish: PublishReport,
+    pub sites: Vec<SiteResult>,
+}
+
+impl PipelineReport {
+    /// True when every site serves the new revision (or, without confirmation, accepted
+    /// its webhook).
+    pub fn all_done(&self, live: LiveWait) -> bool {
+        let wanted = if live == LiveWait::No {
+            SiteState::Delivered
+        } else {
+            SiteState::Live
+        };
+        self.sites.iter().all(|s| s.state == wanted)
+    }
+}
+
+pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
+
+/// Everything a publish needs besides the content API.
+#[derive(Clone)]
+pub struct Pipeline {
+    pub store: Arc<Mutex<Store>>,
+    pub secrets: SecretStore,
+    pub outbox: OutboxConfig,
+    pub confirmer: Confirmer,
+}
+
+impl Pipeline {
+    pub fn new(store: Arc<Mutex<Store>>, secrets: SecretStore) -> Pipeline {
+        Pipeline {
+            store,
+            secrets,
+            outbox: OutboxConfig::default(),
+            confirmer: Confirmer::default(),
+        }
+    }
+
+    /// Publishes `slug` to the given sites (all enabled ones when empty), delivers the
+    /// webhooks for up to `deliver_for`, and confirms each site per `live`.
+    pub async fn publish(
+        &self,
+        api: &ContentApi,
+        slug: &str,
+        site_names: &[String],
+        deliver_for: Duration,
+        live: LiveWait,
+        progress: ProgressFn,
+    ) -> Result<PipelineReport> {
+        let previous = lock(&self.store).previous_publish(slug, None)?;
+        let report = publish::publish(&self.store, api, slug, site_names).await?;
+        progress(Progress::Published {
+            slug: report.slug.clone(),
+            revision: report.revision.clone(),
+            publish_id: report.publish_id,
+            created: report.created,
+            already_live: report.already_live,
+            sites: report.sites.clone(),
+        });
+        let expected = Expected::new(
+            &report.revision,
+            &report.document.title,
+            &report.document.markdown,
+            previous.as_ref().map(body_of).as_deref(),
+        );
+        let sites = self
+            .deliver_and_confirm(
+                report.publish_id,
+                None,
+                expected,
+                deliver_for,
+                live,
+                progress,
+            )
+            .await?;
+        Ok(PipelineReport {
+            publish: report,
+            sites,
+        })
+    }
+
+    /// Sends one delivery again (same webhook-id) and confirms its site.
+    pub async fn resend(
+        &self,
+        delivery_id: i64,
+        deliver_for: Duration,
+        live: LiveWait,
+        progress: ProgressFn,
+    ) -> Result<SiteResult> {
+        let (publish, previous) = {
+            let mut store = lock(&self.store);
+            let delivery = store.redeliver(delivery_id)?;
+            let publish = store.publish_record(delivery.publish_id)?;
+            let previous = store.previous_publish(&publish.slug, Some(publish.id))?;
+            (publish, previous)
+        };
+        let parsed = frontmatter::parse(&publish.source)?;
+        let expected = Expected::new(
+            &publish.revision,
+            &parsed.title,
+            &parsed.body,
+            previous.as_ref().map(body_of).as_deref(),
+        );
+        let results = self
+            .deliver_and_confirm(
+                publish.id,
+                Some(delivery_id),
+                expected,
+                deliver_for,
+                live,
+                progress,
+            )
+            .await?;
+        Ok(results
+            .into_iter()
+            .find(|r| r.delivery_id == Some(delivery_id))
+            .expect("the re-sent delivery belongs to the publish"))
+    }
+
+    /// Runs the outbox for `publish_id` and confirms every site whose webhook is
+    /// accepted, as soon as it is (sites do not wait for each other).
+    async fn deliver_and_confirm(
+        &self,
+        publish_id: i64,
+        only_delivery: Option<i64>,
+        expected: Expected,
+        deliver_for: Duration,
+        live: LiveWait,
+        progress: ProgressFn,
+    ) -> Result<Vec<SiteResult>> {
+        let sites: HashMap<String, Site> = {
+            let store = lock(&self.store);
+            store
+                .deliveries_of(publish_id)?
+                .iter()
+                .filter_map(|d| d.site_id)
+                .filter_map(|id| store.site_by_id(id).ok().flatten())
+                .map(|s| (s.name.clone(), s))
+                .collect()
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Answered>();
+        let outbox = Outbox::new(
+            self.store.clone(),
+            self.secrets.clone(),
+            self.outbox.clone(),
+        )
+        .with_observer(move |a| {
+            if a.publish_id == publish_id && only_delivery.is_none_or(|id| id == a.delivery_id) {
+                let _ = tx.send(a.clone());
+            }
+        });
+        let expected = Arc::new(expected);
+        let mut confirmations = tokio::task::JoinSet::new();
+        let mut confirming: HashMap<String, i64> = HashMap::new();
+        let mut on_answer = |a: Answered, confirmations: &mut tokio::task::JoinSet<_>| {
+            progress(answered_event(&a));
+            if a.record.next != NextStep::Delivered || live == LiveWait::No {
+                return;
+            }
+            let Some(site) = sites.get(&a.site).cloned() else {
+                return;
+            };
+            if confirming.insert(a.site.clone(), a.delivery_id).is_some() {
+                return;
+            }
+            let timeout = match live {
+                LiveWait::Upto(d) => d,
+                _ => Duration::from_millis(site.confirm_timeout_ms),
+            };
+            let (pipeline, expected, progress) = (self.clone(), expected.clone(), progress.clone());
+            let delivery_id = a.delivery_id;
+            confirmations.spawn(async move {
+                pipeline
+                    .confirm_site(publish_id, delivery_id, site, &expected, timeout, progress)
+                    .await
+            });
+        };
+        let deadline = Instant::now() + deliver_for;
+        {
+            let drain = outbox.drain(Some(publish_id), deadline);
+            tokio::pin!(drain);
+            loop {
+                tokio::select! {
+                    done = &mut drain => { done?; break; }
+                    Some(a) = rx.recv() => on_answer(a, &mut confirmations),
+                }
+            }
+        }
+        drop(outbox);
+        while let Some(a) = rx.recv().await {
+            on_answer(a, &mut confirmations);
+        }
+        let mut results: Vec<SiteResult> = Vec::new();
+        while let Some(done) = confirmations.join_next().await {
+            results.push(done.expect("confirmation tasks do not panic")?);
+        }
+        // Sites whose webhook was not accepted (or not confirmed, by request).
+        let deliveries = lock(&self.store).deliveries_of(publish_id)?;
+        for d in deliveries {
+            let Some(name) = d.site_name.clone() else {
+                continue;
+            };
+            if confirming.contains_key(&name) || only_delivery.is_some_and(|id| id != d.id) {
+                continue;
+            }
+            let url = sites
+                .get(&name)
+                .map(|s| s.page_url(&d.slug))
+                .unwrap_or_default();
+            let (state, message) = match d.state {
+                DeliveryState::Delivered => (
+                    SiteState::Delivered,
+                    format!("{name} accepted the webhook (not confirmed live)."),
+                ),
+                DeliveryState::Pending => (
+                    SiteState::WebhookPending,
+                    format!(
+                        "{name} has not accepted the webhook yet ({}); the outbox retries at {} \
+                         — `pressroom deliver` or the app sends it then.",
+                        d.last_error.as_deref().unwrap_or("no answer"),
+                        d.next_attempt_at.as_deref().unwrap_or("a later time")
+                    ),
+                ),
+                _ => (
+                    SiteState::WebhookFailed,
+                    format!(
+                        "{name} did not take the webhook: {}",
+                        d.last_error.as_deref().unwrap_or("unknown error")
+                    ),
+                ),
+            };
+            let result = SiteResult {
+                site: name,
+                state,
+                message,
+                delivery_id: Some(d.id),
+                url,
+                method: None,
+                seen_revision: None,
+                confirmation_id: None,
+            };
+            progress(Progress::SiteFinished {
+                result: result.clone(),
+            });
+            results.push(result);
+        }
+        results.sort_by(|a, b| a.site.cmp(&b.site));
+        Ok(results)
+    }
+
+    async fn confirm_site(
+        &self,
+        publish_id: i64,
+        delivery_id: i64,
+        site: Site,
+        expected: &Expected,
+        timeout: Duration,
+        progress: ProgressFn,
+    ) -> Result<SiteResult> {
+        let url = site.page_url(&lock(&self.store).publish_record(publish_id)?.slug);
+        progress(Progress::Confirming {
+            site: site.name.clone(),
+            url: url.clone(),
+            timeout_ms: timeout.as_millis() as u64,
+        });
+        let started_at = current_timestamp();
+        let name = site.name.clone();
+        let confirmation = self
+            .confirmer
+            .confirm(&url, expected, timeout, |poll| {
+                progress(Progress::Polled {
+                    site: name.clone(),
+                    poll: poll.clone(),
+                })
+            })
+            .await;
+        let seen_revision = confirmation
+            .polls
+            .last()
+            .and_then(|p| p.seen_revision.clone());
+        let record = ConfirmationRecord {
+            id: 0,
+            publish_id,
+            site_id: Some(site.id),
+            site_name: site.name.clone(),
+            url: url.clone(),
+            revision: expected.revision.clone(),
+            outcome: confirmation.outcome,
+            method: confirmation.method,
+            message: confirmation.message.clone(),
+            page_text: confirmation.page_text,
+            started_at,
+            finished_at: current_timestamp(),
+            polls: confirmation.polls,
+        };
+        let store = self.store.clone();
+        let confirmation_id =
+            tokio::task::spawn_blocking(move || lock(&store).record_confirmation(&record))
+                .await
+                .expect("recording does not panic")?;
+        let result = SiteResult {
+            site: site.name,
+            state: match confirmation.outcome {
+                Outcome::Live => SiteState::Live,
+                Outcome::Stale => SiteState::Stale,
+                Outcome::HttpError => SiteState::HttpError,
+                Outcome::Unreachable => SiteState::Unreachable,
+            },
+            message: confirmation.message,
+            delivery_id: Some(delivery_id),
+            url,
+            method: confirmation.method,
+            seen_revision,
+            confirmation_id: Some(confirmation_id),
+        };
+        progress(Progress::SiteFinished {
+            result: result.clone(),
+        });
+        Ok(result)
+    }
+}
+
+fn body_of(publish: &PublishRecord) -> String {
+    frontmatter::parse(&publish.source)
+        .map(|p| p.body)
+        .unwrap_or_default()
+}
+
+fn answered_event(a: &Answered) -> Progress {
+    let (next, retry_in_ms) = match &a.record.next {
+        NextStep::Delivered => ("delivered", None),
+        NextStep::RetryIn(ms) => ("retrying", Some(*ms)),
+        NextStep::Failed(_) => ("failed", None),
+        NextStep::ConfigError(_) => ("config_error", None),
+        NextStep::Cancelled(_) => ("cancelled", None),
+    };
+    Progress::WebhookAnswered {
+        site: a.site.clone(),
+        delivery_id: a.delivery_id,
+        attempt: a.attempt,
+        status: a.record.status,
+        latency_ms: a.record.latency_ms,
+        next,
+        retry_in_ms,
+        error: a.record.error.clone(),
+    }
+}

@@ -1,0 +1,235 @@
+//! Live confirmations: for each (publish, site), the outcome and every poll of the page.
+
+use rusqlite::{params, Row};
+use serde::{Deserialize, Serialize};
+
+use super::Store;
+use crate::error::Result;
+
+/// How a confirmation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The page serves the published revision.
+    Live,
+    /// Still the old page when the time was up.
+    Stale,
+    /// The page kept answering with an HTTP error.
+    HttpError,
+    /// The page could not be fetched at all.
+    Unreachable,
+}
+
+/// How "live" was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// The revision marker (meta tag or header) equals the published revision.
+    Exact,
+    /// No marker: the page's visible text contains the new title and text.
+    Heuristic,
+}
+
+/// What one poll saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Live,
+    Stale,
+    HttpError,
+    Unreachable,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Live => "live",
+            Outcome::Stale => "stale",
+            Outcome::HttpError => "http_error",
+            Outcome::Unreachable => "unreachable",
+        }
+    }
+    fn parse(text: &str) -> Outcome {
+        match text {
+            "live" => Outcome::Live,
+            "stale" => Outcome::Stale,
+            "http_error" => Outcome::HttpError,
+            _ => Outcome::Unreachable,
+        }
+    }
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Exact => "exact",
+            Method::Heuristic => "heuristic",
+        }
+    }
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Live => "live",
+            Verdict::Stale => "stale",
+            Verdict::HttpError => "http_error",
+            Verdict::Unreachable => "unreachable",
+        }
+    }
+    fn parse(text: &str) -> Verdict {
+        match text {
+            "live" => Verdict::Live,
+            "stale" => Verdict::Stale,
+            "http_error" => Verdict::HttpError,
+            _ => Verdict::Unreachable,
+        }
+    }
+}
+
+/// One fetch of the page, as a visitor would make it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Poll {
+    /// Since the confirmation started.
+    pub elapsed_ms: u64,
+    pub status: Option<u16>,
+    pub x_nextjs_cache: Option<String>,
+    pub age: Option<String>,
+    pub cache_control: Option<String>,
+    pub etag: Option<String>,
+    /// The revision marker the page carried, if any.
+    pub seen_revision: Option<String>,
+    pub verdict: Verdict,
+    pub error: Option<String>,
+}
+
+/// A finished confirmation of one site.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConfirmationRecord {
+    pub id: i64,
+    pub publish_id: i64,
+    pub site_id: Option<i64>,
+    pub site_name: String,
+    pub url: String,
+    pub revision: String,
+    pub outcome: Outcome,
+    pub method: Option<Method>,
+    pub message: String,
+    /// Visible text of the last page fetched (for the side-by-side view).
+    pub page_text: Option<String>,
+    pub started_at: String,
+    pub finished_at: String,
+    pub polls: Vec<Poll>,
+}
+
+fn record_from_row(r: &Row<'_>) -> rusqlite::Result<ConfirmationRecord> {
+    let outcome: String = r.get(6)?;
+    let method: Option<String> = r.get(7)?;
+    Ok(ConfirmationRecord {
+        id: r.get(0)?,
+        publish_id: r.get(1)?,
+        site_id: r.get(2)?,
+        site_name: r.get(3)?,
+        url: r.get(4)?,
+        revision: r.get(5)?,
+        outcome: Outcome::parse(&outcome),
+        method: method.map(|m| {
+            if m == "exact" {
+                Method::Exact
+            } else {
+                Method::Heuristic
+            }
+        }),
+        message: r.get(8)?,
+        page_text: r.get(9)?,
+        started_at: r.get(10)?,
+        finished_at: r.get(11)?,
+        polls: Vec::new(),
+    })
+}
+
+impl Store {
+    /// Stores a finished confirmation and all its polls in one transaction; returns
+    /// its id. (`id` and `polls[..]` ids of the argument are ignored.)
+    pub fn record_confirmation(&mut self, c: &ConfirmationRecord) -> Result<i64> {
+        let tx = self.write_transaction()?;
+        tx.execute(
+            "INSERT INTO confirmations (publish_id, site_id, site_name, url, revision, outcome,
+                 method, message, page_text, started_at, finished_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                c.publish_id,
+                c.site_id,
+                c.site_name,
+                c.url,
+                c.revision,
+                c.outcome.as_str(),
+                c.method.map(Method::as_str),
+                c.message,
+                c.page_text,
+                c.started_at,
+                c.finished_at
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO polls (confirmation_id, elapsed_ms, status, x_nextjs_cache, age,
+                     cache_control, etag, seen_revision, verdict, error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+            for p in &c.polls {
+                insert.execute(params![
+                    id,
+                    p.elapsed_ms as i64,
+                    p.status,
+                    p.x_nextjs_cache,
+                    p.age,
+                    p.cache_control,
+                    p.etag,
+                    p.seen_revision,
+                    p.verdict.as_str(),
+                    p.error
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// The confirmations of a publish, with their polls, in the order they finished.
+    pub fn confirmations_of(&self, publish_id: i64) -> Result<Vec<ConfirmationRecord>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, publish_id, site_id, site_name, url, revision, outcome, method, message,
+                    page_text, started_at, finished_at
+             FROM confirmations WHERE publish_id = ?1 ORDER BY id",
+        )?;
+        let mut records = stmt
+            .query_map([publish_id], record_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut polls = self.conn.prepare_cached(
+            "SELECT elapsed_ms, status, x_nextjs_cache, age, cache_control, etag,
+                    seen_revision, verdict, error
+             FROM polls WHERE confirmation_id = ?1 ORDER BY id",
+        )?;
+        for record in &mut records {
+            record.polls = polls
+                .query_map([record.id], |r| {
+                    let verdict: String = r.get(7)?;
+                    Ok(Poll {
+                        elapsed_ms: r.get::<_, i64>(0)? as u64,
+                        status: r.get(1)?,
+                        x_nextjs_cache: r.get(2)?,
+                        age: r.get(3)?,
+                        cache_control: r.get(4)?,
+                        etag: r.get(5)?,
+                        seen_revision: r.get(6)?,
+                        verdict: Verdict::parse(&verdict),
+                        error: r.get(8)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+        }
+        Ok(records)
+    }
+}
