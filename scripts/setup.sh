@@ -40,11 +40,18 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-# Front-end packages, exactly as locked; reinstalled only when the lock file changed.
-if ! cmp -s ui/package-lock.json ui/node_modules/.pressroom-installed-lock 2>/dev/null; then
-  say "Installing UI packages (npm ci)"
-  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
-  cp ui/package-lock.json ui/node_modules/.pressroom-installed-lock
+# npm packages, exactly as locked; reinstalled only when the lock file changed.
+npm_install() { # DIR WHAT
+  if ! cmp -s "$1/package-lock.json" "$1/node_modules/.pressroom-installed-lock" 2>/dev/null; then
+    say "Installing $2 (npm ci)"
+    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$1/package-lock.json" "$1/node_modules/.pressroom-installed-lock"
+  fi
+}
+npm_install ui "UI packages"
+if [ "$mode" = test ]; then
+  # The real Next.js 16 site the end-to-end tests build and start.
+  npm_install examples/nextjs-site "the Next.js example's packages"
 fi
 
 if [ "$mode" = test ]; then

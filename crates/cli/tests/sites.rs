@@ -75,7 +75,8 @@ fn add_list_rotate_handler_remove() {
     for needle in [
         "from \"standardwebhooks\"",
         "await request.text()",
-        "revalidateTag(tag, { expire: 0 })",
+        "revalidateTag(tag, profile)",
+        "{ expire: 0 }",
         "revalidatePath(path)",
     ] {
         assert!(

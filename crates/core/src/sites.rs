@@ -184,8 +184,11 @@ export async function POST(request: Request) {{
   }} catch {{
     return Response.json({{ error: "invalid signature" }}, {{ status: 401 }});
   }}
-  // expire: 0 — the next request renders fresh instead of serving the stale page once.
-  for (const tag of event.data.tags) revalidateTag(tag, {{ expire: 0 }});
+  // Default: expire at once, so the next visitor gets a fresh render. With
+  // PRESSROOM_REVALIDATE_PROFILE=max the next visitor gets the old page once while it
+  // re-renders (stale-while-revalidate); Pressroom's live check waits for the new one.
+  const profile = process.env.PRESSROOM_REVALIDATE_PROFILE === "max" ? "max" : {{ expire: 0 }};
+  for (const tag of event.data.tags) revalidateTag(tag, profile);
   for (const path of event.data.paths) revalidatePath(path);
   return Response.json({{ revalidated: true, revision: event.data.revision }});
 }}
