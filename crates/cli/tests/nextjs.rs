@@ -110,12 +110,25 @@ fn publish_wait_live_confirms_the_new_revision_on_a_real_nextjs_site() {
             .args(args)
             .output()
             .unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     };
 
-    ok(&ws, &["api", "set", "--url", &api.url, "--token-env", TOKEN_VAR]);
-    let md = write(tmp.path(), "hello.md", "---\ntitle: Hello from Pressroom\n---\nThe first version.\n");
-    ok(&ws, &["doc", "new", "hello", "--file", md.to_str().unwrap()]);
+    ok(
+        &ws,
+        &["api", "set", "--url", &api.url, "--token-env", TOKEN_VAR],
+    );
+    let md = write(
+        tmp.path(),
+        "hello.md",
+        "---\ntitle: Hello from Pressroom\n---\nThe first version.\n",
+    );
+    ok(
+        &ws,
+        &["doc", "new", "hello", "--file", md.to_str().unwrap()],
+    );
     ok(&ws, &["publish", "hello"]);
 
     // Build against the running API (it prerenders the known pages), from scratch.
@@ -151,8 +164,7 @@ fn publish_wait_live_confirms_the_new_revision_on_a_real_nextjs_site() {
     let secret = added["new_secret"].as_str().unwrap().to_owned();
     // The example's handler is exactly what `site handler` generates.
     let (_, handler) = with_secrets(&["site", "handler", "nextjs"]);
-    let shipped =
-        std::fs::read_to_string(example.join("app/api/revalidate/route.ts")).unwrap();
+    let shipped = std::fs::read_to_string(example.join("app/api/revalidate/route.ts")).unwrap();
     assert_eq!(
         handler.replace("\"nextjs\"", "\"nextjs-example\""),
         shipped,
@@ -175,7 +187,10 @@ fn publish_wait_live_confirms_the_new_revision_on_a_real_nextjs_site() {
             "---\ntitle: Hello from Pressroom\n---\nRound {round}: rewritten with the {profile} profile.\n"
         );
         let md = write(tmp.path(), "hello.md", &text);
-        ok(&ws, &["doc", "edit", "hello", "--file", md.to_str().unwrap()]);
+        ok(
+            &ws,
+            &["doc", "edit", "hello", "--file", md.to_str().unwrap()],
+        );
         let revision = serde_json::from_str::<serde_json::Value>(&ok(
             &ws,
             &["--json", "doc", "show", "hello"],
@@ -205,7 +220,9 @@ fn publish_wait_live_confirms_the_new_revision_on_a_real_nextjs_site() {
     let _server = NextServer::start(
         port,
         &api.url,
-        &pressroom_core::signing::Secret::generate().expose().to_owned(),
+        &pressroom_core::signing::Secret::generate()
+            .expose()
+            .to_owned(),
         "expire",
         &tmp.path().join("next-wrong.log"),
     );
@@ -215,7 +232,10 @@ fn publish_wait_live_confirms_the_new_revision_on_a_real_nextjs_site() {
         "hello.md",
         "---\ntitle: Hello from Pressroom\n---\nThis one never arrives.\n",
     );
-    ok(&ws, &["doc", "edit", "hello", "--file", md.to_str().unwrap()]);
+    ok(
+        &ws,
+        &["doc", "edit", "hello", "--file", md.to_str().unwrap()],
+    );
     let (code, out) = with_secrets(&["publish", "hello", "--wait-live=10"]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("401") && out.contains("secret"), "{out}");

@@ -74,7 +74,10 @@ fn the_sandbox_publishes_to_live_with_zero_setup() {
     let sandbox = SandboxProcess::start(tmp.path(), &[]);
     let (code, out) = sandbox.publish(&["welcome", "--wait-live"]);
     assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("✓ Live:") && out.contains("serves revision r_"), "{out}");
+    assert!(
+        out.contains("✓ Live:") && out.contains("serves revision r_"),
+        "{out}"
+    );
     sandbox.stop();
 
     // Restarted (new ports) with a site that never regenerates: exit 1, still stale.
@@ -97,6 +100,9 @@ fn the_sandbox_publishes_to_live_with_zero_setup() {
     assert!(edit.status.success());
     let (code, out) = sandbox.publish(&["welcome", "--wait-live=1.5"]);
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("Still stale after") && !out.contains("✓ Live"), "{out}");
+    assert!(
+        out.contains("Still stale after") && !out.contains("✓ Live"),
+        "{out}"
+    );
     sandbox.stop();
 }

@@ -83,10 +83,12 @@ pub struct ConfirmConfig {
     pub max_page: usize,
 }
 
+/// A stale answer usually means the site has just started re-rendering
+/// (stale-while-revalidate), so the first polls follow quickly; then they back off.
 impl Default for ConfirmConfig {
     fn default() -> Self {
         ConfirmConfig {
-            intervals: [100, 150, 250, 400, 600, 1000, 1500, 2000]
+            intervals: [25, 50, 100, 150, 250, 400, 600, 1000, 1500, 2000]
                 .map(Duration::from_millis)
                 .to_vec(),
             request_timeout: Duration::from_secs(10),

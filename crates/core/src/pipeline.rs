@@ -102,6 +102,8 @@ pub struct SiteResult {
     /// The revision the page showed last (when it has a marker).
     pub seen_revision: Option<String>,
     pub confirmation_id: Option<i64>,
+    /// From the start of the publish (or re-send) to this result.
+    pub elapsed_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -155,6 +157,7 @@ impl Pipeline {
         live: LiveWait,
         progress: ProgressFn,
     ) -> Result<PipelineReport> {
+        let started = Instant::now();
         let previous = lock(&self.store).previous_publish(slug, None)?;
         let report = publish::publish(&self.store, api, slug, site_names).await?;
         progress(Progress::Published {
@@ -175,6 +178,7 @@ impl Pipeline {
             .deliver_and_confirm(
                 report.publish_id,
                 None,
+                started,
                 expected,
                 deliver_for,
                 live,
@@ -195,6 +199,7 @@ impl Pipeline {
         live: LiveWait,
         progress: ProgressFn,
     ) -> Result<SiteResult> {
+        let started = Instant::now();
         let (publish, previous) = {
             let mut store = lock(&self.store);
             let delivery = store.redeliver(delivery_id)?;
@@ -213,6 +218,7 @@ impl Pipeline {
             .deliver_and_confirm(
                 publish.id,
                 Some(delivery_id),
+                started,
                 expected,
                 deliver_for,
                 live,
@@ -231,6 +237,7 @@ impl Pipeline {
         &self,
         publish_id: i64,
         only_delivery: Option<i64>,
+        started: Instant,
         expected: Expected,
         deliver_for: Duration,
         live: LiveWait,
@@ -279,7 +286,14 @@ impl Pipeline {
             let delivery_id = a.delivery_id;
             confirmations.spawn(async move {
                 pipeline
-                    .confirm_site(publish_id, delivery_id, site, &expected, timeout, progress)
+                    .confirm_site(
+                        publish_id,
+                        delivery_id,
+                        site,
+                        (&expected, started),
+                        timeout,
+                        progress,
+                    )
                     .await
             });
         };
@@ -346,6 +360,7 @@ impl Pipeline {
                 method: None,
                 seen_revision: None,
                 confirmation_id: None,
+                elapsed_ms: started.elapsed().as_millis() as u64,
             };
             progress(Progress::SiteFinished {
                 result: result.clone(),
@@ -361,7 +376,7 @@ impl Pipeline {
         publish_id: i64,
         delivery_id: i64,
         site: Site,
-        expected: &Expected,
+        (expected, started): (&Expected, Instant),
         timeout: Duration,
         progress: ProgressFn,
     ) -> Result<SiteResult> {
@@ -420,6 +435,7 @@ impl Pipeline {
             method: confirmation.method,
             seen_revision,
             confirmation_id: Some(confirmation_id),
+            elapsed_ms: started.elapsed().as_millis() as u64,
         };
         progress(Progress::SiteFinished {
             result: result.clone(),

@@ -114,8 +114,9 @@ struct Inner {
     api: ContentApi,
     settings: Mutex<Settings>,
     pages: Mutex<HashMap<String, Entry>>,
-    /// When each revision was first served (the demo site's own clock).
-    first_served: Mutex<HashMap<String, SystemTime>>,
+    /// When each revision's page entered the cache, i.e. the site could serve it
+    /// (the demo site's own clock).
+    ready: Mutex<HashMap<String, SystemTime>>,
     accepted: AtomicU64,
     rejected: AtomicU64,
     regenerations: AtomicU64,
@@ -150,7 +151,7 @@ impl DemoSite {
                     secret,
                 }),
                 pages: Mutex::new(HashMap::new()),
-                first_served: Mutex::new(HashMap::new()),
+                ready: Mutex::new(HashMap::new()),
                 accepted: AtomicU64::new(0),
                 rejected: AtomicU64::new(0),
                 regenerations: AtomicU64::new(0),
@@ -187,9 +188,24 @@ impl DemoSite {
         }
     }
 
-    /// When the site first served `revision`, by its own clock.
-    pub fn first_served(&self, revision: &str) -> Option<SystemTime> {
-        lock(&self.inner.first_served).get(revision).copied()
+    /// When the site started serving `revision` (its page entered the cache), by its
+    /// own clock.
+    pub fn ready_at(&self, revision: &str) -> Option<SystemTime> {
+        lock(&self.inner.ready).get(revision).copied()
+    }
+
+    fn cache(&self, slug: String, page: CachedPage) {
+        lock(&self.inner.ready)
+            .entry(page.revision.clone())
+            .or_insert_with(SystemTime::now);
+        lock(&self.inner.pages).insert(
+            slug,
+            Entry {
+                page,
+                expired: false,
+                stale: false,
+            },
+        );
     }
 
     pub fn router(&self) -> Router {
@@ -235,14 +251,7 @@ impl DemoSite {
 
     async fn rebuild_in_background(&self, slug: String) {
         if let Ok(Some(page)) = self.build(&slug).await {
-            lock(&self.inner.pages).insert(
-                slug,
-                Entry {
-                    page,
-                    expired: false,
-                    stale: false,
-                },
-            );
+            self.cache(slug, page);
         }
     }
 }
@@ -280,14 +289,7 @@ async fn page(State(site): State<DemoSite>, Path(slug): Path<String>) -> Respons
         }
         Cached::Miss => match site.build(&slug).await {
             Ok(Some(page)) => {
-                lock(&site.inner.pages).insert(
-                    slug,
-                    Entry {
-                        page: page.clone(),
-                        expired: false,
-                        stale: false,
-                    },
-                );
+                site.cache(slug, page.clone());
                 (page, "MISS")
             }
             Ok(None) => {
@@ -310,9 +312,6 @@ async fn page(State(site): State<DemoSite>, Path(slug): Path<String>) -> Respons
             }
         },
     };
-    lock(&site.inner.first_served)
-        .entry(page.revision.clone())
-        .or_insert_with(SystemTime::now);
     let age = page.generated.elapsed().unwrap_or_default().as_secs();
     let mut response = Html(page.html.to_string()).into_response();
     let headers = response.headers_mut();
