@@ -125,6 +125,14 @@ impl PipelineReport {
     }
 }
 
+/// Which deliveries one run of the pipeline is about.
+struct Scope {
+    publish_id: i64,
+    /// A re-send: only this delivery.
+    only_delivery: Option<i64>,
+    started: Instant,
+}
+
 pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
 /// Everything a publish needs besides the content API.
@@ -176,9 +184,11 @@ impl Pipeline {
         );
         let sites = self
             .deliver_and_confirm(
-                report.publish_id,
-                None,
-                started,
+                Scope {
+                    publish_id: report.publish_id,
+                    only_delivery: None,
+                    started,
+                },
                 expected,
                 deliver_for,
                 live,
@@ -216,9 +226,11 @@ impl Pipeline {
         );
         let results = self
             .deliver_and_confirm(
-                publish.id,
-                Some(delivery_id),
-                started,
+                Scope {
+                    publish_id: publish.id,
+                    only_delivery: Some(delivery_id),
+                    started,
+                },
                 expected,
                 deliver_for,
                 live,
@@ -235,14 +247,17 @@ impl Pipeline {
     /// accepted, as soon as it is (sites do not wait for each other).
     async fn deliver_and_confirm(
         &self,
-        publish_id: i64,
-        only_delivery: Option<i64>,
-        started: Instant,
+        scope: Scope,
         expected: Expected,
         deliver_for: Duration,
         live: LiveWait,
         progress: ProgressFn,
     ) -> Result<Vec<SiteResult>> {
+        let Scope {
+            publish_id,
+            only_delivery,
+            started,
+        } = scope;
         let sites: HashMap<String, Site> = {
             let store = lock(&self.store);
             store
