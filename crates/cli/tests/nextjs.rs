@@ -220,9 +220,7 @@ fn publish_wait_live_confirms_the_new_revision_on_a_real_nextjs_site() {
     let _server = NextServer::start(
         port,
         &api.url,
-        &pressroom_core::signing::Secret::generate()
-            .expose()
-            .to_owned(),
+        pressroom_core::signing::Secret::generate().expose(),
         "expire",
         &tmp.path().join("next-wrong.log"),
     );
