@@ -10,6 +10,14 @@ fn main() {
         "get_document",
         "search_documents",
         "render_markdown",
+        "workspace_info",
+        "preview",
+        "save_document",
+        "create_document",
+        "list_sites",
+        "publish_document",
+        "resend_delivery",
+        "published_view",
     ]);
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -24,6 +24,14 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
             commands::get_document,
             commands::search_documents,
             commands::render_markdown,
+            commands::workspace_info,
+            commands::preview,
+            commands::save_document,
+            commands::create_document,
+            commands::list_sites,
+            commands::publish_document,
+            commands::resend_delivery,
+            commands::published_view,
         ])
 }
 

@@ -1,30 +1,72 @@
-//! What the shell keeps between commands: the open workspace store.
+//! What the shell keeps between commands: the open workspace, the publish pipeline over
+//! it, and — when nothing is configured — the sandbox it publishes to.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pressroom_core::{samples, workspace, Store};
+use pressroom_core::pipeline::Pipeline;
+use pressroom_core::secrets::SecretStore;
+use pressroom_core::{publish, workspace, Store};
+use pressroom_sandbox::{Sandbox, SandboxOptions};
+use serde::Serialize;
 
 pub struct AppState {
-    pub store: Mutex<Store>,
+    pub store: Arc<Mutex<Store>>,
+    pub pipeline: Pipeline,
+    pub info: WorkspaceInfo,
+    /// Keeps the sandbox's content API and demo site running while the app runs.
+    _sandbox: Option<Sandbox>,
+}
+
+/// What the window shows about where it publishes.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkspaceInfo {
+    pub data_dir: PathBuf,
+    /// The built-in sandbox (content API + demo site on loopback).
+    pub sandbox: bool,
+    pub api_url: Option<String>,
+    pub demo_site_url: Option<String>,
 }
 
 impl AppState {
-    /// Opens the workspace from `$PRESSROOM_DATA_DIR` or the platform data dir; a new,
-    /// empty workspace gets the sandbox's sample documents so a first start is not blank.
-    pub fn open_default() -> pressroom_core::Result<AppState> {
+    /// Opens the workspace from `$PRESSROOM_DATA_DIR` or the platform data dir.
+    pub fn open_default() -> Result<AppState, Box<dyn std::error::Error>> {
         Self::open(workspace::default_data_dir())
     }
 
-    pub fn open(data_dir: PathBuf) -> pressroom_core::Result<AppState> {
-        let mut store = Store::open(workspace::database_path(&data_dir))?;
+    /// An existing workspace opens as it is. Until there is one (a first start), the
+    /// sandbox starts in-process and its workspace — sample documents, the demo site as
+    /// target — opens, so the first Publish goes all the way to Live.
+    pub fn open(data_dir: PathBuf) -> Result<AppState, Box<dyn std::error::Error>> {
+        let main_db = workspace::database_path(&data_dir);
+        let (db, sandbox) = if main_db.exists() {
+            (main_db, None)
+        } else {
+            let sandbox = tauri::async_runtime::block_on(Sandbox::start(
+                &data_dir.join("sandbox"),
+                SandboxOptions::default(),
+            ))?;
+            (sandbox.workspace_db(), Some(sandbox))
+        };
+        let mut store = Store::open(&db)?;
         // Autosave runs on every pause in typing: keep WAL checkpoints out of it.
         store.checkpoint_in_background(Duration::from_millis(500))?;
-        let seeded = samples::seed_if_empty(&mut store)?;
-        tracing::info!(data_dir = %data_dir.display(), seeded, "workspace opened");
+        let seeded = pressroom_core::samples::seed_if_empty(&mut store)?;
+        let secrets = SecretStore::for_workspace(&store);
+        let info = WorkspaceInfo {
+            data_dir: data_dir.clone(),
+            sandbox: sandbox.is_some(),
+            api_url: publish::api_settings(&store)?.map(|s| s.url),
+            demo_site_url: sandbox.as_ref().map(|s| s.site_url.clone()),
+        };
+        tracing::info!(data_dir = %data_dir.display(), seeded, sandbox = info.sandbox, "workspace opened");
+        let store = Arc::new(Mutex::new(store));
         Ok(AppState {
-            store: Mutex::new(store),
+            pipeline: Pipeline::new(store.clone(), secrets),
+            store,
+            info,
+            _sandbox: sandbox,
         })
     }
 

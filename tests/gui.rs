@@ -114,8 +114,8 @@ fn first_start_shows_the_sandbox_samples() {
         texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
         texts_when(client, ".preview h2#try-it", |t| t == ["Try it"]).await;
     });
-    // The samples were written to the workspace on disk.
-    let store = Store::open(workspace::database_path(tmp.path())).unwrap();
+    // The samples were written to the sandbox workspace on disk.
+    let store = Store::open(workspace::database_path(&tmp.path().join("sandbox"))).unwrap();
     assert_eq!(store.list().unwrap().len(), 3);
 }
 
@@ -166,4 +166,62 @@ fn lists_the_local_store_and_previews_a_document() {
         texts_when(client, ".search-hit .title", |t| t == ["Zebra field notes"]).await;
         texts_when(client, ".search-hit mark", |t| t == ["Stripes"]).await;
     });
+}
+
+#[test]
+fn edit_then_publish_to_the_sandbox_and_see_it_live_side_by_side() {
+    let tmp = tempfile::tempdir().unwrap();
+    with_app("publish-live", tmp.path(), async |client| {
+        texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+        // Type at the end of the document in the CodeMirror editor. (WebKitWebDriver's
+        // element send-keys does not reach a contenteditable, so the text goes in as the
+        // browser's own insertText editing command at a caret placed at the end.)
+        click(client, ".cm-content").await;
+        client
+            .execute(
+                "const c = document.querySelector('.cm-content'); c.focus();
+                 const r = document.createRange(); r.selectNodeContents(c.lastElementChild);
+                 r.collapse(false); const s = getSelection(); s.removeAllRanges(); s.addRange(r);
+                 return new Promise(done => setTimeout(() => done(
+                   document.execCommand('insertText', false, arguments[0])), 100));",
+                vec![json!("Typed in the GUI test, then published.")],
+            )
+            .await
+            .unwrap();
+        // The preview follows the typing.
+        texts_when(client, ".preview", |t| {
+            t.iter().any(|p| p.contains("Typed in the GUI test"))
+        })
+        .await;
+        texts_when(client, ".save-state", |t| t == ["Saved"]).await;
+
+        click(client, "button.publish").await;
+        texts_when(client, ".site[data-site='demo'] .stage", |t| {
+            t == ["Live ✓"]
+        })
+        .await;
+        let revision = texts_when(client, ".panel h2 .rev", |t| t.len() == 1).await;
+        // Side by side: the live page shows the revision that was published.
+        texts_when(client, ".side-by-side .live-rev", |t| {
+            t == revision.as_slice()
+        })
+        .await;
+        let sandboxed: serde_json::Value = client
+            .execute(
+                "const f = document.querySelector('iframe.live'); return f && f.getAttribute('sandbox');",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            sandboxed,
+            json!(""),
+            "the live page is in a sandboxed iframe"
+        );
+    });
+    // The publish and its confirmation are in the sandbox workspace.
+    let store = Store::open(workspace::database_path(&tmp.path().join("sandbox"))).unwrap();
+    let doc = store.get("welcome").unwrap();
+    assert!(doc.source.contains("Typed in the GUI test"));
+    assert_eq!(doc.published_revision, doc.revision);
 }

@@ -108,9 +108,24 @@ pub struct Confirmation {
     pub polls: Vec<Poll>,
     /// Visible text of the last page fetched, capped at 64 KB.
     pub page_text: Option<String>,
+    /// The last page fetched, sanitized with ammonia (no scripts, styles or handlers),
+    /// capped at 512 KB: what the app shows beside its local render.
+    pub page_html: Option<String>,
 }
 
 const PAGE_TEXT_LIMIT: usize = 64 * 1024;
+const PAGE_HTML_LIMIT: usize = 512 * 1024;
+
+fn cap(mut text: String, limit: usize) -> String {
+    if text.len() > limit {
+        let mut cut = limit;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+    }
+    text
+}
 
 #[derive(Clone)]
 pub struct Confirmer {
@@ -153,14 +168,14 @@ impl Confirmer {
         let mut polls = Vec::new();
         let mut intervals = self.config.intervals.iter().copied();
         let mut wait = Duration::ZERO;
-        let mut last_text = None;
+        let mut last_page: Option<(String, String)> = None;
         loop {
-            let (poll, text, method) = self.poll(url, expected, start).await;
+            let (poll, page, method) = self.poll(url, expected, start).await;
             on_poll(&poll);
             let verdict = poll.verdict;
             polls.push(poll);
-            if text.is_some() {
-                last_text = text;
+            if page.is_some() {
+                last_page = page;
             }
             if verdict == Verdict::Live {
                 let method = method.unwrap_or(Method::Exact);
@@ -170,7 +185,8 @@ impl Confirmer {
                     method: Some(method),
                     message: live_message(url, expected, method, start.elapsed()),
                     polls,
-                    page_text: last_text,
+                    page_text: last_page.as_ref().map(|(text, _)| text.clone()),
+                    page_html: last_page.map(|(_, html)| sanitize(&html)),
                 };
             }
             wait = intervals.next().unwrap_or(wait);
@@ -187,7 +203,8 @@ impl Confirmer {
             method: None,
             message,
             polls,
-            page_text: last_text,
+            page_text: last_page.as_ref().map(|(text, _)| text.clone()),
+            page_html: last_page.map(|(_, html)| sanitize(&html)),
         }
     }
 
@@ -196,7 +213,7 @@ impl Confirmer {
         url: &str,
         expected: &Expected,
         start: Instant,
-    ) -> (Poll, Option<String>, Option<Method>) {
+    ) -> (Poll, Option<(String, String)>, Option<Method>) {
         let mut poll = Poll {
             elapsed_ms: 0,
             status: None,
@@ -256,16 +273,15 @@ impl Confirmer {
             None => (Verdict::Stale, None),
         };
         poll.verdict = verdict;
-        let mut text = page.text;
-        if text.len() > PAGE_TEXT_LIMIT {
-            let mut cut = PAGE_TEXT_LIMIT;
-            while !text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            text.truncate(cut);
-        }
-        (poll, Some(text), method)
+        let text = cap(page.text, PAGE_TEXT_LIMIT);
+        (poll, Some((text, body)), method)
     }
+}
+
+/// The fetched page made safe to show: ammonia's defaults (no script, style, event
+/// handlers or javascript: URLs), capped.
+fn sanitize(html: &str) -> String {
+    ammonia::clean(&cap(html.to_owned(), PAGE_HTML_LIMIT))
 }
 
 async fn read_capped(mut response: reqwest::Response, limit: usize) -> String {

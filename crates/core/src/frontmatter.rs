@@ -100,6 +100,15 @@ pub fn parse(source: &str) -> Result<Parsed> {
 }
 
 /// `Some((yaml, body, body_line))` when the source opens with a `---` line.
+/// The markdown after the front matter block, even when the front matter itself is
+/// malformed (the whole text when the block is never closed).
+pub fn body_after_front_matter(source: &str) -> &str {
+    match split(source) {
+        Ok(Some((_, body, _))) => body,
+        _ => source,
+    }
+}
+
 fn split(source: &str) -> Result<Option<(&str, &str, usize)>> {
     let source = source.strip_prefix('\u{feff}').unwrap_or(source);
     let mut lines = source.split_inclusive('\n');

@@ -427,6 +427,7 @@ impl Pipeline {
             method: confirmation.method,
             message: confirmation.message.clone(),
             page_text: confirmation.page_text,
+            page_html: confirmation.page_html,
             started_at,
             finished_at: current_timestamp(),
             polls: confirmation.polls,

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import type { Api, Document, DocumentSummary, SearchHit } from "./api";
+import { describe, expect, it, vi } from "vitest";
+import type { Api, Document, DocumentSummary, Progress, SearchHit } from "./api";
 import { createWorkspace } from "./workspace.svelte";
 
 function summary(slug: string): DocumentSummary {
@@ -20,6 +20,21 @@ function fakeApi(overrides: Partial<Api> = {}): Api {
     getDocument: async (slug) => doc(slug),
     searchDocuments: async () => [],
     renderMarkdown: async (md) => `<p>${md}</p>`,
+    workspaceInfo: async () => ({ data_dir: "/tmp/x", sandbox: true, api_url: null, demo_site_url: null }),
+    preview: async (source) => ({ title: "", tags: [], html: `<p>${source}</p>`, problem: null }),
+    saveDocument: async (slug, source) => ({ ...doc(slug), source, status: "modified" }),
+    createDocument: async (title) => doc(title.toLowerCase()),
+    listSites: async () => [],
+    publishDocument: async () => {
+      throw { kind: "not_configured", message: "no API" };
+    },
+    resendDelivery: async () => {
+      throw { kind: "not_found", message: "no delivery" };
+    },
+    publishedView: async () => {
+      throw { kind: "not_found", message: "no publish" };
+    },
+    onProgress: async () => () => {},
     ...overrides,
   };
 }
@@ -65,5 +80,62 @@ describe("workspace store", () => {
     expect(ws.state.hits?.map((h) => h.slug)).toEqual(["new"]);
     await ws.search("  ");
     expect(ws.state.hits).toBeNull();
+  });
+
+  it("previews soon and saves a little later while typing, and only once", async () => {
+    vi.useFakeTimers();
+    const saves: string[] = [];
+    const ws = createWorkspace(
+      fakeApi({
+        saveDocument: async (slug, source) => {
+          saves.push(source);
+          return { ...doc(slug), source, status: "modified" };
+        },
+      }),
+    );
+    await ws.refresh();
+    ws.edit("# a");
+    ws.edit("# ab");
+    expect(ws.state.dirty).toBe(true);
+    await vi.advanceTimersByTimeAsync(150);
+    expect(ws.state.previewHtml).toBe("<p># ab</p>");
+    expect(saves).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(saves).toEqual(["# ab"]);
+    expect(ws.state.dirty).toBe(false);
+    expect(ws.state.documents[0].status).toBe("modified");
+    vi.useRealTimers();
+  });
+
+  it("follows the pipeline's events per site to live, and reports errors per site", async () => {
+    let emit: (p: Progress) => void = () => {};
+    const ws = createWorkspace(
+      fakeApi({
+        onProgress: async (handler) => {
+          emit = handler;
+          return () => (emit = () => {});
+        },
+        publishDocument: async (slug) => {
+          emit({ type: "published", slug, revision: "r_1", publish_id: 7, created: false, already_live: false, sites: ["demo", "broken"] });
+          emit({ type: "webhook_answered", site: "demo", delivery_id: 1, attempt: 1, status: 200, latency_ms: 3, next: "delivered", retry_in_ms: null, error: null });
+          emit({ type: "confirming", site: "demo", url: "http://127.0.0.1:1/posts/first", timeout_ms: 30000 });
+          emit({ type: "polled", site: "demo", poll: { elapsed_ms: 1, status: 200, x_nextjs_cache: "MISS", age: null, cache_control: null, etag: null, seen_revision: "r_1", verdict: "live", error: null } });
+          const live = { site: "demo", state: "live", message: "Live: …", delivery_id: 1, url: "u", method: "exact", seen_revision: "r_1", confirmation_id: 1, elapsed_ms: 5 } as const;
+          const failed = { ...live, site: "broken", state: "webhook_failed", message: "the secret does not match", method: null, delivery_id: 2 } as const;
+          emit({ type: "site_finished", result: live });
+          return { publish: { slug, revision: "r_1", publish_id: 7, sites: ["demo", "broken"] }, sites: [live, failed] };
+        },
+      }),
+    );
+    await ws.refresh();
+    await ws.publish();
+    const run = ws.state.publish!;
+    expect(run.running).toBe(false);
+    expect(run.revision).toBe("r_1");
+    expect(run.sites["demo"].stage).toBe("live");
+    expect(run.sites["demo"].polls).toHaveLength(1);
+    expect(run.sites["demo"].webhookStatus).toBe(200);
+    expect(run.sites["broken"].stage).toBe("error");
+    expect(run.sites["broken"].message).toContain("secret");
   });
 });

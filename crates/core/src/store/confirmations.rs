@@ -117,6 +117,8 @@ pub struct ConfirmationRecord {
     pub message: String,
     /// Visible text of the last page fetched (for the side-by-side view).
     pub page_text: Option<String>,
+    /// The last page fetched, sanitized (no scripts, no handlers), capped.
+    pub page_html: Option<String>,
     pub started_at: String,
     pub finished_at: String,
     pub polls: Vec<Poll>,
@@ -142,8 +144,9 @@ fn record_from_row(r: &Row<'_>) -> rusqlite::Result<ConfirmationRecord> {
         }),
         message: r.get(8)?,
         page_text: r.get(9)?,
-        started_at: r.get(10)?,
-        finished_at: r.get(11)?,
+        page_html: r.get(10)?,
+        started_at: r.get(11)?,
+        finished_at: r.get(12)?,
         polls: Vec::new(),
     })
 }
@@ -155,8 +158,8 @@ impl Store {
         let tx = self.write_transaction()?;
         tx.execute(
             "INSERT INTO confirmations (publish_id, site_id, site_name, url, revision, outcome,
-                 method, message, page_text, started_at, finished_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 method, message, page_text, page_html, started_at, finished_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             params![
                 c.publish_id,
                 c.site_id,
@@ -167,6 +170,7 @@ impl Store {
                 c.method.map(Method::as_str),
                 c.message,
                 c.page_text,
+                c.page_html,
                 c.started_at,
                 c.finished_at
             ],
@@ -201,7 +205,7 @@ impl Store {
     pub fn confirmations_of(&self, publish_id: i64) -> Result<Vec<ConfirmationRecord>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, publish_id, site_id, site_name, url, revision, outcome, method, message,
-                    page_text, started_at, finished_at
+                    page_text, page_html, started_at, finished_at
              FROM confirmations WHERE publish_id = ?1 ORDER BY id",
         )?;
         let mut records = stmt

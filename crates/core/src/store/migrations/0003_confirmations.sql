@@ -13,6 +13,7 @@ CREATE TABLE confirmations (
     method      TEXT CHECK (method IN ('exact', 'heuristic')),  -- when live
     message     TEXT NOT NULL,       -- the sentence shown to the user
     page_text   TEXT,                -- visible text of the last page fetched (capped)
+    page_html   TEXT,                -- the last page fetched, sanitized (for the side-by-side view)
     started_at  TEXT NOT NULL,
     finished_at TEXT NOT NULL
 );
