@@ -208,7 +208,7 @@ fn edit_then_publish_to_the_sandbox_and_see_it_live_side_by_side() {
         .await;
         let sandboxed: serde_json::Value = client
             .execute(
-                "const f = document.querySelector('iframe.live'); return f && f.getAttribute('sandbox');",
+                "const f = document.querySelector('iframe.live-frame'); return f && f.getAttribute('sandbox');",
                 vec![],
             )
             .await
