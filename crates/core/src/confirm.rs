@@ -14,6 +14,7 @@ use scraper::{ElementRef, Html, Node, Selector};
 
 use crate::markdown;
 use crate::store::{Method, Outcome, Poll, Verdict};
+use crate::{cap, read_prefix};
 
 /// What the page must show.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,17 +116,6 @@ pub struct Confirmation {
 
 const PAGE_TEXT_LIMIT: usize = 64 * 1024;
 const PAGE_HTML_LIMIT: usize = 512 * 1024;
-
-fn cap(mut text: String, limit: usize) -> String {
-    if text.len() > limit {
-        let mut cut = limit;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-    }
-    text
-}
 
 #[derive(Clone)]
 pub struct Confirmer {
@@ -255,7 +245,7 @@ impl Confirmer {
         poll.etag = header("etag");
         let header_revision = header("x-content-revision");
         let ok = response.status().is_success();
-        let body = read_capped(response, self.config.max_page).await;
+        let body = read_prefix(response, self.config.max_page).await;
         poll.elapsed_ms = start.elapsed().as_millis() as u64;
         if !ok {
             poll.verdict = Verdict::HttpError;
@@ -282,18 +272,6 @@ impl Confirmer {
 /// handlers or javascript: URLs), capped.
 fn sanitize(html: &str) -> String {
     ammonia::clean(&cap(html.to_owned(), PAGE_HTML_LIMIT))
-}
-
-async fn read_capped(mut response: reqwest::Response, limit: usize) -> String {
-    let mut buf = Vec::new();
-    while buf.len() < limit {
-        match response.chunk().await {
-            Ok(Some(chunk)) => buf.extend_from_slice(&chunk),
-            _ => break,
-        }
-    }
-    buf.truncate(limit);
-    String::from_utf8_lossy(&buf).into_owned()
 }
 
 /// What confirmation reads of a page.

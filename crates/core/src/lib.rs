@@ -34,6 +34,32 @@ pub use error::{Error, Result};
 pub use revision::Content;
 pub use store::{Document, DocumentSummary, Status, Store};
 
+/// At most `limit` bytes of a response's body (lossy UTF-8), without downloading the
+/// rest: webhook answers are kept to 2 KB, confirmed pages to a few MB.
+pub(crate) async fn read_prefix(mut response: reqwest::Response, limit: usize) -> String {
+    let mut buf: Vec<u8> = Vec::new();
+    while buf.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => buf.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    buf.truncate(limit);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// `text` cut to at most `limit` bytes, at a character boundary.
+pub(crate) fn cap(mut text: String, limit: usize) -> String {
+    if text.len() > limit {
+        let mut cut = limit;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+    }
+    text
+}
+
 /// Lowercase hex of `bytes` (revision ids, webhook ids, idempotency keys).
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;

@@ -387,7 +387,7 @@ async fn attempt(
         .get(reqwest::header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = read_prefix(response, 2048).await;
+    let body = Some(crate::read_prefix(response, 2048).await).filter(|b| !b.is_empty());
     let latency_ms = start.elapsed().as_millis() as u64;
     let next = match status {
         200..=299 => NextStep::Delivered,
@@ -421,19 +421,6 @@ async fn attempt(
         error,
         next,
     }
-}
-
-/// At most `limit` bytes of the body, without downloading the rest.
-async fn read_prefix(mut response: reqwest::Response, limit: usize) -> Option<String> {
-    let mut buf: Vec<u8> = Vec::new();
-    while buf.len() < limit {
-        match response.chunk().await {
-            Ok(Some(chunk)) => buf.extend_from_slice(&chunk),
-            _ => break,
-        }
-    }
-    buf.truncate(limit);
-    (!buf.is_empty()).then(|| String::from_utf8_lossy(&buf).into_owned())
 }
 
 #[cfg(test)]
