@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use scraper::{ElementRef, Html, Node, Selector};
 
 use crate::markdown;
-use crate::store::{Method, Outcome, Poll, Verdict};
+use crate::store::{Method, Outcome, Poll};
 use crate::{cap, read_prefix};
 
 /// What the page must show.
@@ -167,7 +167,7 @@ impl Confirmer {
             if page.is_some() {
                 last_page = page;
             }
-            if verdict == Verdict::Live {
+            if verdict == Outcome::Live {
                 let method = method.unwrap_or(Method::Exact);
                 return Confirmation {
                     url: url.to_owned(),
@@ -186,12 +186,11 @@ impl Confirmer {
             tokio::time::sleep(wait).await;
         }
         let last = polls.last().expect("at least one poll");
-        let (outcome, message) = give_up_message(url, expected, last, timeout);
         Confirmation {
             url: url.to_owned(),
-            outcome,
+            outcome: last.verdict,
             method: None,
-            message,
+            message: give_up_message(url, expected, last, timeout),
             polls,
             page_text: last_page.as_ref().map(|(text, _)| text.clone()),
             page_html: last_page.map(|(_, html)| sanitize(&html)),
@@ -212,7 +211,7 @@ impl Confirmer {
             cache_control: None,
             etag: None,
             seen_revision: None,
-            verdict: Verdict::Unreachable,
+            verdict: Outcome::Unreachable,
             error: None,
         };
         let response = match self.http.get(url).send().await {
@@ -248,19 +247,19 @@ impl Confirmer {
         let body = read_prefix(response, self.config.max_page).await;
         poll.elapsed_ms = start.elapsed().as_millis() as u64;
         if !ok {
-            poll.verdict = Verdict::HttpError;
+            poll.verdict = Outcome::HttpError;
             poll.error = Some(format!("the page answered {}", poll.status.unwrap_or(0)));
             return (poll, None, None);
         }
         let page = Page::parse(&body);
         poll.seen_revision = header_revision.or(page.revision);
         let (verdict, method) = match &poll.seen_revision {
-            Some(seen) if *seen == expected.revision => (Verdict::Live, Some(Method::Exact)),
-            Some(_) => (Verdict::Stale, None),
+            Some(seen) if *seen == expected.revision => (Outcome::Live, Some(Method::Exact)),
+            Some(_) => (Outcome::Stale, None),
             None if heuristic_match(&page.text, expected) => {
-                (Verdict::Live, Some(Method::Heuristic))
+                (Outcome::Live, Some(Method::Heuristic))
             }
-            None => (Verdict::Stale, None),
+            None => (Outcome::Stale, None),
         };
         poll.verdict = verdict;
         let text = cap(page.text, PAGE_TEXT_LIMIT);
@@ -367,44 +366,31 @@ fn live_message(url: &str, expected: &Expected, method: Method, after: Duration)
     }
 }
 
-fn give_up_message(
-    url: &str,
-    expected: &Expected,
-    last: &Poll,
-    timeout: Duration,
-) -> (Outcome, String) {
+/// The sentence for a confirmation that ran out of time; the outcome is what the last
+/// poll saw (never live: a live poll ends the confirmation at once).
+fn give_up_message(url: &str, expected: &Expected, last: &Poll, timeout: Duration) -> String {
     let secs = timeout.as_secs_f32();
     match last.verdict {
-        Verdict::Stale => (
-            Outcome::Stale,
-            format!(
-                "Still stale after {secs:.0} s: {url} serves {} instead of {}. The site \
-                 accepted the webhook but did not regenerate the page: check that its handler \
-                 revalidates this page's tags or path and that the page's data fetch carries \
-                 those tags, then re-send the webhook.",
-                last.seen_revision
-                    .as_deref()
-                    .map_or("an older version".to_owned(), |r| format!("revision {r}")),
-                expected.revision
-            ),
+        Outcome::Stale => format!(
+            "Still stale after {secs:.0} s: {url} serves {} instead of {}. The site \
+             accepted the webhook but did not regenerate the page: check that its handler \
+             revalidates this page's tags or path and that the page's data fetch carries \
+             those tags, then re-send the webhook.",
+            last.seen_revision
+                .as_deref()
+                .map_or("an older version".to_owned(), |r| format!("revision {r}")),
+            expected.revision
         ),
-        Verdict::HttpError => (
-            Outcome::HttpError,
-            format!(
-                "{url} answered {} until the time was up ({secs:.0} s): check the site's page URL \
-                 and its logs, then re-send the webhook.",
-                last.status.unwrap_or(0)
-            ),
+        Outcome::HttpError => format!(
+            "{url} answered {} until the time was up ({secs:.0} s): check the site's page URL \
+             and its logs, then re-send the webhook.",
+            last.status.unwrap_or(0)
         ),
-        _ => (
-            Outcome::Unreachable,
-            format!(
-                "Could not fetch {url} ({}): is the site up and is its page URL right? Re-send \
-                 the webhook once it is.",
-                last.error.as_deref().unwrap_or("no answer")
-            ),
+        Outcome::Unreachable | Outcome::Live => format!(
+            "Could not fetch {url} ({}): is the site up and is its page URL right? Re-send \
+             the webhook once it is.",
+            last.error.as_deref().unwrap_or("no answer")
         ),
-        // (a Live last poll returns before giving up)
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use pressroom_core::pipeline::{LiveWait, Pipeline, PipelineReport, Progress, SiteState};
 use pressroom_core::secrets::SecretStore;
-use pressroom_core::store::{lock, Method, NewSite, Outcome, Preset, Verdict};
+use pressroom_core::store::{lock, Method, NewSite, Outcome, Preset};
 use pressroom_core::{publish, Store};
 use pressroom_sandbox::{demo_site, DemoConfig, DemoSite, Mode, Sandbox, SandboxOptions};
 
@@ -149,13 +149,13 @@ async fn stale_once_is_live_after_the_stale_answer() {
         .confirmations_of(report.publish.publish_id)
         .unwrap()[0]
         .polls;
-    assert_eq!(polls[0].verdict, Verdict::Stale, "{polls:#?}");
+    assert_eq!(polls[0].verdict, Outcome::Stale, "{polls:#?}");
     assert_eq!(polls[0].x_nextjs_cache.as_deref(), Some("STALE"));
     assert_ne!(
         polls[0].seen_revision.as_deref(),
         Some(report.publish.revision.as_str())
     );
-    assert_eq!(polls.last().unwrap().verdict, Verdict::Live);
+    assert_eq!(polls.last().unwrap().verdict, Outcome::Live);
     s.sandbox.stop().await;
 }
 
@@ -180,7 +180,7 @@ async fn a_site_that_ignores_the_webhook_is_still_stale_and_never_live() {
         })
         .collect();
     assert!(polls.len() >= 4, "polled fast first: {}", polls.len());
-    assert!(polls.iter().all(|p| p.verdict == Verdict::Stale));
+    assert!(polls.iter().all(|p| p.verdict == Outcome::Stale));
     assert!(!report.all_done(LiveWait::SiteTimeout));
     assert_eq!(s.sandbox.demo.stats().webhooks_accepted, 2);
     s.sandbox.stop().await;

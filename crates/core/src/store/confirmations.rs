@@ -6,15 +6,16 @@ use serde::{Deserialize, Serialize};
 use super::Store;
 use crate::error::Result;
 
-/// How a confirmation ended.
+/// How a confirmation ended — and what one poll saw (the last poll's verdict is the
+/// outcome).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The page serves the published revision.
     Live,
-    /// Still the old page when the time was up.
+    /// The page still serves an older version.
     Stale,
-    /// The page kept answering with an HTTP error.
+    /// The page answered with an HTTP error.
     HttpError,
     /// The page could not be fetched at all.
     Unreachable,
@@ -28,16 +29,6 @@ pub enum Method {
     Exact,
     /// No marker: the page's visible text contains the new title and text.
     Heuristic,
-}
-
-/// What one poll saw.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Live,
-    Stale,
-    HttpError,
-    Unreachable,
 }
 
 impl Outcome {
@@ -68,25 +59,6 @@ impl Method {
     }
 }
 
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Live => "live",
-            Verdict::Stale => "stale",
-            Verdict::HttpError => "http_error",
-            Verdict::Unreachable => "unreachable",
-        }
-    }
-    fn parse(text: &str) -> Verdict {
-        match text {
-            "live" => Verdict::Live,
-            "stale" => Verdict::Stale,
-            "http_error" => Verdict::HttpError,
-            _ => Verdict::Unreachable,
-        }
-    }
-}
-
 /// One fetch of the page, as a visitor would make it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Poll {
@@ -99,7 +71,7 @@ pub struct Poll {
     pub etag: Option<String>,
     /// The revision marker the page carried, if any.
     pub seen_revision: Option<String>,
-    pub verdict: Verdict,
+    pub verdict: Outcome,
     pub error: Option<String>,
 }
 
@@ -228,7 +200,7 @@ impl Store {
                         cache_control: r.get(4)?,
                         etag: r.get(5)?,
                         seen_revision: r.get(6)?,
-                        verdict: Verdict::parse(&verdict),
+                        verdict: Outcome::parse(&verdict),
                         error: r.get(8)?,
                     })
                 })?

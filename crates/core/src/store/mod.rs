@@ -22,7 +22,7 @@ use rusqlite_migration::{Migrations, M};
 
 use crate::error::{Error, Result};
 
-pub use confirmations::{ConfirmationRecord, Method, Outcome, Poll, Verdict};
+pub use confirmations::{ConfirmationRecord, Method, Outcome, Poll};
 pub use documents::{DiffLine, Document, DocumentSummary, RevisionInfo, Saved, Status};
 pub use outbox::{
     Attempt, AttemptRecord, Delivery, DeliveryState, NewDelivery, NextStep, PublishRecord,
