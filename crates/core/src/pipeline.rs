@@ -127,10 +127,17 @@ impl PipelineReport {
 
 /// Which deliveries one run of the pipeline is about.
 struct Scope {
-    publish_id: i64,
+    publish: PublishRecord,
     /// A re-send: only this delivery.
     only_delivery: Option<i64>,
     started: Instant,
+}
+
+/// A site to confirm: its page URL for this publish and the delivery that told it.
+struct Target {
+    site: Site,
+    url: String,
+    delivery_id: i64,
 }
 
 pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
@@ -166,7 +173,6 @@ impl Pipeline {
         progress: ProgressFn,
     ) -> Result<PipelineReport> {
         let started = Instant::now();
-        let previous = lock(&self.store).previous_publish(slug, None)?;
         let report = publish::publish(&self.store, api, slug, site_names).await?;
         progress(Progress::Published {
             slug: report.slug.clone(),
@@ -176,20 +182,14 @@ impl Pipeline {
             already_live: report.already_live,
             sites: report.sites.clone(),
         });
-        let expected = Expected::new(
-            &report.revision,
-            &report.document.title,
-            &report.document.markdown,
-            previous.as_ref().map(body_of).as_deref(),
-        );
+        let publish = lock(&self.store).publish_record(report.publish_id)?;
         let sites = self
             .deliver_and_confirm(
                 Scope {
-                    publish_id: report.publish_id,
+                    publish,
                     only_delivery: None,
                     started,
                 },
-                expected,
                 deliver_for,
                 live,
                 progress,
@@ -210,28 +210,18 @@ impl Pipeline {
         progress: ProgressFn,
     ) -> Result<SiteResult> {
         let started = Instant::now();
-        let (publish, previous) = {
+        let publish = {
             let mut store = lock(&self.store);
             let delivery = store.redeliver(delivery_id)?;
-            let publish = store.publish_record(delivery.publish_id)?;
-            let previous = store.previous_publish(&publish.slug, Some(publish.id))?;
-            (publish, previous)
+            store.publish_record(delivery.publish_id)?
         };
-        let parsed = frontmatter::parse(&publish.source)?;
-        let expected = Expected::new(
-            &publish.revision,
-            &parsed.title,
-            &parsed.body,
-            previous.as_ref().map(body_of).as_deref(),
-        );
         let results = self
             .deliver_and_confirm(
                 Scope {
-                    publish_id: publish.id,
+                    publish,
                     only_delivery: Some(delivery_id),
                     started,
                 },
-                expected,
                 deliver_for,
                 live,
                 progress,
@@ -243,21 +233,35 @@ impl Pipeline {
             .expect("the re-sent delivery belongs to the publish"))
     }
 
-    /// Runs the outbox for `publish_id` and confirms every site whose webhook is
+    /// What the pages must show after `publish`: its revision, title and the text that
+    /// changed since the publish before it.
+    fn expected_of(&self, publish: &PublishRecord) -> Result<Expected> {
+        let previous = lock(&self.store).previous_publish(&publish.slug, Some(publish.id))?;
+        let parsed = frontmatter::parse(&publish.source)?;
+        Ok(Expected::new(
+            &publish.revision,
+            &parsed.title,
+            &parsed.body,
+            previous.as_ref().map(body_of).as_deref(),
+        ))
+    }
+
+    /// Runs the outbox for the publish and confirms every site whose webhook is
     /// accepted, as soon as it is (sites do not wait for each other).
     async fn deliver_and_confirm(
         &self,
         scope: Scope,
-        expected: Expected,
         deliver_for: Duration,
         live: LiveWait,
         progress: ProgressFn,
     ) -> Result<Vec<SiteResult>> {
+        let expected = self.expected_of(&scope.publish)?;
         let Scope {
-            publish_id,
+            publish,
             only_delivery,
             started,
         } = scope;
+        let publish_id = publish.id;
         let sites: HashMap<String, Site> = {
             let store = lock(&self.store);
             store
@@ -298,17 +302,14 @@ impl Pipeline {
                 _ => Duration::from_millis(site.confirm_timeout_ms),
             };
             let (pipeline, expected, progress) = (self.clone(), expected.clone(), progress.clone());
-            let delivery_id = a.delivery_id;
+            let target = Target {
+                url: site.page_url(&publish.slug),
+                site,
+                delivery_id: a.delivery_id,
+            };
             confirmations.spawn(async move {
                 pipeline
-                    .confirm_site(
-                        publish_id,
-                        delivery_id,
-                        site,
-                        (&expected, started),
-                        timeout,
-                        progress,
-                    )
+                    .confirm_site(publish_id, target, (&expected, started), timeout, progress)
                     .await
             });
         };
@@ -389,13 +390,15 @@ impl Pipeline {
     async fn confirm_site(
         &self,
         publish_id: i64,
-        delivery_id: i64,
-        site: Site,
+        Target {
+            site,
+            url,
+            delivery_id,
+        }: Target,
         (expected, started): (&Expected, Instant),
         timeout: Duration,
         progress: ProgressFn,
     ) -> Result<SiteResult> {
-        let url = site.page_url(&lock(&self.store).publish_record(publish_id)?.slug);
         progress(Progress::Confirming {
             site: site.name.clone(),
             url: url.clone(),
