@@ -73,7 +73,7 @@ impl Sandbox {
         std::fs::create_dir_all(dir)?;
         let secrets_path = dir.join("secrets.json");
         let secrets = SecretStore::File(secrets_path.clone());
-        let token = random_token();
+        let token = pressroom_server::generate_token();
 
         let server = Server::open(Config {
             db_path: dir.join("content-api.db"),
@@ -98,14 +98,13 @@ impl Sandbox {
             preset: Preset::StandardWebhooks,
         };
         let site = match store.site(SITE_NAME) {
-            Ok(_) => {
+            Ok(site) => {
                 // Same site, new ports; whatever else the user changed is theirs.
-                let mut site = store.site(SITE_NAME)?;
-                site = store.update_site(
+                let site = store.update_site(
                     SITE_NAME,
                     &NewSite {
-                        tag_templates: site.tag_templates.clone(),
-                        path_templates: std::mem::take(&mut site.path_templates),
+                        tag_templates: site.tag_templates,
+                        path_templates: site.path_templates,
                         ..wanted
                     },
                 )?;
@@ -114,25 +113,25 @@ impl Sandbox {
                 }
                 site
             }
-            Err(_) => sites::add(&mut store, &secrets, &wanted, SecretInput::Generate)?.site,
+            Err(pressroom_core::Error::SiteNotFound { .. }) => {
+                sites::add(&mut store, &secrets, &wanted, SecretInput::Generate)?.site
+            }
+            Err(e) => return Err(e.into()),
         };
-        let secret = match site.secret_ref.as_deref() {
+        let stored = match site.secret_ref.as_deref() {
             Some(r) => secrets.get(r)?.map(|s| s.current),
             None => None,
         };
-        let secret = match secret {
+        let secret = match stored {
             Some(s) => s,
             None => {
                 // The secrets file was lost: give the site a fresh secret.
-                sites::rotate(&mut store, &secrets, SITE_NAME, SecretInput::Generate)?;
+                let fresh = sites::rotate(&mut store, &secrets, SITE_NAME, SecretInput::Generate)?
+                    .new_secret;
                 sites::finish_rotation(&store, &secrets, SITE_NAME)?;
-                let r = store.site(SITE_NAME)?.secret_ref.unwrap_or_default();
-                secrets
-                    .get(&r)?
-                    .map(|s| s.current)
-                    .ok_or(pressroom_core::Error::SecretMissing {
-                        site: SITE_NAME.to_owned(),
-                    })?
+                fresh.ok_or(pressroom_core::Error::SecretMissing {
+                    site: SITE_NAME.to_owned(),
+                })?
             }
         };
         drop(store);
@@ -192,13 +191,4 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
     }
-}
-
-fn random_token() -> String {
-    let mut bytes = [0u8; 24];
-    getrandom::fill(&mut bytes).expect("the OS random source is available");
-    format!(
-        "prt_{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    )
 }

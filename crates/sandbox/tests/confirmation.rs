@@ -346,3 +346,38 @@ async fn a_page_that_errors_or_cannot_be_reached_is_reported_so() {
     }
     s.sandbox.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restarted_sandbox_keeps_its_site_and_survives_a_lost_secrets_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Sandbox::start(dir.path(), SandboxOptions::default())
+        .await
+        .unwrap();
+    first.stop().await;
+    std::fs::remove_file(dir.path().join("secrets.json")).unwrap();
+    let sandbox = Sandbox::start(dir.path(), SandboxOptions::default())
+        .await
+        .unwrap();
+    let store = Store::open(sandbox.workspace_db()).unwrap();
+    assert_eq!(
+        store.sites().unwrap().len(),
+        1,
+        "the same site, not a second"
+    );
+    let secrets = SecretStore::for_workspace(&store);
+    let api = publish::content_api(&store, &secrets).unwrap();
+    let pipeline = Pipeline::new(Arc::new(Mutex::new(store)), secrets);
+    let report = pipeline
+        .publish(
+            &api,
+            "welcome",
+            &[],
+            Duration::from_secs(10),
+            LiveWait::SiteTimeout,
+            Arc::new(|_| {}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(states(&report), [SiteState::Live], "{report:#?}");
+    sandbox.stop().await;
+}

@@ -20,6 +20,16 @@ impl std::fmt::Debug for WriteToken {
     }
 }
 
+/// A new write token: `prt_` + base64url of 32 random bytes.
+pub fn generate_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random source is available");
+    format!(
+        "prt_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
 fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
@@ -43,12 +53,7 @@ impl WriteToken {
                 return Ok((WriteToken { sha256 }, None));
             }
         }
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).expect("the OS random source is available");
-        let token = format!(
-            "prt_{}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-        );
+        let token = generate_token();
         let sha256 = digest(&token);
         store.set_setting(TOKEN_SETTING, &encode_hex(&sha256))?;
         Ok((WriteToken { sha256 }, Some(token)))

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use pressroom_core::store::PublishedStore;
 
-pub use auth::{WriteToken, TOKEN_SETTING};
+pub use auth::{generate_token, WriteToken, TOKEN_SETTING};
 pub use error::ServerError;
 
 /// Default largest request body: 2 MiB.
