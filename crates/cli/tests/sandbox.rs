@@ -3,11 +3,10 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
-use support::pressroom;
+use support::{pressroom, spawn_first_line};
 
 struct SandboxProcess {
     child: Child,
@@ -17,17 +16,8 @@ struct SandboxProcess {
 
 impl SandboxProcess {
     fn start(data_dir: &Path, extra: &[&str]) -> SandboxProcess {
-        let mut child = pressroom(data_dir)
-            .args(["--json", "sandbox"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let (child, line) =
+            spawn_first_line(pressroom(data_dir).args(["--json", "sandbox"]).args(extra));
         let info: serde_json::Value = serde_json::from_str(&line).unwrap();
         SandboxProcess {
             child,

@@ -34,6 +34,21 @@ pub fn ok(data_dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Starts `cmd` (stdout piped, stderr dropped) and waits for the first line it prints,
+/// which is where the long-running commands say where they listen.
+pub fn spawn_first_line(cmd: &mut Command) -> (Child, String) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, line)
+}
+
 /// `pressroom serve` on 127.0.0.1:0; SIGKILLed on drop unless stopped before.
 pub struct ApiProcess {
     pub url: String,
@@ -43,16 +58,13 @@ pub struct ApiProcess {
 
 impl ApiProcess {
     pub fn start(data_dir: &Path) -> ApiProcess {
-        let mut child = pressroom(data_dir)
-            .args(["serve", "--addr", "127.0.0.1:0", "--token-env", TOKEN_VAR])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let (child, line) = spawn_first_line(pressroom(data_dir).args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--token-env",
+            TOKEN_VAR,
+        ]));
         let url = line
             .trim()
             .strip_prefix("Content API listening on ")
