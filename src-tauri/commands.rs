@@ -63,17 +63,14 @@ pub async fn preview(source: String) -> Preview {
             tags: parsed.tags,
             problem: None,
         },
-        Err(pressroom_core::Error::FrontMatter { line, message }) => Preview {
+        Err(e) => Preview {
             html: markdown::render(frontmatter::body_after_front_matter(&source)),
             title: String::new(),
             tags: vec![],
-            problem: Some((line, message)),
-        },
-        Err(e) => Preview {
-            html: String::new(),
-            title: String::new(),
-            tags: vec![],
-            problem: Some((0, e.to_string())),
+            problem: Some(match e {
+                pressroom_core::Error::FrontMatter { line, message } => (line, message),
+                other => (0, other.to_string()),
+            }),
         },
     }
 }
