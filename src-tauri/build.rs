@@ -9,7 +9,6 @@ fn main() {
         "list_documents",
         "get_document",
         "search_documents",
-        "render_markdown",
         "workspace_info",
         "preview",
         "save_document",

@@ -31,12 +31,6 @@ pub async fn search_documents(
     Ok(state.with_store(|s| s.search(&query, 50))?)
 }
 
-/// The local preview: the same renderer the content API uses for `html`.
-#[tauri::command]
-pub async fn render_markdown(markdown: String) -> String {
-    markdown::render(&markdown)
-}
-
 #[tauri::command]
 pub async fn workspace_info(state: State<'_, AppState>) -> IpcResult<WorkspaceInfo> {
     Ok(state.info.clone())

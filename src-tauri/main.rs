@@ -23,7 +23,6 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
             commands::list_documents,
             commands::get_document,
             commands::search_documents,
-            commands::render_markdown,
             commands::workspace_info,
             commands::preview,
             commands::save_document,

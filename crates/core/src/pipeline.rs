@@ -236,7 +236,7 @@ impl Pipeline {
     /// What the pages must show after `publish`: its revision, title and the text that
     /// changed since the publish before it.
     fn expected_of(&self, publish: &PublishRecord) -> Result<Expected> {
-        let previous = lock(&self.store).previous_publish(&publish.slug, Some(publish.id))?;
+        let previous = lock(&self.store).previous_publish(&publish.slug, publish.id)?;
         let parsed = frontmatter::parse(&publish.source)?;
         Ok(Expected::new(
             &publish.revision,

@@ -170,12 +170,6 @@ impl DemoSite {
         settings.mode = mode;
     }
 
-    pub fn set_secret(&self, secret: &str) -> Result<(), DemoError> {
-        lock(&self.inner.settings).secret =
-            Secret::parse(secret).map_err(|e| DemoError::Config(e.to_string()))?;
-        Ok(())
-    }
-
     pub fn set_regen_delay(&self, delay: Duration) {
         lock(&self.inner.settings).regen_delay = delay;
     }

@@ -189,7 +189,6 @@ export function createApi(invoke: Invoke, listen?: Listen) {
     listDocuments: () => call<DocumentSummary[]>("list_documents"),
     getDocument: (slug: string) => call<Document>("get_document", { slug }),
     searchDocuments: (query: string) => call<SearchHit[]>("search_documents", { query }),
-    renderMarkdown: (markdown: string) => call<string>("render_markdown", { markdown }),
     workspaceInfo: () => call<WorkspaceInfo>("workspace_info"),
     preview: (source: string) => call<Preview>("preview", { source }),
     saveDocument: (slug: string, source: string) =>

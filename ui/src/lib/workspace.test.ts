@@ -19,7 +19,6 @@ function fakeApi(overrides: Partial<Api> = {}): Api {
     listDocuments: async () => [summary("first"), summary("second")],
     getDocument: async (slug) => doc(slug),
     searchDocuments: async () => [],
-    renderMarkdown: async (md) => `<p>${md}</p>`,
     workspaceInfo: async () => ({ data_dir: "/tmp/x", sandbox: true, api_url: null, demo_site_url: null }),
     preview: async (source) => ({ title: "", tags: [], html: `<p>${source}</p>`, problem: null }),
     saveDocument: async (slug, source) => ({ ...doc(slug), source, status: "modified" }),

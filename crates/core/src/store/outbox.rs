@@ -386,33 +386,18 @@ impl Store {
             .ok_or(Error::PublishNotFound { id: publish_id })
     }
 
-    /// The latest publish of `slug` before publish `before` (or at all), if any.
-    pub fn previous_publish(
-        &self,
-        slug: &str,
-        before: Option<i64>,
-    ) -> Result<Option<PublishRecord>> {
+    /// The latest publish of `slug` before publish `before`, if any.
+    pub fn previous_publish(&self, slug: &str, before: i64) -> Result<Option<PublishRecord>> {
         let id: Option<i64> = self
             .conn
             .query_row(
                 "SELECT id FROM publishes WHERE slug = ?1 AND kind = 'published' AND id < ?2
                  ORDER BY id DESC LIMIT 1",
-                params![slug, before.unwrap_or(i64::MAX)],
+                params![slug, before],
                 |r| r.get(0),
             )
             .optional()?;
         id.map(|id| self.publish_record(id)).transpose()
-    }
-
-    /// The latest publishes, newest first, with the slug's document.
-    pub fn publishes_of(&self, slug: &str, limit: usize) -> Result<Vec<PublishRecord>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id FROM publishes WHERE slug = ?1 ORDER BY id DESC LIMIT ?2")?;
-        let ids = stmt
-            .query_map(params![slug, limit as i64], |r| r.get::<_, i64>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        ids.into_iter().map(|id| self.publish_record(id)).collect()
     }
 }
 
