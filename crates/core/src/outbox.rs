@@ -17,9 +17,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 use crate::error::Result;
-use crate::secrets::{SecretStore, SiteSecrets};
+use crate::secrets::SecretStore;
 use crate::store::{current_timestamp, AttemptRecord, Delivery, NextStep, Site, Store};
-use crate::webhook;
+use crate::webhook::{self, SiteKeys};
+
+/// Finished attempts are committed together, up to this many…
+const BATCH_SIZE: usize = 256;
+/// …that arrive within this long of the first.
+const BATCH_WINDOW: Duration = Duration::from_millis(10);
 
 #[derive(Debug, Clone)]
 pub struct OutboxConfig {
@@ -49,11 +54,6 @@ impl Default for OutboxConfig {
     }
 }
 
-/// Finished attempts are committed together, at this many…
-const FLUSH_SIZE: usize = 256;
-/// …or after this long.
-const FLUSH_EVERY: Duration = Duration::from_millis(25);
-
 /// One finished attempt, as the outbox's observer sees it (before it is committed).
 #[derive(Debug, Clone)]
 pub struct Answered {
@@ -71,14 +71,14 @@ pub struct Outbox {
     store: Arc<Mutex<Store>>,
     secrets: SecretStore,
     http: reqwest::Client,
-    config: OutboxConfig,
+    config: Arc<OutboxConfig>,
     observer: Option<Observer>,
 }
 
 impl Outbox {
     pub fn new(store: Arc<Mutex<Store>>, secrets: SecretStore, config: OutboxConfig) -> Outbox {
+        // No client-wide headers: every prepared request carries its own user-agent.
         let http = reqwest::Client::builder()
-            .user_agent(webhook::USER_AGENT)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)
             .pool_max_idle_per_host(config.per_site)
@@ -88,7 +88,7 @@ impl Outbox {
             store,
             secrets,
             http,
-            config,
+            config: Arc::new(config),
             observer: None,
         }
     }
@@ -107,12 +107,12 @@ impl Outbox {
             return Ok(0);
         }
         // Each site and its secrets, looked up once per pass (keyring calls block).
-        let all_sites: HashMap<i64, Site> = lock(&self.store)
+        let all_sites: HashMap<i64, Arc<Site>> = lock(&self.store)
             .sites()?
             .into_iter()
-            .map(|s| (s.id, s))
+            .map(|s| (s.id, Arc::new(s)))
             .collect();
-        let sites: HashMap<i64, Option<Site>> = due
+        let sites: HashMap<i64, Option<Arc<Site>>> = due
             .iter()
             .filter_map(|d| d.site_id)
             .map(|id| (id, all_sites.get(&id).cloned()))
@@ -122,16 +122,21 @@ impl Outbox {
             .iter()
             .filter_map(|(id, s)| Some((s.as_ref()?.secret_ref.clone()?, *id)))
             .collect();
-        let secrets: HashMap<i64, std::result::Result<Option<SiteSecrets>, String>> =
-            tokio::task::spawn_blocking(move || {
-                secret_store
-                    .get_many(refs.keys().map(String::as_str))
-                    .into_iter()
-                    .map(|(r, found)| (refs[&r], found.map_err(|e| e.to_string())))
-                    .collect()
-            })
-            .await
-            .expect("secret lookups do not panic");
+        type Found = std::result::Result<Option<Arc<SiteKeys>>, String>;
+        let secrets: HashMap<i64, Found> = tokio::task::spawn_blocking(move || {
+            secret_store
+                .get_many(refs.keys().map(String::as_str))
+                .into_iter()
+                .map(|(r, found)| {
+                    let found = found
+                        .map(|s| s.map(|s| Arc::new(SiteKeys::from(s))))
+                        .map_err(|e| e.to_string());
+                    (refs[&r], found)
+                })
+                .collect()
+        })
+        .await
+        .expect("secret lookups do not panic");
 
         let global = Arc::new(Semaphore::new(self.config.concurrency));
         let per_site: HashMap<i64, Arc<Semaphore>> = sites
@@ -186,9 +191,9 @@ impl Outbox {
             tasks.spawn(async move {
                 let _g = global.acquire_owned().await.expect("never closed");
                 let _s = site_slot.acquire_owned().await.expect("never closed");
-                let record = attempt(&http, &config, &site, &delivery, secrets.as_ref()).await;
+                let record = attempt(&http, &config, &site, &delivery, secrets.as_deref()).await;
                 Answered {
-                    site: site.name,
+                    site: site.name.clone(),
                     delivery_id: delivery.id,
                     publish_id: delivery.publish_id,
                     attempt: delivery.attempt_count + 1,
@@ -196,65 +201,33 @@ impl Outbox {
                 }
             });
         }
-        // Record finished attempts in batches: one transaction per 256 answers or per
-        // 25 ms, whichever comes first. A crash inside that window only means those
-        // deliveries are sent again, with the same webhook-id.
-        let mut batch = Vec::new();
-        let mut last_flush = Instant::now();
-        loop {
-            let next = if batch.is_empty() {
-                tasks.join_next().await
-            } else {
-                let left = FLUSH_EVERY.saturating_sub(last_flush.elapsed());
-                match tokio::time::timeout(left, tasks.join_next()).await {
-                    Ok(next) => next,
-                    Err(_) => {
-                        self.record(std::mem::take(&mut batch)).await?;
-                        last_flush = Instant::now();
-                        continue;
-                    }
-                }
-            };
-            match next {
-                Some(done) => {
-                    let answered = done.expect("delivery tasks do not panic");
-                    if let Some(observer) = &self.observer {
-                        observer(&answered);
-                    }
-                    batch.push(answered);
-                }
-                None => break,
-            }
-            if batch.len() >= FLUSH_SIZE {
-                self.record(std::mem::take(&mut batch)).await?;
-                last_flush = Instant::now();
-            }
-        }
-        if !batch.is_empty() {
-            self.record(batch).await?;
-        }
-        Ok(attempts)
-    }
-
-    /// Stores finished attempts in one transaction, on the blocking pool (SQLite blocks),
-    /// and disables sites that answered 410.
-    async fn record(&self, batch: Vec<Answered>) -> Result<()> {
+        // A recorder on the blocking pool (SQLite blocks) commits finished attempts as
+        // they come: whatever finished while it wrote the last transaction goes into
+        // the next one, so a fan-out commits in a few batches and the last one is
+        // small. A crash before a commit only means those deliveries are sent again,
+        // with the same webhook-id.
+        let (to_recorder, answers) = std::sync::mpsc::channel();
         let store = self.store.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut store = lock(&store);
-            for a in &batch {
-                if let (Some(410), NextStep::Failed(why)) = (a.record.status, &a.record.next) {
-                    store.set_site_enabled(&a.site, false, Some(why))?;
-                }
+        let recorder = tokio::task::spawn_blocking(move || record_as_they_come(&store, answers));
+        while let Some(done) = tasks.join_next().await {
+            // Everything finished by now goes to the recorder in one message.
+            let mut finished = vec![done];
+            while let Some(more) = tasks.try_join_next() {
+                finished.push(more);
             }
-            let records: Vec<(i64, AttemptRecord)> = batch
+            let finished: Vec<Answered> = finished
                 .into_iter()
-                .map(|a| (a.delivery_id, a.record))
+                .map(|done| done.expect("delivery tasks do not panic"))
                 .collect();
-            store.record_attempts(&records)
-        })
-        .await
-        .expect("recording does not panic")
+            if let Some(observer) = &self.observer {
+                finished.iter().for_each(|a| observer(a));
+            }
+            // A failed recorder has stopped listening; its error is returned below.
+            let _ = to_recorder.send(finished);
+        }
+        drop(to_recorder);
+        recorder.await.expect("recording does not panic")?;
+        Ok(attempts)
     }
 
     /// Delivers until nothing pending (of `publish_id`, or at all) is due before
@@ -309,13 +282,63 @@ fn failed_before_sending(next: NextStep, error: String) -> AttemptRecord {
     }
 }
 
+/// Commits finished attempts until the channel closes, in batches of up to
+/// `BATCH_SIZE` answers or whatever came within `BATCH_WINDOW` of the batch's first
+/// (the last batch is written the moment the channel closes), and disables sites that
+/// answered 410.
+fn record_as_they_come(
+    store: &Mutex<Store>,
+    answers: std::sync::mpsc::Receiver<Vec<Answered>>,
+) -> Result<()> {
+    use std::sync::mpsc::RecvTimeoutError;
+    while let Ok(mut batch) = answers.recv() {
+        let until = Instant::now() + BATCH_WINDOW;
+        while batch.len() < BATCH_SIZE {
+            match answers.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                Ok(more) => batch.extend(more),
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        let mut store = lock(store);
+        for a in &batch {
+            if let (Some(410), NextStep::Failed(why)) = (a.record.status, &a.record.next) {
+                store.set_site_enabled(&a.site, false, Some(why))?;
+            }
+        }
+        let records: Vec<(i64, AttemptRecord)> = batch
+            .into_iter()
+            .map(|a| (a.delivery_id, a.record))
+            .collect();
+        store.record_attempts(&records)?;
+    }
+    Ok(())
+}
+
+/// The HTTP request for a prepared attempt, built directly (no builder merging).
+fn request_of(prepared: webhook::Prepared) -> std::result::Result<reqwest::Request, String> {
+    use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+    let url = reqwest::Url::parse(&prepared.url)
+        .map_err(|e| format!("the webhook URL is not valid: {e}"))?;
+    let method = reqwest::Method::from_bytes(prepared.method.as_bytes()).expect("valid method");
+    let mut request = reqwest::Request::new(method, url);
+    let mut headers = HeaderMap::with_capacity(prepared.headers.len());
+    for (name, value) in prepared.headers {
+        let value = HeaderValue::try_from(value)
+            .map_err(|_| format!("the {name} header has characters HTTP does not allow"))?;
+        headers.insert(HeaderName::from_static(name), value);
+    }
+    *request.headers_mut() = headers;
+    *request.body_mut() = prepared.body.map(reqwest::Body::from);
+    Ok(request)
+}
+
 /// One attempt: prepare (sign now), send, read at most 2 KB back, classify.
 async fn attempt(
     http: &reqwest::Client,
     config: &OutboxConfig,
     site: &Site,
     delivery: &Delivery,
-    secrets: Option<&SiteSecrets>,
+    keys: Option<&SiteKeys>,
 ) -> AttemptRecord {
     let attempt_no = delivery.attempt_count + 1;
     let retry = |after: Option<Duration>, why: String| match backoff_ms(config, attempt_no, after) {
@@ -323,29 +346,20 @@ async fn attempt(
         None => NextStep::Failed(format!("gave up after {attempt_no} attempts; last: {why}")),
     };
     let now_unix = time::OffsetDateTime::now_utc().unix_timestamp();
-    let prepared = match webhook::prepare(
-        site,
-        &delivery.message_id,
-        &delivery.body,
-        secrets,
-        now_unix,
-    ) {
-        Ok(p) => p,
-        Err(e) => {
-            return failed_before_sending(NextStep::ConfigError(e.to_string()), e.to_string())
-        }
-    };
+    let prepared =
+        match webhook::prepare(site, &delivery.message_id, &delivery.body, keys, now_unix) {
+            Ok(p) => p,
+            Err(e) => {
+                return failed_before_sending(NextStep::ConfigError(e.to_string()), e.to_string())
+            }
+        };
     let started_at = current_timestamp();
     let start = Instant::now();
-    let method = reqwest::Method::from_bytes(prepared.method.as_bytes()).expect("valid method");
-    let mut request = http.request(method, &prepared.url);
-    for (name, value) in &prepared.headers {
-        request = request.header(*name, value);
-    }
-    if let Some(body) = prepared.body {
-        request = request.body(body);
-    }
-    let response = match request.send().await {
+    let request = match request_of(prepared) {
+        Ok(r) => r,
+        Err(why) => return failed_before_sending(NextStep::ConfigError(why.clone()), why),
+    };
+    let response = match http.execute(request).await {
         Ok(r) => r,
         Err(e) => {
             let why = if e.is_timeout() {

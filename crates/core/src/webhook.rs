@@ -73,10 +73,31 @@ impl std::fmt::Debug for Prepared {
     }
 }
 
-fn secret_of<'a>(site: &Site, secrets: Option<&'a SiteSecrets>) -> Result<&'a SiteSecrets> {
-    secrets.ok_or_else(|| Error::SecretMissing {
-        site: site.name.clone(),
-    })
+/// A site's secrets with its Standard Webhooks keys decoded once, so a fan-out or a
+/// retry signs without decoding them again for every request.
+#[derive(Debug, Clone)]
+pub struct SiteKeys {
+    secrets: SiteSecrets,
+    /// `None` when a secret does not parse; `prepare` then reports why.
+    signing: Option<Vec<signing::Secret>>,
+}
+
+impl From<SiteSecrets> for SiteKeys {
+    fn from(secrets: SiteSecrets) -> SiteKeys {
+        let signing = secrets.signing_secrets().ok();
+        SiteKeys { secrets, signing }
+    }
+}
+
+fn secret_of<'a>(site: &Site, keys: Option<&'a SiteKeys>) -> Result<&'a SiteSecrets> {
+    keys.map(|k| &k.secrets)
+        .ok_or_else(|| Error::SecretMissing {
+            site: site.name.clone(),
+        })
+}
+
+fn envelope_of(body: &str) -> Result<Envelope> {
+    serde_json::from_str(body).map_err(|e| Error::Corrupt(format!("stored webhook body: {e}")))
 }
 
 /// The request for one attempt. `body` is the stored envelope JSON; `now` (Unix
@@ -85,17 +106,19 @@ pub fn prepare(
     site: &Site,
     message_id: &str,
     body: &str,
-    secrets: Option<&SiteSecrets>,
+    keys: Option<&SiteKeys>,
     now: i64,
 ) -> Result<Prepared> {
     let json_type = ("content-type", "application/json".to_owned());
     let ua = ("user-agent", USER_AGENT.to_owned());
-    let envelope: Envelope = serde_json::from_str(body)
-        .map_err(|e| Error::Corrupt(format!("stored webhook body: {e}")))?;
     Ok(match site.preset {
         Preset::StandardWebhooks => {
-            let keys = secret_of(site, secrets)?.signing_secrets()?;
-            let keys: Vec<&signing::Secret> = keys.iter().collect();
+            let secrets = secret_of(site, keys)?;
+            let parsed = match keys.and_then(|k| k.signing.as_ref()) {
+                Some(parsed) => parsed,
+                None => &secrets.signing_secrets()?,
+            };
+            let parsed: Vec<&signing::Secret> = parsed.iter().collect();
             Prepared {
                 method: "POST",
                 url: site.webhook_url.clone(),
@@ -106,14 +129,14 @@ pub fn prepare(
                     ("webhook-timestamp", now.to_string()),
                     (
                         "webhook-signature",
-                        signing::sign(message_id, now, body.as_bytes(), &keys),
+                        signing::sign(message_id, now, body.as_bytes(), &parsed),
                     ),
                 ],
                 body: Some(body.as_bytes().to_vec()),
             }
         }
         Preset::PlainSecret => {
-            let secret = &secret_of(site, secrets)?.current;
+            let secret = &secret_of(site, keys)?.current;
             let mut url =
                 reqwest::Url::parse(&site.webhook_url).map_err(|e| Error::InvalidSite {
                     reason: e.to_string(),
@@ -139,7 +162,8 @@ pub fn prepare(
             body: Some(b"{}".to_vec()),
         },
         Preset::CloudflarePurgeTags | Preset::CloudflarePurgeUrls => {
-            let token = &secret_of(site, secrets)?.current;
+            let token = &secret_of(site, keys)?.current;
+            let envelope = envelope_of(body)?;
             let purge = if site.preset == Preset::CloudflarePurgeTags {
                 json!({ "tags": envelope.data.tags })
             } else {
@@ -154,12 +178,12 @@ pub fn prepare(
         }
         Preset::VercelIsrBypass => Prepared {
             method: "GET",
-            url: envelope.data.url,
+            url: envelope_of(body)?.data.url,
             headers: vec![
                 ua,
                 (
                     "x-prerender-revalidate",
-                    secret_of(site, secrets)?.current.clone(),
+                    secret_of(site, keys)?.current.clone(),
                 ),
             ],
             body: None,
@@ -188,11 +212,15 @@ mod tests {
         }
     }
 
-    fn secrets() -> SiteSecrets {
+    fn site_secrets() -> SiteSecrets {
         SiteSecrets {
             current: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into(),
             previous: None,
         }
+    }
+
+    fn secrets() -> SiteKeys {
+        site_secrets().into()
     }
 
     fn body(preset: Preset) -> String {
@@ -240,9 +268,9 @@ mod tests {
         );
         assert!(header(&a1, "user-agent").unwrap().starts_with("Pressroom/"));
         assert_eq!(a1.body.as_deref(), Some(b.as_bytes()));
-        let mut rotating = secrets();
+        let mut rotating = site_secrets();
         rotating.previous = Some(crate::signing::Secret::generate().expose().to_owned());
-        let a3 = prepare(&s, "msg_1", &b, Some(&rotating), 1000).unwrap();
+        let a3 = prepare(&s, "msg_1", &b, Some(&rotating.into()), 1000).unwrap();
         assert_eq!(
             header(&a3, "webhook-signature").unwrap().split(' ').count(),
             2
@@ -251,6 +279,19 @@ mod tests {
             prepare(&s, "msg_1", &b, None, 1000).unwrap_err().kind(),
             "secret_missing"
         );
+    }
+
+    #[test]
+    fn a_secret_that_does_not_parse_is_reported_when_signing() {
+        let s = site(Preset::StandardWebhooks);
+        let b = body(Preset::StandardWebhooks);
+        let broken = SiteKeys::from(SiteSecrets {
+            current: "whsec_not base64".into(),
+            previous: None,
+        });
+        let err = prepare(&s, "msg_1", &b, Some(&broken), 1000).unwrap_err();
+        assert_eq!(err.kind(), "invalid_secret");
+        assert!(!err.to_string().contains("whsec_not"), "no secret in errors: {err}");
     }
 
     #[test]

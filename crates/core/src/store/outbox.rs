@@ -125,6 +125,27 @@ fn delivery_select(with_last_status: bool) -> String {
     )
 }
 
+/// `head` followed by `rows` tuples of `width` numbered parameters each, starting
+/// after the first `shared` parameters; `extra(i)` adds to tuple `i` after them.
+fn values_sql(
+    head: &str,
+    rows: usize,
+    width: usize,
+    shared: usize,
+    extra: impl Fn(usize) -> String,
+) -> String {
+    let mut sql = String::from(head);
+    for i in 0..rows {
+        let first = shared + i * width + 1;
+        let params: Vec<String> = (first..first + width).map(|p| format!("?{p}")).collect();
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&format!("({}{})", params.join(", "), extra(i)));
+    }
+    sql
+}
+
 fn delivery_from_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
     let state: String = r.get(8)?;
     Ok(Delivery {
@@ -183,15 +204,24 @@ impl Store {
             ],
         )?;
         let publish_id = tx.last_insert_rowid();
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO deliveries (publish_id, site_id, message_id, body, state,
-                     next_attempt_at, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?5, ?5)",
-            )?;
-            for d in deliveries {
-                insert.execute(params![publish_id, d.site_id, d.message_id, d.body, ts])?;
+        // Many rows per statement: a fan-out to many sites is one of the hot paths.
+        const ROWS: usize = 64;
+        for chunk in deliveries.chunks(ROWS) {
+            let mut insert = tx.prepare_cached(&values_sql(
+                "INSERT INTO deliveries (site_id, message_id, body, publish_id, state,
+                     next_attempt_at, created_at, updated_at) VALUES ",
+                chunk.len(),
+                3,
+                2,
+                |_| ", ?1, 'pending', ?2, ?2, ?2".into(),
+            ))?;
+            let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 3 + 2);
+            values.push(&publish_id);
+            values.push(&ts);
+            for d in chunk {
+                values.extend([&d.site_id as &dyn rusqlite::ToSql, &d.message_id, &d.body]);
             }
+            insert.execute(values.as_slice())?;
         }
         tx.commit()?;
         Ok(publish_id)
@@ -281,31 +311,66 @@ impl Store {
     /// Stores finished attempts and moves their deliveries on, all in one transaction
     /// (a fan-out to many sites commits in a few batches instead of one per site).
     pub fn record_attempts(&mut self, attempts: &[(i64, AttemptRecord)]) -> Result<()> {
+        const ROWS: usize = 64;
         let tx = self.write_transaction()?;
-        {
-            let mut insert = tx.prepare_cached(
+        let ts = now();
+        for chunk in attempts.chunks(ROWS) {
+            let headers: Vec<String> = chunk
+                .iter()
+                .map(|(_, a)| serde_json::to_string(&a.response_headers).expect("serializes"))
+                .collect();
+            let latencies: Vec<i64> = chunk.iter().map(|(_, a)| a.latency_ms as i64).collect();
+            let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 7);
+            for (((delivery_id, a), headers), latency) in chunk.iter().zip(&headers).zip(&latencies)
+            {
+                values.extend([
+                    delivery_id as &dyn rusqlite::ToSql,
+                    &a.started_at,
+                    &a.status,
+                    latency,
+                    headers,
+                    &a.response_body,
+                    &a.error,
+                ]);
+            }
+            tx.prepare_cached(&values_sql(
                 "INSERT INTO attempts (delivery_id, started_at, status, latency_ms,
-                     response_headers, response_body, error)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
+                     response_headers, response_body, error) VALUES ",
+                chunk.len(),
+                7,
+                0,
+                |_| String::new(),
+            ))?
+            .execute(values.as_slice())?;
+
+            // Delivered ones all move to the same state: one statement for them.
+            let delivered: Vec<&i64> = chunk
+                .iter()
+                .filter(|(_, a)| a.next == NextStep::Delivered)
+                .map(|(id, _)| id)
+                .collect();
+            if !delivered.is_empty() {
+                let list = (0..delivered.len())
+                    .map(|i| format!("?{}", i + 2))
+                    .collect::<Vec<_>>()
+                    .join(",");
+                let mut values: Vec<&dyn rusqlite::ToSql> = vec![&ts];
+                values.extend(delivered.iter().map(|id| *id as &dyn rusqlite::ToSql));
+                tx.prepare_cached(&format!(
+                    "UPDATE deliveries SET state = 'delivered', attempt_count = attempt_count + 1,
+                         next_attempt_at = NULL, last_error = NULL, updated_at = ?1
+                     WHERE id IN ({list})"
+                ))?
+                .execute(values.as_slice())?;
+            }
             let mut update = tx.prepare_cached(
                 "UPDATE deliveries SET state = ?2, attempt_count = attempt_count + 1,
                      next_attempt_at = ?3, last_error = ?4, updated_at = ?5
                  WHERE id = ?1",
             )?;
-            let ts = now();
-            for (delivery_id, attempt) in attempts {
-                insert.execute(params![
-                    delivery_id,
-                    attempt.started_at,
-                    attempt.status,
-                    attempt.latency_ms as i64,
-                    serde_json::to_string(&attempt.response_headers).expect("serializes"),
-                    attempt.response_body,
-                    attempt.error
-                ])?;
+            for (delivery_id, attempt) in chunk {
                 let (state, next_at, error) = match &attempt.next {
-                    NextStep::Delivered => (DeliveryState::Delivered, None, None),
+                    NextStep::Delivered => continue,
                     NextStep::RetryIn(ms) => (
                         DeliveryState::Pending,
                         Some(timestamp_after(std::time::Duration::from_millis(*ms))),
