@@ -283,6 +283,16 @@ pub struct Page {
     pub text: String,
 }
 
+/// The local render's visible text against the live page's, line by line ("delete":
+/// only in the local render, "insert": only on the live page — its navigation and
+/// footer, or text that has not arrived yet). Both sides are read the same way.
+pub fn compare_with_page(local_html: &str, page_text: &str) -> Vec<crate::diff::DiffLine> {
+    let local = Page::parse(&format!(
+        "<!doctype html><html><body>{local_html}</body></html>"
+    ));
+    crate::diff::lines(&local.text, page_text)
+}
+
 /// Elements whose content a visitor does not see as text.
 const HIDDEN: [&str; 6] = ["script", "style", "noscript", "template", "head", "svg"];
 /// Elements that start a new line of visible text.

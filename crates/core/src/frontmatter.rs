@@ -99,6 +99,129 @@ pub fn parse(source: &str) -> Result<Parsed> {
     })
 }
 
+/// `source` with `title:` and `tags:` set to these values — what the editor's title
+/// and tags fields do. Only the lines of those two keys change (added when missing,
+/// `tags:` dropped when there are none); every other key, comment and the body stay
+/// byte for byte. Without front matter a block is added. Malformed front matter is
+/// refused, so the user fixes it in the text first and nothing is lost.
+pub fn with_fields(source: &str, title: &str, tags: &[String]) -> Result<String> {
+    parse(source)?;
+    let title = title.trim();
+    let title_line = format!("title: {}", yaml_scalar(title));
+    let tags_line = (!tags.is_empty()).then(|| {
+        let items: Vec<String> = tags.iter().map(|t| yaml_scalar(t.trim())).collect();
+        format!("tags: [{}]", items.join(", "))
+    });
+    let Some((yaml, body, _)) = split(source)? else {
+        let mut out = format!("---\n{title_line}\n");
+        if let Some(tags) = &tags_line {
+            out.push_str(tags);
+            out.push('\n');
+        }
+        out.push_str("---\n\n");
+        out.push_str(source);
+        return Ok(out);
+    };
+    let newline = if yaml.contains("\r\n") || source.starts_with("---\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let mut lines: Vec<String> = yaml.lines().map(str::to_owned).collect();
+    set_key(&mut lines, "title", Some(title_line), 0);
+    let after_title = lines
+        .iter()
+        .position(|l| key_of(l) == Some("title"))
+        .map_or(0, |i| i + 1);
+    set_key(&mut lines, "tags", tags_line, after_title);
+    // `split` hands back slices of `source`: the lines around the YAML are kept as
+    // they were (with a byte-order mark, if any).
+    let yaml_start = yaml.as_ptr() as usize - source.as_ptr() as usize;
+    let yaml_end = yaml_start + yaml.len();
+    let body_start = body.as_ptr() as usize - source.as_ptr() as usize;
+    let opening = source[..yaml_start].trim_end_matches(['\r', '\n']);
+    let closing = source[yaml_end..body_start].trim_end_matches(['\r', '\n']);
+    let mut out = String::with_capacity(source.len() + 64);
+    out.push_str(opening);
+    out.push_str(newline);
+    for line in &lines {
+        out.push_str(line);
+        out.push_str(newline);
+    }
+    out.push_str(closing);
+    if body_start > yaml_end + closing.len() {
+        out.push_str(newline);
+    }
+    out.push_str(body);
+    let check = parse(&out)?;
+    if check.title != title {
+        return Err(Error::FrontMatter {
+            line: 2,
+            message: "the title could not be written into the front matter".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// The top-level key a YAML line starts, if it starts one.
+fn key_of(line: &str) -> Option<&str> {
+    if line.starts_with([' ', '\t', '-', '#']) {
+        return None;
+    }
+    let (key, _) = line.split_once(':')?;
+    let key = key.trim_end();
+    (!key.is_empty() && !key.contains(' ')).then_some(key)
+}
+
+/// Replaces top-level `key`'s entry (its line and the indented or `- ` lines under it)
+/// with `line`, removes it for `None`, or inserts `line` at `insert_at` when absent.
+fn set_key(lines: &mut Vec<String>, key: &str, line: Option<String>, insert_at: usize) {
+    let Some(start) = lines.iter().position(|l| key_of(l) == Some(key)) else {
+        if let Some(line) = line {
+            lines.insert(insert_at.min(lines.len()), line);
+        }
+        return;
+    };
+    let mut end = start + 1;
+    while end < lines.len() {
+        let l = &lines[end];
+        let continues = l.starts_with([' ', '\t']) || l.starts_with("- ") || l == "-";
+        let blank_inside = l.trim().is_empty()
+            && lines[end..]
+                .iter()
+                .find(|n| !n.trim().is_empty())
+                .is_some_and(|n| n.starts_with([' ', '\t']));
+        if !(continues || blank_inside) {
+            break;
+        }
+        end += 1;
+    }
+    match line {
+        Some(line) => {
+            lines.splice(start..end, [line]);
+        }
+        None => {
+            lines.drain(start..end);
+        }
+    }
+}
+
+/// A YAML scalar for `text`: plain when that reads back as the same string, else a
+/// double-quoted one (JSON strings are valid YAML).
+fn yaml_scalar(text: &str) -> String {
+    let plain = !text.is_empty()
+        && !text.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@`~ ".contains(c) || c.is_ascii_digit())
+        && !text.ends_with(' ')
+        && !text.contains([':', '#', ',', '[', ']', '{', '}', '\n', '\r', '\t'])
+        && !["true", "false", "yes", "no", "on", "off", "null"]
+            .contains(&text.to_ascii_lowercase().as_str());
+    if plain {
+        text.to_owned()
+    } else {
+        serde_json::to_string(text).expect("strings serialize")
+    }
+}
+
 /// `Some((yaml, body, body_line))` when the source opens with a `---` line.
 /// The markdown after the front matter block, even when the front matter itself is
 /// malformed (the whole text when the block is never closed).
@@ -248,6 +371,61 @@ mod tests {
         assert!(err.to_string().contains("key: value"), "{err}");
         let err = parse("---\ntitle: ok\ntags: {a: 1}\n---\n").unwrap_err();
         assert!(err.to_string().starts_with("front matter, line 3"), "{err}");
+    }
+
+    #[test]
+    fn fields_are_written_into_the_front_matter_and_nothing_else_changes() {
+        let src = "---\n# a comment\ntitle: Old\nzeta: 1\ntags:\n  - a\n  - b\nalpha:\n  nested: true\n---\nBody\n";
+        let tags = vec!["news".to_owned(), "rust, web".to_owned()];
+        let out = with_fields(src, "New: a title", &tags).unwrap();
+        assert_eq!(
+            out,
+            "---\n# a comment\ntitle: \"New: a title\"\nzeta: 1\ntags: [news, \"rust, web\"]\nalpha:\n  nested: true\n---\nBody\n"
+        );
+        let p = parse(&out).unwrap();
+        assert_eq!(p.title, "New: a title");
+        assert_eq!(p.tags, ["news", "rust, web"]);
+
+        let no_tags = with_fields(&out, "New", &[]).unwrap();
+        assert_eq!(
+            no_tags,
+            "---\n# a comment\ntitle: New\nzeta: 1\nalpha:\n  nested: true\n---\nBody\n"
+        );
+
+        let added = with_fields("---\ndate: 2026-11-27\n---\nx", "T", &["a".into()]).unwrap();
+        assert_eq!(added, "---\ntitle: T\ntags: [a]\ndate: 2026-11-27\n---\nx");
+        let fresh = with_fields("# Just text\n", "Hello", &[]).unwrap();
+        assert_eq!(fresh, "---\ntitle: Hello\n---\n\n# Just text\n");
+        let crlf = with_fields("---\r\ntitle: A\r\n---\r\nbody", "B", &[]).unwrap();
+        assert_eq!(crlf, "---\r\ntitle: B\r\n---\r\nbody");
+    }
+
+    #[test]
+    fn tricky_titles_read_back_the_same() {
+        for title in [
+            "yes",
+            "123",
+            "- dash",
+            "#hash",
+            "a: b",
+            "x #y",
+            "\"quoted\"",
+            "'single'",
+            "Ünïcode ✓",
+            "[brackets]",
+            "trailing:",
+            "@at",
+            "null",
+        ] {
+            let out = with_fields("---\ntitle: x\n---\n", title, &[]).unwrap();
+            assert_eq!(parse(&out).unwrap().title, title, "{out}");
+        }
+    }
+
+    #[test]
+    fn malformed_front_matter_is_not_rewritten() {
+        let err = with_fields("---\ntitle: [\n---\nbody", "T", &[]).unwrap_err();
+        assert_eq!(err.kind(), "front_matter");
     }
 
     #[test]

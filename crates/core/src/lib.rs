@@ -12,6 +12,7 @@
 
 pub mod client;
 pub mod confirm;
+pub mod diff;
 pub mod error;
 pub mod folder;
 pub mod frontmatter;

@@ -50,6 +50,47 @@ pub fn render(markdown: &str) -> String {
     }
 }
 
+/// `render`'s output as its top-level blocks (paragraphs, headings, lists, tables…),
+/// so that a preview can replace only the blocks an edit changed. Concatenated they
+/// are exactly `render`'s output. A document with raw HTML comes back as one block
+/// (an element opened in one block and closed in another must be sanitized whole), and
+/// so does one with footnotes (their numbers run across blocks).
+pub fn render_blocks(markdown: &str) -> Vec<String> {
+    let mut events: Vec<Event<'_>> = Parser::new_ext(markdown, options()).collect();
+    if events.iter().any(|e| {
+        matches!(
+            e,
+            Event::Html(_) | Event::InlineHtml(_) | Event::FootnoteReference(_)
+        )
+    }) {
+        return vec![render(markdown)];
+    }
+    add_heading_anchors(&mut events);
+    neutralise(&mut events);
+    let mut blocks = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, event) in events.iter().enumerate() {
+        match event {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth == 0 {
+            let mut html = String::new();
+            html::push_html(&mut html, events[start..=i].iter().cloned());
+            blocks.push(html);
+            start = i + 1;
+        }
+    }
+    if start < events.len() {
+        let mut html = String::new();
+        html::push_html(&mut html, events[start..].iter().cloned());
+        blocks.push(html);
+    }
+    blocks
+}
+
 /// True for relative URLs, fragments and the allowed schemes. Browsers ignore ASCII
 /// whitespace and control characters inside a scheme (`java\tscript:`), so do we.
 fn is_safe_url(url: &str) -> bool {
@@ -263,6 +304,22 @@ fn filter_attribute<'a>(element: &str, attribute: &str, value: &'a str) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blocks_concatenate_to_the_full_render() {
+        let docs = [
+            "# Title\n\nPara *one*.\n\n- a\n- b\n\n> quote\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n```rust\nfn x() {}\n```\n\n---\n\n## Title\n\n[ref][r]\n\n[r]: https://example.com\n",
+            "Text with a note[^1].\n\n[^1]: The note.\n\nMore[^2].\n\n[^2]: Two.\n",
+            "Raw <b>html</b> here\n\n<div>\n\ninside\n\n</div>\n",
+            "",
+            "- [ ] task\n- [x] done\n",
+        ];
+        for doc in docs {
+            let blocks = render_blocks(doc);
+            assert_eq!(blocks.concat(), render(doc), "{doc}");
+        }
+        assert_eq!(render_blocks("# A\n\nb\n\nc\n").len(), 3);
+    }
 
     #[test]
     fn headings_get_unique_anchors() {

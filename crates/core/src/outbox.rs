@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 
 use crate::error::Result;
 use crate::secrets::SecretStore;
-use crate::store::{current_timestamp, AttemptRecord, Delivery, NextStep, Site, Store};
+use crate::store::{current_timestamp, AttemptRecord, NextStep, Site, Store};
 use crate::webhook::{self, SiteKeys};
 
 /// Finished attempts are committed together, up to this many…
@@ -191,7 +191,17 @@ impl Outbox {
             tasks.spawn(async move {
                 let _g = global.acquire_owned().await.expect("never closed");
                 let _s = site_slot.acquire_owned().await.expect("never closed");
-                let record = attempt(&http, &config, &site, &delivery, secrets.as_deref()).await;
+                let message = (delivery.message_id.as_str(), delivery.body.as_str());
+                let attempt_no = delivery.attempt_count + 1;
+                let record = attempt(
+                    &http,
+                    &config,
+                    &site,
+                    message,
+                    attempt_no,
+                    secrets.as_deref(),
+                )
+                .await;
                 Answered {
                     site: site.name.clone(),
                     delivery_id: delivery.id,
@@ -228,6 +238,36 @@ impl Outbox {
         drop(to_recorder);
         recorder.await.expect("recording does not panic")?;
         Ok(attempts)
+    }
+
+    /// Sends `body` to `site` once, now, neither queued nor recorded: the settings'
+    /// "Test webhook", which tells whether the URL and the secret work.
+    pub async fn send_once(&self, site: &Site, message_id: &str, body: &str) -> AttemptRecord {
+        let keys = match &site.secret_ref {
+            None => None,
+            Some(reference) => {
+                let (store, reference) = (self.secrets.clone(), reference.clone());
+                let found = tokio::task::spawn_blocking(move || store.get(&reference))
+                    .await
+                    .expect("secret lookups do not panic");
+                match found {
+                    Ok(found) => found.map(SiteKeys::from),
+                    Err(e) => {
+                        let why = e.to_string();
+                        return failed_before_sending(NextStep::Failed(why.clone()), why);
+                    }
+                }
+            }
+        };
+        attempt(
+            &self.http,
+            &self.config,
+            site,
+            (message_id, body),
+            1,
+            keys.as_ref(),
+        )
+        .await
     }
 
     /// Delivers until nothing pending (of `publish_id`, or at all) is due before
@@ -337,22 +377,22 @@ async fn attempt(
     http: &reqwest::Client,
     config: &OutboxConfig,
     site: &Site,
-    delivery: &Delivery,
+    message: (&str, &str),
+    attempt_no: u32,
     keys: Option<&SiteKeys>,
 ) -> AttemptRecord {
-    let attempt_no = delivery.attempt_count + 1;
+    let (message_id, body) = message;
     let retry = |after: Option<Duration>, why: String| match backoff_ms(config, attempt_no, after) {
         Some(ms) => NextStep::RetryIn(ms),
         None => NextStep::Failed(format!("gave up after {attempt_no} attempts; last: {why}")),
     };
     let now_unix = time::OffsetDateTime::now_utc().unix_timestamp();
-    let prepared =
-        match webhook::prepare(site, &delivery.message_id, &delivery.body, keys, now_unix) {
-            Ok(p) => p,
-            Err(e) => {
-                return failed_before_sending(NextStep::ConfigError(e.to_string()), e.to_string())
-            }
-        };
+    let prepared = match webhook::prepare(site, message_id, body, keys, now_unix) {
+        Ok(p) => p,
+        Err(e) => {
+            return failed_before_sending(NextStep::ConfigError(e.to_string()), e.to_string())
+        }
+    };
     let started_at = current_timestamp();
     let start = Instant::now();
     let request = match request_of(prepared) {

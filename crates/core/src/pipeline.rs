@@ -20,9 +20,10 @@ use crate::outbox::{Answered, Outbox, OutboxConfig};
 use crate::publish::{self, PublishReport};
 use crate::secrets::SecretStore;
 use crate::store::{
-    current_timestamp, lock, ConfirmationRecord, DeliveryState, Method, NextStep, Outcome, Poll,
-    PublishRecord, Site, Store,
+    current_timestamp, lock, AttemptRecord, ConfirmationRecord, DeliveryState, Method, NextStep,
+    Outcome, Poll, PublishRecord, Site, Store,
 };
+use crate::webhook::{Envelope, EventKind};
 
 /// How long to wait for pages to go live.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -231,6 +232,34 @@ impl Pipeline {
             .into_iter()
             .find(|r| r.delivery_id == Some(delivery_id))
             .expect("the re-sent delivery belongs to the publish"))
+    }
+
+    /// "Test webhook": sends site `name` a signed `content.published` event now, for
+    /// the latest publish in the workspace (revalidating a page that is already current
+    /// is harmless) or, before any, for a `pressroom-test` slug. Neither queued nor
+    /// recorded; the answer says whether the URL and the secret work.
+    pub async fn test_webhook(&self, name: &str) -> Result<AttemptRecord> {
+        let (site, latest) = {
+            let store = lock(&self.store);
+            (store.site(name)?, store.latest_publish()?)
+        };
+        let (slug, revision) = latest
+            .map(|p| (p.slug, p.revision))
+            .unwrap_or_else(|| ("pressroom-test".into(), "r_test".into()));
+        let body = serde_json::to_string(&Envelope::new(
+            EventKind::Published,
+            &slug,
+            &revision,
+            &site,
+            &current_timestamp(),
+        ))
+        .expect("envelopes serialize");
+        let outbox = Outbox::new(
+            self.store.clone(),
+            self.secrets.clone(),
+            self.outbox.clone(),
+        );
+        Ok(outbox.send_once(&site, &publish::message_id(), &body).await)
     }
 
     /// What the pages must show after `publish`: its revision, title and the text that

@@ -144,7 +144,7 @@ pub fn target_sites(store: &Store, names: &[String]) -> Result<Vec<Site>> {
         .collect()
 }
 
-fn message_id() -> String {
+pub(crate) fn message_id() -> String {
     let mut b = [0u8; 16];
     getrandom::fill(&mut b).expect("the OS random source is available");
     format!("msg_{}", crate::hex(&b))

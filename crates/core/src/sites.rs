@@ -128,6 +128,48 @@ pub fn rotate(
     })
 }
 
+/// Replaces a site's secret outright — no rotation, the old one stops signing now:
+/// for fixing a secret that never matched the one the site verifies with.
+pub fn replace_secret(
+    store: &Store,
+    secrets: &SecretStore,
+    name: &str,
+    input: SecretInput,
+) -> Result<WithSecret> {
+    let site = store.site(name)?;
+    let generated = matches!(input, SecretInput::Generate);
+    let new = resolve(site.preset, input)?.ok_or_else(|| Error::InvalidSecret {
+        reason: format!("the {} preset uses no secret", site.preset.as_str()),
+    })?;
+    let reference = site
+        .secret_ref
+        .clone()
+        .ok_or_else(|| Error::SecretMissing {
+            site: name.to_owned(),
+        })?;
+    secrets.set(
+        &reference,
+        &SiteSecrets {
+            current: new.clone(),
+            previous: None,
+        },
+    )?;
+    Ok(WithSecret {
+        site,
+        new_secret: generated.then_some(new),
+    })
+}
+
+/// Whether a site is between `rotate` and `finish_rotation` (two secrets sign).
+pub fn is_rotating(store: &Store, secrets: &SecretStore, name: &str) -> Result<bool> {
+    let Some(reference) = store.site(name)?.secret_ref else {
+        return Ok(false);
+    };
+    Ok(secrets
+        .get(&reference)?
+        .is_some_and(|s| s.previous.is_some()))
+}
+
 /// Ends a rotation: only the current secret signs from now on.
 pub fn finish_rotation(store: &Store, secrets: &SecretStore, name: &str) -> Result<()> {
     let site = store.site(name)?;
@@ -195,4 +237,49 @@ export async function POST(request: Request) {{
 "#,
         name = site.name
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replacing_a_secret_ends_any_rotation_and_rotating_keeps_the_old_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = SecretStore::File(dir.path().join("secrets.json"));
+        let mut store = Store::open(dir.path().join("w.db")).unwrap();
+        let new = NewSite {
+            name: "blog".into(),
+            webhook_url: "http://127.0.0.1:9/api/revalidate".into(),
+            page_url_template: "http://127.0.0.1:9/posts/{slug}".into(),
+            tag_templates: vec!["documents".into()],
+            path_templates: vec![],
+            preset: Preset::StandardWebhooks,
+        };
+        let added = add(&mut store, &secrets, &new, SecretInput::Generate).unwrap();
+        let first = added.new_secret.unwrap();
+        let reference = added.site.secret_ref.clone().unwrap();
+        assert!(!is_rotating(&store, &secrets, "blog").unwrap());
+
+        rotate(&mut store, &secrets, "blog", SecretInput::Generate).unwrap();
+        assert!(is_rotating(&store, &secrets, "blog").unwrap());
+        let both = secrets.get(&reference).unwrap().unwrap();
+        assert_eq!(both.previous.as_deref(), Some(first.as_str()));
+
+        let fixed = Secret::generate().expose().to_owned();
+        let replaced =
+            replace_secret(&store, &secrets, "blog", SecretInput::Given(fixed.clone())).unwrap();
+        assert_eq!(
+            replaced.new_secret, None,
+            "a given secret is not echoed back"
+        );
+        let now = secrets.get(&reference).unwrap().unwrap();
+        assert_eq!((now.current.as_str(), now.previous), (fixed.as_str(), None));
+        assert!(!is_rotating(&store, &secrets, "blog").unwrap());
+
+        let err = replace_secret(&store, &secrets, "blog", SecretInput::Given("nope".into()))
+            .unwrap_err();
+        assert_eq!(err.kind(), "invalid_secret");
+        assert_eq!(secrets.get(&reference).unwrap().unwrap().current, fixed);
+    }
 }

@@ -291,7 +291,10 @@ mod tests {
         });
         let err = prepare(&s, "msg_1", &b, Some(&broken), 1000).unwrap_err();
         assert_eq!(err.kind(), "invalid_secret");
-        assert!(!err.to_string().contains("whsec_not"), "no secret in errors: {err}");
+        assert!(
+            !err.to_string().contains("whsec_not"),
+            "no secret in errors: {err}"
+        );
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
+
+pub use crate::diff::DiffLine;
 use serde_json::{Map, Value};
 
 use super::{now, Store, MAX_DOCUMENT_BYTES};
@@ -103,15 +105,6 @@ pub struct Saved {
     pub document: Document,
     /// The history entry written, or `None` when the text was unchanged.
     pub revision_id: Option<i64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DiffLine {
-    /// "equal", "insert" or "delete".
-    pub op: &'static str,
-    pub old_line: Option<usize>,
-    pub new_line: Option<usize>,
-    pub text: String,
 }
 
 /// Derived columns for a source: parsed fields, or the parse problem.
@@ -288,7 +281,7 @@ impl Store {
             Some(to) => self.revision_source(slug, to)?,
             None => self.get(slug)?.source,
         };
-        Ok(diff_lines(&old, &new))
+        Ok(crate::diff::lines(&old, &new))
     }
 
     /// Makes an old revision the current draft again, as a new history entry (so the
@@ -431,21 +424,4 @@ fn write_derived(
             Ok(None)
         }
     }
-}
-
-fn diff_lines(old: &str, new: &str) -> Vec<DiffLine> {
-    use similar::{ChangeTag, TextDiff};
-    TextDiff::from_lines(old, new)
-        .iter_all_changes()
-        .map(|c| DiffLine {
-            op: match c.tag() {
-                ChangeTag::Equal => "equal",
-                ChangeTag::Insert => "insert",
-                ChangeTag::Delete => "delete",
-            },
-            old_line: c.old_index().map(|i| i + 1),
-            new_line: c.new_index().map(|i| i + 1),
-            text: c.value().trim_end_matches(['\n', '\r']).to_owned(),
-        })
-        .collect()
 }

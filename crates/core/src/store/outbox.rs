@@ -451,6 +451,19 @@ impl Store {
             .ok_or(Error::PublishNotFound { id: publish_id })
     }
 
+    /// The newest publish in the workspace, if any.
+    pub fn latest_publish(&self) -> Result<Option<PublishRecord>> {
+        let id: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM publishes WHERE kind = 'published' ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        id.map(|id| self.publish_record(id)).transpose()
+    }
+
     /// The latest publish of `slug` before publish `before`, if any.
     pub fn previous_publish(&self, slug: &str, before: i64) -> Result<Option<PublishRecord>> {
         let id: Option<i64> = self
