@@ -4,11 +4,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::path::PathBuf;
+
+use pressroom_core::diff::DiffLine;
+use pressroom_core::folder::{self, ImportReport};
 use pressroom_core::pipeline::{LiveWait, PipelineReport, Progress, ProgressFn, SiteResult};
-use pressroom_core::store::{ConfirmationRecord, PublishRecord, SearchHit, Site};
-use pressroom_core::{frontmatter, markdown, publish, slug, Document, DocumentSummary};
+use pressroom_core::store::{ConfirmationRecord, PublishRecord, RevisionInfo, SearchHit, Site};
+use pressroom_core::{confirm, frontmatter, markdown, publish, slug, Document, DocumentSummary};
 use serde::Serialize;
-use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+use tauri_plugin_dialog::DialogExt;
+use tauri_plugin_notification::NotificationExt;
+use tauri_plugin_opener::OpenerExt;
 
 use crate::ipc_error::IpcResult;
 use crate::state::{AppState, WorkspaceInfo};
@@ -41,7 +48,9 @@ pub async fn workspace_info(state: State<'_, AppState>) -> IpcResult<WorkspaceIn
 pub struct Preview {
     title: String,
     tags: Vec<String>,
-    html: String,
+    /// The render's top-level blocks (concatenated: the content API's `html`), so the
+    /// pane replaces only those an edit changed.
+    blocks: Vec<String>,
     /// Malformed front matter: (line, message). The body still renders.
     problem: Option<(usize, String)>,
 }
@@ -52,13 +61,13 @@ pub struct Preview {
 pub async fn preview(source: String) -> Preview {
     match frontmatter::parse(&source) {
         Ok(parsed) => Preview {
-            html: markdown::render(&parsed.body),
+            blocks: markdown::render_blocks(&parsed.body),
             title: parsed.title,
             tags: parsed.tags,
             problem: None,
         },
         Err(e) => Preview {
-            html: markdown::render(frontmatter::body_after_front_matter(&source)),
+            blocks: markdown::render_blocks(frontmatter::body_after_front_matter(&source)),
             title: String::new(),
             tags: vec![],
             problem: Some(match e {
@@ -67,6 +76,113 @@ pub async fn preview(source: String) -> Preview {
             }),
         },
     }
+}
+
+/// The source with the title and tags fields written into its front matter.
+#[tauri::command]
+pub async fn set_fields(source: String, title: String, tags: Vec<String>) -> IpcResult<String> {
+    Ok(frontmatter::with_fields(&source, &title, &tags)?)
+}
+
+#[tauri::command]
+pub async fn rename_document(
+    state: State<'_, AppState>,
+    slug: String,
+    new_slug: String,
+) -> IpcResult<Document> {
+    Ok(state.with_store(|s| s.rename(&slug, new_slug.trim()))?)
+}
+
+#[tauri::command]
+pub async fn delete_document(state: State<'_, AppState>, slug: String) -> IpcResult<()> {
+    Ok(state.with_store(|s| s.delete(&slug))?)
+}
+
+#[tauri::command]
+pub async fn document_history(
+    state: State<'_, AppState>,
+    slug: String,
+) -> IpcResult<Vec<RevisionInfo>> {
+    Ok(state.with_store(|s| s.history(&slug))?)
+}
+
+/// Revision `from` → revision `to` (the current draft when absent).
+#[tauri::command]
+pub async fn revision_diff(
+    state: State<'_, AppState>,
+    slug: String,
+    from: i64,
+    to: Option<i64>,
+) -> IpcResult<Vec<DiffLine>> {
+    Ok(state.with_store(|s| s.diff(&slug, from, to))?)
+}
+
+/// Makes an old revision the current draft (a new save; history keeps everything).
+#[tauri::command]
+pub async fn restore_revision(
+    state: State<'_, AppState>,
+    slug: String,
+    revision: i64,
+) -> IpcResult<Document> {
+    Ok(state.with_store(|s| s.restore(&slug, revision))?.document)
+}
+
+/// A folder from the argument, else from the system's folder picker; `None` when the
+/// user cancelled the picker.
+fn folder_of<R: Runtime>(app: &AppHandle<R>, path: Option<String>, title: &str) -> Option<PathBuf> {
+    match path {
+        Some(p) => Some(PathBuf::from(p)),
+        None => app
+            .dialog()
+            .file()
+            .set_title(title)
+            .blocking_pick_folder()
+            .and_then(|p| p.into_path().ok()),
+    }
+}
+
+/// Imports a folder of markdown files (idempotent); `None` when cancelled.
+#[tauri::command]
+pub async fn import_folder<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    path: Option<String>,
+) -> IpcResult<Option<ImportReport>> {
+    let Some(dir) = folder_of(&app, path, "Import a folder of markdown files") else {
+        return Ok(None);
+    };
+    Ok(Some(state.with_store(|s| folder::import(s, &dir))?))
+}
+
+/// Writes every document as `<slug>.md` into a folder; `None` when cancelled.
+#[tauri::command]
+pub async fn export_folder<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    path: Option<String>,
+) -> IpcResult<Option<Vec<PathBuf>>> {
+    let Some(dir) = folder_of(&app, path, "Export every document to a folder") else {
+        return Ok(None);
+    };
+    Ok(Some(state.with_store(|s| folder::export(s, &dir))?))
+}
+
+/// Opens a page in the user's browser (http and https only).
+#[tauri::command]
+pub async fn open_in_browser<R: Runtime>(app: AppHandle<R>, url: String) -> IpcResult<()> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(pressroom_core::Error::InvalidUrl {
+            url,
+            reason: "only http and https pages open in the browser".into(),
+        }
+        .into());
+    }
+    app.opener()
+        .open_url(url, None::<&str>)
+        .map_err(|e| crate::ipc_error::IpcError {
+            kind: "open_failed",
+            message: format!("the browser could not be started: {e}"),
+        })
 }
 
 #[tauri::command]
@@ -106,8 +222,30 @@ pub async fn list_sites(state: State<'_, AppState>) -> IpcResult<Vec<Site>> {
     Ok(state.with_store(|s| s.sites())?)
 }
 
+/// Forwards the pipeline's progress to the window as `publish-progress` events, and
+/// tells the desktop when a site went live or failed while the window was in the
+/// background.
 fn forward_progress<R: Runtime>(app: AppHandle<R>) -> ProgressFn {
     Arc::new(move |progress: Progress| {
+        if let Progress::SiteFinished { result } = &progress {
+            let focused = app
+                .get_webview_window("main")
+                .and_then(|w| w.is_focused().ok())
+                .unwrap_or(true);
+            if !focused {
+                let title = match result.state {
+                    pressroom_core::pipeline::SiteState::Live => format!("{} is live", result.site),
+                    _ => format!("{}: not live", result.site),
+                };
+                // No notification daemon (a headless session) is not an error.
+                let _ = app
+                    .notification()
+                    .builder()
+                    .title(title)
+                    .body(&result.message)
+                    .show();
+            }
+        }
         let _ = app.emit("publish-progress", &progress);
     })
 }
@@ -160,7 +298,15 @@ pub struct PublishedView {
     publish: PublishRecord,
     local_html: String,
     title: String,
-    confirmations: Vec<ConfirmationRecord>,
+    confirmations: Vec<Confirmed>,
+}
+
+/// A site's confirmation, with the local render's text against its page's.
+#[derive(Serialize)]
+pub struct Confirmed {
+    #[serde(flatten)]
+    record: ConfirmationRecord,
+    diff: Vec<DiffLine>,
 }
 
 #[tauri::command]
@@ -175,10 +321,30 @@ pub async fn published_view(
         ))
     })?;
     let parsed = frontmatter::parse(&publish.source)?;
+    let local_html = markdown::render(&parsed.body);
+    let heading = format!("<h1>{}</h1>", escape_text(&parsed.title));
+    let confirmations = confirmations
+        .into_iter()
+        .map(|record| Confirmed {
+            diff: record
+                .page_text
+                .as_deref()
+                .map(|page| confirm::compare_with_page(&format!("{heading}{local_html}"), page))
+                .unwrap_or_default(),
+            record,
+        })
+        .collect();
     Ok(PublishedView {
-        local_html: markdown::render(&parsed.body),
+        local_html,
         title: parsed.title,
         publish,
         confirmations,
     })
+}
+
+/// Text as HTML text (the title goes into the local side's heading).
+fn escape_text(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

@@ -7,6 +7,8 @@
 
 mod commands;
 mod ipc_error;
+mod menu;
+mod settings;
 mod state;
 
 use tauri::{Manager, Runtime};
@@ -14,6 +16,13 @@ use tauri::{Manager, Runtime};
 /// The app, generic over the runtime so it can also boot under Tauri's mock runtime.
 fn app_builder<R: Runtime>() -> tauri::Builder<R> {
     tauri::Builder::<R>::new()
+        // Used from Rust only (folder picker, notifications, the browser); the window's
+        // capability grants none of their commands.
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
+        .menu(menu::build)
+        .on_menu_event(|app, event| menu::forward(app, event.id().as_ref()))
         .setup(|app| {
             let state = state::AppState::open_default()?;
             app.manage(state);
@@ -31,6 +40,30 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
             commands::publish_document,
             commands::resend_delivery,
             commands::published_view,
+            commands::set_fields,
+            commands::rename_document,
+            commands::delete_document,
+            commands::document_history,
+            commands::revision_diff,
+            commands::restore_revision,
+            commands::import_folder,
+            commands::export_folder,
+            commands::open_in_browser,
+            settings::api_settings,
+            settings::set_api_settings,
+            settings::check_api,
+            settings::settings_sites,
+            settings::add_site,
+            settings::update_site,
+            settings::remove_site,
+            settings::set_site_enabled,
+            settings::rotate_secret,
+            settings::finish_rotation,
+            settings::replace_secret,
+            settings::site_handler,
+            settings::test_webhook,
+            settings::list_deliveries,
+            settings::delivery_attempts,
         ])
 }
 

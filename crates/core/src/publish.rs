@@ -57,6 +57,13 @@ pub fn set_api(store: &mut Store, url: &str, token_env: Option<&str>) -> Result<
     Ok(api_settings(store)?.expect("just saved"))
 }
 
+/// Changes the content API URL; the token stays where it is (variable or secret store).
+pub fn set_url(store: &mut Store, url: &str) -> Result<ApiSettings> {
+    ContentApi::new(url, None)?;
+    store.set_setting(URL_KEY, url)?;
+    Ok(api_settings(store)?.expect("just saved"))
+}
+
 /// Saves the content API URL with its token kept in the secret store.
 pub fn set_api_with_token(
     store: &mut Store,
