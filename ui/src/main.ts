@@ -3,7 +3,12 @@ import App from "./App.svelte";
 import "./styles.css";
 import { api } from "./lib/api";
 import { createWorkspace } from "./lib/workspace.svelte";
+import { createSettings } from "./lib/settings.svelte";
 
 const workspace = createWorkspace(api);
-mount(App, { target: document.getElementById("app")!, props: { workspace } });
+const settings = createSettings(api);
+mount(App, {
+  target: document.getElementById("app")!,
+  props: { workspace, settings, onMenu: api.onMenu },
+});
 void workspace.refresh();

@@ -55,7 +55,8 @@ export interface WorkspaceInfo {
 export interface Preview {
   title: string;
   tags: string[];
-  html: string;
+  /** The render's top-level blocks; joined, the content API's html. */
+  blocks: string[];
   /** Malformed front matter: [line, message]. */
   problem: [number, string] | null;
 }
@@ -65,10 +66,99 @@ export interface Site {
   name: string;
   webhook_url: string;
   page_url_template: string;
+  tag_templates: string[];
+  path_templates: string[];
   preset: string;
   enabled: boolean;
   disabled_reason: string | null;
   confirm_timeout_ms: number;
+  /** Where the site's secret lives in the secret store (never the secret). */
+  secret_ref: string | null;
+}
+
+export interface SiteView extends Site {
+  rotating: boolean;
+}
+
+/** The site form (src-tauri/settings.rs SiteForm). */
+export interface SiteForm {
+  name: string;
+  webhook_url: string;
+  page_url_template: string;
+  tag_templates: string[];
+  path_templates: string[];
+  preset: string;
+  confirm_timeout_ms: number | null;
+}
+
+export interface Keyed {
+  site: Site;
+  /** Shown once. */
+  new_secret: string | null;
+}
+
+export interface ApiSettings {
+  url: string;
+  token_env: string | null;
+  token_stored: boolean;
+}
+
+export interface TestResult {
+  ok: boolean;
+  status: number | null;
+  latency_ms: number;
+  message: string;
+}
+
+export type DeliveryState = "pending" | "delivered" | "failed" | "config_error" | "cancelled";
+
+export interface Delivery {
+  id: number;
+  publish_id: number;
+  site_id: number | null;
+  site_name: string | null;
+  slug: string;
+  revision: string;
+  message_id: string;
+  state: DeliveryState;
+  attempt_count: number;
+  next_attempt_at: string | null;
+  last_error: string | null;
+  last_status: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Attempt {
+  id: number;
+  delivery_id: number;
+  started_at: string;
+  status: number | null;
+  latency_ms: number | null;
+  response_headers: Record<string, string>;
+  response_body: string | null;
+  error: string | null;
+}
+
+export interface RevisionInfo {
+  id: number;
+  content_revision: string | null;
+  created_at: string;
+  bytes: number;
+}
+
+export interface DiffLine {
+  op: "equal" | "insert" | "delete";
+  old_line: number | null;
+  new_line: number | null;
+  text: string;
+}
+
+export interface ImportReport {
+  created: string[];
+  updated: string[];
+  unchanged: string[];
+  failed: { path: string; kind: string; message: string }[];
 }
 
 export type Verdict = "live" | "stale" | "http_error" | "unreachable";
@@ -148,6 +238,8 @@ export interface ConfirmationRecord {
   page_text: string | null;
   page_html: string | null;
   polls: Poll[];
+  /** Local render's text → the live page's text. */
+  diff: DiffLine[];
 }
 
 export interface PublishedView {
@@ -201,6 +293,47 @@ export function createApi(invoke: Invoke, listen?: Listen) {
       call<SiteResult>("resend_delivery", { deliveryId }),
     publishedView: (publishId: number) =>
       call<PublishedView>("published_view", { publishId }),
+    setFields: (source: string, title: string, tags: string[]) =>
+      call<string>("set_fields", { source, title, tags }),
+    renameDocument: (slug: string, newSlug: string) =>
+      call<Document>("rename_document", { slug, newSlug }),
+    deleteDocument: (slug: string) => call<void>("delete_document", { slug }),
+    documentHistory: (slug: string) => call<RevisionInfo[]>("document_history", { slug }),
+    revisionDiff: (slug: string, from: number, to: number | null) =>
+      call<DiffLine[]>("revision_diff", { slug, from, to }),
+    restoreRevision: (slug: string, revision: number) =>
+      call<Document>("restore_revision", { slug, revision }),
+    /** Without a path the system's folder picker asks; null when cancelled. */
+    importFolder: (path: string | null = null) =>
+      call<ImportReport | null>("import_folder", { path }),
+    exportFolder: (path: string | null = null) =>
+      call<string[] | null>("export_folder", { path }),
+    openInBrowser: (url: string) => call<void>("open_in_browser", { url }),
+    apiSettings: () => call<ApiSettings | null>("api_settings"),
+    setApiSettings: (url: string, token: string | null) =>
+      call<ApiSettings>("set_api_settings", { url, token }),
+    checkApi: () => call<string | null>("check_api"),
+    settingsSites: () => call<SiteView[]>("settings_sites"),
+    addSite: (form: SiteForm, secret: string | null) =>
+      call<Keyed>("add_site", { form, secret }),
+    updateSite: (name: string, form: SiteForm) => call<Site>("update_site", { name, form }),
+    removeSite: (name: string) => call<void>("remove_site", { name }),
+    setSiteEnabled: (name: string, enabled: boolean) =>
+      call<Site>("set_site_enabled", { name, enabled }),
+    rotateSecret: (name: string, secret: string | null) =>
+      call<Keyed>("rotate_secret", { name, secret }),
+    finishRotation: (name: string) => call<void>("finish_rotation", { name }),
+    replaceSecret: (name: string, secret: string | null) =>
+      call<Keyed>("replace_secret", { name, secret }),
+    siteHandler: (name: string) => call<string>("site_handler", { name }),
+    testWebhook: (name: string) => call<TestResult>("test_webhook", { name }),
+    listDeliveries: (failedOnly: boolean) =>
+      call<Delivery[]>("list_deliveries", { failedOnly }),
+    deliveryAttempts: (deliveryId: number) =>
+      call<Attempt[]>("delivery_attempts", { deliveryId }),
+    /** Native menu choices (src-tauri/menu.rs); returns the unsubscribe. */
+    onMenu: (handler: (id: string) => void) =>
+      listen ? listen<string>("menu", handler) : Promise.resolve(() => {}),
     /** Subscribes to the publish pipeline's progress; returns the unsubscribe. */
     onProgress: (handler: (p: Progress) => void) =>
       listen ? listen<Progress>("publish-progress", handler) : Promise.resolve(() => {}),

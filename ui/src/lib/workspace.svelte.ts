@@ -3,13 +3,16 @@
 // call its actions; they hold no logic.
 import type {
   Api,
+  DiffLine,
   Document,
   DocumentSummary,
   IpcError,
   Poll,
   Progress,
   PublishedView,
+  RevisionInfo,
   SearchHit,
+  Site,
   SiteResult,
   WorkspaceInfo,
 } from "./api";
@@ -39,9 +42,21 @@ export interface PublishRun {
   view: PublishedView | null;
 }
 
-/** Milliseconds without typing before the preview renders and the draft is saved. */
-export const PREVIEW_DELAY = 120;
+/** Milliseconds without typing before the draft is saved. (The preview renders at
+ * once: one render in flight at a time, the latest text next.) */
 export const AUTOSAVE_DELAY = 800;
+
+export type View = "editor" | "deliveries" | "settings";
+
+export interface HistoryState {
+  slug: string;
+  revisions: RevisionInfo[];
+  /** The revision whose diff against the current draft is shown. */
+  selected: number | null;
+  diff: DiffLine[];
+}
+
+const TARGETS_KEY = "pressroom.publish-targets";
 
 export function stageOf(result: SiteResult): Stage {
   switch (result.state) {
@@ -66,18 +81,28 @@ export function createWorkspace(api: Api) {
     draft: "",
     dirty: false,
     saving: false,
-    previewHtml: "",
+    previewBlocks: [] as string[],
     previewTitle: "",
     previewTags: [] as string[],
     previewProblem: null as [number, string] | null,
     loading: true,
     error: null as IpcError | null,
     publish: null as PublishRun | null,
+    view: "editor" as View,
+    help: false,
+    history: null as HistoryState | null,
+    /** A sentence about the last finished action (import, export, rename…). */
+    notice: null as string | null,
+    sites: [] as Site[],
+    /** Sites chosen for the next publish; null means every enabled site. */
+    targets: loadTargets(),
+    choosingTargets: false,
   });
 
   let searchSeq = 0;
   let previewSeq = 0;
-  let previewTimer: ReturnType<typeof setTimeout> | undefined;
+  let previewInFlight = false;
+  let previewNext: string | null = null;
   let saveTimer: ReturnType<typeof setTimeout> | undefined;
 
   async function run<T>(work: () => Promise<T>): Promise<T | undefined> {
@@ -95,6 +120,7 @@ export function createWorkspace(api: Api) {
     await run(async () => {
       state.documents = await api.listDocuments();
       state.info ??= await api.workspaceInfo();
+      state.sites = await api.listSites();
     });
     state.loading = false;
     if (!state.selected && state.documents.length > 0) {
@@ -107,11 +133,26 @@ export function createWorkspace(api: Api) {
     const preview = await run(() => api.preview(source));
     // Only the latest text may win.
     if (preview && seq === previewSeq) {
-      state.previewHtml = preview.html;
+      state.previewBlocks = preview.blocks;
       state.previewTitle = preview.title;
       state.previewTags = preview.tags;
       state.previewProblem = preview.problem;
     }
+  }
+
+  /** Renders `source` now, or right after the render in flight (only the latest text). */
+  function schedulePreview(source: string) {
+    if (previewInFlight) {
+      previewNext = source;
+      return;
+    }
+    previewInFlight = true;
+    void renderPreview(source).finally(() => {
+      previewInFlight = false;
+      const next = previewNext;
+      previewNext = null;
+      if (next !== null) schedulePreview(next);
+    });
   }
 
   async function select(slug: string) {
@@ -121,17 +162,18 @@ export function createWorkspace(api: Api) {
       state.selected = doc;
       state.draft = doc.source;
       state.dirty = false;
+      state.view = "editor";
+      if (state.history && state.history.slug !== doc.slug) state.history = null;
       await renderPreview(doc.source);
     });
   }
 
-  /** The editor's text changed: preview soon, save a little later. */
+  /** The editor's text changed: preview now, save a little later. */
   function edit(source: string) {
     if (!state.selected || source === state.draft) return;
     state.draft = source;
     state.dirty = true;
-    clearTimeout(previewTimer);
-    previewTimer = setTimeout(() => void renderPreview(source), PREVIEW_DELAY);
+    schedulePreview(source);
     clearTimeout(saveTimer);
     saveTimer = setTimeout(() => void save(), AUTOSAVE_DELAY);
   }
@@ -251,15 +293,17 @@ export function createWorkspace(api: Api) {
     if (view && state.publish === run) run.view = view;
   }
 
-  /** Saves, publishes the selected document to every enabled site and follows it to live. */
+  /** Saves, publishes the selected document to the chosen sites (every enabled one
+   * unless chosen otherwise) and follows each to live. */
   async function publish() {
     const doc = state.selected;
     if (!doc || state.publish?.running) return;
+    state.choosingTargets = false;
     await save();
     state.publish = { slug: doc.slug, running: true, revision: null, publishId: null, sites: {}, view: null };
     const unlisten = await api.onProgress(onProgress);
     try {
-      const report = await run(() => api.publishDocument(doc.slug, []));
+      const report = await run(() => api.publishDocument(doc.slug, chosenTargets()));
       if (report) {
         state.publish.publishId = report.publish.publish_id;
         state.publish.revision = report.publish.revision;
@@ -271,6 +315,126 @@ export function createWorkspace(api: Api) {
     }
     await loadView();
     await refresh();
+    await reloadSelected();
+  }
+
+  /** The selected document's status and revisions again (its text stays as edited). */
+  async function reloadSelected() {
+    const slug = state.selected?.slug;
+    if (!slug) return;
+    const doc = await api.getDocument(slug).catch(() => null);
+    if (doc && state.selected?.slug === slug) {
+      state.selected = { ...doc, source: state.selected.source };
+    }
+  }
+
+  /** The chosen targets that still exist and are enabled ([] = every enabled site). */
+  function chosenTargets(): string[] {
+    if (state.targets === null) return [];
+    const enabled = new Set(state.sites.filter((s) => s.enabled).map((s) => s.name));
+    const chosen = state.targets.filter((t) => enabled.has(t));
+    return chosen.length > 0 ? chosen : [];
+  }
+
+  function setTargets(targets: string[] | null) {
+    state.targets = targets;
+    try {
+      if (targets === null) localStorage.removeItem(TARGETS_KEY);
+      else localStorage.setItem(TARGETS_KEY, JSON.stringify(targets));
+    } catch {
+      // No storage (tests): the choice lasts for this session.
+    }
+  }
+
+  /** Title or tags typed into their fields: written into the front matter. */
+  async function setFields(title: string, tags: string[]) {
+    if (!state.selected) return;
+    const source = await run(() => api.setFields(state.draft, title, tags));
+    if (source !== undefined) edit(source);
+  }
+
+  async function rename(newSlug: string) {
+    const doc = state.selected;
+    if (!doc || newSlug.trim() === doc.slug) return;
+    await save();
+    const renamed = await run(() => api.renameDocument(doc.slug, newSlug));
+    if (renamed) {
+      state.selected = { ...renamed, source: state.draft };
+      state.documents = await api.listDocuments();
+      state.notice = `Renamed to /${renamed.slug}.`;
+    }
+  }
+
+  async function remove() {
+    const doc = state.selected;
+    if (!doc) return;
+    clearTimeout(saveTimer);
+    const done = await run(() => api.deleteDocument(doc.slug));
+    if (done !== undefined) {
+      state.selected = null;
+      state.dirty = false;
+      state.history = null;
+      state.notice = `Deleted “${doc.title || doc.slug}”.`;
+      await refresh();
+    }
+  }
+
+  async function openHistory() {
+    const doc = state.selected;
+    if (!doc) return;
+    await save();
+    const revisions = await run(() => api.documentHistory(doc.slug));
+    if (revisions) state.history = { slug: doc.slug, revisions, selected: null, diff: [] };
+  }
+
+  async function showRevision(id: number) {
+    const h = state.history;
+    if (!h) return;
+    const diff = await run(() => api.revisionDiff(h.slug, id, null));
+    if (diff && state.history === h) {
+      h.selected = id;
+      h.diff = diff;
+    }
+  }
+
+  async function restore(id: number) {
+    const h = state.history;
+    if (!h) return;
+    const doc = await run(() => api.restoreRevision(h.slug, id));
+    if (doc && state.selected?.slug === doc.slug) {
+      state.selected = doc;
+      state.draft = doc.source;
+      state.dirty = false;
+      await renderPreview(doc.source);
+      state.notice = `Restored revision ${id}; the text before it is kept in the history.`;
+      await openHistory();
+      await refresh();
+    }
+  }
+
+  async function importFolder(path: string | null = null) {
+    await save();
+    const report = await run(() => api.importFolder(path));
+    if (report) {
+      const parts = [
+        `${report.created.length} new`,
+        `${report.updated.length} updated`,
+        `${report.unchanged.length} unchanged`,
+      ];
+      if (report.failed.length) {
+        parts.push(
+          `${report.failed.length} failed (${report.failed.map((f) => `${f.path}: ${f.message}`).join("; ")})`,
+        );
+      }
+      state.notice = `Imported: ${parts.join(", ")}.`;
+      await refresh();
+    }
+  }
+
+  async function exportFolder(path: string | null = null) {
+    await save();
+    const written = await run(() => api.exportFolder(path));
+    if (written) state.notice = `Exported ${written.length} documents.`;
   }
 
   /** Sends a site's webhook again and follows it to live. */
@@ -294,7 +458,48 @@ export function createWorkspace(api: Api) {
     if (!state.publish?.running) state.publish = null;
   }
 
-  return { state, refresh, select, edit, save, create, search, publish, resend, closePublish };
+  function show(view: View) {
+    state.view = view;
+    state.help = false;
+  }
+
+  return {
+    state,
+    refresh,
+    select,
+    edit,
+    save,
+    create,
+    search,
+    publish,
+    resend,
+    closePublish,
+    setFields,
+    rename,
+    remove,
+    openHistory,
+    showRevision,
+    restore,
+    closeHistory: () => (state.history = null),
+    importFolder,
+    exportFolder,
+    setTargets,
+    chosenTargets,
+    show,
+    reloadSelected,
+    openInBrowser: (url: string) => run(() => api.openInBrowser(url)),
+    dismissNotice: () => (state.notice = null),
+  };
+}
+
+function loadTargets(): string[] | null {
+  try {
+    const raw = localStorage.getItem(TARGETS_KEY);
+    const parsed: unknown = raw ? JSON.parse(raw) : null;
+    return Array.isArray(parsed) ? parsed.filter((t): t is string => typeof t === "string") : null;
+  } catch {
+    return null;
+  }
 }
 
 export type Workspace = ReturnType<typeof createWorkspace>;

@@ -14,13 +14,25 @@ function doc(slug: string): Document {
   };
 }
 
+/** Commands these tests do not reach: calling one is a test failure. */
+const unused = Object.fromEntries(
+  [
+    "setFields", "renameDocument", "deleteDocument", "documentHistory", "revisionDiff",
+    "restoreRevision", "importFolder", "exportFolder", "openInBrowser", "apiSettings",
+    "setApiSettings", "checkApi", "settingsSites", "addSite", "updateSite", "removeSite",
+    "setSiteEnabled", "rotateSecret", "finishRotation", "replaceSecret", "siteHandler",
+    "testWebhook", "listDeliveries", "deliveryAttempts",
+  ].map((name) => [name, async () => { throw new Error(`unexpected call: ${name}`); }]),
+) as unknown as Api;
+
 function fakeApi(overrides: Partial<Api> = {}): Api {
   return {
+    ...unused,
     listDocuments: async () => [summary("first"), summary("second")],
     getDocument: async (slug) => doc(slug),
     searchDocuments: async () => [],
     workspaceInfo: async () => ({ data_dir: "/tmp/x", sandbox: true, api_url: null, demo_site_url: null }),
-    preview: async (source) => ({ title: "", tags: [], html: `<p>${source}</p>`, problem: null }),
+    preview: async (source) => ({ title: "", tags: [], blocks: [`<p>${source}</p>`], problem: null }),
     saveDocument: async (slug, source) => ({ ...doc(slug), source, status: "modified" }),
     createDocument: async (title) => doc(title.toLowerCase()),
     listSites: async () => [],
@@ -34,6 +46,7 @@ function fakeApi(overrides: Partial<Api> = {}): Api {
       throw { kind: "not_found", message: "no publish" };
     },
     onProgress: async () => () => {},
+    onMenu: async () => () => {},
     ...overrides,
   };
 }
@@ -44,7 +57,7 @@ describe("workspace store", () => {
     await ws.refresh();
     expect(ws.state.documents.map((d) => d.slug)).toEqual(["first", "second"]);
     expect(ws.state.selected?.slug).toBe("first");
-    expect(ws.state.previewHtml).toBe("<p># first</p>");
+    expect(ws.state.previewBlocks).toEqual(["<p># first</p>"]);
     expect(ws.state.loading).toBe(false);
   });
 
@@ -81,7 +94,93 @@ describe("workspace store", () => {
     expect(ws.state.hits).toBeNull();
   });
 
-  it("previews soon and saves a little later while typing, and only once", async () => {
+  it("previews at once, one render at a time with the latest text next", async () => {
+    const pending: ((v: string) => void)[] = [];
+    const rendered: string[] = [];
+    const ws = createWorkspace(
+      fakeApi({
+        preview: (source) =>
+          new Promise((resolve) => {
+            rendered.push(source);
+            pending.push(() => resolve({ title: "", tags: [], blocks: [`<p>${source}</p>`], problem: null }));
+          }),
+      }),
+    );
+    const loading = ws.refresh();
+    await vi.waitFor(() => expect(pending).toHaveLength(1));
+    pending.shift()!("");
+    await loading;
+    ws.edit("a");
+    ws.edit("ab");
+    ws.edit("abc");
+    await vi.waitFor(() => expect(rendered).toEqual(["# first", "a"]));
+    pending.shift()!("");
+    await vi.waitFor(() => expect(rendered).toEqual(["# first", "a", "abc"]));
+    pending.shift()!("");
+    await vi.waitFor(() => expect(ws.state.previewBlocks).toEqual(["<p>abc</p>"]));
+  });
+
+  it("writes the title and tags fields into the source and saves it", async () => {
+    vi.useFakeTimers();
+    const ws = createWorkspace(
+      fakeApi({
+        setFields: async (source, title, tags) =>
+          `---\ntitle: ${title}\ntags: [${tags.join(", ")}]\n---\n${source}`,
+      }),
+    );
+    await ws.refresh();
+    await ws.setFields("Hello", ["a", "b"]);
+    expect(ws.state.draft).toBe("---\ntitle: Hello\ntags: [a, b]\n---\n# first");
+    expect(ws.state.dirty).toBe(true);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(ws.state.dirty).toBe(false);
+    vi.useRealTimers();
+  });
+
+  it("publishes to the chosen sites only, and to every enabled one when none is chosen", async () => {
+    const calls: string[][] = [];
+    const ws = createWorkspace(
+      fakeApi({
+        listSites: async () => [
+          { id: 1, name: "a", webhook_url: "", page_url_template: "", tag_templates: [], path_templates: [], preset: "standard_webhooks", enabled: true, disabled_reason: null, confirm_timeout_ms: 1, secret_ref: null },
+          { id: 2, name: "b", webhook_url: "", page_url_template: "", tag_templates: [], path_templates: [], preset: "standard_webhooks", enabled: true, disabled_reason: null, confirm_timeout_ms: 1, secret_ref: null },
+        ],
+        publishDocument: async (_slug, sites) => {
+          calls.push(sites);
+          throw { kind: "not_configured", message: "no API" };
+        },
+      }),
+    );
+    await ws.refresh();
+    ws.setTargets(["b", "removed-since"]);
+    await ws.publish();
+    ws.setTargets(null);
+    await ws.publish();
+    expect(calls).toEqual([["b"], []]);
+  });
+
+  it("shows a revision's diff and restores it", async () => {
+    const ws = createWorkspace(
+      fakeApi({
+        documentHistory: async () => [
+          { id: 2, content_revision: "r_2", created_at: "", bytes: 3 },
+          { id: 1, content_revision: "r_1", created_at: "", bytes: 2 },
+        ],
+        revisionDiff: async () => [{ op: "delete", old_line: 1, new_line: null, text: "old" }],
+        restoreRevision: async (slug) => ({ ...doc(slug), source: "old" }),
+      }),
+    );
+    await ws.refresh();
+    await ws.openHistory();
+    expect(ws.state.history?.revisions).toHaveLength(2);
+    await ws.showRevision(1);
+    expect(ws.state.history?.diff[0].text).toBe("old");
+    await ws.restore(1);
+    expect(ws.state.draft).toBe("old");
+    expect(ws.state.notice).toContain("Restored revision 1");
+  });
+
+  it("saves a little later while typing, and only once", async () => {
     vi.useFakeTimers();
     const saves: string[] = [];
     const ws = createWorkspace(
@@ -97,7 +196,7 @@ describe("workspace store", () => {
     ws.edit("# ab");
     expect(ws.state.dirty).toBe(true);
     await vi.advanceTimersByTimeAsync(150);
-    expect(ws.state.previewHtml).toBe("<p># ab</p>");
+    expect(ws.state.previewBlocks).toEqual(["<p># ab</p>"]);
     expect(saves).toEqual([]);
     await vi.advanceTimersByTimeAsync(1000);
     expect(saves).toEqual(["# ab"]);

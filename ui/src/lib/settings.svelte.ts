@@ -1,0 +1,241 @@
+// Settings and the delivery log: the content API, the sites with their secrets, and
+// every webhook attempt. Like the workspace store, views only read this and call it.
+import type {
+  Api,
+  ApiSettings,
+  Attempt,
+  Delivery,
+  IpcError,
+  SiteForm,
+  SiteView,
+  TestResult,
+} from "./api";
+
+export const PRESETS: { id: string; label: string; secret: "signing" | "token" | "none" }[] = [
+  { id: "standard_webhooks", label: "Standard Webhooks (signed, recommended)", secret: "signing" },
+  { id: "plain_secret", label: "?secret= query (Next.js examples; weaker)", secret: "token" },
+  { id: "vercel_deploy_hook", label: "Vercel deploy hook", secret: "none" },
+  { id: "netlify_build_hook", label: "Netlify build hook", secret: "none" },
+  { id: "cloudflare_purge_tags", label: "Cloudflare purge by tags", secret: "token" },
+  { id: "cloudflare_purge_urls", label: "Cloudflare purge by URLs", secret: "token" },
+  { id: "vercel_isr_bypass", label: "Vercel ISR bypass (x-prerender-revalidate)", secret: "token" },
+];
+
+export function emptyForm(): SiteForm {
+  return {
+    name: "",
+    webhook_url: "",
+    page_url_template: "",
+    tag_templates: ["documents", "document:{slug}"],
+    path_templates: ["/posts/{slug}"],
+    preset: "standard_webhooks",
+    confirm_timeout_ms: 30000,
+  };
+}
+
+export function formOf(site: SiteView): SiteForm {
+  return {
+    name: site.name,
+    webhook_url: site.webhook_url,
+    page_url_template: site.page_url_template,
+    tag_templates: [...site.tag_templates],
+    path_templates: [...site.path_templates],
+    preset: site.preset,
+    confirm_timeout_ms: site.confirm_timeout_ms,
+  };
+}
+
+/** What is wrong with a site form before it is sent, per field (empty when fine). */
+export function validateForm(form: SiteForm): Partial<Record<keyof SiteForm, string>> {
+  const errors: Partial<Record<keyof SiteForm, string>> = {};
+  const isHttp = (u: string) => /^https?:\/\/[^\s/]+/.test(u.trim());
+  if (!/^[a-z0-9][a-z0-9-_.]*$/i.test(form.name.trim())) {
+    errors.name = "Use letters, digits, dashes, dots or underscores.";
+  }
+  if (!isHttp(form.webhook_url)) errors.webhook_url = "An http:// or https:// URL.";
+  if (!isHttp(form.page_url_template)) {
+    errors.page_url_template = "An http:// or https:// URL.";
+  } else if (!form.page_url_template.includes("{slug}")) {
+    errors.page_url_template = "Put {slug} where the document's slug goes.";
+  }
+  if (form.confirm_timeout_ms !== null && !(form.confirm_timeout_ms >= 1000)) {
+    errors.confirm_timeout_ms = "At least 1000 ms.";
+  }
+  return errors;
+}
+
+export function createSettings(api: Api) {
+  const state = $state({
+    api: null as ApiSettings | null,
+    apiCheck: null as { ok: boolean; message: string } | null,
+    sites: [] as SiteView[],
+    /** A secret just generated: shown once, then only the site has it. */
+    revealed: null as { site: string; secret: string } | null,
+    tests: {} as Record<string, TestResult>,
+    handler: null as { site: string; code: string } | null,
+    error: null as IpcError | null,
+    notice: null as string | null,
+    deliveries: [] as Delivery[],
+    failedOnly: false,
+    attempts: null as { delivery: Delivery; list: Attempt[] } | null,
+    busy: false,
+  });
+
+  async function run<T>(work: () => Promise<T>): Promise<T | undefined> {
+    state.busy = true;
+    try {
+      state.error = null;
+      return await work();
+    } catch (e) {
+      state.error = e as IpcError;
+      return undefined;
+    } finally {
+      state.busy = false;
+    }
+  }
+
+  async function load() {
+    await run(async () => {
+      state.api = await api.apiSettings();
+      state.sites = await api.settingsSites();
+    });
+  }
+
+  async function saveApi(url: string, token: string) {
+    const saved = await run(() => api.setApiSettings(url, token.trim() === "" ? null : token));
+    if (saved) {
+      state.api = saved;
+      state.notice = "Content API saved.";
+      await checkApi();
+    }
+  }
+
+  async function checkApi() {
+    const problem = await run(() => api.checkApi());
+    if (problem !== undefined) {
+      state.apiCheck =
+        problem === null
+          ? { ok: true, message: "The content API answers." }
+          : { ok: false, message: problem };
+    }
+  }
+
+  function keep(secret: string | null, site: string) {
+    state.revealed = secret ? { site, secret } : null;
+  }
+
+  async function addSite(form: SiteForm, secret: string) {
+    const added = await run(() => api.addSite(form, secret.trim() === "" ? null : secret));
+    if (added) {
+      keep(added.new_secret, added.site.name);
+      state.notice = `Added ${added.site.name}.`;
+      await load();
+      return true;
+    }
+    return false;
+  }
+
+  async function updateSite(name: string, form: SiteForm) {
+    const site = await run(() => api.updateSite(name, form));
+    if (site) {
+      state.notice = `Saved ${site.name}.`;
+      await load();
+      return true;
+    }
+    return false;
+  }
+
+  async function removeSite(name: string) {
+    if ((await run(() => api.removeSite(name))) !== undefined) {
+      state.notice = `Removed ${name} and its secret.`;
+      await load();
+    }
+  }
+
+  async function setEnabled(name: string, enabled: boolean) {
+    if (await run(() => api.setSiteEnabled(name, enabled))) await load();
+  }
+
+  async function rotate(name: string) {
+    const keyed = await run(() => api.rotateSecret(name, null));
+    if (keyed) {
+      keep(keyed.new_secret, name);
+      state.notice = `${name}: the new secret signs together with the old one until you finish the rotation.`;
+      await load();
+    }
+  }
+
+  async function finishRotation(name: string) {
+    if ((await run(() => api.finishRotation(name))) !== undefined) {
+      state.notice = `${name}: only the new secret signs now.`;
+      await load();
+    }
+  }
+
+  /** Replaces the secret with the one given, or a generated one when empty. */
+  async function replaceSecret(name: string, secret: string) {
+    const keyed = await run(() => api.replaceSecret(name, secret.trim() === "" ? null : secret));
+    if (keyed) {
+      keep(keyed.new_secret, name);
+      state.notice = `${name}: secret replaced.`;
+      await load();
+      return true;
+    }
+    return false;
+  }
+
+  async function showHandler(name: string) {
+    const code = await run(() => api.siteHandler(name));
+    if (code !== undefined) state.handler = { site: name, code };
+  }
+
+  async function testWebhook(name: string) {
+    const result = await run(() => api.testWebhook(name));
+    if (result) state.tests[name] = result;
+  }
+
+  async function loadDeliveries(failedOnly = state.failedOnly) {
+    state.failedOnly = failedOnly;
+    const list = await run(() => api.listDeliveries(failedOnly));
+    if (list) state.deliveries = list;
+  }
+
+  async function openAttempts(delivery: Delivery) {
+    const list = await run(() => api.deliveryAttempts(delivery.id));
+    if (list) state.attempts = { delivery, list };
+  }
+
+  async function redeliver(delivery: Delivery) {
+    const result = await run(() => api.resendDelivery(delivery.id));
+    if (result) {
+      state.notice = `${result.site}: ${result.message}`;
+      await loadDeliveries();
+      const again = state.deliveries.find((d) => d.id === delivery.id);
+      if (again) await openAttempts(again);
+    }
+  }
+
+  return {
+    state,
+    load,
+    saveApi,
+    checkApi,
+    addSite,
+    updateSite,
+    removeSite,
+    setEnabled,
+    rotate,
+    finishRotation,
+    replaceSecret,
+    showHandler,
+    testWebhook,
+    loadDeliveries,
+    openAttempts,
+    redeliver,
+    forgetSecret: () => (state.revealed = null),
+    closeHandler: () => (state.handler = null),
+    dismiss: () => ((state.notice = null), (state.error = null)),
+  };
+}
+
+export type Settings = ReturnType<typeof createSettings>;

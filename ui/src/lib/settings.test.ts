@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import type { Api, SiteView } from "./api";
+import { createSettings, emptyForm, validateForm } from "./settings.svelte";
+
+function site(name: string, rotating = false): SiteView {
+  return {
+    id: 1, name, webhook_url: "http://127.0.0.1:1/api/revalidate",
+    page_url_template: "http://127.0.0.1:1/posts/{slug}", tag_templates: [], path_templates: [],
+    preset: "standard_webhooks", enabled: true, disabled_reason: null, confirm_timeout_ms: 30000,
+    secret_ref: "site-1", rotating,
+  };
+}
+
+function api(overrides: Partial<Api>): Api {
+  return new Proxy(overrides as Api, {
+    get: (target, name: string) =>
+      name in target
+        ? target[name as keyof Api]
+        : async () => {
+            throw new Error(`unexpected call: ${name}`);
+          },
+  });
+}
+
+describe("settings store", () => {
+  it("validates the site form before anything is sent", () => {
+    const bad = { ...emptyForm(), name: "has space", webhook_url: "ftp://x", page_url_template: "http://x/posts" };
+    expect(Object.keys(validateForm(bad)).sort()).toEqual(["name", "page_url_template", "webhook_url"]);
+    const good = { ...emptyForm(), name: "blog", webhook_url: "https://b.example/api", page_url_template: "https://b.example/p/{slug}" };
+    expect(validateForm(good)).toEqual({});
+    expect(validateForm({ ...good, confirm_timeout_ms: 10 })).toHaveProperty("confirm_timeout_ms");
+  });
+
+  it("shows a generated secret once, and rotation state from the shell", async () => {
+    let sites = [site("blog")];
+    const st = createSettings(
+      api({
+        apiSettings: async () => null,
+        settingsSites: async () => sites,
+        addSite: async (form) => ({ site: { ...site(form.name) }, new_secret: "whsec_new" }),
+        rotateSecret: async (name) => {
+          sites = [site(name, true)];
+          return { site: site(name), new_secret: "whsec_rotated" };
+        },
+      }),
+    );
+    await st.load();
+    expect(st.state.sites.map((s) => s.name)).toEqual(["blog"]);
+    expect(await st.addSite({ ...emptyForm(), name: "docs" }, "")).toBe(true);
+    expect(st.state.revealed).toEqual({ site: "docs", secret: "whsec_new" });
+    st.forgetSecret();
+    expect(st.state.revealed).toBeNull();
+    await st.rotate("blog");
+    expect(st.state.revealed?.secret).toBe("whsec_rotated");
+    expect(st.state.sites[0].rotating).toBe(true);
+  });
+
+  it("keeps the shell's error and the form when adding fails", async () => {
+    const st = createSettings(
+      api({
+        addSite: async () => {
+          throw { kind: "invalid_secret", message: "invalid secret: it must start with `whsec_`" };
+        },
+      }),
+    );
+    expect(await st.addSite({ ...emptyForm(), name: "x" }, "nope")).toBe(false);
+    expect(st.state.error?.kind).toBe("invalid_secret");
+    expect(st.state.revealed).toBeNull();
+  });
+});
