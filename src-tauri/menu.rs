@@ -36,7 +36,11 @@ pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
     let separator = PredefinedMenuItem::separator(app)?;
     let quit = PredefinedMenuItem::quit(app, Some("Quit"))?;
     let mut file: Vec<&dyn tauri::menu::IsMenuItem<R>> = Vec::new();
-    file.extend(file_items.iter().map(|i| i as &dyn tauri::menu::IsMenuItem<R>));
+    file.extend(
+        file_items
+            .iter()
+            .map(|i| i as &dyn tauri::menu::IsMenuItem<R>),
+    );
     file.push(&separator);
     file.push(&quit);
     let file = Submenu::with_items(app, "File", true, &file)?;

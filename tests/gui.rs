@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use futures::FutureExt;
+use pressroom_core::secrets::SecretStore;
+use pressroom_core::signing::Secret;
 use pressroom_core::{workspace, Store};
 use serde_json::json;
 use support::{artifacts_dir, Display, Driver};
@@ -56,21 +58,24 @@ async fn texts_when(client: &Client, css: &str, ready: impl Fn(&[String]) -> boo
     }
 }
 
+/// Clicks the element matching `css`, waiting (boundedly) for it to appear.
 async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let element = loop {
+        match client.find(Locator::Css(css)).await {
+            Ok(e) => break e,
+            Err(e) if std::time::Instant::now() > deadline => panic!("{css}: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    };
+    element.click().await.unwrap();
 }
 
 /// Runs `test` against the app on a fresh display, then saves a screenshot of the
 /// display as `tests/artifacts/<name>.png` — also when the test failed.
 fn with_app<F>(name: &str, data_dir: &Path, test: F)
 where
-    F: AsyncFnOnce(&Client),
+    F: AsyncFnOnce(&Client, &Display),
 {
     let display = Display::start();
     let driver = Driver::start(&display, &[(workspace::DATA_DIR_ENV, data_dir)]);
@@ -78,7 +83,7 @@ where
     let rt = tokio::runtime::Runtime::new().unwrap();
     let outcome = rt.block_on(async {
         let client = open_app(&driver).await;
-        let body = std::panic::AssertUnwindSafe(test(&client)).catch_unwind();
+        let body = std::panic::AssertUnwindSafe(test(&client, &display)).catch_unwind();
         let outcome = tokio::time::timeout(TEST_TIMEOUT, body).await;
         display.screenshot(&shot);
         let _ = client.close().await;
@@ -100,7 +105,7 @@ where
 #[test]
 fn first_start_shows_the_sandbox_samples() {
     let tmp = tempfile::tempdir().unwrap();
-    with_app("first-start", tmp.path(), async |client| {
+    with_app("first-start", tmp.path(), async |client, _| {
         // Welcome first: the newest document leads the list.
         texts_when(client, ".doc-item .title", |t| {
             t == [
@@ -137,7 +142,7 @@ fn lists_the_local_store_and_previews_a_document() {
             .create("apples", "---\ntitle: Apples\n---\nCrisp.\n")
             .unwrap();
     }
-    with_app("preview-and-search", tmp.path(), async |client| {
+    with_app("preview-and-search", tmp.path(), async |client, _| {
         // Newest first; a draft whose front matter never parsed shows its slug.
         texts_when(client, ".doc-item .title", |t| {
             t == ["Apples", "broken", "Zebra field notes"]
@@ -171,7 +176,7 @@ fn lists_the_local_store_and_previews_a_document() {
 #[test]
 fn edit_then_publish_to_the_sandbox_and_see_it_live_side_by_side() {
     let tmp = tempfile::tempdir().unwrap();
-    with_app("publish-live", tmp.path(), async |client| {
+    with_app("publish-live", tmp.path(), async |client, _| {
         texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
         // Type at the end of the document in the CodeMirror editor. (WebKitWebDriver's
         // element send-keys does not reach a contenteditable, so the text goes in as the
@@ -224,4 +229,423 @@ fn edit_then_publish_to_the_sandbox_and_see_it_live_side_by_side() {
     let doc = store.get("welcome").unwrap();
     assert!(doc.source.contains("Typed in the GUI test"));
     assert_eq!(doc.published_revision, doc.revision);
+}
+
+/// Types `text` into the input or textarea matching `css`, replacing what it held.
+async fn fill(client: &Client, css: &str, text: &str) {
+    click(client, css).await;
+    let field = client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Inserts `text` at the end of the CodeMirror editor, as typing would. (WebKitWebDriver's
+/// element send-keys does not reach a contenteditable, so the text goes in as the
+/// browser's own insertText editing command at a caret placed at the end.)
+async fn type_at_end(client: &Client, text: &str) {
+    click(client, ".cm-content").await;
+    client
+        .execute(
+            "const c = document.querySelector('.cm-content'); c.focus();
+             const r = document.createRange(); r.selectNodeContents(c.lastElementChild);
+             r.collapse(false); const s = getSelection(); s.removeAllRanges(); s.addRange(r);
+             return new Promise(done => setTimeout(() => done(
+               document.execCommand('insertText', false, arguments[0])), 100));",
+            vec![json!(text)],
+        )
+        .await
+        .unwrap();
+}
+
+async fn eval(client: &Client, script: &str) -> serde_json::Value {
+    client.execute(script, vec![]).await.unwrap()
+}
+
+#[test]
+fn a_wrong_secret_shows_the_error_and_fixing_it_then_resending_goes_live() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sandbox_dir = tmp.path().join("sandbox");
+    with_app("wrong-secret-fixed", tmp.path(), async |client, display| {
+        texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+        // The secret the demo site verifies with, as its owner would have it.
+        let right = {
+            let store = Store::open(workspace::database_path(&sandbox_dir)).unwrap();
+            let reference = store.site("demo").unwrap().secret_ref.unwrap();
+            SecretStore::for_workspace(&store)
+                .get(&reference)
+                .unwrap()
+                .unwrap()
+                .current
+        };
+
+        // Settings: replace the demo site's secret with one the site does not know.
+        click(client, ".nav-settings").await;
+        click(client, ".site[data-site='demo'] .replace-secret").await;
+        let wrong = Secret::generate().expose().to_owned();
+        fill(client, "input[name='replacement']", &wrong).await;
+        click(client, "form.replace button[type='submit']").await;
+        texts_when(client, ".settings .notice", |t| {
+            t == ["demo: secret replaced."]
+        })
+        .await;
+
+        // Publish: the site refuses the webhook, the panel says why and what to do.
+        click(client, ".appbar button:first-child").await;
+        click(client, "button.publish").await;
+        texts_when(client, ".site[data-site='demo'] .stage", |t| t == ["Error"]).await;
+        let message = texts_when(client, ".site[data-site='demo'] .message", |t| {
+            t.len() == 1 && !t[0].is_empty()
+        })
+        .await;
+        assert!(
+            message[0].contains("secret does not match"),
+            "the error says what is wrong: {message:?}"
+        );
+        display.screenshot(&artifacts_dir().join("wrong-secret-error.png"));
+
+        // Fix the secret in Settings, then re-send from the publish panel: live.
+        click(client, ".nav-settings").await;
+        click(client, ".site[data-site='demo'] .replace-secret").await;
+        fill(client, "input[name='replacement']", &right).await;
+        click(client, "form.replace button[type='submit']").await;
+        texts_when(client, ".settings .notice", |t| {
+            t == ["demo: secret replaced."]
+        })
+        .await;
+        click(client, ".appbar button:first-child").await;
+        click(client, ".site[data-site='demo'] .resend").await;
+        texts_when(client, ".site[data-site='demo'] .stage", |t| {
+            t == ["Live ✓"]
+        })
+        .await;
+        let revision = texts_when(client, ".panel h2 .rev", |t| t.len() == 1).await;
+        texts_when(client, ".side-by-side .live-rev", |t| {
+            t == revision.as_slice()
+        })
+        .await;
+        display.screenshot(&artifacts_dir().join("wrong-secret-resent-live.png"));
+
+        // The delivery log has both attempts: refused, then accepted.
+        click(client, ".nav-deliveries").await;
+        click(client, "tr.delivery .open-attempts").await;
+        let attempts = texts_when(client, ".attempt strong", |t| t.len() == 2).await;
+        assert_eq!(attempts[0], "401");
+        assert!(attempts[1].starts_with('2'), "{attempts:?}");
+        texts_when(client, ".delivery .state", |t| {
+            t.first().is_some_and(|s| s == "delivered")
+        })
+        .await;
+    });
+}
+
+/// A page that tries everything a page can try against the window that shows it.
+const HOSTILE_PAGE: &str = r#"<!doctype html><html><head>
+<meta name="content-revision" content="{revision}"><title>{title}</title>
+<script>
+  try { window.top.__TAURI_INTERNALS__.invoke('create_document', { title: 'pwned by page' }); } catch (e) {}
+  try { parent.document.title = 'pwned'; } catch (e) {}
+  try { parent.window.__reached = true; } catch (e) {}
+</script></head>
+<body><h1>{title}</h1>
+<img src="x" onerror="parent.window.__reached = true">
+<a href="javascript:parent.window.__reached=true">click</a>
+<iframe src="javascript:parent.parent.window.__reached=true"></iframe>
+<p>Body text.</p></body></html>"#;
+
+/// A site whose webhook accepts anything and whose pages carry the last revision it
+/// was told about — and scripts that try to reach the app.
+async fn hostile_site() -> (String, tokio::task::JoinHandle<()>) {
+    use axum::routing::{get, post};
+    use std::sync::{Arc, Mutex};
+    let revision = Arc::new(Mutex::new(String::new()));
+    let told = revision.clone();
+    let router = axum::Router::new()
+        .route(
+            "/hook",
+            post(move |body: String| async move {
+                let event: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+                if let Some(r) = event["data"]["revision"].as_str() {
+                    *told.lock().unwrap() = r.to_owned();
+                }
+                axum::http::StatusCode::NO_CONTENT
+            }),
+        )
+        .route(
+            "/posts/{slug}",
+            get(move || async move {
+                let page = HOSTILE_PAGE
+                    .replace("{revision}", &revision.lock().unwrap())
+                    .replace("{title}", "Welcome to Pressroom");
+                axum::response::Html(page)
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, server)
+}
+
+#[test]
+fn a_hostile_page_cannot_reach_the_app_and_the_csp_blocks_injected_script() {
+    let tmp = tempfile::tempdir().unwrap();
+    with_app("hostile-page", tmp.path(), async |client, display| {
+        let (site_url, server) = hostile_site().await;
+        texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+
+        // Settings: add the hostile site (a secret is generated and shown once).
+        click(client, ".nav-settings").await;
+        click(client, ".add-site").await;
+        fill(client, "input[name='name']", "hostile").await;
+        fill(
+            client,
+            "input[name='webhook_url']",
+            &format!("{site_url}/hook"),
+        )
+        .await;
+        fill(
+            client,
+            "input[name='page_url_template']",
+            &format!("{site_url}/posts/{{slug}}"),
+        )
+        .await;
+        click(client, ".site-form button[type='submit']").await;
+        texts_when(client, ".revealed .secret", |t| {
+            t.len() == 1 && t[0].starts_with("whsec_")
+        })
+        .await;
+        texts_when(client, ".site[data-site='hostile'] strong", |t| {
+            t == ["hostile"]
+        })
+        .await;
+
+        // Document content with script: rendered without it, and nothing ran.
+        click(client, ".appbar button:first-child").await;
+        type_at_end(
+            client,
+            "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\"> Script-laden text.",
+        )
+        .await;
+        texts_when(client, ".preview", |t| {
+            t.iter().any(|p| p.contains("Script-laden text"))
+        })
+        .await;
+        assert_eq!(
+            eval(
+                client,
+                "return document.querySelectorAll('.preview script, .preview [onerror]').length"
+            )
+            .await,
+            json!(0)
+        );
+        assert_eq!(
+            eval(client, "return window.__pwned === undefined").await,
+            json!(true)
+        );
+
+        // Even script that reaches the DOM does not run: the CSP refuses inline script.
+        let inline_blocked = eval(
+            client,
+            "const s = document.createElement('script'); s.textContent = 'window.__inline = 1';
+             document.body.appendChild(s);
+             return new Promise(done => setTimeout(() => done(window.__inline === undefined), 200));",
+        )
+        .await;
+        assert_eq!(inline_blocked, json!(true), "the CSP blocks inline script");
+
+        // Publish to both sites: the hostile page is confirmed and shown beside ours.
+        texts_when(client, ".save-state", |t| t == ["Saved"]).await;
+        click(client, "button.publish").await;
+        texts_when(client, ".site[data-site='hostile'] .stage", |t| {
+            t == ["Live ✓"]
+        })
+        .await;
+        texts_when(
+            client,
+            ".side-by-side[data-site='hostile'] .live-rev",
+            |t| t.len() == 1 && t[0].starts_with("r_"),
+        )
+        .await;
+        eval(
+            client,
+            "document.querySelector(\".side-by-side[data-site='hostile']\").scrollIntoView()",
+        )
+        .await;
+        display.screenshot(&artifacts_dir().join("hostile-page-published.png"));
+        let frame = eval(
+            client,
+            "const f = document.querySelector(\".side-by-side[data-site='hostile'] iframe.live-frame\");
+             return [f.getAttribute('sandbox'), f.srcdoc];",
+        )
+        .await;
+        assert_eq!(
+            frame[0],
+            json!(""),
+            "the live page is in a sandboxed iframe"
+        );
+        let srcdoc = frame[1].as_str().unwrap().to_ascii_lowercase();
+        assert!(srcdoc.contains("body text."), "{srcdoc}");
+        for gone in ["<script", "onerror", "javascript:", "<iframe"] {
+            assert!(
+                !srcdoc.contains(gone),
+                "{gone} survived sanitizing: {srcdoc}"
+            );
+        }
+
+        // Defence in depth: were script to slip through sanitizing, the sandbox still
+        // keeps it away from the app — put the page's own script into the real frame.
+        let raw = HOSTILE_PAGE
+            .replace("{revision}", "r_x")
+            .replace("{title}", "x");
+        client
+            .execute(
+                "document.querySelector(\".side-by-side[data-site='hostile'] iframe.live-frame\").srcdoc = arguments[0];",
+                vec![json!(raw)],
+            )
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(
+            eval(
+                client,
+                "return window.__reached === undefined && document.title !== 'pwned'"
+            )
+            .await,
+            json!(true)
+        );
+        display.screenshot(&artifacts_dir().join("hostile-page-side-by-side.png"));
+        server.abort();
+    });
+    // No command was reached: the page's create_document never happened.
+    let store = Store::open(workspace::database_path(&tmp.path().join("sandbox"))).unwrap();
+    assert!(store
+        .list()
+        .unwrap()
+        .iter()
+        .all(|d| d.title != "pwned by page"));
+}
+
+#[test]
+fn fields_history_settings_and_help() {
+    let tmp = tempfile::tempdir().unwrap();
+    let export_dir = tmp.path().join("export");
+    with_app(
+        "fields-history-settings",
+        tmp.path(),
+        async |client, display| {
+            texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+
+            // Title and tags fields write the front matter; the editor and preview follow.
+            fill(client, "input[name='title']", "Hello from the fields").await;
+            fill(client, "input[name='tags']", "alpha, beta").await;
+            click(client, "input[name='slug']").await; // leave the tags field
+            texts_when(client, ".doc-title", |t| t == ["Hello from the fields"]).await;
+            texts_when(client, ".doc .tags li", |t| t == ["alpha", "beta"]).await;
+            texts_when(client, ".cm-content", |t| {
+                t.len() == 1
+                    && t[0].contains("title: Hello from the fields")
+                    && t[0].contains("tags: [alpha, beta]")
+                    && t[0].contains("author: The Pressroom team")
+            })
+            .await;
+            texts_when(client, ".save-state", |t| t == ["Saved"]).await;
+            texts_when(client, ".doc-item.active .title", |t| {
+                t == ["Hello from the fields"]
+            })
+            .await;
+
+            // The slug field renames the document.
+            fill(client, "input[name='slug']", "hello-fields").await;
+            click(client, "input[name='title']").await;
+            texts_when(client, ".doc-item.active .slug", |t| t == ["/hello-fields"]).await;
+
+            // History: the first save differs; restoring it brings the old title back.
+            click(client, ".history-button").await;
+            let revisions = texts_when(client, ".revision", |t| t.len() >= 2).await;
+            click(client, ".revisions li:last-child .revision").await;
+            texts_when(client, ".difflines .line.delete", |t| {
+                t.iter().any(|l| l.contains("title: Welcome to Pressroom"))
+            })
+            .await;
+            display.screenshot(&artifacts_dir().join("history-diff.png"));
+            click(client, ".restore").await;
+            texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+            let after = texts_when(client, ".revision", |t| t.len() > revisions.len()).await;
+            assert_eq!(after.len(), revisions.len() + 1, "a restore is a new save");
+            click(client, ".history .small-button").await;
+
+            // Export and import (the menu asks for the folder with the system picker; the
+            // command takes it directly).
+            let exported = eval(
+                client,
+                &format!(
+                    "return window.__TAURI_INTERNALS__.invoke('export_folder', {{ path: {:?} }})",
+                    export_dir.display().to_string()
+                ),
+            )
+            .await;
+            assert_eq!(exported.as_array().map(Vec::len), Some(3), "{exported}");
+            assert!(export_dir.join("hello-fields.md").is_file());
+            let imported = eval(
+                client,
+                &format!(
+                    "return window.__TAURI_INTERNALS__.invoke('import_folder', {{ path: {:?} }})",
+                    export_dir.display().to_string()
+                ),
+            )
+            .await;
+            assert_eq!(
+                imported["unchanged"].as_array().map(Vec::len),
+                Some(3),
+                "{imported}"
+            );
+
+            // Settings: the route handler to paste, and a test webhook the site accepts.
+            click(client, ".nav-settings").await;
+            click(client, ".site[data-site='demo'] .test-webhook").await;
+            let result = texts_when(client, ".site[data-site='demo'] .test-result", |t| {
+                t.len() == 1
+            })
+            .await;
+            assert!(result[0].starts_with('✓'), "{result:?}");
+            click(
+                client,
+                ".site[data-site='demo'] .actions button:nth-child(3)",
+            )
+            .await;
+            texts_when(client, "pre.code", |t| {
+                t.len() == 1 && t[0].contains("standardwebhooks") && t[0].contains("revalidateTag")
+            })
+            .await;
+            // A site form that cannot work is refused before anything is sent.
+            click(client, ".add-site").await;
+            fill(client, "input[name='name']", "bad name").await;
+            fill(client, "input[name='webhook_url']", "ftp://x").await;
+            click(client, ".site-form button[type='submit']").await;
+            let errors = texts_when(client, ".site-form em.error", |t| t.len() == 3).await;
+            assert!(
+                errors
+                    .iter()
+                    .any(|e| e.contains("{slug}") || e.contains("http")),
+                "{errors:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        display.screenshot(&artifacts_dir().join("settings.png"));
+
+            // Help lists the shortcuts (F1, or the ? button); Escape closes it.
+            eval(
+                client,
+                "window.dispatchEvent(new KeyboardEvent('keydown', { key: 'F1' }))",
+            )
+            .await;
+            texts_when(client, ".help kbd", |t| t.iter().any(|k| k == "Ctrl+Enter")).await;
+            display.screenshot(&artifacts_dir().join("help.png"));
+        },
+    );
+    let store = Store::open(workspace::database_path(&tmp.path().join("sandbox"))).unwrap();
+    let doc = store.get("hello-fields").unwrap();
+    assert_eq!(doc.title, "Welcome to Pressroom");
+    assert!(store.get("welcome").is_err(), "renamed, not copied");
 }

@@ -268,9 +268,22 @@ impl Confirmer {
 }
 
 /// The fetched page made safe to show: ammonia's defaults (no script, style, event
-/// handlers or javascript: URLs), capped.
+/// handlers or javascript: URLs), capped; the text of head-only elements (`<title>`)
+/// and of `<noscript>`/`<template>` goes with them rather than onto the page.
 fn sanitize(html: &str) -> String {
-    ammonia::clean(&cap(html.to_owned(), PAGE_HTML_LIMIT))
+    static SANITIZER: std::sync::OnceLock<ammonia::Builder<'static>> = std::sync::OnceLock::new();
+    SANITIZER
+        .get_or_init(|| {
+            let mut b = ammonia::Builder::default();
+            b.clean_content_tags(
+                ["script", "style", "title", "noscript", "template"]
+                    .into_iter()
+                    .collect(),
+            );
+            b
+        })
+        .clean(&cap(html.to_owned(), PAGE_HTML_LIMIT))
+        .to_string()
 }
 
 /// What confirmation reads of a page.
@@ -290,7 +303,18 @@ pub fn compare_with_page(local_html: &str, page_text: &str) -> Vec<crate::diff::
     let local = Page::parse(&format!(
         "<!doctype html><html><body>{local_html}</body></html>"
     ));
-    crate::diff::lines(&local.text, page_text)
+    // Lines as a reader sees them: trimmed, blank ones dropped.
+    let lines = |text: &str| -> String {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .fold(String::new(), |mut out, l| {
+                out.push_str(l);
+                out.push('\n');
+                out
+            })
+    };
+    crate::diff::lines(&lines(&local.text), &lines(page_text))
 }
 
 /// Elements whose content a visitor does not see as text.
@@ -417,6 +441,47 @@ mod tests {
         );
         assert_eq!(page.revision.as_deref(), Some("r_0123"));
         assert_eq!(normalize(&page.text), "hello world bold");
+    }
+
+    #[test]
+    fn the_page_shown_has_no_script_and_no_head_text() {
+        let shown = sanitize(
+            r#"<html><head><title>Tab title</title><script>alert(1)</script></head><body>
+            <h1 onclick="x()">Hello</h1><img src="a.png" onerror="x()"><a href="javascript:x()">l</a>
+            <noscript>enable js</noscript><p>World</p></body></html>"#,
+        );
+        for gone in [
+            "Tab title",
+            "alert",
+            "onclick",
+            "onerror",
+            "javascript:",
+            "enable js",
+        ] {
+            assert!(!shown.contains(gone), "{gone} in {shown}");
+        }
+        assert!(
+            shown.contains("<h1>Hello</h1>") && shown.contains("<p>World</p>"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn local_text_against_the_page_marks_what_is_missing() {
+        let diff = compare_with_page(
+            "<h1>Post</h1><p>First.</p><p>Second.</p>",
+            "Site nav\nPost\nFirst.\n",
+        );
+        let ops: Vec<(&str, &str)> = diff.iter().map(|l| (l.op, l.text.as_str())).collect();
+        assert_eq!(
+            ops,
+            [
+                ("insert", "Site nav"),
+                ("equal", "Post"),
+                ("equal", "First."),
+                ("delete", "Second.")
+            ]
+        );
     }
 
     #[test]

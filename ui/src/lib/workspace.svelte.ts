@@ -461,6 +461,7 @@ export function createWorkspace(api: Api) {
   function show(view: View) {
     state.view = view;
     state.help = false;
+    state.notice = null;
   }
 
   return {
