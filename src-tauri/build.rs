@@ -6,6 +6,7 @@ fn main() {
     println!("cargo:rerun-if-changed=src-tauri/capabilities");
     println!("cargo:rerun-if-changed=ui/dist");
     let manifest = tauri_build::AppManifest::new().commands(&[
+        "ui_ready",
         "list_documents",
         "get_document",
         "search_documents",

@@ -11,7 +11,13 @@ mod menu;
 mod settings;
 mod state;
 
+use std::sync::OnceLock;
+use std::time::Instant;
+
 use tauri::{Manager, Runtime};
+
+/// When `main` began (for the interactive log line).
+static STARTED: OnceLock<Instant> = OnceLock::new();
 
 /// The app, generic over the runtime so it can also boot under Tauri's mock runtime.
 fn app_builder<R: Runtime>() -> tauri::Builder<R> {
@@ -29,6 +35,7 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
+            commands::ui_ready,
             commands::list_documents,
             commands::get_document,
             commands::search_documents,
@@ -68,6 +75,7 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
 }
 
 fn main() {
+    STARTED.get_or_init(Instant::now);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -31,6 +31,11 @@ impl Guard {
         self.child.id()
     }
 
+    /// The child's stdout (spawned with `Stdio::piped()`).
+    pub fn take_stdout(&mut self) -> std::process::ChildStdout {
+        self.child.stdout.take().expect("stdout was piped")
+    }
+
     pub fn assert_running(&mut self) {
         if let Some(status) = self.child.try_wait().unwrap() {
             panic!("{} exited early with {status}", self.name);

@@ -11,4 +11,6 @@ mount(App, {
   target: document.getElementById("app")!,
   props: { workspace, settings, onMenu: api.onMenu },
 });
-void workspace.refresh();
+void workspace.refresh().then(() =>
+  requestAnimationFrame(() => void api.uiReady().catch(() => {})),
+);

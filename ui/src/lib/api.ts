@@ -278,6 +278,8 @@ export function createApi(invoke: Invoke, listen?: Listen) {
     }
   }
   return {
+    /** The first document is on screen (logged for the start-up benchmark). */
+    uiReady: () => call<void>("ui_ready"),
     listDocuments: () => call<DocumentSummary[]>("list_documents"),
     getDocument: (slug: string) => call<Document>("get_document", { slug }),
     searchDocuments: (query: string) => call<SearchHit[]>("search_documents", { query }),

@@ -21,7 +21,7 @@ const unused = Object.fromEntries(
     "restoreRevision", "importFolder", "exportFolder", "openInBrowser", "apiSettings",
     "setApiSettings", "checkApi", "settingsSites", "addSite", "updateSite", "removeSite",
     "setSiteEnabled", "rotateSecret", "finishRotation", "replaceSecret", "siteHandler",
-    "testWebhook", "listDeliveries", "deliveryAttempts",
+    "testWebhook", "listDeliveries", "deliveryAttempts", "uiReady",
   ].map((name) => [name, async () => { throw new Error(`unexpected call: ${name}`); }]),
 ) as unknown as Api;
 
