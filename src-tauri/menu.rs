@@ -2,7 +2,7 @@
 //! event carrying the item's id; the front end acts on it exactly as on its own
 //! buttons and shortcuts (the accelerators shown here are the same shortcuts).
 
-use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::{AppHandle, Emitter, Runtime};
 
 /// (id, label, accelerator) of the items the front end handles, per submenu.
@@ -22,51 +22,35 @@ const VIEW: [(&str, &str, Option<&str>); 3] = [
     ("help", "Keyboard shortcuts", Some("F1")),
 ];
 
-fn items<R: Runtime>(
+/// A submenu of the items the front end handles, then `extra` (separators, quit).
+fn submenu<R: Runtime>(
     app: &AppHandle<R>,
+    title: &str,
     list: &[(&str, &str, Option<&str>)],
-) -> tauri::Result<Vec<MenuItem<R>>> {
-    list.iter()
+    extra: &[&dyn IsMenuItem<R>],
+) -> tauri::Result<Submenu<R>> {
+    let items = list
+        .iter()
         .map(|(id, label, accel)| MenuItem::with_id(app, *id, *label, true, *accel))
-        .collect()
+        .collect::<tauri::Result<Vec<_>>>()?;
+    let mut all: Vec<&dyn IsMenuItem<R>> = items.iter().map(|i| i as &dyn IsMenuItem<R>).collect();
+    all.extend_from_slice(extra);
+    Submenu::with_items(app, title, true, &all)
 }
 
 pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
-    let file_items = items(app, &FILE)?;
     let separator = PredefinedMenuItem::separator(app)?;
     let quit = PredefinedMenuItem::quit(app, Some("Quit"))?;
-    let mut file: Vec<&dyn tauri::menu::IsMenuItem<R>> = Vec::new();
-    file.extend(
-        file_items
-            .iter()
-            .map(|i| i as &dyn tauri::menu::IsMenuItem<R>),
-    );
-    file.push(&separator);
-    file.push(&quit);
-    let file = Submenu::with_items(app, "File", true, &file)?;
-
+    let file = submenu(app, "File", &FILE, &[&separator, &quit])?;
     let (cut, copy, paste, all) = (
         PredefinedMenuItem::cut(app, None)?,
         PredefinedMenuItem::copy(app, None)?,
         PredefinedMenuItem::paste(app, None)?,
         PredefinedMenuItem::select_all(app, None)?,
     );
-    let edit = Submenu::with_items(app, "Edit", true, &[&cut, &copy, &paste, &all])?;
-
-    let document_items = items(app, &DOCUMENT)?;
-    let document: Vec<&dyn tauri::menu::IsMenuItem<R>> = document_items
-        .iter()
-        .map(|i| i as &dyn tauri::menu::IsMenuItem<R>)
-        .collect();
-    let document = Submenu::with_items(app, "Document", true, &document)?;
-
-    let view_items = items(app, &VIEW)?;
-    let view: Vec<&dyn tauri::menu::IsMenuItem<R>> = view_items
-        .iter()
-        .map(|i| i as &dyn tauri::menu::IsMenuItem<R>)
-        .collect();
-    let view = Submenu::with_items(app, "View", true, &view)?;
-
+    let edit = submenu(app, "Edit", &[], &[&cut, &copy, &paste, &all])?;
+    let document = submenu(app, "Document", &DOCUMENT, &[])?;
+    let view = submenu(app, "View", &VIEW, &[])?;
     Menu::with_items(app, &[&file, &edit, &document, &view])
 }
 

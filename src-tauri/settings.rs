@@ -177,17 +177,22 @@ pub async fn set_site_enabled(
     })?)
 }
 
-/// Starts a rotation: a new secret (generated, or the one given) signs together with
-/// the previous one until `finish_rotation`.
+/// A new secret for a site (generated, or the one given). With `rotate` it signs
+/// together with the previous one until `finish_rotation`; without, it replaces it now.
 #[tauri::command]
-pub async fn rotate_secret(
+pub async fn set_secret(
     state: State<'_, AppState>,
     name: String,
     secret: Option<String>,
+    rotate: bool,
 ) -> IpcResult<Keyed> {
     let secrets = &state.pipeline.secrets;
+    let input = secret_input(secret);
     Ok(state
-        .with_store(|s| sites::rotate(s, secrets, &name, secret_input(secret)))?
+        .with_store(|s| match rotate {
+            true => sites::rotate(s, secrets, &name, input),
+            false => sites::replace_secret(s, secrets, &name, input),
+        })?
         .into())
 }
 
@@ -195,19 +200,6 @@ pub async fn rotate_secret(
 pub async fn finish_rotation(state: State<'_, AppState>, name: String) -> IpcResult<()> {
     let secrets = &state.pipeline.secrets;
     Ok(state.with_store(|s| sites::finish_rotation(s, secrets, &name))?)
-}
-
-/// Replaces the secret outright (the old one stops signing now).
-#[tauri::command]
-pub async fn replace_secret(
-    state: State<'_, AppState>,
-    name: String,
-    secret: Option<String>,
-) -> IpcResult<Keyed> {
-    let secrets = &state.pipeline.secrets;
-    Ok(state
-        .with_store(|s| sites::replace_secret(s, secrets, &name, secret_input(secret)))?
-        .into())
 }
 
 /// The Next.js route handler to paste into the site (`app/api/revalidate/route.ts`).

@@ -264,6 +264,19 @@ async fn eval(client: &Client, script: &str) -> serde_json::Value {
     client.execute(script, vec![]).await.unwrap()
 }
 
+/// In Settings, replaces the demo site's secret with `secret`; back to the editor.
+async fn replace_demo_secret(client: &Client, secret: &str) {
+    click(client, ".nav-settings").await;
+    click(client, ".site[data-site='demo'] .replace-secret").await;
+    fill(client, "input[name='replacement']", secret).await;
+    click(client, "form.replace button[type='submit']").await;
+    texts_when(client, ".settings .notice", |t| {
+        t == ["demo: secret replaced."]
+    })
+    .await;
+    click(client, ".appbar button:first-child").await;
+}
+
 #[test]
 fn a_wrong_secret_shows_the_error_and_fixing_it_then_resending_goes_live() {
     let tmp = tempfile::tempdir().unwrap();
@@ -282,18 +295,9 @@ fn a_wrong_secret_shows_the_error_and_fixing_it_then_resending_goes_live() {
         };
 
         // Settings: replace the demo site's secret with one the site does not know.
-        click(client, ".nav-settings").await;
-        click(client, ".site[data-site='demo'] .replace-secret").await;
-        let wrong = Secret::generate().expose().to_owned();
-        fill(client, "input[name='replacement']", &wrong).await;
-        click(client, "form.replace button[type='submit']").await;
-        texts_when(client, ".settings .notice", |t| {
-            t == ["demo: secret replaced."]
-        })
-        .await;
+        replace_demo_secret(client, Secret::generate().expose()).await;
 
         // Publish: the site refuses the webhook, the panel says why and what to do.
-        click(client, ".appbar button:first-child").await;
         click(client, "button.publish").await;
         texts_when(client, ".site[data-site='demo'] .stage", |t| t == ["Error"]).await;
         let message = texts_when(client, ".site[data-site='demo'] .message", |t| {
@@ -307,15 +311,7 @@ fn a_wrong_secret_shows_the_error_and_fixing_it_then_resending_goes_live() {
         display.screenshot(&artifacts_dir().join("wrong-secret-error.png"));
 
         // Fix the secret in Settings, then re-send from the publish panel: live.
-        click(client, ".nav-settings").await;
-        click(client, ".site[data-site='demo'] .replace-secret").await;
-        fill(client, "input[name='replacement']", &right).await;
-        click(client, "form.replace button[type='submit']").await;
-        texts_when(client, ".settings .notice", |t| {
-            t == ["demo: secret replaced."]
-        })
-        .await;
-        click(client, ".appbar button:first-child").await;
+        replace_demo_secret(client, &right).await;
         click(client, ".site[data-site='demo'] .resend").await;
         texts_when(client, ".site[data-site='demo'] .stage", |t| {
             t == ["Live ✓"]
@@ -632,7 +628,7 @@ fn fields_history_settings_and_help() {
                 "{errors:?}"
             );
             tokio::time::sleep(Duration::from_millis(300)).await;
-        display.screenshot(&artifacts_dir().join("settings.png"));
+            display.screenshot(&artifacts_dir().join("settings.png"));
 
             // Help lists the shortcuts (F1, or the ? button); Escape closes it.
             eval(

@@ -98,34 +98,12 @@ pub fn add(
 /// Starts a rotation: the new secret becomes current, the old one is kept as previous
 /// and still signs, until `finish_rotation`.
 pub fn rotate(
-    store: &mut Store,
+    store: &Store,
     secrets: &SecretStore,
     name: &str,
     input: SecretInput,
 ) -> Result<WithSecret> {
-    let site = store.site(name)?;
-    let generated = matches!(input, SecretInput::Generate);
-    let new = resolve(site.preset, input)?.ok_or_else(|| Error::InvalidSecret {
-        reason: format!("the {} preset uses no secret", site.preset.as_str()),
-    })?;
-    let reference = site
-        .secret_ref
-        .clone()
-        .ok_or_else(|| Error::SecretMissing {
-            site: name.to_owned(),
-        })?;
-    let previous = secrets.get(&reference)?.map(|s| s.current);
-    secrets.set(
-        &reference,
-        &SiteSecrets {
-            current: new.clone(),
-            previous,
-        },
-    )?;
-    Ok(WithSecret {
-        site,
-        new_secret: generated.then_some(new),
-    })
+    rekey(store, secrets, name, input, true)
 }
 
 /// Replaces a site's secret outright — no rotation, the old one stops signing now:
@@ -136,6 +114,16 @@ pub fn replace_secret(
     name: &str,
     input: SecretInput,
 ) -> Result<WithSecret> {
+    rekey(store, secrets, name, input, false)
+}
+
+fn rekey(
+    store: &Store,
+    secrets: &SecretStore,
+    name: &str,
+    input: SecretInput,
+    keep_previous: bool,
+) -> Result<WithSecret> {
     let site = store.site(name)?;
     let generated = matches!(input, SecretInput::Generate);
     let new = resolve(site.preset, input)?.ok_or_else(|| Error::InvalidSecret {
@@ -147,11 +135,15 @@ pub fn replace_secret(
         .ok_or_else(|| Error::SecretMissing {
             site: name.to_owned(),
         })?;
+    let previous = match keep_previous {
+        true => secrets.get(&reference)?.map(|s| s.current),
+        false => None,
+    };
     secrets.set(
         &reference,
         &SiteSecrets {
             current: new.clone(),
-            previous: None,
+            previous,
         },
     )?;
     Ok(WithSecret {
@@ -261,7 +253,7 @@ mod tests {
         let reference = added.site.secret_ref.clone().unwrap();
         assert!(!is_rotating(&store, &secrets, "blog").unwrap());
 
-        rotate(&mut store, &secrets, "blog", SecretInput::Generate).unwrap();
+        rotate(&store, &secrets, "blog", SecretInput::Generate).unwrap();
         assert!(is_rotating(&store, &secrets, "blog").unwrap());
         let both = secrets.get(&reference).unwrap().unwrap();
         assert_eq!(both.previous.as_deref(), Some(first.as_str()));

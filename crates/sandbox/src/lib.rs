@@ -126,8 +126,8 @@ impl Sandbox {
             Some(s) => s,
             None => {
                 // The secrets file was lost: give the site a fresh secret.
-                let fresh = sites::rotate(&mut store, &secrets, SITE_NAME, SecretInput::Generate)?
-                    .new_secret;
+                let fresh =
+                    sites::rotate(&store, &secrets, SITE_NAME, SecretInput::Generate)?.new_secret;
                 sites::finish_rotation(&store, &secrets, SITE_NAME)?;
                 fresh.ok_or(pressroom_core::Error::SecretMissing {
                     site: SITE_NAME.to_owned(),

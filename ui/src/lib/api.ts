@@ -81,15 +81,10 @@ export interface SiteView extends Site {
 }
 
 /** The site form (src-tauri/settings.rs SiteForm). */
-export interface SiteForm {
-  name: string;
-  webhook_url: string;
-  page_url_template: string;
-  tag_templates: string[];
-  path_templates: string[];
-  preset: string;
-  confirm_timeout_ms: number | null;
-}
+export type SiteForm = Pick<
+  Site,
+  "name" | "webhook_url" | "page_url_template" | "tag_templates" | "path_templates" | "preset"
+> & { confirm_timeout_ms: number | null };
 
 export interface Keyed {
   site: Site;
@@ -264,6 +259,21 @@ export function isIpcError(e: unknown): e is IpcError {
   );
 }
 
+/** Runs one call into the shell for a store: its error (if any) lands in
+ * `state.error`, cleared first; the result, or undefined after an error, comes back. */
+export async function attempt<T>(
+  state: { error: IpcError | null },
+  work: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    state.error = null;
+    return await work();
+  } catch (e) {
+    state.error = isIpcError(e) ? e : { kind: "ipc", message: String(e) };
+    return undefined;
+  }
+}
+
 type Invoke = <T>(cmd: string, args?: Record<string, unknown>) => Promise<T>;
 type Listen = <T>(event: string, handler: (payload: T) => void) => Promise<() => void>;
 
@@ -323,10 +333,10 @@ export function createApi(invoke: Invoke, listen?: Listen) {
     setSiteEnabled: (name: string, enabled: boolean) =>
       call<Site>("set_site_enabled", { name, enabled }),
     rotateSecret: (name: string, secret: string | null) =>
-      call<Keyed>("rotate_secret", { name, secret }),
+      call<Keyed>("set_secret", { name, secret, rotate: true }),
     finishRotation: (name: string) => call<void>("finish_rotation", { name }),
     replaceSecret: (name: string, secret: string | null) =>
-      call<Keyed>("replace_secret", { name, secret }),
+      call<Keyed>("set_secret", { name, secret, rotate: false }),
     siteHandler: (name: string) => call<string>("site_handler", { name }),
     testWebhook: (name: string) => call<TestResult>("test_webhook", { name }),
     listDeliveries: (failedOnly: boolean) =>

@@ -1,5 +1,6 @@
 // Settings and the delivery log: the content API, the sites with their secrets, and
 // every webhook attempt. Like the workspace store, views only read this and call it.
+import { attempt } from "./api";
 import type {
   Api,
   ApiSettings,
@@ -84,11 +85,7 @@ export function createSettings(api: Api) {
   async function run<T>(work: () => Promise<T>): Promise<T | undefined> {
     state.busy = true;
     try {
-      state.error = null;
-      return await work();
-    } catch (e) {
-      state.error = e as IpcError;
-      return undefined;
+      return await attempt(state, work);
     } finally {
       state.busy = false;
     }

@@ -1,6 +1,7 @@
 // The UI's one state module: the document list, the search, the document being edited
 // with its live preview and autosave, and the publish in progress. Views read it and
 // call its actions; they hold no logic.
+import { attempt } from "./api";
 import type {
   Api,
   DiffLine,
@@ -81,7 +82,6 @@ export function createWorkspace(api: Api) {
     draft: "",
     dirty: false,
     saving: false,
-    previewBlocks: [] as string[],
     previewTitle: "",
     previewTags: [] as string[],
     previewProblem: null as [number, string] | null,
@@ -99,21 +99,16 @@ export function createWorkspace(api: Api) {
     choosingTargets: false,
   });
 
+  // The preview's blocks: replaced whole on each render, never mutated, so not made
+  // deeply reactive (a 100 KB document has over a thousand).
+  let previewBlocks: string[] = $state.raw([]);
   let searchSeq = 0;
   let previewSeq = 0;
   let previewInFlight = false;
   let previewNext: string | null = null;
   let saveTimer: ReturnType<typeof setTimeout> | undefined;
 
-  async function run<T>(work: () => Promise<T>): Promise<T | undefined> {
-    try {
-      state.error = null;
-      return await work();
-    } catch (e) {
-      state.error = e as IpcError;
-      return undefined;
-    }
-  }
+  const run = <T>(work: () => Promise<T>) => attempt(state, work);
 
   async function refresh() {
     state.loading = true;
@@ -133,7 +128,7 @@ export function createWorkspace(api: Api) {
     const preview = await run(() => api.preview(source));
     // Only the latest text may win.
     if (preview && seq === previewSeq) {
-      state.previewBlocks = preview.blocks;
+      previewBlocks = preview.blocks;
       state.previewTitle = preview.title;
       state.previewTags = preview.tags;
       state.previewProblem = preview.problem;
@@ -466,6 +461,9 @@ export function createWorkspace(api: Api) {
 
   return {
     state,
+    get previewBlocks() {
+      return previewBlocks;
+    },
     refresh,
     select,
     edit,

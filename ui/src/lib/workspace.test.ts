@@ -57,7 +57,7 @@ describe("workspace store", () => {
     await ws.refresh();
     expect(ws.state.documents.map((d) => d.slug)).toEqual(["first", "second"]);
     expect(ws.state.selected?.slug).toBe("first");
-    expect(ws.state.previewBlocks).toEqual(["<p># first</p>"]);
+    expect(ws.previewBlocks).toEqual(["<p># first</p>"]);
     expect(ws.state.loading).toBe(false);
   });
 
@@ -117,7 +117,7 @@ describe("workspace store", () => {
     pending.shift()!("");
     await vi.waitFor(() => expect(rendered).toEqual(["# first", "a", "abc"]));
     pending.shift()!("");
-    await vi.waitFor(() => expect(ws.state.previewBlocks).toEqual(["<p>abc</p>"]));
+    await vi.waitFor(() => expect(ws.previewBlocks).toEqual(["<p>abc</p>"]));
   });
 
   it("writes the title and tags fields into the source and saves it", async () => {
@@ -196,7 +196,7 @@ describe("workspace store", () => {
     ws.edit("# ab");
     expect(ws.state.dirty).toBe(true);
     await vi.advanceTimersByTimeAsync(150);
-    expect(ws.state.previewBlocks).toEqual(["<p># ab</p>"]);
+    expect(ws.previewBlocks).toEqual(["<p># ab</p>"]);
     expect(saves).toEqual([]);
     await vi.advanceTimersByTimeAsync(1000);
     expect(saves).toEqual(["# ab"]);
