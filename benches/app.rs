@@ -212,54 +212,56 @@ fn main() {
     );
     let display = Display::start();
     let data = tempfile::tempdir().unwrap();
-
-    // One launch each first: the app creates its sandbox workspace, caches warm up.
-    let first = launch(&display, &app, data.path());
-    let _ = launch(&display, &hello, data.path());
-    println!(
-        "first start (sandbox created): {} ms to interactive",
-        first.interactive.as_millis()
-    );
-
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-    for round in 0..ROUNDS {
-        let (o, h) = if round % 2 == 0 {
-            let o = launch(&display, &app, data.path());
-            (o, launch(&display, &hello, data.path()))
-        } else {
-            let h = launch(&display, &hello, data.path());
-            (launch(&display, &app, data.path()), h)
-        };
+    // PRESSROOM_BENCH_KEYSTROKES_ONLY=1: only the keystroke benchmark.
+    if std::env::var_os("PRESSROOM_BENCH_KEYSTROKES_ONLY").is_none() {
+        // One launch each first: the app creates its sandbox workspace, caches warm up.
+        let first = launch(&display, &app, data.path());
+        let _ = launch(&display, &hello, data.path());
         println!(
-            "round {}: pressroom {:>5} ms {:>7} kB PSS   hello {:>5} ms {:>7} kB PSS",
-            round + 1,
-            o.interactive.as_millis(),
-            o.pss_kb,
-            h.interactive.as_millis(),
-            h.pss_kb
+            "first start (sandbox created): {} ms to interactive",
+            first.interactive.as_millis()
         );
-        ours.push(o);
-        theirs.push(h);
-    }
-    let ms = |v: &[Launch]| {
-        median(
-            v.iter()
-                .map(|l| l.interactive.as_secs_f64() * 1e3)
-                .collect(),
-        )
-    };
-    let mb = |v: &[Launch]| median(v.iter().map(|l| l.pss_kb as f64 / 1024.0).collect());
-    println!(
+
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for round in 0..ROUNDS {
+            let (o, h) = if round % 2 == 0 {
+                let o = launch(&display, &app, data.path());
+                (o, launch(&display, &hello, data.path()))
+            } else {
+                let h = launch(&display, &hello, data.path());
+                (launch(&display, &app, data.path()), h)
+            };
+            println!(
+                "round {}: pressroom {:>5} ms {:>7} kB PSS   hello {:>5} ms {:>7} kB PSS",
+                round + 1,
+                o.interactive.as_millis(),
+                o.pss_kb,
+                h.interactive.as_millis(),
+                h.pss_kb
+            );
+            ours.push(o);
+            theirs.push(h);
+        }
+        let ms = |v: &[Launch]| {
+            median(
+                v.iter()
+                    .map(|l| l.interactive.as_secs_f64() * 1e3)
+                    .collect(),
+            )
+        };
+        let mb = |v: &[Launch]| median(v.iter().map(|l| l.pss_kb as f64 / 1024.0).collect());
+        println!(
         "launch to interactive: pressroom median {:.0} ms, hello median {:.0} ms (goal < 1500 ms)",
         ms(&ours),
         ms(&theirs)
     );
-    println!(
+        println!(
         "idle memory (PSS, all processes): pressroom median {:.1} MB, hello median {:.1} MB, ratio {:.2}x (goal <= 1.5x)",
         mb(&ours),
         mb(&theirs),
         mb(&ours) / mb(&theirs)
     );
+    }
 
     // Keystroke to preview, on a workspace holding one 100 KB document.
     let big = tempfile::tempdir().unwrap();

@@ -2,6 +2,7 @@
 //! issue, reported as median / p95 / p99 over many runs (one run is noise here).
 //!
 //! - render a 100 KB markdown document            (goal: median < 5 ms)
+//! - the same, as the preview's top-level blocks
 //! - save a draft revision on a WAL file          (goal: p99 < 2 ms), with SQLite's
 //!   default in-commit checkpoints and with the app's background checkpointer
 //! - list 10 000 documents / full-text search them (goal: < 20 ms / < 10 ms)
@@ -59,6 +60,20 @@ fn main() {
         200,
         |_| {
             black_box(markdown::render(black_box(&doc)));
+        },
+    );
+
+    // The live preview: the same render, split at top-level blocks (no footnotes, so
+    // the split applies).
+    let blocks_doc = doc.replace("[^n]", "");
+    measure(
+        &format!(
+            "render {} KB markdown as preview blocks",
+            blocks_doc.len() / 1024
+        ),
+        200,
+        |_| {
+            black_box(markdown::render_blocks(black_box(&blocks_doc)));
         },
     );
 
