@@ -645,3 +645,28 @@ fn fields_history_settings_and_help() {
     assert_eq!(doc.title, "Welcome to Pressroom");
     assert!(store.get("welcome").is_err(), "renamed, not copied");
 }
+
+#[test]
+fn follows_the_systems_dark_theme() {
+    let tmp = tempfile::tempdir().unwrap();
+    let display = Display::start();
+    let driver = Driver::start_with(
+        &display,
+        &[(workspace::DATA_DIR_ENV, tmp.path().as_os_str())],
+        &[("GTK_THEME", "Adwaita:dark")],
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let client = open_app(&driver).await;
+        texts_when(&client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+        let dark = eval(
+            &client,
+            "return [matchMedia('(prefers-color-scheme: dark)').matches,
+                     getComputedStyle(document.body).backgroundColor]",
+        )
+        .await;
+        display.screenshot(&artifacts_dir().join("dark-theme.png"));
+        let _ = client.close().await;
+        assert_eq!(dark, json!([true, "rgb(13, 17, 23)"]), "dark tokens apply");
+    });
+}

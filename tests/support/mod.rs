@@ -154,6 +154,17 @@ pub struct Driver {
 
 impl Driver {
     pub fn start(display: &Display, env: &[(&str, &Path)]) -> Driver {
+        let env: Vec<(&str, &std::ffi::OsStr)> =
+            env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+        Driver::start_with(display, &env, &[])
+    }
+
+    /// `start`, with `more` plain variables (a GTK theme, say) for the app too.
+    pub fn start_with(
+        display: &Display,
+        env: &[(&str, &std::ffi::OsStr)],
+        more: &[(&str, &str)],
+    ) -> Driver {
         let port = free_port();
         let native_port = free_port();
         // Without a session bus GTK auto-launches one (plus portals and a keyring) that
@@ -177,6 +188,9 @@ impl Driver {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         for (k, v) in env {
+            cmd.env(k, v);
+        }
+        for (k, v) in more {
             cmd.env(k, v);
         }
         let mut process = Guard::spawn("tauri-driver", &mut cmd);
