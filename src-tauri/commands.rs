@@ -1,10 +1,9 @@
 //! Tauri commands: argument unpacking and one call into core, nothing else. They are
 //! `async` so that SQLite work runs off the main (UI) thread.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-
-use std::path::PathBuf;
 
 use pressroom_core::diff::DiffLine;
 use pressroom_core::folder::{self, ImportReport};
@@ -141,16 +140,22 @@ pub async fn restore_revision(
 
 /// A folder from the argument, else from the system's folder picker; `None` when the
 /// user cancelled the picker.
-fn folder_of<R: Runtime>(app: &AppHandle<R>, path: Option<String>, title: &str) -> Option<PathBuf> {
-    match path {
-        Some(p) => Some(PathBuf::from(p)),
-        None => app
-            .dialog()
-            .file()
-            .set_title(title)
-            .blocking_pick_folder()
-            .and_then(|p| p.into_path().ok()),
+async fn folder_of<R: Runtime>(
+    app: &AppHandle<R>,
+    path: Option<String>,
+    title: &str,
+) -> Option<PathBuf> {
+    if let Some(p) = path {
+        return Some(PathBuf::from(p));
     }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title(title)
+        .pick_folder(move |picked| {
+            let _ = tx.send(picked.and_then(|p| p.into_path().ok()));
+        });
+    rx.await.ok().flatten()
 }
 
 /// Imports a folder of markdown files (idempotent); `None` when cancelled.
@@ -160,7 +165,7 @@ pub async fn import_folder<R: Runtime>(
     state: State<'_, AppState>,
     path: Option<String>,
 ) -> IpcResult<Option<ImportReport>> {
-    let Some(dir) = folder_of(&app, path, "Import a folder of markdown files") else {
+    let Some(dir) = folder_of(&app, path, "Import a folder of markdown files").await else {
         return Ok(None);
     };
     Ok(Some(state.with_store(|s| folder::import(s, &dir))?))
@@ -173,7 +178,7 @@ pub async fn export_folder<R: Runtime>(
     state: State<'_, AppState>,
     path: Option<String>,
 ) -> IpcResult<Option<Vec<PathBuf>>> {
-    let Some(dir) = folder_of(&app, path, "Export every document to a folder") else {
+    let Some(dir) = folder_of(&app, path, "Export every document to a folder").await else {
         return Ok(None);
     };
     Ok(Some(state.with_store(|s| folder::export(s, &dir))?))
@@ -334,14 +339,13 @@ pub async fn published_view(
     })?;
     let parsed = frontmatter::parse(&publish.source)?;
     let local_html = markdown::render(&parsed.body);
-    let heading = format!("<h1>{}</h1>", escape_text(&parsed.title));
     let confirmations = confirmations
         .into_iter()
         .map(|record| Confirmed {
             diff: record
                 .page_text
                 .as_deref()
-                .map(|page| confirm::compare_with_page(&format!("{heading}{local_html}"), page))
+                .map(|page| confirm::compare_with_page(&parsed.title, &local_html, page))
                 .unwrap_or_default(),
             record,
         })
@@ -352,11 +356,4 @@ pub async fn published_view(
         publish,
         confirmations,
     })
-}
-
-/// Text as HTML text (the title goes into the local side's heading).
-fn escape_text(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }

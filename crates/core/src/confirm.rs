@@ -296,13 +296,19 @@ pub struct Page {
     pub text: String,
 }
 
-/// The local render's visible text against the live page's, line by line ("delete":
+/// The local render's visible text (its title, then the body) against the live page's,
+/// line by line ("delete":
 /// only in the local render, "insert": only on the live page — its navigation and
 /// footer, or text that has not arrived yet). Both sides are read the same way.
-pub fn compare_with_page(local_html: &str, page_text: &str) -> Vec<crate::diff::DiffLine> {
-    let local = Page::parse(&format!(
+pub fn compare_with_page(
+    title: &str,
+    local_html: &str,
+    page_text: &str,
+) -> Vec<crate::diff::DiffLine> {
+    let body = Page::parse(&format!(
         "<!doctype html><html><body>{local_html}</body></html>"
     ));
+    let local = format!("{title}\n{}", body.text);
     // Lines as a reader sees them: trimmed, blank ones dropped.
     let lines = |text: &str| -> String {
         text.lines()
@@ -314,7 +320,7 @@ pub fn compare_with_page(local_html: &str, page_text: &str) -> Vec<crate::diff::
                 out
             })
     };
-    crate::diff::lines(&lines(&local.text), &lines(page_text))
+    crate::diff::lines(&lines(&local), &lines(page_text))
 }
 
 /// Elements whose content a visitor does not see as text.
@@ -469,7 +475,8 @@ mod tests {
     #[test]
     fn local_text_against_the_page_marks_what_is_missing() {
         let diff = compare_with_page(
-            "<h1>Post</h1><p>First.</p><p>Second.</p>",
+            "Post",
+            "<p>First.</p><p>Second.</p>",
             "Site nav\nPost\nFirst.\n",
         );
         let ops: Vec<(&str, &str)> = diff.iter().map(|l| (l.op, l.text.as_str())).collect();
