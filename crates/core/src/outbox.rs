@@ -211,29 +211,45 @@ impl Outbox {
                 }
             });
         }
-        // A recorder on the blocking pool (SQLite blocks) commits finished attempts as
-        // they come: whatever finished while it wrote the last transaction goes into
-        // the next one, so a fan-out commits in a few batches and the last one is
-        // small. A crash before a commit only means those deliveries are sent again,
-        // with the same webhook-id.
-        let (to_recorder, answers) = std::sync::mpsc::channel();
+        // Finished attempts are gathered here into batches — up to BATCH_SIZE, or what
+        // came within BATCH_WINDOW of the batch's first — and handed to a recorder on
+        // the blocking pool (SQLite blocks), which commits each batch, taking along any
+        // that queued up while it wrote. A crash before a commit only means those
+        // deliveries are sent again, with the same webhook-id.
+        let (to_recorder, batches) = tokio::sync::mpsc::unbounded_channel();
         let store = self.store.clone();
-        let recorder = tokio::task::spawn_blocking(move || record_as_they_come(&store, answers));
-        while let Some(done) = tasks.join_next().await {
-            // Everything finished by now goes to the recorder in one message.
-            let mut finished = vec![done];
-            while let Some(more) = tasks.try_join_next() {
-                finished.push(more);
+        let recorder = tokio::task::spawn_blocking(move || record_as_they_come(&store, batches));
+        let mut batch: Vec<Answered> = Vec::new();
+        let mut window_ends = Instant::now();
+        loop {
+            // `Some(None)`: the batch's window closed with nothing new.
+            let next: Option<Option<Answered>> = if batch.is_empty() {
+                tasks.join_next().await.map(Some)
+            } else {
+                let left = window_ends.saturating_duration_since(Instant::now());
+                match tokio::time::timeout(left, tasks.join_next()).await {
+                    Ok(joined) => joined.map(Some),
+                    Err(_) => Some(None),
+                }
             }
-            let finished: Vec<Answered> = finished
-                .into_iter()
-                .map(|done| done.expect("delivery tasks do not panic"))
-                .collect();
-            if let Some(observer) = &self.observer {
-                finished.iter().for_each(|a| observer(a));
+            .map(|joined| joined.map(|done| done.expect("delivery tasks do not panic")));
+            let Some(done) = next else { break };
+            if let Some(answered) = done {
+                if batch.is_empty() {
+                    window_ends = Instant::now() + BATCH_WINDOW;
+                }
+                if let Some(observer) = &self.observer {
+                    observer(&answered);
+                }
+                batch.push(answered);
             }
-            // A failed recorder has stopped listening; its error is returned below.
-            let _ = to_recorder.send(finished);
+            if batch.len() >= BATCH_SIZE || (!batch.is_empty() && Instant::now() >= window_ends) {
+                // A failed recorder has stopped listening; its error is returned below.
+                let _ = to_recorder.send(std::mem::take(&mut batch));
+            }
+        }
+        if !batch.is_empty() {
+            let _ = to_recorder.send(batch);
         }
         drop(to_recorder);
         recorder.await.expect("recording does not panic")?;
@@ -322,22 +338,15 @@ fn failed_before_sending(next: NextStep, error: String) -> AttemptRecord {
     }
 }
 
-/// Commits finished attempts until the channel closes, in batches of up to
-/// `BATCH_SIZE` answers or whatever came within `BATCH_WINDOW` of the batch's first
-/// (the last batch is written the moment the channel closes), and disables sites that
-/// answered 410.
+/// Commits batches of finished attempts until the channel closes, each together with
+/// any that queued up meanwhile, and disables sites that answered 410.
 fn record_as_they_come(
     store: &Mutex<Store>,
-    answers: std::sync::mpsc::Receiver<Vec<Answered>>,
+    mut batches: tokio::sync::mpsc::UnboundedReceiver<Vec<Answered>>,
 ) -> Result<()> {
-    use std::sync::mpsc::RecvTimeoutError;
-    while let Ok(mut batch) = answers.recv() {
-        let until = Instant::now() + BATCH_WINDOW;
-        while batch.len() < BATCH_SIZE {
-            match answers.recv_timeout(until.saturating_duration_since(Instant::now())) {
-                Ok(more) => batch.extend(more),
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
-            }
+    while let Some(mut batch) = batches.blocking_recv() {
+        while let Ok(more) = batches.try_recv() {
+            batch.extend(more);
         }
         let mut store = lock(store);
         for a in &batch {
