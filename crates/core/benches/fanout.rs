@@ -17,7 +17,7 @@ use pressroom_core::webhook::{Envelope, EventKind};
 use pressroom_core::Store;
 
 const RECEIVERS: usize = 1000;
-const ROUNDS: usize = 9;
+const ROUNDS: usize = 15;
 
 async fn receivers() -> Vec<String> {
     let mut urls = Vec::with_capacity(RECEIVERS);
