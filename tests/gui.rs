@@ -25,12 +25,25 @@ async fn open_app(driver: &Driver) -> Client {
         "tauri:options".into(),
         json!({ "application": env!("CARGO_BIN_EXE_pressroom-app") }),
     );
-    ClientBuilder::rustls()
-        .expect("TLS roots")
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("WebDriver session with the app")
+    // tauri-driver listens before WebKitWebDriver behind it is ready; on a busy machine
+    // the first request can be cut off. A few tries, then a clear failure.
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match ClientBuilder::rustls()
+            .expect("TLS roots")
+            .capabilities(caps.clone())
+            .connect(&driver.url)
+            .await
+        {
+            Ok(client) => return client,
+            Err(e) if tries < 4 => {
+                eprintln!("WebDriver session, try {tries}: {e}; trying again");
+                tokio::time::sleep(Duration::from_millis(500 * tries)).await;
+            }
+            Err(e) => panic!("WebDriver session with the app: {e}"),
+        }
+    }
 }
 
 /// Rendered text (`innerText`, what a person sees) of every element matching `css`,
