@@ -1,6 +1,8 @@
 //! `cargo bench -p pressroom-core --bench fanout`: a publish fanned out to 1000
 //! loopback receivers through the outbox — enqueued in one transaction, each request
-//! signed, every attempt recorded in SQLite — against a bare concurrent reqwest loop
+//! signed, every attempt recorded in SQLite — by one long-lived outbox, as in the app
+//! (it keeps sites and decoded secrets between publishes while they do not change;
+//! the first round reads them) — against a bare concurrent reqwest loop
 //! posting the same bodies, unsigned and unrecorded, with the same concurrency.
 //! Rounds are interleaved, and which side goes first alternates, so machine noise
 //! hits both alike; medians and their ratio

@@ -67,12 +67,45 @@ pub struct Answered {
 
 type Observer = Arc<dyn Fn(&Answered) + Send + Sync>;
 
+/// A site's secrets as a pass found them (the error: the secret store failed).
+type Found = std::result::Result<Option<Arc<SiteKeys>>, String>;
+
+/// Sites and decoded secrets kept between passes, valid for one `sites_version`.
+#[derive(Default)]
+pub struct SiteLookups(Mutex<Option<Lookups>>);
+
+#[derive(Default)]
+struct Lookups {
+    version: i64,
+    sites: HashMap<i64, Arc<Site>>,
+    keys: HashMap<i64, Found>,
+}
+
+impl SiteLookups {
+    /// What is kept for `version`, or an empty set (with another version) to fill.
+    fn take(&self, version: i64) -> Lookups {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match kept.take() {
+            Some(l) if l.version == version => l,
+            _ => Lookups {
+                version: version - 1,
+                ..Lookups::default()
+            },
+        }
+    }
+
+    fn put(&self, lookups: Lookups) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(lookups);
+    }
+}
+
 pub struct Outbox {
     store: Arc<Mutex<Store>>,
     secrets: SecretStore,
     http: reqwest::Client,
     config: Arc<OutboxConfig>,
     observer: Option<Observer>,
+    lookups: Arc<SiteLookups>,
 }
 
 impl Outbox {
@@ -90,6 +123,7 @@ impl Outbox {
             http,
             config: Arc::new(config),
             observer: None,
+            lookups: Arc::default(),
         }
     }
 
@@ -100,43 +134,77 @@ impl Outbox {
         self
     }
 
+    /// Keeps sites and their decoded secrets in `lookups` (shared with other outboxes
+    /// of the same workspace) instead of reading them on every pass.
+    pub fn with_lookups(mut self, lookups: Arc<SiteLookups>) -> Self {
+        self.lookups = lookups;
+        self
+    }
+
     /// Attempts every delivery due now; returns how many attempts were made.
     pub async fn run_due(&self) -> Result<usize> {
-        let due = lock(&self.store).due_deliveries(&current_timestamp(), 100_000)?;
+        let (version, due) = {
+            let store = lock(&self.store);
+            let version = store.sites_version()?;
+            (
+                version,
+                store.due_deliveries(&current_timestamp(), 100_000)?,
+            )
+        };
         if due.is_empty() {
             return Ok(0);
         }
-        // Each site and its secrets, looked up once per pass (keyring calls block).
-        let all_sites: HashMap<i64, Arc<Site>> = lock(&self.store)
-            .sites()?
-            .into_iter()
-            .map(|s| (s.id, Arc::new(s)))
-            .collect();
+        // Sites and their secrets as of `version`: kept from an earlier pass when nothing
+        // changed since (keyring calls block), else read again.
+        let mut known = self.lookups.take(version);
+        if known.version != version {
+            known = Lookups {
+                version,
+                sites: lock(&self.store)
+                    .sites()?
+                    .into_iter()
+                    .map(|s| (s.id, Arc::new(s)))
+                    .collect(),
+                keys: HashMap::new(),
+            };
+        }
         let sites: HashMap<i64, Option<Arc<Site>>> = due
             .iter()
             .filter_map(|d| d.site_id)
-            .map(|id| (id, all_sites.get(&id).cloned()))
+            .map(|id| (id, known.sites.get(&id).cloned()))
             .collect();
-        let secret_store = self.secrets.clone();
         let refs: HashMap<String, i64> = sites
             .iter()
+            .filter(|(id, _)| !known.keys.contains_key(*id))
             .filter_map(|(id, s)| Some((s.as_ref()?.secret_ref.clone()?, *id)))
             .collect();
-        type Found = std::result::Result<Option<Arc<SiteKeys>>, String>;
-        let secrets: HashMap<i64, Found> = tokio::task::spawn_blocking(move || {
-            secret_store
-                .get_many(refs.keys().map(String::as_str))
-                .into_iter()
-                .map(|(r, found)| {
-                    let found = found
-                        .map(|s| s.map(|s| Arc::new(SiteKeys::from(s))))
-                        .map_err(|e| e.to_string());
-                    (refs[&r], found)
-                })
-                .collect()
-        })
-        .await
-        .expect("secret lookups do not panic");
+        let mut secrets: HashMap<i64, Found> = HashMap::new();
+        if !refs.is_empty() {
+            let secret_store = self.secrets.clone();
+            secrets = tokio::task::spawn_blocking(move || {
+                secret_store
+                    .get_many(refs.keys().map(String::as_str))
+                    .into_iter()
+                    .map(|(r, found)| {
+                        let found = found
+                            .map(|s| s.map(|s| Arc::new(SiteKeys::from(s))))
+                            .map_err(|e| e.to_string());
+                        (refs[&r], found)
+                    })
+                    .collect()
+            })
+            .await
+            .expect("secret lookups do not panic");
+        }
+        // Found secrets are kept; a failed lookup (keyring locked) is tried again.
+        for (id, found) in &secrets {
+            if found.is_ok() {
+                known.keys.insert(*id, found.clone());
+            }
+        }
+        for (id, found) in &known.keys {
+            secrets.entry(*id).or_insert_with(|| found.clone());
+        }
 
         let global = Arc::new(Semaphore::new(self.config.concurrency));
         let per_site: HashMap<i64, Arc<Semaphore>> = sites
@@ -221,6 +289,7 @@ impl Outbox {
         let recorder = tokio::task::spawn_blocking(move || record_as_they_come(&store, batches));
         let mut batch: Vec<Answered> = Vec::new();
         let mut window_ends = Instant::now();
+        let mut refused = false;
         loop {
             // `Some(None)`: the batch's window closed with nothing new.
             let next: Option<Option<Answered>> = if batch.is_empty() {
@@ -235,6 +304,10 @@ impl Outbox {
             .map(|joined| joined.map(|done| done.expect("delivery tasks do not panic")));
             let Some(done) = next else { break };
             if let Some(answered) = done {
+                // Refused: the secret may have changed outside Pressroom; read it again.
+                if matches!(answered.record.status, Some(401 | 403)) {
+                    refused = true;
+                }
                 if batch.is_empty() {
                     window_ends = Instant::now() + BATCH_WINDOW;
                 }
@@ -252,6 +325,9 @@ impl Outbox {
             let _ = to_recorder.send(batch);
         }
         drop(to_recorder);
+        if !refused {
+            self.lookups.put(known);
+        }
         recorder.await.expect("recording does not panic")?;
         Ok(attempts)
     }

@@ -16,7 +16,7 @@ use crate::client::ContentApi;
 use crate::confirm::{Confirmer, Expected};
 use crate::error::Result;
 use crate::frontmatter;
-use crate::outbox::{Answered, Outbox, OutboxConfig};
+use crate::outbox::{Answered, Outbox, OutboxConfig, SiteLookups};
 use crate::publish::{self, PublishReport};
 use crate::secrets::SecretStore;
 use crate::store::{
@@ -150,6 +150,8 @@ pub struct Pipeline {
     pub secrets: SecretStore,
     pub outbox: OutboxConfig,
     pub confirmer: Confirmer,
+    /// Sites and decoded secrets kept between publishes (re-read when they change).
+    pub lookups: Arc<SiteLookups>,
 }
 
 impl Pipeline {
@@ -159,6 +161,7 @@ impl Pipeline {
             secrets,
             outbox: OutboxConfig::default(),
             confirmer: Confirmer::default(),
+            lookups: Arc::default(),
         }
     }
 
@@ -307,6 +310,7 @@ impl Pipeline {
             self.secrets.clone(),
             self.outbox.clone(),
         )
+        .with_lookups(self.lookups.clone())
         .with_observer(move |a| {
             if a.publish_id == publish_id && only_delivery.is_none_or(|id| id == a.delivery_id) {
                 let _ = tx.send(a.clone());

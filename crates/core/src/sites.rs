@@ -146,6 +146,7 @@ fn rekey(
             previous,
         },
     )?;
+    store.touch_sites()?;
     Ok(WithSecret {
         site,
         new_secret: generated.then_some(new),
@@ -174,7 +175,8 @@ pub fn finish_rotation(store: &Store, secrets: &SecretStore, name: &str) -> Resu
             site: name.to_owned(),
         })?;
     current.previous = None;
-    secrets.set(&reference, &current)
+    secrets.set(&reference, &current)?;
+    store.touch_sites()
 }
 
 /// Removes a site and its secret. Its pending deliveries are cancelled when due.

@@ -377,3 +377,58 @@ async fn a_site_down_then_up_gets_its_webhook() {
     );
     assert!(up.seen.lock().unwrap().iter().all(|(_, _, ok)| *ok));
 }
+
+#[tokio::test]
+async fn a_changed_secret_signs_the_next_pass_of_a_long_lived_outbox() {
+    let fx = Fixture::new();
+    let new_secret = pressroom_core::signing::Secret::generate()
+        .expose()
+        .to_owned();
+    // The receiver already verifies with the secret the site is about to get.
+    let rx = receiver(Some(new_secret.clone()), None, |_| status(204)).await;
+    fx.site("blog", &rx.url);
+    let outbox = fx.outbox(Duration::from_secs(5));
+    let deliver = |id: &str| {
+        let mut store = fx.store.lock().unwrap();
+        if !store.exists("post").unwrap() {
+            store.create("post", "---\ntitle: Post\n---\nx").unwrap();
+        }
+        let site = store.site("blog").unwrap();
+        let body = serde_json::to_string(&Envelope::new(
+            EventKind::Published,
+            "post",
+            "r_0000000000000001",
+            &site,
+            "2026-11-27T10:00:00Z",
+        ))
+        .unwrap();
+        let delivery = NewDelivery {
+            site_id: site.id,
+            message_id: id.to_owned(),
+            body,
+        };
+        store
+            .record_publish_with_deliveries("post", "r_0000000000000001", "x", false, &[delivery])
+            .unwrap();
+    };
+
+    deliver("msg_before");
+    outbox.run_due().await.unwrap();
+    sites::replace_secret(
+        &fx.store.lock().unwrap(),
+        &fx.secrets,
+        "blog",
+        SecretInput::Given(new_secret),
+    )
+    .unwrap();
+    deliver("msg_after");
+    outbox.run_due().await.unwrap();
+
+    let seen = rx.seen.lock().unwrap().clone();
+    let verified: Vec<(&str, bool)> = seen.iter().map(|(id, _, ok)| (id.as_str(), *ok)).collect();
+    assert_eq!(
+        verified,
+        [("msg_before", false), ("msg_after", true)],
+        "the pass after the change signs with the new secret, not a kept one"
+    );
+}

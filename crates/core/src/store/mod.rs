@@ -40,6 +40,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("migrations/0001_documents.sql")),
     M::up(include_str!("migrations/0002_sites_outbox.sql")),
     M::up(include_str!("migrations/0003_confirmations.sql")),
+    M::up(include_str!("migrations/0004_sites_version.sql")),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 

@@ -225,6 +225,25 @@ impl Store {
         self.site(name)
     }
 
+    /// Moves whenever a site or a site's secret changes (triggers on `sites`, and
+    /// `touch_sites` for secrets, which live outside the database).
+    pub fn sites_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'sites.version'",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Records that a site's secret changed.
+    pub fn touch_sites(&self) -> Result<()> {
+        self.conn.execute(
+            "UPDATE settings SET value = CAST(value AS INTEGER) + 1 WHERE key = 'sites.version'",
+            [],
+        )?;
+        Ok(())
+    }
+
     pub fn sites(&self) -> Result<Vec<Site>> {
         let mut stmt = self
             .conn
