@@ -84,6 +84,20 @@ async fn click(client: &Client, css: &str) {
     element.click().await.unwrap();
 }
 
+/// Waits for the demo site's Live ✓, then for the side-by-side view to show, on the
+/// live side, the revision that was published.
+async fn demo_is_live_with_the_published_revision(client: &Client) {
+    texts_when(client, ".site[data-site='demo'] .stage", |t| {
+        t == ["Live ✓"]
+    })
+    .await;
+    let revision = texts_when(client, ".panel h2 .rev", |t| t.len() == 1).await;
+    texts_when(client, ".side-by-side .live-rev", |t| {
+        t == revision.as_slice()
+    })
+    .await;
+}
+
 /// Runs `test` against the app on a fresh display, then saves a screenshot of the
 /// display as `tests/artifacts/<name>.png` — also when the test failed.
 fn with_app<F>(name: &str, data_dir: &Path, test: F)
@@ -214,16 +228,7 @@ fn edit_then_publish_to_the_sandbox_and_see_it_live_side_by_side() {
         texts_when(client, ".save-state", |t| t == ["Saved"]).await;
 
         click(client, "button.publish").await;
-        texts_when(client, ".site[data-site='demo'] .stage", |t| {
-            t == ["Live ✓"]
-        })
-        .await;
-        let revision = texts_when(client, ".panel h2 .rev", |t| t.len() == 1).await;
-        // Side by side: the live page shows the revision that was published.
-        texts_when(client, ".side-by-side .live-rev", |t| {
-            t == revision.as_slice()
-        })
-        .await;
+        demo_is_live_with_the_published_revision(client).await;
         let sandboxed: serde_json::Value = client
             .execute(
                 "const f = document.querySelector('iframe.live-frame'); return f && f.getAttribute('sandbox');",
@@ -326,15 +331,7 @@ fn a_wrong_secret_shows_the_error_and_fixing_it_then_resending_goes_live() {
         // Fix the secret in Settings, then re-send from the publish panel: live.
         replace_demo_secret(client, &right).await;
         click(client, ".site[data-site='demo'] .resend").await;
-        texts_when(client, ".site[data-site='demo'] .stage", |t| {
-            t == ["Live ✓"]
-        })
-        .await;
-        let revision = texts_when(client, ".panel h2 .rev", |t| t.len() == 1).await;
-        texts_when(client, ".side-by-side .live-rev", |t| {
-            t == revision.as_slice()
-        })
-        .await;
+        demo_is_live_with_the_published_revision(client).await;
         display.screenshot(&artifacts_dir().join("wrong-secret-resent-live.png"));
 
         // The delivery log has both attempts: refused, then accepted.
