@@ -127,9 +127,9 @@ pub async fn add_site(
     secret: Option<String>,
 ) -> IpcResult<Keyed> {
     let new = form.to_new_site()?;
-    let input = match (&new.preset, secret) {
-        (Preset::VercelDeployHook | Preset::NetlifyBuildHook, _) => SecretInput::None,
-        (_, secret) => secret_input(secret),
+    let input = match new.preset.uses_secret() {
+        true => secret_input(secret),
+        false => SecretInput::None,
     };
     let secrets = &state.pipeline.secrets;
     let added = state.with_store(|s| -> pressroom_core::Result<_> {

@@ -205,21 +205,7 @@ fn edit_then_publish_to_the_sandbox_and_see_it_live_side_by_side() {
     let tmp = tempfile::tempdir().unwrap();
     with_app("publish-live", tmp.path(), async |client, _| {
         texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
-        // Type at the end of the document in the CodeMirror editor. (WebKitWebDriver's
-        // element send-keys does not reach a contenteditable, so the text goes in as the
-        // browser's own insertText editing command at a caret placed at the end.)
-        click(client, ".cm-content").await;
-        client
-            .execute(
-                "const c = document.querySelector('.cm-content'); c.focus();
-                 const r = document.createRange(); r.selectNodeContents(c.lastElementChild);
-                 r.collapse(false); const s = getSelection(); s.removeAllRanges(); s.addRange(r);
-                 return new Promise(done => setTimeout(() => done(
-                   document.execCommand('insertText', false, arguments[0])), 100));",
-                vec![json!("Typed in the GUI test, then published.")],
-            )
-            .await
-            .unwrap();
+        type_at_end(client, "Typed in the GUI test, then published.").await;
         // The preview follows the typing.
         texts_when(client, ".preview", |t| {
             t.iter().any(|p| p.contains("Typed in the GUI test"))

@@ -113,11 +113,7 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
             let secret = match (secret_env, generate_secret) {
                 (Some(var), _) => secret_from_env(&var)?,
                 (None, true) => SecretInput::Generate,
-                (None, false)
-                    if matches!(preset, Preset::VercelDeployHook | Preset::NetlifyBuildHook) =>
-                {
-                    SecretInput::None
-                }
+                (None, false) if !preset.uses_secret() => SecretInput::None,
                 (None, false) => SecretInput::Generate,
             };
             let new = NewSite {

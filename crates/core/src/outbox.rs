@@ -74,7 +74,6 @@ type Found = std::result::Result<Option<Arc<SiteKeys>>, String>;
 #[derive(Default)]
 pub struct SiteLookups(Mutex<Option<Lookups>>);
 
-#[derive(Default)]
 struct Lookups {
     version: i64,
     sites: HashMap<i64, Arc<Site>>,
@@ -82,16 +81,10 @@ struct Lookups {
 }
 
 impl SiteLookups {
-    /// What is kept for `version`, or an empty set (with another version) to fill.
-    fn take(&self, version: i64) -> Lookups {
+    /// What is kept, if it was read at `version`.
+    fn take(&self, version: i64) -> Option<Lookups> {
         let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        match kept.take() {
-            Some(l) if l.version == version => l,
-            _ => Lookups {
-                version: version - 1,
-                ..Lookups::default()
-            },
-        }
+        kept.take().filter(|l| l.version == version)
     }
 
     fn put(&self, lookups: Lookups) {
@@ -156,9 +149,9 @@ impl Outbox {
         }
         // Sites and their secrets as of `version`: kept from an earlier pass when nothing
         // changed since (keyring calls block), else read again.
-        let mut known = self.lookups.take(version);
-        if known.version != version {
-            known = Lookups {
+        let mut known = match self.lookups.take(version) {
+            Some(kept) => kept,
+            None => Lookups {
                 version,
                 sites: lock(&self.store)
                     .sites()?
@@ -166,8 +159,8 @@ impl Outbox {
                     .map(|s| (s.id, Arc::new(s)))
                     .collect(),
                 keys: HashMap::new(),
-            };
-        }
+            },
+        };
         let sites: HashMap<i64, Option<Arc<Site>>> = due
             .iter()
             .filter_map(|d| d.site_id)

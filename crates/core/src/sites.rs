@@ -30,10 +30,6 @@ impl std::fmt::Debug for WithSecret {
     }
 }
 
-fn needs_secret(preset: Preset) -> bool {
-    !matches!(preset, Preset::VercelDeployHook | Preset::NetlifyBuildHook)
-}
-
 fn resolve(preset: Preset, input: SecretInput) -> Result<Option<String>> {
     match input {
         SecretInput::Generate => Ok(Some(Secret::generate().expose().to_owned())),
@@ -44,7 +40,7 @@ fn resolve(preset: Preset, input: SecretInput) -> Result<Option<String>> {
         SecretInput::Given(_) => Err(Error::InvalidSecret {
             reason: "it is empty".into(),
         }),
-        SecretInput::None if needs_secret(preset) => Err(Error::InvalidSecret {
+        SecretInput::None if preset.uses_secret() => Err(Error::InvalidSecret {
             reason: format!("the {} preset needs one", preset.as_str()),
         }),
         SecretInput::None => Ok(None),

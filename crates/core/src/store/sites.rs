@@ -39,6 +39,12 @@ impl Preset {
         Preset::VercelIsrBypass,
     ];
 
+    /// Deploy and build hooks are secret URLs themselves; every other preset signs or
+    /// authenticates with a secret of its own.
+    pub fn uses_secret(self) -> bool {
+        !matches!(self, Preset::VercelDeployHook | Preset::NetlifyBuildHook)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Preset::StandardWebhooks => "standard_webhooks",
