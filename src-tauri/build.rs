@@ -12,6 +12,7 @@ fn main() {
         "search_documents",
         "workspace_info",
         "preview",
+        "preview_edit",
         "save_document",
         "create_document",
         "list_sites",

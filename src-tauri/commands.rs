@@ -9,7 +9,9 @@ use pressroom_core::diff::DiffLine;
 use pressroom_core::folder::{self, ImportReport};
 use pressroom_core::pipeline::{LiveWait, PipelineReport, Progress, ProgressFn, SiteResult};
 use pressroom_core::store::{ConfirmationRecord, PublishRecord, RevisionInfo, SearchHit, Site};
-use pressroom_core::{confirm, frontmatter, markdown, publish, slug, Document, DocumentSummary};
+use pressroom_core::{
+    confirm, frontmatter, markdown, preview, publish, slug, Document, DocumentSummary,
+};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
@@ -54,39 +56,20 @@ pub async fn workspace_info(state: State<'_, AppState>) -> IpcResult<WorkspaceIn
     Ok(state.info.clone())
 }
 
-/// What the preview pane shows for a source text being edited.
-#[derive(Serialize)]
-pub struct Preview {
-    title: String,
-    tags: Vec<String>,
-    /// The render's top-level blocks (concatenated: the content API's `html`), so the
-    /// pane replaces only those an edit changed.
-    blocks: Vec<String>,
-    /// Malformed front matter: (line, message). The body still renders.
-    problem: Option<(usize, String)>,
+/// The live preview of unsaved text, rendered whole: front matter parsed, body
+/// rendered by the core renderer (the same bytes the content API will serve).
+#[tauri::command]
+pub async fn preview(state: State<'_, AppState>, source: String) -> IpcResult<preview::Update> {
+    Ok(state.preview().render(source))
 }
 
-/// The live preview of unsaved text: front matter parsed, body rendered by the core
-/// renderer (the same bytes the content API will serve).
+/// The live preview after an edit of the text rendered last: only the changed blocks.
 #[tauri::command]
-pub async fn preview(source: String) -> Preview {
-    match frontmatter::parse(&source) {
-        Ok(parsed) => Preview {
-            blocks: markdown::render_blocks(&parsed.body),
-            title: parsed.title,
-            tags: parsed.tags,
-            problem: None,
-        },
-        Err(e) => Preview {
-            blocks: markdown::render_blocks(frontmatter::body_after_front_matter(&source)),
-            title: String::new(),
-            tags: vec![],
-            problem: Some(match e {
-                pressroom_core::Error::FrontMatter { line, message } => (line, message),
-                other => (0, other.to_string()),
-            }),
-        },
-    }
+pub async fn preview_edit(
+    state: State<'_, AppState>,
+    edit: preview::TextEdit,
+) -> IpcResult<preview::Update> {
+    Ok(state.preview().edit(&edit)?)
 }
 
 /// The source with the title and tags fields written into its front matter.

@@ -41,6 +41,7 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
             commands::search_documents,
             commands::workspace_info,
             commands::preview,
+            commands::preview_edit,
             commands::save_document,
             commands::create_document,
             commands::list_sites,

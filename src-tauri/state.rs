@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use pressroom_core::pipeline::Pipeline;
 use pressroom_core::secrets::SecretStore;
-use pressroom_core::{publish, workspace, Store};
+use pressroom_core::{preview, publish, workspace, Store};
 use pressroom_sandbox::{Sandbox, SandboxOptions};
 use serde::Serialize;
 
@@ -15,6 +15,8 @@ pub struct AppState {
     pub store: Arc<Mutex<Store>>,
     pub pipeline: Pipeline,
     pub info: WorkspaceInfo,
+    /// The editor's live preview: the text it rendered last and its blocks.
+    pub preview: Mutex<preview::Session>,
     /// Keeps the sandbox's content API and demo site running while the app runs.
     _sandbox: Option<Sandbox>,
 }
@@ -66,8 +68,15 @@ impl AppState {
             pipeline: Pipeline::new(store.clone(), secrets),
             store,
             info,
+            preview: Mutex::new(preview::Session::new()),
             _sandbox: sandbox,
         })
+    }
+
+    /// The preview session (a poisoned lock is taken over: a session changes only
+    /// once its render is done, so it is never left half edited).
+    pub fn preview(&self) -> std::sync::MutexGuard<'_, preview::Session> {
+        self.preview.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Runs `f` with the store (a poisoned lock is taken over, see `store::lock`).

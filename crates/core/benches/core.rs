@@ -3,6 +3,8 @@
 //!
 //! - render a 100 KB markdown document            (goal: median < 5 ms)
 //! - the same, as the preview's top-level blocks
+//! - one keystroke in the live preview of a 100 KB document (the app's preview_edit:
+//!   the whole text parsed, the changed block rendered)
 //! - save a draft revision on a WAL file          (goal: p99 < 2 ms), with SQLite's
 //!   default in-commit checkpoints and with the app's background checkpointer
 //! - list 10 000 documents / full-text search them (goal: < 20 ms / < 10 ms)
@@ -10,7 +12,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use pressroom_core::{markdown, Store};
+use pressroom_core::{markdown, preview, Store};
 
 fn report(name: &str, mut samples: Vec<Duration>) {
     samples.sort();
@@ -76,6 +78,29 @@ fn main() {
             black_box(markdown::render_blocks(black_box(&blocks_doc)));
         },
     );
+
+    // One keystroke in the live preview of a 100 KB document: the edit applied, the
+    // text parsed, the changed block rendered (what the app's preview_edit runs).
+    let source = format!("---\ntitle: Bench\n---\n{blocks_doc}");
+    let mut session = preview::Session::new();
+    let mut version = session.render(source.clone()).version;
+    let len = source.encode_utf16().count();
+    let at = source[..source.len() / 2].encode_utf16().count();
+    measure("preview one keystroke in 98 KB", 200, |i| {
+        // Type a character, then take it back.
+        let (to, insert, length) = match i % 2 {
+            0 => (at, "x", len + 1),
+            _ => (at + 1, "", len),
+        };
+        let edit = preview::TextEdit {
+            base: version,
+            from: at,
+            to,
+            insert: insert.into(),
+            length,
+        };
+        version = black_box(session.edit(&edit)).expect("in step").version;
+    });
 
     let draft = article(5 * 1024);
     // SQLite's default: a commit that fills the WAL checkpoints it (one save in ~75).

@@ -100,6 +100,9 @@ pub enum Error {
     #[error("no publish {id}")]
     PublishNotFound { id: i64 },
 
+    #[error("the preview is out of step with the editor ({reason}); the whole text is sent again")]
+    PreviewOutOfStep { reason: String },
+
     #[error("stored data could not be read back: {0}")]
     Corrupt(String),
 
@@ -124,6 +127,7 @@ impl Error {
             Error::Io { .. } => "io",
             Error::Conflict { .. } => "conflict",
             Error::IdempotencyKeyReused { .. } => "idempotency_key_reused",
+            Error::PreviewOutOfStep { .. } => "preview_out_of_step",
             Error::Corrupt(_) => "database",
             Error::InvalidSecret { .. } => "invalid_secret",
             Error::Keyring { .. } => "keyring",

@@ -3,7 +3,8 @@
 //!
 //! - `store`: the local workspace in SQLite (the only module that talks to it).
 //! - `frontmatter`, `markdown`, `revision`: from a draft's source to publishable
-//!   content, its sanitized HTML and its deterministic revision id.
+//!   content, its sanitized HTML and its deterministic revision id; `preview`: the
+//!   editor's live preview, answered as the blocks an edit changed.
 //! - `folder`: import/export of `.md` folders. `samples`: the sandbox's documents.
 //! - `workspace`: where the workspace lives on disk.
 //! - `wire`: the content API's JSON types, shared by the server and the client;
@@ -19,6 +20,7 @@ pub mod frontmatter;
 pub mod markdown;
 pub mod outbox;
 pub mod pipeline;
+pub mod preview;
 pub mod publish;
 pub mod revision;
 pub mod samples;

@@ -15,7 +15,8 @@
 //! parse and serialise would cost ~10 ms on a 100 KB document, on every keystroke.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::sync::OnceLock;
 
 use pulldown_cmark::{html, CodeBlockKind, CowStr, Event, Options, Parser, Tag, TagEnd};
@@ -56,18 +57,51 @@ pub fn render(markdown: &str) -> String {
 /// (an element opened in one block and closed in another must be sanitized whole), and
 /// so does one with footnotes (their numbers run across blocks).
 pub fn render_blocks(markdown: &str) -> Vec<String> {
-    let mut events: Vec<Event<'_>> = Parser::new_ext(markdown, options()).collect();
+    blocks(markdown, None).into_iter().map(|b| b.html).collect()
+}
+
+/// One top-level block of a render: its HTML, the lines of source it came from and the
+/// heading ids in it (assigned across the whole document).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub html: String,
+    source: Range<usize>,
+    ids: Vec<String>,
+    /// Its HTML follows from its source and ids alone: false in a document with link
+    /// reference definitions (or footnotes, or raw HTML: then it is the only block).
+    standalone: bool,
+}
+
+/// `render_blocks` of `markdown` as `Block`s. With `previous` (an earlier text and its
+/// blocks) a block is taken over instead of rendered again when it is the same
+/// source at the same place relative to the unchanged start or end of the text, with
+/// the same heading ids, and neither text has link reference definitions (which reach
+/// across blocks). The whole text is always parsed: which blocks there are, and the
+/// ids, come from this text alone.
+pub fn blocks(markdown: &str, previous: Option<(&str, &[Block])>) -> Vec<Block> {
+    let mut parsed = Parser::new_ext(markdown, options()).into_offset_iter();
+    let has_link_definitions = parsed.reference_definitions().iter().next().is_some();
+    let (mut events, ranges): (Vec<Event<'_>>, Vec<Range<usize>>) = parsed.by_ref().unzip();
     if events.iter().any(|e| {
         matches!(
             e,
             Event::Html(_) | Event::InlineHtml(_) | Event::FootnoteReference(_)
         )
     }) {
-        return vec![render(markdown)];
+        return vec![Block {
+            html: render(markdown),
+            source: 0..markdown.len(),
+            ids: Vec::new(),
+            standalone: false,
+        }];
     }
     add_heading_anchors(&mut events);
     neutralise(&mut events);
-    let mut blocks = Vec::new();
+    let reuse = previous
+        .filter(|_| !has_link_definitions)
+        .map(|(text, blocks)| Reuse::new(text, markdown, blocks));
+    // Each top-level block: its events and the whole lines of source it spans.
+    let mut spans: Vec<(Range<usize>, Range<usize>)> = Vec::new();
     let mut depth = 0usize;
     let mut start = 0;
     for (i, event) in events.iter().enumerate() {
@@ -76,19 +110,139 @@ pub fn render_blocks(markdown: &str) -> Vec<String> {
             Event::End(_) => depth = depth.saturating_sub(1),
             _ => {}
         }
-        if depth == 0 {
-            let mut html = String::new();
-            html::push_html(&mut html, events[start..=i].iter().cloned());
-            blocks.push(html);
+        if depth == 0 || i + 1 == events.len() {
+            let lines = whole_lines(markdown, ranges[start].start..ranges[i].end);
+            spans.push((start..i + 1, lines));
             start = i + 1;
         }
     }
-    if start < events.len() {
-        let mut html = String::new();
-        html::push_html(&mut html, events[start..].iter().cloned());
-        blocks.push(html);
+    (0..spans.len())
+        .map(|k| {
+            let (events, source) = (&events[spans[k].0.clone()], spans[k].1.clone());
+            // Two blocks on one line could not be told apart by their lines.
+            let shares_a_line = (k > 0 && spans[k - 1].1.end > source.start)
+                || spans
+                    .get(k + 1)
+                    .is_some_and(|next| next.1.start < source.end);
+            let standalone = !has_link_definitions && !shares_a_line;
+            let ids: Vec<String> = events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Start(Tag::Heading { id: Some(id), .. }) => Some(id.to_string()),
+                    _ => None,
+                })
+                .collect();
+            let earlier = reuse
+                .as_ref()
+                .filter(|_| standalone)
+                .and_then(|r| r.html(&source, &ids));
+            let html = earlier.map(str::to_owned).unwrap_or_else(|| {
+                let mut html = String::new();
+                html::push_html(&mut html, events.iter().cloned());
+                html
+            });
+            Block {
+                html,
+                source,
+                ids,
+                standalone,
+            }
+        })
+        .collect()
+}
+
+/// Where the blocks of an earlier text can be found for a new one: the two texts share
+/// their first `prefix` and last `suffix` bytes.
+struct Reuse<'a> {
+    blocks: &'a [Block],
+    prefix: usize,
+    /// Where the shared end starts in the new text, and the shift back to the old one.
+    tail: usize,
+    shift: isize,
+}
+
+impl<'a> Reuse<'a> {
+    fn new(old: &str, new: &str, blocks: &'a [Block]) -> Reuse<'a> {
+        let (old, new) = (old.as_bytes(), new.as_bytes());
+        let most = old.len().min(new.len());
+        let prefix = shared_start(old, new, most);
+        let suffix = shared_end(old, new, most - prefix);
+        Reuse {
+            blocks,
+            prefix,
+            tail: new.len() - suffix,
+            shift: old.len() as isize - new.len() as isize,
+        }
     }
-    blocks
+
+    /// The earlier HTML of the block at `source` of the new text, if it is the same.
+    fn html(&self, source: &Range<usize>, ids: &[String]) -> Option<&'a str> {
+        let old = if source.end <= self.prefix {
+            source.clone()
+        } else if source.start >= self.tail {
+            let shift = |p: usize| p.checked_add_signed(self.shift);
+            shift(source.start)?..shift(source.end)?
+        } else {
+            return None;
+        };
+        let i = self
+            .blocks
+            .binary_search_by_key(&old.start, |b| b.source.start)
+            .ok()?;
+        let block = &self.blocks[i];
+        (block.standalone && block.source == old && block.ids == ids).then_some(block.html.as_str())
+    }
+}
+
+/// `range` widened to whole lines: what decides a block's kind starts at its line
+/// (an indented code block's range leaves out the indent that makes it one). Lines
+/// end with `\n`, `\r\n` or a lone `\r`, as in CommonMark.
+fn whole_lines(text: &str, range: Range<usize>) -> Range<usize> {
+    let bytes = text.as_bytes();
+    let start = text[..range.start].rfind(['\n', '\r']).map_or(0, |p| p + 1);
+    let mut end = match range.end {
+        0 => 0,
+        e if matches!(bytes[e - 1], b'\n' | b'\r') => e,
+        e => text[e..]
+            .find(['\n', '\r'])
+            .map_or(text.len(), |p| e + p + 1),
+    };
+    if end > 0 && bytes[end - 1] == b'\r' && bytes.get(end) == Some(&b'\n') {
+        end += 1;
+    }
+    start..end
+}
+
+/// Bytes compared at once (by `memcmp`) before going one by one.
+const CHUNK: usize = 1024;
+
+/// How many bytes `a` and `b` share at their start, at most `most`.
+fn shared_start(a: &[u8], b: &[u8], most: usize) -> usize {
+    let mut n = 0;
+    while n + CHUNK <= most && a[n..n + CHUNK] == b[n..n + CHUNK] {
+        n += CHUNK;
+    }
+    n + a[n..most]
+        .iter()
+        .zip(&b[n..most])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// How many bytes `a` and `b` share at their end, at most `most`.
+fn shared_end(a: &[u8], b: &[u8], most: usize) -> usize {
+    let (la, lb) = (a.len(), b.len());
+    let mut n = 0;
+    while n + CHUNK <= most && a[la - n - CHUNK..la - n] == b[lb - n - CHUNK..lb - n] {
+        n += CHUNK;
+    }
+    n + a[..la - n]
+        .iter()
+        .rev()
+        .zip(b[..lb - n].iter().rev())
+        .take(most - n)
+        .take_while(|(x, y)| x == y)
+        .count()
 }
 
 /// True for relative URLs, fragments and the allowed schemes. Browsers ignore ASCII
@@ -206,6 +360,7 @@ pub fn summary(markdown: &str) -> String {
 /// made unique within the document with `-1`, `-2`, … suffixes.
 fn add_heading_anchors(events: &mut [Event<'_>]) {
     let mut used: HashSet<String> = HashSet::new();
+    let mut tried: HashMap<String, usize> = HashMap::new();
     // Explicit ids win: reserve them before generating any.
     for event in events.iter() {
         if let Event::Start(Tag::Heading { id: Some(id), .. }) = event {
@@ -227,10 +382,15 @@ fn add_heading_anchors(events: &mut [Event<'_>]) {
                 s if s.is_empty() => "section".to_owned(),
                 s => s,
             };
-            let mut candidate = base.clone();
-            let mut n = 0;
+            // Suffixes tried for this base before are taken still: go on from there
+            // (a document repeating one heading stays linear).
+            let n = tried.entry(base.clone()).or_insert(0);
+            let mut candidate = match *n {
+                0 => base.clone(),
+                n => format!("{base}-{n}"),
+            };
             while used.contains(&candidate) {
-                n += 1;
+                *n += 1;
                 candidate = format!("{base}-{n}");
             }
             used.insert(candidate.clone());
@@ -321,6 +481,135 @@ mod tests {
         assert_eq!(render_blocks("# A\n\nb\n\nc\n").len(), 3);
     }
 
+    /// A tiny deterministic generator for the differential tests.
+    struct Lcg(u64);
+    impl Lcg {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((self.0 >> 33) % n as u64) as usize
+        }
+    }
+
+    #[test]
+    fn blocks_taken_over_from_an_earlier_text_equal_a_fresh_render() {
+        // Pieces that change how their neighbours parse: setext underlines, lazy
+        // continuations, fences, list items joining lists, tables, repeated headings.
+        let pieces = [
+            "# Intro\n",
+            "## Intro\n",
+            "Intro\n",
+            "===\n",
+            "---\n",
+            "\n",
+            "\n\n",
+            "para text *em* **strong**\n",
+            "- item\n",
+            "  - nested\n",
+            "1. one\n",
+            "> quote\n",
+            "lazy line\n",
+            "```\n",
+            "```rust\n",
+            "    indented code\n",
+            "| a | b |\n",
+            "|---|---|\n",
+            "| 1 | 2 |\n",
+            "[link](https://a.example)\n",
+            "~~~\n",
+            "- [ ] task\n",
+            "## Custom {#intro}\n",
+            "`",
+            "*",
+            "_",
+            "#",
+            " ",
+            "x",
+            "\t",
+            "  ",
+            "    ",
+            "+ item\n",
+            "* star\n",
+            "> > nested\n",
+            "> - in quote\n",
+            "***\n",
+            "\\",
+            "&amp;",
+            "[a][x]\n",
+            "![img](x.png)\n",
+            "# \n",
+            "###### six\n",
+            "    - x\n",
+            "1) paren\n",
+            "2. two\n",
+            "Term\n: def\n",
+            "|:-:|\n",
+            "-",
+            "=",
+            "\r\n",
+            "\r",
+            "[x]: https://ref.example\n",
+            "[x]\n",
+            "é😀\n",
+            "<b>raw</b>\n",
+            "note[^1]\n",
+        ];
+        let mut rng = Lcg(42);
+        for _ in 0..300 {
+            let mut text: String = (0..rng.below(30))
+                .map(|_| pieces[rng.below(pieces.len() - 4)])
+                .collect();
+            let mut shown = blocks(&text, None);
+            for _ in 0..20 {
+                let mut cut: Vec<char> = text.chars().collect();
+                let at = rng.below(cut.len() + 1);
+                let removed = rng.below(4).min(cut.len() - at);
+                let piece: Vec<char> = pieces[rng.below(pieces.len())].chars().collect();
+                cut.splice(at..at + removed, piece);
+                let next: String = cut.into_iter().collect();
+                let reused = blocks(&next, Some((&text, &shown)));
+                let fresh = blocks(&next, None);
+                assert_eq!(reused, fresh, "from {text:?} to {next:?}");
+                assert_eq!(
+                    fresh.iter().map(|b| b.html.as_str()).collect::<String>(),
+                    render(&next)
+                );
+                text = next;
+                shown = reused;
+            }
+        }
+    }
+
+    #[test]
+    fn typing_renders_only_the_block_typed_in() {
+        let text: String = (0..50)
+            .map(|i| format!("## Part {i}\n\nText {i}.\n\n"))
+            .collect();
+        let before = blocks(&text, None);
+        let typed = text.replace("Text 20.", "Text 20, typed.");
+        let after = blocks(&typed, Some((&text, &before)));
+        let reuse = Reuse::new(&text, &typed, &before);
+        let rendered: Vec<usize> = after
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| reuse.html(&b.source, &b.ids).is_none())
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(rendered, [41]);
+        assert_eq!(after[41].html, "<p>Text 20, typed.</p>\n");
+        // A heading typed early renames a later one's id: that later block changes too.
+        let renamed = text.replace("## Part 3\n", "## Part 30\n");
+        let after = blocks(&renamed, Some((&text, &before)));
+        assert_eq!(after, blocks(&renamed, None));
+        assert!(
+            after[60].html.contains(r#"id="part-30-1""#),
+            "{}",
+            after[60].html
+        );
+    }
+
     #[test]
     fn headings_get_unique_anchors() {
         let html = render("# Intro\n\n## Intro\n\n## Custom {#mine}\n\n# mine\n");
@@ -328,6 +617,13 @@ mod tests {
         assert!(html.contains(r#"<h2 id="intro-1">"#), "{html}");
         assert!(html.contains(r#"<h2 id="mine">"#), "{html}");
         assert!(html.contains(r#"<h1 id="mine-1">"#), "{html}");
+        let html = render("# A\n\n# A\n\n# A-1\n\n# A\n\n# A {#a-3}\n\n# A\n");
+        let ids: Vec<&str> = html
+            .split("id=\"")
+            .skip(1)
+            .map(|s| &s[..s.find('"').unwrap()])
+            .collect();
+        assert_eq!(ids, ["a", "a-1", "a-1-1", "a-2", "a-3", "a-4"], "{html}");
     }
 
     #[test]

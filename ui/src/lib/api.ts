@@ -52,13 +52,29 @@ export interface WorkspaceInfo {
   demo_site_url: string | null;
 }
 
-export interface Preview {
+/** What changed in the live preview (crates/core/src/preview.rs): blocks
+ * `start..start + removed` of version `base` — all of them when `base` is null — are
+ * now `blocks`. Joined, the blocks are the content API's html. */
+export interface PreviewUpdate {
+  version: number;
+  base: number | null;
+  start: number;
+  removed: number;
+  blocks: string[];
   title: string;
   tags: string[];
-  /** The render's top-level blocks; joined, the content API's html. */
-  blocks: string[];
   /** Malformed front matter: [line, message]. */
   problem: [number, string] | null;
+}
+
+/** The previewed text at version `base` with UTF-16 units `from..to` replaced by
+ * `insert`, `length` units long afterwards. */
+export interface TextEdit {
+  base: number;
+  from: number;
+  to: number;
+  insert: string;
+  length: number;
 }
 
 export interface Site {
@@ -294,7 +310,11 @@ export function createApi(invoke: Invoke, listen?: Listen) {
     getDocument: (slug: string) => call<Document>("get_document", { slug }),
     searchDocuments: (query: string) => call<SearchHit[]>("search_documents", { query }),
     workspaceInfo: () => call<WorkspaceInfo>("workspace_info"),
-    preview: (source: string) => call<Preview>("preview", { source }),
+    /** Renders the whole text and starts the preview session from it. */
+    preview: (source: string) => call<PreviewUpdate>("preview", { source }),
+    /** The changed blocks after an edit; `preview_out_of_step` when the session's
+     * version is not the edit's base (then send the whole text). */
+    previewEdit: (edit: TextEdit) => call<PreviewUpdate>("preview_edit", { edit }),
     saveDocument: (slug: string, source: string) =>
       call<Document>("save_document", { slug, source }),
     createDocument: (title: string) => call<Document>("create_document", { title }),

@@ -2,6 +2,7 @@
 // with its live preview and autosave, and the publish in progress. Views read it and
 // call its actions; they hold no logic.
 import { attempt } from "./api";
+import { applyUpdate, textEdit } from "./preview";
 import type {
   Api,
   DiffLine,
@@ -9,6 +10,7 @@ import type {
   DocumentSummary,
   IpcError,
   Poll,
+  PreviewUpdate,
   Progress,
   PublishedView,
   RevisionInfo,
@@ -102,6 +104,10 @@ export function createWorkspace(api: Api) {
   // The preview's blocks: replaced whole on each render, never mutated, so not made
   // deeply reactive (a 100 KB document has over a thousand).
   let previewBlocks: string[] = $state.raw([]);
+  /** The version of the shell's preview session the blocks on screen come from. */
+  let previewVersion = 0;
+  /** What the shell's preview session holds: its version and the text it rendered. */
+  let previewSession: { version: number; text: string } | null = null;
   let searchSeq = 0;
   let previewSeq = 0;
   let previewInFlight = false;
@@ -123,16 +129,31 @@ export function createWorkspace(api: Api) {
     }
   }
 
+  /** Shows `source` in the preview. After the first render of a document only the
+   * edit goes to the shell and only the changed blocks come back; anything out of
+   * step (another render came between, an error) falls back to a whole render. */
   async function renderPreview(source: string) {
     const seq = ++previewSeq;
-    const preview = await run(() => api.preview(source));
-    // Only the latest text may win.
-    if (preview && seq === previewSeq) {
-      previewBlocks = preview.blocks;
-      state.previewTitle = preview.title;
-      state.previewTags = preview.tags;
-      state.previewProblem = preview.problem;
+    const session = previewSession;
+    let update: PreviewUpdate | undefined;
+    if (session) {
+      update = await api
+        .previewEdit(textEdit(session.version, session.text, source))
+        .catch(() => undefined);
     }
+    let blocks = update && applyUpdate(previewBlocks, previewVersion, update);
+    if (!update || !blocks) {
+      update = await run(() => api.preview(source));
+      blocks = update?.blocks;
+    }
+    // Only the latest text may win.
+    if (!update || !blocks || seq !== previewSeq) return;
+    previewSession = { version: update.version, text: source };
+    previewVersion = update.version;
+    previewBlocks = blocks;
+    state.previewTitle = update.title;
+    state.previewTags = update.tags;
+    state.previewProblem = update.problem;
   }
 
   /** Renders `source` now, or right after the render in flight (only the latest text). */

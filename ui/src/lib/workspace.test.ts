@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import type { Api, Document, DocumentSummary, Progress, SearchHit } from "./api";
+import type { Api, Document, DocumentSummary, PreviewUpdate, Progress, SearchHit, TextEdit } from "./api";
 import { createWorkspace } from "./workspace.svelte";
 
 function summary(slug: string): DocumentSummary {
@@ -25,14 +25,54 @@ const unused = Object.fromEntries(
   ].map((name) => [name, async () => { throw new Error(`unexpected call: ${name}`); }]),
 ) as unknown as Api;
 
+/** The shell's preview session, as crates/core/src/preview.rs keeps it: one block a
+ * paragraph; an edit against another version is refused. */
+function fakePreviewSession() {
+  let version = 0;
+  let text = "";
+  let blocks: string[] = [];
+  const render = (source: string) => source.split("\n\n").map((p) => `<p>${p}</p>`);
+  const answer = (base: number | null, start: number, removed: number, added: string[]): PreviewUpdate => ({
+    version, base, start, removed, blocks: added, title: "", tags: [], problem: null,
+  });
+  const self = {
+    /** What reached the session: ["whole" | "edit", the text it then held]. */
+    calls: [] as [string, string][],
+    preview: async (source: string) => {
+      version += 1;
+      text = source;
+      blocks = render(source);
+      self.calls.push(["whole", text]);
+      return answer(null, 0, 0, blocks);
+    },
+    previewEdit: async (edit: TextEdit) => {
+      if (edit.base !== version) throw { kind: "preview_out_of_step", message: "out of step" };
+      text = text.slice(0, edit.from) + edit.insert + text.slice(edit.to);
+      expect(text.length).toBe(edit.length);
+      const next = render(text);
+      let start = 0;
+      while (start < Math.min(blocks.length, next.length) && blocks[start] === next[start]) start++;
+      const removed = blocks.length - start;
+      blocks = next;
+      version += 1;
+      self.calls.push(["edit", text]);
+      return answer(version - 1, start, removed, next.slice(start));
+    },
+  };
+  return self;
+}
+let session = fakePreviewSession();
+
 function fakeApi(overrides: Partial<Api> = {}): Api {
+  session = fakePreviewSession();
   return {
     ...unused,
     listDocuments: async () => [summary("first"), summary("second")],
     getDocument: async (slug) => doc(slug),
     searchDocuments: async () => [],
     workspaceInfo: async () => ({ data_dir: "/tmp/x", sandbox: true, api_url: null, demo_site_url: null }),
-    preview: async (source) => ({ title: "", tags: [], blocks: [`<p>${source}</p>`], problem: null }),
+    preview: (source) => session.preview(source),
+    previewEdit: (edit) => session.previewEdit(edit),
     saveDocument: async (slug, source) => ({ ...doc(slug), source, status: "modified" }),
     createDocument: async (title) => doc(title.toLowerCase()),
     listSites: async () => [],
@@ -95,29 +135,49 @@ describe("workspace store", () => {
   });
 
   it("previews at once, one render at a time with the latest text next", async () => {
-    const pending: ((v: string) => void)[] = [];
-    const rendered: string[] = [];
+    const pending: (() => void)[] = [];
+    const later = <T>(answer: () => Promise<T>) =>
+      new Promise<T>((resolve) => pending.push(() => void answer().then(resolve)));
     const ws = createWorkspace(
       fakeApi({
-        preview: (source) =>
-          new Promise((resolve) => {
-            rendered.push(source);
-            pending.push(() => resolve({ title: "", tags: [], blocks: [`<p>${source}</p>`], problem: null }));
-          }),
+        preview: (source) => later(() => session.preview(source)),
+        previewEdit: (edit) => later(() => session.previewEdit(edit)),
       }),
     );
     const loading = ws.refresh();
     await vi.waitFor(() => expect(pending).toHaveLength(1));
-    pending.shift()!("");
+    pending.shift()!();
     await loading;
-    ws.edit("a");
-    ws.edit("ab");
-    ws.edit("abc");
-    await vi.waitFor(() => expect(rendered).toEqual(["# first", "a"]));
-    pending.shift()!("");
-    await vi.waitFor(() => expect(rendered).toEqual(["# first", "a", "abc"]));
-    pending.shift()!("");
-    await vi.waitFor(() => expect(ws.previewBlocks).toEqual(["<p>abc</p>"]));
+    ws.edit("# first\n\na");
+    ws.edit("# first\n\nab");
+    ws.edit("# first\n\nabc");
+    await vi.waitFor(() => expect(pending).toHaveLength(1));
+    pending.shift()!();
+    await vi.waitFor(() => expect(pending).toHaveLength(1));
+    pending.shift()!();
+    await vi.waitFor(() => expect(ws.previewBlocks).toEqual(["<p># first</p>", "<p>abc</p>"]));
+    expect(session.calls).toEqual([
+      ["whole", "# first"],
+      ["edit", "# first\n\na"],
+      ["edit", "# first\n\nabc"],
+    ]);
+  });
+
+  it("sends the whole text again when the preview session is out of step", async () => {
+    const ws = createWorkspace(fakeApi());
+    await ws.refresh();
+    ws.edit("# first\n\nmore");
+    await vi.waitFor(() => expect(session.calls).toHaveLength(2));
+    // Another window of the shell (or a restart) moved the session on.
+    await session.preview("something else");
+    ws.edit("# first\n\nmore text");
+    await vi.waitFor(() => expect(ws.previewBlocks).toEqual(["<p># first</p>", "<p>more text</p>"]));
+    expect(session.calls.map(([how]) => how)).toEqual(["whole", "edit", "whole", "whole"]);
+    expect(ws.state.error).toBeNull();
+    // And the next keystroke is an edit again.
+    ws.edit("# first\n\nmore text!");
+    await vi.waitFor(() => expect(ws.previewBlocks).toEqual(["<p># first</p>", "<p>more text!</p>"]));
+    expect(session.calls[4]).toEqual(["edit", "# first\n\nmore text!"]);
   });
 
   it("writes the title and tags fields into the source and saves it", async () => {
