@@ -151,22 +151,19 @@ pub fn blocks(markdown: &str, previous: Option<(&str, &[Block])>) -> Vec<Block> 
         .collect()
 }
 
-/// Where the blocks of an earlier text can be found for a new one: the two texts share
-/// their first `prefix` and last `suffix` bytes.
+/// Where the blocks of an earlier text can be found for a new one.
 struct Reuse<'a> {
     blocks: &'a [Block],
+    /// The texts' shared start, in bytes.
     prefix: usize,
-    /// Where the shared end starts in the new text, and the shift back to the old one.
+    /// Where their shared end starts in the new text, and the shift back to the old one.
     tail: usize,
     shift: isize,
 }
 
 impl<'a> Reuse<'a> {
     fn new(old: &str, new: &str, blocks: &'a [Block]) -> Reuse<'a> {
-        let (old, new) = (old.as_bytes(), new.as_bytes());
-        let most = old.len().min(new.len());
-        let prefix = shared_start(old, new, most);
-        let suffix = shared_end(old, new, most - prefix);
+        let (prefix, suffix) = crate::diff::shared_ends(old.as_bytes(), new.as_bytes());
         Reuse {
             blocks,
             prefix,
@@ -211,38 +208,6 @@ fn whole_lines(text: &str, range: Range<usize>) -> Range<usize> {
         end += 1;
     }
     start..end
-}
-
-/// Bytes compared at once (by `memcmp`) before going one by one.
-const CHUNK: usize = 1024;
-
-/// How many bytes `a` and `b` share at their start, at most `most`.
-fn shared_start(a: &[u8], b: &[u8], most: usize) -> usize {
-    let mut n = 0;
-    while n + CHUNK <= most && a[n..n + CHUNK] == b[n..n + CHUNK] {
-        n += CHUNK;
-    }
-    n + a[n..most]
-        .iter()
-        .zip(&b[n..most])
-        .take_while(|(x, y)| x == y)
-        .count()
-}
-
-/// How many bytes `a` and `b` share at their end, at most `most`.
-fn shared_end(a: &[u8], b: &[u8], most: usize) -> usize {
-    let (la, lb) = (a.len(), b.len());
-    let mut n = 0;
-    while n + CHUNK <= most && a[la - n - CHUNK..la - n] == b[lb - n - CHUNK..lb - n] {
-        n += CHUNK;
-    }
-    n + a[..la - n]
-        .iter()
-        .rev()
-        .zip(b[..lb - n].iter().rev())
-        .take(most - n)
-        .take_while(|(x, y)| x == y)
-        .count()
 }
 
 /// True for relative URLs, fragments and the allowed schemes. Browsers ignore ASCII

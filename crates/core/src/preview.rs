@@ -16,7 +16,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::markdown::{self, Block};
-use crate::{frontmatter, Error, Result};
+use crate::{diff, frontmatter, Error, Result};
 
 /// A change of the previewed text: UTF-16 code units `from..to` of the text at version
 /// `base` replaced by `insert`, giving a text of `length` UTF-16 code units.
@@ -111,19 +111,7 @@ impl Session {
         self.body = rendered.body;
         let old = std::mem::replace(&mut self.blocks, rendered.blocks);
         let new = &self.blocks;
-        let start = old
-            .iter()
-            .zip(new)
-            .take_while(|(a, b)| a.html == b.html)
-            .count();
-        let most = old.len().min(new.len()) - start;
-        let end = old
-            .iter()
-            .rev()
-            .zip(new.iter().rev())
-            .take(most)
-            .take_while(|(a, b)| a.html == b.html)
-            .count();
+        let (start, end) = diff::shared_ends(&htmls(&old), &htmls(new));
         let base = self.version;
         self.version += 1;
         Ok(Update {
@@ -140,6 +128,10 @@ impl Session {
             problem: rendered.problem,
         })
     }
+}
+
+fn htmls(blocks: &[Block]) -> Vec<&str> {
+    blocks.iter().map(|b| b.html.as_str()).collect()
 }
 
 struct Rendered {
@@ -207,15 +199,7 @@ mod tests {
     fn edit_of(session: &Session, old: &str, new: &str) -> TextEdit {
         let old16: Vec<u16> = old.encode_utf16().collect();
         let new16: Vec<u16> = new.encode_utf16().collect();
-        let prefix = old16.iter().zip(&new16).take_while(|(a, b)| a == b).count();
-        let most = old16.len().min(new16.len()) - prefix;
-        let suffix = old16
-            .iter()
-            .rev()
-            .zip(new16.iter().rev())
-            .take(most)
-            .take_while(|(a, b)| a == b)
-            .count();
+        let (prefix, suffix) = diff::shared_ends(&old16, &new16);
         TextEdit {
             base: session.version,
             from: prefix,
