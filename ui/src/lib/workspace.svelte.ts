@@ -129,7 +129,7 @@ export function createWorkspace(api: Api) {
     }
   }
 
-  /** Shows `source` in the preview. After the first render of a document only the
+  /** Shows `source` in the preview. After the first render (of any document) only the
    * edit goes to the shell and only the changed blocks come back; anything out of
    * step (another render came between, an error) falls back to a whole render. */
   async function renderPreview(source: string) {
