@@ -19,6 +19,8 @@ fn main() {
         "publish_document",
         "resend_delivery",
         "published_view",
+        "watch_publish",
+        "latest_publish",
         "set_fields",
         "rename_document",
         "delete_document",

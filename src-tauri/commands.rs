@@ -7,12 +7,14 @@ use std::time::Duration;
 
 use pressroom_core::diff::DiffLine;
 use pressroom_core::folder::{self, ImportReport};
-use pressroom_core::pipeline::{LiveWait, PipelineReport, Progress, ProgressFn, SiteResult};
-use pressroom_core::store::{ConfirmationRecord, PublishRecord, RevisionInfo, SearchHit, Site};
-use pressroom_core::{
-    confirm, frontmatter, markdown, preview, publish, slug, Document, DocumentSummary,
-};
+use pressroom_core::publish::{LiveWait, PublishReport};
+use pressroom_core::publisher::{Event, Publisher};
+use pressroom_core::stage::Stage;
+use pressroom_core::store::{RevisionInfo, SearchHit, Site, Standing};
+use pressroom_core::view::{self, PublishedView};
+use pressroom_core::{frontmatter, markdown, preview, publish, slug, Document, DocumentSummary};
 use serde::Serialize;
+use tauri::ipc::Channel;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
 use tauri_plugin_notification::NotificationExt;
@@ -222,121 +224,146 @@ pub async fn list_sites(state: State<'_, AppState>) -> IpcResult<Vec<Site>> {
     Ok(state.with_store(|s| s.sites())?)
 }
 
-/// Forwards the pipeline's progress to the window as `publish-progress` events, and
-/// tells the desktop when a site went live or failed while the window was in the
-/// background.
-fn forward_progress<R: Runtime>(app: AppHandle<R>) -> ProgressFn {
-    Arc::new(move |progress: Progress| {
-        if let Progress::SiteFinished { result } = &progress {
+/// Forwards the events of one publish (or one delivery of it) over `channel` until
+/// every site has settled — in the background: the command that started it has
+/// answered already. A window that went away just stops receiving.
+fn follow_over(
+    state: &AppState,
+    events: tokio::sync::broadcast::Receiver<Event>,
+    publish_id: i64,
+    only: Option<i64>,
+    channel: Channel<Event>,
+) {
+    let publisher = state.publisher.clone();
+    tauri::async_runtime::spawn(async move {
+        let followed = publisher
+            .follow(events, publish_id, only, None, |event| {
+                let _ = channel.send(event.clone());
+            })
+            .await;
+        if let Err(e) = followed {
+            tracing::warn!(error = %e, publish_id, "following a publish failed");
+        }
+    });
+}
+
+/// Tells the desktop when a site went live or failed while the window was in the
+/// background — for every publish, also ones the worker finishes long after.
+pub fn notify_in_background<R: Runtime>(app: AppHandle<R>, publisher: &Publisher) {
+    let mut events = publisher.subscribe();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(event) => event,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => break,
+            };
+            let Event::Changed {
+                site,
+                stage,
+                message,
+                ..
+            } = &event
+            else {
+                continue;
+            };
+            if !stage.is_terminal() {
+                continue;
+            }
             let focused = app
                 .get_webview_window("main")
                 .and_then(|w| w.is_focused().ok())
                 .unwrap_or(true);
-            if !focused {
-                let title = match result.state {
-                    pressroom_core::pipeline::SiteState::Live => format!("{} is live", result.site),
-                    _ => format!("{}: not live", result.site),
-                };
-                // No notification daemon (a headless session) is not an error.
-                let _ = app
-                    .notification()
-                    .builder()
-                    .title(title)
-                    .body(&result.message)
-                    .show();
+            if focused {
+                continue;
             }
+            let title = match stage {
+                Stage::Live { .. } => format!("{site} is live"),
+                _ => format!("{site}: not live"),
+            };
+            // No notification daemon (a headless session) is not an error.
+            let _ = app
+                .notification()
+                .builder()
+                .title(title)
+                .body(message)
+                .show();
         }
-        let _ = app.emit("publish-progress", &progress);
-    })
+    });
 }
 
-/// Publish → webhooks → live confirmation; progress arrives as `publish-progress`
-/// events while this runs.
+/// Publish → webhooks → live confirmation. Answers once the content API has it; the
+/// run's events then arrive over `on_event` until every site has settled (retries
+/// included: the publisher goes on with them by itself).
 #[tauri::command]
-pub async fn publish_document<R: Runtime>(
-    app: AppHandle<R>,
+pub async fn publish_document(
     state: State<'_, AppState>,
     slug: String,
     sites: Vec<String>,
-) -> IpcResult<PipelineReport> {
-    let api = state.with_store(|s| publish::content_api(s, &state.pipeline.secrets))?;
-    Ok(state
-        .pipeline
-        .publish(
-            &api,
-            &slug,
-            &sites,
-            Duration::from_secs(20),
-            LiveWait::SiteTimeout,
-            forward_progress(app),
-        )
-        .await?)
+    on_event: Channel<Event>,
+) -> IpcResult<PublishReport> {
+    let api = state.with_store(|s| publish::content_api(s, state.publisher.secrets()))?;
+    let events = state.publisher.subscribe();
+    let report = state
+        .publisher
+        .publish(&api, &slug, &sites, LiveWait::SiteTimeout)
+        .await?;
+    follow_over(&state, events, report.publish_id, None, on_event);
+    Ok(report)
 }
 
-/// Sends one delivery again (same webhook-id) and confirms its site.
+/// Sends one delivery again (same webhook-id) and confirms its site; its events
+/// arrive over `on_event`.
 #[tauri::command]
-pub async fn resend_delivery<R: Runtime>(
-    app: AppHandle<R>,
+pub async fn resend_delivery(
     state: State<'_, AppState>,
     delivery_id: i64,
-) -> IpcResult<SiteResult> {
-    Ok(state
-        .pipeline
-        .resend(
-            delivery_id,
-            Duration::from_secs(20),
-            LiveWait::SiteTimeout,
-            forward_progress(app),
-        )
-        .await?)
+    on_event: Channel<Event>,
+) -> IpcResult<Standing> {
+    let events = state.publisher.subscribe();
+    let standing = state.publisher.resend(delivery_id, LiveWait::SiteTimeout)?;
+    follow_over(
+        &state,
+        events,
+        standing.publish_id,
+        Some(delivery_id),
+        on_event,
+    );
+    Ok(standing)
 }
 
-/// The side-by-side view of a publish: the local render of exactly what was published,
-/// and what each site's page showed when it was confirmed.
-#[derive(Serialize)]
-pub struct PublishedView {
-    publish: PublishRecord,
-    local_html: String,
-    title: String,
-    confirmations: Vec<Confirmed>,
+/// Where every site of an earlier publish stands; its events then arrive over
+/// `on_event` until they have settled.
+#[tauri::command]
+pub async fn watch_publish(
+    state: State<'_, AppState>,
+    publish_id: i64,
+    on_event: Channel<Event>,
+) -> IpcResult<Vec<Standing>> {
+    let events = state.publisher.subscribe();
+    let standings = state.with_store(|s| s.standings(publish_id))?;
+    follow_over(&state, events, publish_id, None, on_event);
+    Ok(standings)
 }
 
-/// A site's confirmation, with the local render's text against its page's.
-#[derive(Serialize)]
-pub struct Confirmed {
-    #[serde(flatten)]
-    record: ConfirmationRecord,
-    diff: Vec<DiffLine>,
-}
-
+/// The side-by-side view of a publish (built by core).
 #[tauri::command]
 pub async fn published_view(
     state: State<'_, AppState>,
     publish_id: i64,
 ) -> IpcResult<PublishedView> {
-    let (publish, confirmations) = state.with_store(|s| -> pressroom_core::Result<_> {
-        Ok((
-            s.publish_record(publish_id)?,
-            s.confirmations_of(publish_id)?,
-        ))
-    })?;
-    let parsed = frontmatter::parse(&publish.source)?;
-    let local_html = markdown::render(&parsed.body);
-    let confirmations = confirmations
-        .into_iter()
-        .map(|record| Confirmed {
-            diff: record
-                .page_text
-                .as_deref()
-                .map(|page| confirm::compare_with_page(&parsed.title, &local_html, page))
-                .unwrap_or_default(),
-            record,
-        })
-        .collect();
-    Ok(PublishedView {
-        local_html,
-        title: parsed.title,
-        publish,
-        confirmations,
-    })
+    Ok(state.with_store(|s| view::published_view(s, publish_id))?)
+}
+
+/// The side-by-side view of the latest publish of `slug`, if it was ever published.
+#[tauri::command]
+pub async fn latest_publish(
+    state: State<'_, AppState>,
+    slug: String,
+) -> IpcResult<Option<PublishedView>> {
+    Ok(state.with_store(|s| -> pressroom_core::Result<_> {
+        s.latest_publish_of(&slug)?
+            .map(|p| view::published_view(s, p.id))
+            .transpose()
+    })?)
 }

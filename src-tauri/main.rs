@@ -31,6 +31,7 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
         .on_menu_event(|app, event| menu::forward(app, event.id().as_ref()))
         .setup(|app| {
             let state = state::AppState::open_default()?;
+            commands::notify_in_background(app.handle().clone(), &state.publisher);
             app.manage(state);
             Ok(())
         })
@@ -48,6 +49,8 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
             commands::publish_document,
             commands::resend_delivery,
             commands::published_view,
+            commands::watch_publish,
+            commands::latest_publish,
             commands::set_fields,
             commands::rename_document,
             commands::delete_document,
@@ -83,6 +86,13 @@ fn main() {
         )
         .init();
     app_builder::<tauri::Wry>()
-        .run(tauri::generate_context!())
-        .expect("the Pressroom window could not start");
+        .build(tauri::generate_context!())
+        .expect("the Pressroom window could not start")
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                if let Some(state) = app.try_state::<state::AppState>() {
+                    state.stop_publisher();
+                }
+            }
+        });
 }

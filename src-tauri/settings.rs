@@ -25,7 +25,7 @@ pub async fn set_api_settings(
     token: Option<String>,
 ) -> IpcResult<ApiSettings> {
     let url = url.trim();
-    let secrets = &state.pipeline.secrets;
+    let secrets = state.publisher.secrets();
     Ok(state.with_store(|s| match token.as_deref().map(str::trim) {
         Some(token) if !token.is_empty() => publish::set_api_with_token(s, secrets, url, token),
         _ if publish::api_settings(s)?.is_some() => publish::set_url(s, url),
@@ -36,7 +36,7 @@ pub async fn set_api_settings(
 /// Asks the configured content API for its health: `None` when it answered.
 #[tauri::command]
 pub async fn check_api(state: State<'_, AppState>) -> IpcResult<Option<String>> {
-    let api = state.with_store(|s| publish::content_api(s, &state.pipeline.secrets))?;
+    let api = state.with_store(|s| publish::content_api(s, state.publisher.secrets()))?;
     Ok(api.health().await.err().map(|e| e.to_string()))
 }
 
@@ -82,7 +82,7 @@ pub struct SiteView {
 
 #[tauri::command]
 pub async fn settings_sites(state: State<'_, AppState>) -> IpcResult<Vec<SiteView>> {
-    let secrets = &state.pipeline.secrets;
+    let secrets = state.publisher.secrets();
     Ok(state.with_store(|s| -> pressroom_core::Result<_> {
         s.sites()?
             .into_iter()
@@ -131,7 +131,7 @@ pub async fn add_site(
         true => secret_input(secret),
         false => SecretInput::None,
     };
-    let secrets = &state.pipeline.secrets;
+    let secrets = state.publisher.secrets();
     let added = state.with_store(|s| -> pressroom_core::Result<_> {
         let added = sites::add(s, secrets, &new, input)?;
         if let Some(ms) = form.confirm_timeout_ms {
@@ -160,7 +160,7 @@ pub async fn update_site(
 
 #[tauri::command]
 pub async fn remove_site(state: State<'_, AppState>, name: String) -> IpcResult<()> {
-    let secrets = &state.pipeline.secrets;
+    let secrets = state.publisher.secrets();
     state.with_store(|s| sites::remove(s, secrets, &name))?;
     Ok(())
 }
@@ -186,7 +186,7 @@ pub async fn set_secret(
     secret: Option<String>,
     rotate: bool,
 ) -> IpcResult<Keyed> {
-    let secrets = &state.pipeline.secrets;
+    let secrets = state.publisher.secrets();
     let input = secret_input(secret);
     Ok(state
         .with_store(|s| match rotate {
@@ -198,7 +198,7 @@ pub async fn set_secret(
 
 #[tauri::command]
 pub async fn finish_rotation(state: State<'_, AppState>, name: String) -> IpcResult<()> {
-    let secrets = &state.pipeline.secrets;
+    let secrets = state.publisher.secrets();
     Ok(state.with_store(|s| sites::finish_rotation(s, secrets, &name))?)
 }
 
@@ -221,7 +221,7 @@ pub struct TestResult {
 
 #[tauri::command]
 pub async fn test_webhook(state: State<'_, AppState>, name: String) -> IpcResult<TestResult> {
-    let record = state.pipeline.test_webhook(&name).await?;
+    let record = state.publisher.test_webhook(&name).await?;
     let ok = record.next == NextStep::Delivered;
     let message = match (&record.error, record.status) {
         (None, Some(status)) => format!("The site accepted the webhook ({status})."),

@@ -1,11 +1,12 @@
-//! What the shell keeps between commands: the open workspace, the publish pipeline over
-//! it, and — when nothing is configured — the sandbox it publishes to.
+//! What the shell keeps between commands: the open workspace, the publishing service
+//! over it (started with the app, stopped when it exits), and — when nothing is
+//! configured — the sandbox it publishes to.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pressroom_core::pipeline::Pipeline;
+use pressroom_core::publisher::{Publisher, Running};
 use pressroom_core::secrets::SecretStore;
 use pressroom_core::{preview, publish, workspace, Store};
 use pressroom_sandbox::{Sandbox, SandboxOptions};
@@ -13,7 +14,9 @@ use serde::Serialize;
 
 pub struct AppState {
     pub store: Arc<Mutex<Store>>,
-    pub pipeline: Pipeline,
+    pub publisher: Publisher,
+    /// The publisher's worker, serving since launch.
+    running: Mutex<Option<Running>>,
     pub info: WorkspaceInfo,
     /// The editor's live preview: the text it rendered last and its blocks.
     pub preview: Mutex<preview::Session>,
@@ -64,13 +67,38 @@ impl AppState {
         };
         tracing::info!(data_dir = %data_dir.display(), seeded, sandbox = info.sandbox, "workspace opened");
         let store = Arc::new(Mutex::new(store));
+        let publisher = Publisher::new(store.clone(), secrets);
+        // Inside the runtime, so the worker is spawned on it; it resumes whatever an
+        // earlier run left pending (retries, confirmations).
+        let running = tauri::async_runtime::block_on(async { publisher.spawn() });
         Ok(AppState {
-            pipeline: Pipeline::new(store.clone(), secrets),
+            publisher,
+            running: Mutex::new(Some(running)),
             store,
             info,
             preview: Mutex::new(preview::Session::new()),
             _sandbox: sandbox,
         })
+    }
+
+    /// Stops the publisher (the app is exiting): what is in flight gets a moment, the
+    /// rest stays queued for the next start.
+    pub fn stop_publisher(&self) {
+        let running = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(running) = running {
+            let stopped = tauri::async_runtime::block_on(async {
+                tokio::time::timeout(Duration::from_secs(5), running.stop()).await
+            });
+            if !matches!(stopped, Ok(Ok(()))) {
+                tracing::warn!(
+                    "the publisher did not stop cleanly; its leases run out by themselves"
+                );
+            }
+        }
     }
 
     /// The preview session (a poisoned lock is taken over: a session changes only

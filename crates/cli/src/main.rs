@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use pressroom_core::outbox::{Outbox, OutboxConfig};
-use pressroom_core::pipeline::{LiveWait, Pipeline};
+use pressroom_core::publish::LiveWait;
+use pressroom_core::publisher::Publisher;
 use pressroom_core::secrets::SecretStore;
 use pressroom_core::store::DeliveryState;
 use pressroom_core::{publish, workspace, Store};
@@ -106,6 +107,10 @@ enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 30)]
         wait: u64,
     },
+    /// Run the publishing service in the foreground until Ctrl+C or SIGTERM: sends
+    /// every webhook as it falls due (retries, and whatever another process left),
+    /// confirms accepted ones, and prints what happens (JSON lines with --json)
+    Daemon,
 }
 
 #[derive(Subcommand)]
@@ -161,6 +166,45 @@ async fn deliver(
     Ok(())
 }
 
+/// Runs `work` with this workspace's publisher serving beside it, then stops it
+/// (what is still pending stays queued for the next worker).
+fn with_publisher<T>(
+    store: Store,
+    work: impl AsyncFnOnce(&Publisher) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let secrets = SecretStore::for_workspace(&store);
+    let publisher = Publisher::new(Arc::new(Mutex::new(store)), secrets);
+    tokio::runtime::Runtime::new()?.block_on(async {
+        let running = publisher.spawn();
+        let result = work(&publisher).await;
+        running.stop().await?;
+        result
+    })
+}
+
+/// Completes on Ctrl+C or SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
     let data_dir = cli.data_dir.unwrap_or_else(workspace::default_data_dir);
     match cli.command {
@@ -198,19 +242,23 @@ fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
                         })?,
                 )),
             };
-            let secrets = SecretStore::for_workspace(&store);
-            let api = publish::content_api(&store, &secrets)?;
-            let pipeline = Pipeline::new(Arc::new(Mutex::new(store)), secrets);
-            let report = tokio::runtime::Runtime::new()?.block_on(pipeline.publish(
-                &api,
-                &slug,
-                &sites,
-                Duration::from_secs(wait),
-                live,
-                out.progress_printer(api.base_url()),
-            ))?;
-            let deliveries = lock(&pipeline.store).deliveries_of(report.publish.publish_id)?;
-            out.pipeline_report(&report, &deliveries);
+            let api = publish::content_api(&store, &SecretStore::for_workspace(&store))?;
+            let (report, deliveries) = with_publisher(store, async |publisher: &Publisher| {
+                let report = publisher
+                    .publish_and_follow(
+                        &api,
+                        &slug,
+                        &sites,
+                        live,
+                        Duration::from_secs(wait),
+                        out.event_printer(api.base_url()),
+                    )
+                    .await?;
+                let deliveries =
+                    lock(publisher.store()).deliveries_of(report.publish.publish_id)?;
+                Ok((report, deliveries))
+            })?;
+            out.run_report(&report, &deliveries);
             if !report.all_done(live) {
                 return Ok(ExitCode::FAILURE);
             }
@@ -235,14 +283,50 @@ fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
             });
         }
         Command::Redeliver { id, wait } => {
-            store.redeliver(id)?;
-            let store = Arc::new(Mutex::new(store));
-            tokio::runtime::Runtime::new()?.block_on(deliver(&store, None, wait))?;
-            let delivery = lock(&store).delivery(id)?;
+            let delivery = with_publisher(store, async |publisher: &Publisher| {
+                let events = publisher.subscribe();
+                let standing = publisher.resend(id, LiveWait::No)?;
+                publisher
+                    .follow(
+                        events,
+                        standing.publish_id,
+                        Some(id),
+                        Some(Duration::from_secs(wait)),
+                        out.event_printer("the content API"),
+                    )
+                    .await?;
+                Ok(lock(publisher.store()).delivery(id)?)
+            })?;
             out.delivery_results(std::slice::from_ref(&delivery));
             if delivery.state != DeliveryState::Delivered {
                 return Ok(ExitCode::FAILURE);
             }
+        }
+        Command::Daemon => {
+            let secrets = SecretStore::for_workspace(&store);
+            let path = store.path().display().to_string();
+            let publisher = Publisher::new(Arc::new(Mutex::new(store)), secrets);
+            out.message(&format!(
+                "pressroom daemon: publishing service for {path} (Ctrl+C stops it)"
+            ));
+            tokio::runtime::Runtime::new()?.block_on(async {
+                let mut events = publisher.subscribe();
+                let mut log = out.event_log();
+                let printer = tokio::spawn(async move {
+                    loop {
+                        match events.recv().await {
+                            Ok(event) => log(&event),
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                                eprintln!("pressroom daemon: {n} events were not printed (output too slow)")
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                });
+                let served = publisher.serve(stop_signal()).await;
+                printer.abort();
+                served
+            })?;
         }
         Command::Serve(_) | Command::Sandbox(_) | Command::DemoSite(_) => {
             unreachable!("handled above")

@@ -4,11 +4,10 @@
 use std::io::Write;
 
 use pressroom_core::folder::ImportReport;
-use std::sync::Arc;
-
-use pressroom_core::pipeline::{PipelineReport, Progress, ProgressFn, SiteState};
 use pressroom_core::publish::ApiSettings;
+use pressroom_core::publisher::{Event, RunReport};
 use pressroom_core::sites::WithSecret;
+use pressroom_core::stage::Stage;
 use pressroom_core::store::{Attempt, Delivery, DiffLine, RevisionInfo, SearchHit, Site};
 use pressroom_core::{Document, DocumentSummary, Status};
 use serde::Serialize;
@@ -17,15 +16,17 @@ pub struct Output {
     pub json: bool,
 }
 
-fn site_state_label(state: SiteState) -> &'static str {
-    match state {
-        SiteState::Live => "live ✓",
-        SiteState::Stale => "still stale",
-        SiteState::HttpError => "page error",
-        SiteState::Unreachable => "page unreachable",
-        SiteState::Delivered => "webhook delivered",
-        SiteState::WebhookPending => "webhook pending (will retry)",
-        SiteState::WebhookFailed => "webhook failed",
+fn stage_label(stage: &Stage, confirming: bool) -> &'static str {
+    match stage {
+        Stage::Live { .. } => "live ✓",
+        Stage::Stale { .. } => "still stale",
+        Stage::Failed { .. } => "failed",
+        Stage::Accepted if confirming => "webhook delivered (to be confirmed)",
+        Stage::Accepted => "webhook delivered",
+        Stage::Confirming { .. } => "confirming",
+        Stage::Queued | Stage::Sending { .. } | Stage::RetryAt { .. } => {
+            "webhook pending (will retry)"
+        }
     }
 }
 
@@ -275,16 +276,16 @@ impl Output {
         println!("content API: {} ({token})", settings.url);
     }
 
-    /// Prints the pipeline's steps as they happen (nothing with `--json`, which prints
-    /// the whole report at the end).
-    pub fn progress_printer(&self, api: &str) -> ProgressFn {
+    /// Prints the publisher's events as they happen (nothing with `--json`, which
+    /// prints the whole report at the end).
+    pub fn event_printer(&self, api: &str) -> impl FnMut(&Event) {
         let (json, api) = (self.json, api.to_owned());
-        Arc::new(move |event| {
+        move |event| {
             if json {
                 return;
             }
             let line = match event {
-                Progress::Published {
+                Event::Published {
                     slug,
                     revision,
                     created,
@@ -292,9 +293,9 @@ impl Output {
                     sites,
                     ..
                 } => {
-                    let what = if already_live {
+                    let what = if *already_live {
                         "already published"
-                    } else if created {
+                    } else if *created {
                         "published (new)"
                     } else {
                         "published"
@@ -302,17 +303,16 @@ impl Output {
                     let to = if sites.is_empty() {
                         "no sites to revalidate (add one with `pressroom site add`)".to_owned()
                     } else {
-                        format!("revalidating {}", sites.join(", "))
+                        let names: Vec<&str> = sites.iter().map(|s| s.site.as_str()).collect();
+                        format!("revalidating {}", names.join(", "))
                     };
                     format!("{slug} {what}: {revision} at {api}; {to}")
                 }
-                Progress::WebhookAnswered {
+                Event::Attempted {
                     site,
                     attempt,
                     status,
                     latency_ms,
-                    next,
-                    retry_in_ms,
                     error,
                     ..
                 } => {
@@ -320,21 +320,18 @@ impl Output {
                         || error.clone().unwrap_or_else(|| "no answer".into()),
                         |s| format!("{s} in {latency_ms} ms"),
                     );
-                    let then = match retry_in_ms {
-                        Some(ms) => format!("retry in {:.1} s", ms as f64 / 1000.0),
-                        None => next.replace('_', " "),
-                    };
-                    format!("  {site:<16} webhook #{attempt}: {answer} ({then})")
+                    format!("  {site:<16} webhook #{attempt}: {answer}")
                 }
-                Progress::Confirming {
+                Event::Confirming {
                     site,
                     url,
                     timeout_ms,
+                    ..
                 } => format!(
                     "  {site:<16} waiting for {url} (up to {:.0} s)",
-                    timeout_ms as f64 / 1000.0
+                    *timeout_ms as f64 / 1000.0
                 ),
-                Progress::Polled { site, poll } => {
+                Event::Polled { site, poll, .. } => {
                     let status = poll.status.map_or("-".to_owned(), |s| s.to_string());
                     let cache = poll.x_nextjs_cache.as_deref().unwrap_or("");
                     let seen = poll.seen_revision.as_deref().unwrap_or("no marker");
@@ -345,22 +342,49 @@ impl Output {
                         poll.verdict.as_str()
                     )
                 }
-                Progress::SiteFinished { result } => {
-                    let mark = match result.state {
-                        SiteState::Live | SiteState::Delivered => "✓",
-                        _ => "✗",
-                    };
-                    format!("  {:<16} {mark} {}", result.site, result.message)
-                }
+                Event::Changed {
+                    site,
+                    stage,
+                    message,
+                    ..
+                } => match stage {
+                    Stage::Queued | Stage::Sending { .. } | Stage::Confirming { .. } => return,
+                    Stage::Live { .. } | Stage::Accepted => format!("  {site:<16} ✓ {message}"),
+                    Stage::RetryAt { at, .. } => {
+                        format!("  {site:<16} … {message} (next try at {at})")
+                    }
+                    Stage::Stale { .. } | Stage::Failed { .. } => {
+                        format!("  {site:<16} ✗ {message}")
+                    }
+                },
             };
             let mut stdout = std::io::stdout().lock();
             let _ = writeln!(stdout, "{line}");
             let _ = stdout.flush();
-        })
+        }
+    }
+
+    /// One line per event, for `pressroom daemon` (JSON lines with `--json`).
+    pub fn event_log(&self) -> impl FnMut(&Event) {
+        let json = self.json;
+        let mut human = self.event_printer("the content API");
+        move |event| {
+            if json {
+                let mut stdout = std::io::stdout().lock();
+                let _ = writeln!(
+                    stdout,
+                    "{}",
+                    serde_json::to_string(event).expect("events serialize")
+                );
+                let _ = stdout.flush();
+            } else {
+                human(event)
+            }
+        }
     }
 
     /// After a publish: each site's delivery and where it ended up.
-    pub fn pipeline_report(&self, report: &PipelineReport, deliveries: &[Delivery]) {
+    pub fn run_report(&self, report: &RunReport, deliveries: &[Delivery]) {
         if self.json {
             let mut value = serde_json::to_value(&report.publish).expect("reports serialize");
             value["deliveries"] = serde_json::to_value(deliveries).expect("deliveries serialize");
@@ -374,8 +398,8 @@ impl Output {
         for d in deliveries {
             println!("{}", Self::delivery_line(d));
         }
-        for r in &report.sites {
-            println!("{:<20} {}", r.site, site_state_label(r.state));
+        for s in &report.sites {
+            println!("{:<20} {}", s.site, stage_label(&s.stage, s.confirming));
         }
     }
 

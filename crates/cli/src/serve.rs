@@ -43,6 +43,7 @@ pub fn run(args: ServeArgs, data_dir: PathBuf, out: &Output) -> anyhow::Result<E
         db_path: args.db.unwrap_or_else(|| data_dir.join("content-api.db")),
         token,
         body_limit: args.body_limit,
+        limits: Default::default(),
     })?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {

@@ -100,6 +100,7 @@ fn main() {
                 site_id: s.id,
                 message_id: format!("msg_bench_{round}_{i}"),
                 body: body.clone(),
+                confirm_timeout_ms: None,
             })
             .collect();
         let publish = store

@@ -128,6 +128,8 @@ impl ContentApi {
     /// Publishes `content`. `base_revision` is the revision this edit started from
     /// (`None` for a first publish); `idempotency_key` must be the same for every retry
     /// of the same publish, including across restarts.
+    /// Publishes `content` on top of `base_revision`; without one (a first publish) it
+    /// only creates (`If-None-Match: *`): a slug someone else published is a conflict.
     pub async fn publish(
         &self,
         content: &Content,
@@ -144,7 +146,12 @@ impl ContentApi {
         let path = format!("v1/documents/{}", content.slug);
         let response = self
             .send(Method::PUT, &path, Some(&content.slug), |r| {
-                r.header("idempotency-key", idempotency_key).json(&body)
+                let r = r.header("idempotency-key", idempotency_key).json(&body);
+                if base_revision.is_none() {
+                    r.header("if-none-match", "*")
+                } else {
+                    r
+                }
             })
             .await?;
         let created = response.status() == StatusCode::CREATED;

@@ -6,6 +6,8 @@
 //! Errors name the line in the whole source, so the editor can point at it.
 
 use serde_json::{Map, Number, Value};
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::Marker;
 use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::error::{Error, Result};
@@ -31,6 +33,7 @@ const RESERVED: [&str; 3] = ["title", "tags", "slug"];
 /// The `slug:` key, when a file names its own slug (used by import).
 pub fn declared_slug(source: &str) -> Option<String> {
     let (yaml, _, _) = split(source).ok()??;
+    refuse_aliases(yaml).ok()?;
     let docs = YamlLoader::load_from_str(yaml).ok()?;
     docs.first()?["slug"].as_str().map(str::to_owned)
 }
@@ -45,6 +48,7 @@ pub fn parse(source: &str) -> Result<Parsed> {
             body_line: 1,
         });
     };
+    refuse_aliases(yaml)?;
     let docs = YamlLoader::load_from_str(yaml).map_err(|e| Error::FrontMatter {
         // The YAML starts on line 2 of the source (after the opening `---`).
         line: e.marker().line() + 1,
@@ -97,6 +101,34 @@ pub fn parse(source: &str) -> Result<Parsed> {
         body: body.to_owned(),
         body_line,
     })
+}
+
+/// Refuses front matter with a YAML alias (`*name`). The loader copies the anchored
+/// node for every alias, so a few hundred bytes of nested aliases (a "billion laughs")
+/// would expand to gigabytes; front matter has no use for them. The event parser this
+/// runs first is linear in the input and builds nothing.
+fn refuse_aliases(yaml: &str) -> Result<()> {
+    struct FirstAlias(Option<usize>);
+    impl MarkedEventReceiver for FirstAlias {
+        fn on_event(&mut self, event: Event, mark: Marker) {
+            if matches!(event, Event::Alias(_)) && self.0.is_none() {
+                self.0 = Some(mark.line());
+            }
+        }
+    }
+    let mut found = FirstAlias(None);
+    // A syntax error stops the scan here; the loader reports it with its line.
+    let _ = Parser::new_from_str(yaml).load(&mut found, true);
+    match found.0 {
+        // The YAML starts on line 2 of the source (after the opening `---`).
+        Some(line) => Err(Error::FrontMatter {
+            line: line + 1,
+            message: "YAML aliases (`*name`) are not allowed in front matter; write the value \
+                      out instead"
+                .into(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// `source` with `title:` and `tags:` set to these values — what the editor's title

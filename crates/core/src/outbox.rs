@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 
 use crate::error::Result;
 use crate::secrets::SecretStore;
-use crate::store::{current_timestamp, AttemptRecord, NextStep, Site, Store};
+use crate::store::{current_timestamp, AttemptRecord, DueDelivery, NextStep, Site, Store};
 use crate::webhook::{self, SiteKeys};
 
 /// Finished attempts are committed together, up to this many…
@@ -65,7 +65,7 @@ pub struct Answered {
     pub record: AttemptRecord,
 }
 
-type Observer = Arc<dyn Fn(&Answered) + Send + Sync>;
+type Observer = Arc<dyn Fn(&[Answered]) + Send + Sync>;
 
 /// A site's secrets as a pass found them (the error: the secret store failed).
 type Found = std::result::Result<Option<Arc<SiteKeys>>, String>;
@@ -93,6 +93,8 @@ impl SiteLookups {
 }
 
 pub struct Outbox {
+    /// Who claims deliveries (`deliveries.lease_owner`): unique per outbox.
+    owner: String,
     store: Arc<Mutex<Store>>,
     secrets: SecretStore,
     http: reqwest::Client,
@@ -111,6 +113,7 @@ impl Outbox {
             .build()
             .expect("an HTTP client with default TLS builds");
         Outbox {
+            owner: owner_name(),
             store,
             secrets,
             http,
@@ -120,9 +123,10 @@ impl Outbox {
         }
     }
 
-    /// Calls `observer` with every attempt as soon as its answer is in (the publish
-    /// pipeline starts confirming a site from here).
-    pub fn with_observer(mut self, observer: impl Fn(&Answered) + Send + Sync + 'static) -> Self {
+    /// Calls `observer` with every batch of answers once it is committed (the publisher
+    /// reports them and starts confirming from here); also with deliveries cancelled
+    /// before sending (`NextStep::Cancelled`, nothing sent).
+    pub fn with_observer(mut self, observer: impl Fn(&[Answered]) + Send + Sync + 'static) -> Self {
         self.observer = Some(Arc::new(observer));
         self
     }
@@ -134,14 +138,26 @@ impl Outbox {
         self
     }
 
-    /// Attempts every delivery due now; returns how many attempts were made.
+    /// The lease owner name this outbox claims deliveries under.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// How long a claim holds: an attempt's timeout and half a minute more, so a
+    /// worker that died holding deliveries gives them up soon.
+    pub fn lease(&self) -> Duration {
+        self.config.timeout + Duration::from_secs(30)
+    }
+
+    /// Claims and attempts every delivery due now; returns how many attempts were made.
     pub async fn run_due(&self) -> Result<usize> {
         let (version, due) = {
-            let store = lock(&self.store);
+            let mut store = lock(&self.store);
+            release_dead_owners(&mut store)?;
             let version = store.sites_version()?;
             (
                 version,
-                store.due_deliveries(&current_timestamp(), 100_000)?,
+                store.claim_due(&self.owner, self.lease(), 100_000)?,
             )
         };
         if due.is_empty() {
@@ -211,7 +227,7 @@ impl Outbox {
                 .site_id
                 .and_then(|id| sites.get(&id).cloned().flatten());
             let Some(site) = site else {
-                lock(&self.store).cancel_delivery(delivery.id, "the site was removed")?;
+                self.cancel(&delivery, "(removed site)", "the site was removed")?;
                 continue;
             };
             if !site.enabled {
@@ -220,7 +236,7 @@ impl Outbox {
                     site.name,
                     site.disabled_reason.as_deref().unwrap_or("by the user")
                 );
-                lock(&self.store).cancel_delivery(delivery.id, &why)?;
+                self.cancel(&delivery, &site.name, &why)?;
                 continue;
             }
             let secrets = match secrets.get(&site.id) {
@@ -232,15 +248,15 @@ impl Outbox {
                         None => NextStep::Failed(e.clone()),
                     };
                     let record = failed_before_sending(next, e.clone());
-                    lock(&self.store).record_attempt(delivery.id, &record)?;
+                    lock(&self.store).record_attempt(&self.owner, delivery.id, &record)?;
                     if let Some(observer) = &self.observer {
-                        observer(&Answered {
+                        observer(&[Answered {
                             site: site.name.clone(),
                             delivery_id: delivery.id,
                             publish_id: delivery.publish_id,
                             attempt: delivery.attempt_count + 1,
                             record,
-                        });
+                        }]);
                     }
                     continue;
                 }
@@ -278,8 +294,14 @@ impl Outbox {
         // that queued up while it wrote. A crash before a commit only means those
         // deliveries are sent again, with the same webhook-id.
         let (to_recorder, batches) = tokio::sync::mpsc::unbounded_channel();
-        let store = self.store.clone();
-        let recorder = tokio::task::spawn_blocking(move || record_as_they_come(&store, batches));
+        let (store, owner, observer) = (
+            self.store.clone(),
+            self.owner.clone(),
+            self.observer.clone(),
+        );
+        let recorder = tokio::task::spawn_blocking(move || {
+            record_as_they_come(&store, &owner, batches, observer.as_deref())
+        });
         let mut batch: Vec<Answered> = Vec::new();
         let mut window_ends = Instant::now();
         let mut refused = false;
@@ -304,9 +326,6 @@ impl Outbox {
                 if batch.is_empty() {
                     window_ends = Instant::now() + BATCH_WINDOW;
                 }
-                if let Some(observer) = &self.observer {
-                    observer(&answered);
-                }
                 batch.push(answered);
             }
             if batch.len() >= BATCH_SIZE || (!batch.is_empty() && Instant::now() >= window_ends) {
@@ -323,6 +342,21 @@ impl Outbox {
         }
         recorder.await.expect("recording does not panic")?;
         Ok(attempts)
+    }
+
+    /// A claimed delivery that will not be sent (its site is gone or disabled).
+    fn cancel(&self, delivery: &DueDelivery, site: &str, why: &str) -> Result<()> {
+        lock(&self.store).cancel_delivery(delivery.id, why)?;
+        if let Some(observer) = &self.observer {
+            observer(&[Answered {
+                site: site.to_owned(),
+                delivery_id: delivery.id,
+                publish_id: delivery.publish_id,
+                attempt: delivery.attempt_count,
+                record: failed_before_sending(NextStep::Cancelled(why.to_owned()), why.to_owned()),
+            }]);
+        }
+        Ok(())
     }
 
     /// Sends `body` to `site` once, now, neither queued nor recorded: the settings'
@@ -372,8 +406,60 @@ impl Outbox {
     }
 }
 
+/// A lease owner's name: `worker/<host>/<pid>/<random>`, so a worker on the same
+/// machine can tell that the process holding a lease has died.
+fn owner_name() -> String {
+    let mut nonce = [0u8; 8];
+    getrandom::fill(&mut nonce).expect("the OS random source is available");
+    format!(
+        "worker/{}/{}/{}",
+        this_host().unwrap_or_default(),
+        std::process::id(),
+        crate::hex(&nonce)
+    )
+}
+
+fn this_host() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+}
+
+/// Whether `owner` is a process of this machine that no longer runs (killed, crashed).
+/// Anything not known to be dead — another machine, no `/proc` — is taken as alive:
+/// its leases then run out by themselves.
+fn owner_is_dead(owner: &str) -> bool {
+    let mut parts = owner.split('/');
+    let (Some("worker"), Some(host), Some(pid)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    if this_host().as_deref() != Some(host) || pid.parse::<u32>().is_err() {
+        return false;
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // A zombie has not been waited for yet, but it sends nothing any more.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| matches!(rest.trim_start().chars().next(), Some('Z' | 'X'))),
+        Err(_) => std::path::Path::new("/proc/self").exists(),
+    }
+}
+
+/// Gives up the leases of workers on this machine that died holding them, so their
+/// deliveries and confirmations are taken over now rather than when the leases end.
+fn release_dead_owners(store: &mut Store) -> Result<()> {
+    for owner in store.lease_owners()? {
+        if owner_is_dead(&owner) {
+            tracing::info!(owner, "taking over the leases of a worker that died");
+            store.release_leases(&owner)?;
+        }
+    }
+    Ok(())
+}
+
 /// How long until an RFC 3339 timestamp (zero if past or unreadable).
-fn until(at: &str) -> Duration {
+pub(crate) fn until(at: &str) -> Duration {
     let Ok(at) = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
     else {
         return Duration::ZERO;
@@ -383,16 +469,19 @@ fn until(at: &str) -> Duration {
 }
 
 /// Wait before the next attempt after attempt number `attempt` failed, or `None`
-/// when the schedule is used up. ±20 % jitter spreads retries of many deliveries.
+/// when the schedule is used up. ±20 % jitter spreads retries of many deliveries. A
+/// site's `Retry-After` can only lengthen the wait (up to `max_retry_after`), never
+/// shorten it: `Retry-After: 0` must not burn every retry at once.
 fn backoff_ms(config: &OutboxConfig, attempt: u32, retry_after: Option<Duration>) -> Option<u64> {
-    let base = config.schedule.get(attempt as usize - 1)?;
-    if let Some(after) = retry_after {
-        return Some(after.min(config.max_retry_after).as_millis() as u64);
-    }
+    let base = config.schedule.get((attempt as usize).checked_sub(1)?)?;
     let mut r = [0u8; 2];
     getrandom::fill(&mut r).expect("the OS random source is available");
     let jitter = 0.8 + 0.4 * (u16::from_le_bytes(r) as f64 / u16::MAX as f64);
-    Some((base.as_millis() as f64 * jitter) as u64)
+    let scheduled = (base.as_millis() as f64 * jitter) as u64;
+    let asked = retry_after.map_or(0, |after| {
+        after.min(config.max_retry_after).as_millis() as u64
+    });
+    Some(scheduled.max(asked))
 }
 
 fn failed_before_sending(next: NextStep, error: String) -> AttemptRecord {
@@ -411,7 +500,9 @@ fn failed_before_sending(next: NextStep, error: String) -> AttemptRecord {
 /// any that queued up meanwhile, and disables sites that answered 410.
 fn record_as_they_come(
     store: &Mutex<Store>,
+    owner: &str,
     mut batches: tokio::sync::mpsc::UnboundedReceiver<Vec<Answered>>,
+    observer: Option<&(dyn Fn(&[Answered]) + Send + Sync)>,
 ) -> Result<()> {
     while let Some(mut batch) = batches.blocking_recv() {
         while let Ok(more) = batches.try_recv() {
@@ -424,10 +515,14 @@ fn record_as_they_come(
             }
         }
         let records: Vec<(i64, AttemptRecord)> = batch
-            .into_iter()
-            .map(|a| (a.delivery_id, a.record))
+            .iter()
+            .map(|a| (a.delivery_id, a.record.clone()))
             .collect();
-        store.record_attempts(&records)?;
+        store.record_attempts(owner, &records)?;
+        drop(store);
+        if let Some(observer) = observer {
+            observer(&batch);
+        }
     }
     Ok(())
 }
@@ -568,12 +663,23 @@ mod tests {
         }
         let second = backoff_ms(&c, 2, None).unwrap();
         assert!((240_000..=360_000).contains(&second), "{second}");
-        assert_eq!(backoff_ms(&c, 1, Some(Duration::from_secs(1))), Some(1000));
+        assert_eq!(
+            backoff_ms(&c, 1, Some(Duration::from_secs(60))),
+            Some(60_000)
+        );
+        for zero in [0, 1] {
+            let after = backoff_ms(&c, 1, Some(Duration::from_secs(zero))).unwrap();
+            assert!(
+                after >= 4000,
+                "Retry-After: {zero} shortened the wait to {after} ms"
+            );
+        }
         assert_eq!(
             backoff_ms(&c, 1, Some(Duration::from_secs(999_999))),
             Some(3_600_000),
             "capped"
         );
         assert_eq!(backoff_ms(&c, 7, None), None, "schedule used up");
+        assert_eq!(backoff_ms(&c, 0, None), None, "no attempt 0");
     }
 }

@@ -113,6 +113,28 @@ pub fn content_api(store: &Store, secrets: &SecretStore) -> Result<ContentApi> {
     ContentApi::new(&settings.url, token)
 }
 
+/// Whether, and how long, to confirm each site's page once its webhook is accepted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LiveWait {
+    /// Do not confirm (webhooks only).
+    No,
+    /// Each site's own confirmation timeout.
+    SiteTimeout,
+    /// This long, for every site.
+    Upto(std::time::Duration),
+}
+
+impl LiveWait {
+    /// How long to confirm `site`'s page, if at all.
+    pub fn timeout_for(self, site: &Site) -> Option<u64> {
+        match self {
+            LiveWait::No => None,
+            LiveWait::SiteTimeout => Some(site.confirm_timeout_ms),
+            LiveWait::Upto(d) => Some(d.as_millis() as u64),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct PublishReport {
     pub slug: String,
@@ -159,7 +181,7 @@ pub(crate) fn message_id() -> String {
 
 /// Publishes the current draft of `slug` to the content API, then records the publish
 /// and enqueues one webhook delivery per target site in one transaction (the outbox
-/// delivers them). A draft with malformed front matter or no title is refused before
+/// delivers them; each is confirmed per `live` once accepted). A draft with malformed front matter or no title is refused before
 /// anything is sent; a conflict means someone else published meanwhile, unless what
 /// they have is exactly this revision.
 pub async fn publish(
@@ -167,6 +189,7 @@ pub async fn publish(
     api: &ContentApi,
     slug: &str,
     site_names: &[String],
+    live: LiveWait,
 ) -> Result<PublishReport> {
     let (doc, sites) = {
         let store = lock(store);
@@ -179,21 +202,9 @@ pub async fn publish(
         });
     }
     let revision = content.revision();
+    // Never published from here: the client publishes create-only, so whatever someone
+    // else published under this slug is a conflict, not overwritten.
     let base = doc.published_revision.as_deref();
-    if base.is_none() {
-        // Never published from here: without a base the API would overwrite whatever
-        // someone else published under this slug, so look first.
-        match api.get(slug).await {
-            Ok(theirs) if theirs.revision != revision => {
-                return Err(Error::Conflict {
-                    slug: slug.to_owned(),
-                    current_revision: Some(theirs.revision),
-                })
-            }
-            Ok(_) | Err(Error::DocumentNotFound { .. }) => {}
-            Err(e) => return Err(e),
-        }
-    }
     let key = idempotency_key(slug, &revision, base);
     let (document, created, already_live) = match api.publish(&content, base, &key).await {
         Ok(p) => {
@@ -221,6 +232,7 @@ pub async fn publish(
                 &at,
             ))
             .expect("envelopes serialize"),
+            confirm_timeout_ms: live.timeout_for(site),
         })
         .collect();
     let publish_id = lock(store).record_publish_with_deliveries(

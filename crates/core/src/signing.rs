@@ -108,7 +108,8 @@ pub fn verify(
     tolerance_secs: i64,
 ) -> bool {
     use subtle::ConstantTimeEq;
-    if (now - timestamp).abs() > tolerance_secs {
+    // `abs_diff`: a hostile timestamp (i64::MIN) must not overflow the subtraction.
+    if now.abs_diff(timestamp) > tolerance_secs.unsigned_abs() {
         return false;
     }
     let expected = secret.signature(id, timestamp, body);
@@ -156,6 +157,10 @@ mod tests {
             !verify(&new, "msg_1", 100, b"{}", &header, 100 + 301, 300),
             "stale"
         );
+        // Extreme timestamps are refused, not an overflow panic.
+        for (ts, now) in [(i64::MIN, i64::MAX), (i64::MAX, i64::MIN), (i64::MIN, 0)] {
+            assert!(!verify(&new, "msg_1", ts, b"{}", &header, now, 300));
+        }
     }
 
     #[test]

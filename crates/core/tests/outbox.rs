@@ -149,6 +149,7 @@ impl Fixture {
                         "2026-11-27T10:00:00Z",
                     ))
                     .unwrap(),
+                    confirm_timeout_ms: None,
                 }
             })
             .collect();
@@ -192,7 +193,13 @@ async fn retried_after_503s_honouring_retry_after_same_id_fresh_signature() {
     .await;
     let publish = f.publish(&["flaky"]);
     let start = Instant::now();
-    f.outbox(Duration::from_secs(5))
+    // A short schedule: the site's Retry-After (1 s) is longer, so it is what is waited.
+    let config = OutboxConfig {
+        timeout: Duration::from_secs(5),
+        schedule: vec![Duration::from_millis(100); 5],
+        ..OutboxConfig::default()
+    };
+    Outbox::new(f.store.clone(), f.secrets.clone(), config)
         .drain(Some(publish), start + Duration::from_secs(30))
         .await
         .unwrap();
@@ -222,6 +229,46 @@ async fn retried_after_503s_honouring_retry_after_same_id_fresh_signature() {
     );
     assert_eq!(attempts[0].response_headers["retry-after"], "1");
     assert_eq!(attempts[0].response_body.as_deref(), Some("busy"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_zero_does_not_shorten_the_schedule() {
+    let f = Fixture::new();
+    let r = receiver(None, None, |_| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [("retry-after", "0")],
+            "busy",
+        )
+            .into_response()
+    })
+    .await;
+    f.site("eager", &r.url);
+    let publish = f.publish(&["eager"]);
+    let config = OutboxConfig {
+        schedule: vec![Duration::from_millis(400); 3],
+        ..OutboxConfig::default()
+    };
+    let start = Instant::now();
+    Outbox::new(f.store.clone(), f.secrets.clone(), config)
+        .drain(Some(publish), start + Duration::from_secs(10))
+        .await
+        .unwrap();
+    // Four attempts, each at least the schedule's 400 ms (less 20 % jitter) apart:
+    // Retry-After: 0 did not make them back to back.
+    assert_eq!(r.seen.lock().unwrap().len(), 4);
+    assert!(
+        start.elapsed() >= Duration::from_millis(3 * 320),
+        "{:?}",
+        start.elapsed()
+    );
+    let store = f.store.lock().unwrap();
+    let d = &store.deliveries_of(publish).unwrap()[0];
+    assert_eq!(d.state, DeliveryState::Failed, "gave up after the schedule");
+    assert!(matches!(
+        d.stage,
+        pressroom_core::stage::Stage::Failed { .. }
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -280,7 +327,12 @@ async fn redirect_gone_unauthorized_are_not_retried() {
     drop(store);
 
     // A later publish skips the disabled site; redelivering to it is refused clearly.
-    let err = f.store.lock().unwrap().redeliver(ds[1].id).unwrap_err();
+    let err = f
+        .store
+        .lock()
+        .unwrap()
+        .redeliver(ds[1].id, None)
+        .unwrap_err();
     assert!(err.to_string().contains("site enable gone"), "{err}");
 }
 
@@ -406,6 +458,7 @@ async fn a_changed_secret_signs_the_next_pass_of_a_long_lived_outbox() {
             site_id: site.id,
             message_id: id.to_owned(),
             body,
+            confirm_timeout_ms: None,
         };
         store
             .record_publish_with_deliveries("post", "r_0000000000000001", "x", false, &[delivery])

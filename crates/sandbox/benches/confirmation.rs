@@ -1,15 +1,17 @@
 //! Confirmation overhead: the time between the demo site starting to serve a new
-//! revision (its page entering its cache, by its own clock) and the pipeline reporting
+//! revision (its page entering its cache, by its own clock) and the publisher reporting
 //! that site live, over 50
 //! publishes through the real content API and demo site on loopback.
 //!
 //! `cargo bench -p pressroom-sandbox --bench confirmation [-- ROUNDS]`
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
-use pressroom_core::pipeline::{LiveWait, Pipeline, Progress, SiteState};
+use pressroom_core::publish::LiveWait;
+use pressroom_core::publisher::{Event, Publisher};
 use pressroom_core::secrets::SecretStore;
+use pressroom_core::stage::Stage;
 use pressroom_core::store::lock;
 use pressroom_core::{publish, Store};
 use pressroom_sandbox::{Mode, Sandbox, SandboxOptions};
@@ -44,7 +46,8 @@ async fn run(mode: Mode, rounds: usize) -> (Vec<f64>, Vec<f64>) {
     let secrets = SecretStore::for_workspace(&store);
     let api = publish::content_api(&store, &secrets).unwrap();
     let store = Arc::new(Mutex::new(store));
-    let pipeline = Pipeline::new(store.clone(), secrets);
+    let publisher = Publisher::new(store.clone(), secrets);
+    let running = publisher.spawn();
     let http = reqwest::Client::new();
     let (mut overhead, mut total) = (Vec::new(), Vec::new());
     for round in 0..rounds {
@@ -58,26 +61,29 @@ async fn run(mode: Mode, rounds: usize) -> (Vec<f64>, Vec<f64>) {
                 )
                 .unwrap();
         }
-        let live_at = Arc::new(Mutex::new(None));
-        let seen = live_at.clone();
-        let report = pipeline
-            .publish(
+        let mut live_at = None;
+        let started = Instant::now();
+        let report = publisher
+            .publish_and_follow(
                 &api,
                 "welcome",
                 &[],
-                Duration::from_secs(10),
                 LiveWait::SiteTimeout,
-                Arc::new(move |p| {
-                    if let Progress::SiteFinished { result } = p {
-                        if result.state == SiteState::Live {
-                            *seen.lock().unwrap() = Some(SystemTime::now());
-                        }
+                Duration::from_secs(10),
+                |e| {
+                    if let Event::Changed {
+                        stage: Stage::Live { .. },
+                        ..
+                    } = e
+                    {
+                        live_at = Some(SystemTime::now());
                     }
-                }),
+                },
             )
             .await
             .unwrap();
-        let live_at = live_at.lock().unwrap().expect("every round goes live");
+        let elapsed = started.elapsed();
+        let live_at = live_at.expect("every round goes live");
         let served_at = sandbox
             .demo
             .ready_at(&report.publish.revision)
@@ -89,13 +95,14 @@ async fn run(mode: Mode, rounds: usize) -> (Vec<f64>, Vec<f64>) {
                 .as_secs_f64()
                 * 1000.0,
         );
-        total.push(report.sites[0].elapsed_ms as f64);
+        total.push(elapsed.as_secs_f64() * 1000.0);
         // A visitor reads the page, so the next round starts from a cached page.
         http.get(format!("{}/posts/welcome", sandbox.site_url))
             .send()
             .await
             .unwrap();
     }
+    running.stop().await.unwrap();
     sandbox.stop().await;
     (overhead, total)
 }
@@ -109,11 +116,11 @@ fn main() {
     for mode in [Mode::ExpireNow, Mode::StaleOnce] {
         let (overhead, total) = runtime.block_on(run(mode, rounds));
         report(
-            &format!("{}: site serves new → pipeline says live", mode.as_str()),
+            &format!("{}: site serves new → publisher says live", mode.as_str()),
             overhead,
         );
         report(
-            &format!("{}: publish → live (whole pipeline)", mode.as_str()),
+            &format!("{}: publish → live (whole run)", mode.as_str()),
             total,
         );
     }

@@ -79,6 +79,7 @@ impl Sandbox {
             db_path: dir.join("content-api.db"),
             token: Some(token.clone()),
             body_limit: pressroom_server::DEFAULT_BODY_LIMIT,
+            limits: Default::default(),
         })?;
         let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let api_url = format!("http://{}", api_listener.local_addr()?);

@@ -1,11 +1,15 @@
 //! Live confirmation end to end against the real content API and the demo site, both on
-//! loopback sockets, through the one publish pipeline the CLI and the app use.
+//! loopback sockets, through the one publishing service the CLI and the app use.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pressroom_core::pipeline::{LiveWait, Pipeline, PipelineReport, Progress, SiteState};
+use pressroom_core::confirm::Confirmer;
+use pressroom_core::outbox::OutboxConfig;
+use pressroom_core::publish::{LiveWait, PublishReport};
+use pressroom_core::publisher::{Event, Publisher, Running};
 use pressroom_core::secrets::SecretStore;
+use pressroom_core::stage::Stage;
 use pressroom_core::store::{lock, Method, NewSite, Outcome, Preset};
 use pressroom_core::{publish, Store};
 use pressroom_sandbox::{demo_site, DemoConfig, DemoSite, Mode, Sandbox, SandboxOptions};
@@ -13,8 +17,42 @@ use pressroom_sandbox::{demo_site, DemoConfig, DemoSite, Mode, Sandbox, SandboxO
 struct Setup {
     sandbox: Sandbox,
     store: Arc<Mutex<Store>>,
-    pipeline: Pipeline,
+    publisher: Publisher,
+    running: Running,
     _dir: tempfile::TempDir,
+}
+
+/// Where a site ended up, with the sentence the user was shown last.
+#[derive(Debug)]
+struct SiteEnd {
+    stage: Stage,
+    message: String,
+    method: Option<Method>,
+    /// The revision the page showed on the last poll.
+    seen_revision: Option<String>,
+}
+
+#[derive(Debug)]
+struct Report {
+    publish: PublishReport,
+    sites: Vec<SiteEnd>,
+}
+
+impl Report {
+    fn all_done(&self) -> bool {
+        self.sites
+            .iter()
+            .all(|s| matches!(s.stage, Stage::Live { .. }))
+    }
+}
+
+fn publisher_for(store: Arc<Mutex<Store>>, secrets: SecretStore) -> Publisher {
+    // Retry quickly, so "site down, then up" fits in a test.
+    let outbox = OutboxConfig {
+        schedule: vec![Duration::from_millis(300); 30],
+        ..OutboxConfig::default()
+    };
+    Publisher::with_config(store, secrets, outbox, Confirmer::default())
 }
 
 async fn setup(options: SandboxOptions) -> Setup {
@@ -23,39 +61,83 @@ async fn setup(options: SandboxOptions) -> Setup {
     let store = Store::open(sandbox.workspace_db()).unwrap();
     let secrets = SecretStore::for_workspace(&store);
     let store = Arc::new(Mutex::new(store));
-    let mut pipeline = Pipeline::new(store.clone(), secrets);
-    // Retry quickly, so "site down, then up" fits in a test.
-    pipeline.outbox.schedule = vec![Duration::from_millis(300); 30];
+    let publisher = publisher_for(store.clone(), secrets);
+    let running = publisher.spawn();
     Setup {
         sandbox,
         store,
-        pipeline,
+        publisher,
+        running,
         _dir: dir,
     }
 }
 
+/// Publishes `slug` to every site through `publisher`, follows the run for up to 15 s,
+/// and gathers where each site ended and every event.
+async fn publish_with(publisher: &Publisher, slug: &str, live: LiveWait) -> (Report, Vec<Event>) {
+    let api = {
+        let store = lock(publisher.store());
+        publish::content_api(&store, publisher.secrets()).unwrap()
+    };
+    let mut events = Vec::new();
+    let run = publisher
+        .publish_and_follow(&api, slug, &[], live, Duration::from_secs(15), |e| {
+            events.push(e.clone())
+        })
+        .await
+        .unwrap();
+    let confirmations = lock(publisher.store())
+        .confirmations_of(run.publish.publish_id)
+        .unwrap();
+    let sites = run
+        .sites
+        .iter()
+        .map(|s| {
+            let message = events
+                .iter()
+                .rev()
+                .find_map(|e| match e {
+                    Event::Changed {
+                        delivery_id,
+                        message,
+                        ..
+                    } if *delivery_id == s.delivery_id => Some(message.clone()),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            let last_poll = confirmations
+                .iter()
+                .rev()
+                .find(|c| c.site_name == s.site)
+                .and_then(|c| c.polls.last().cloned());
+            SiteEnd {
+                method: match s.stage {
+                    Stage::Live { method } => Some(method),
+                    _ => None,
+                },
+                seen_revision: last_poll.and_then(|p| p.seen_revision),
+                stage: s.stage.clone(),
+                message,
+            }
+        })
+        .collect();
+    (
+        Report {
+            publish: run.publish,
+            sites,
+        },
+        events,
+    )
+}
+
 impl Setup {
-    async fn publish(&self, slug: &str, live: LiveWait) -> (PipelineReport, Vec<Progress>) {
-        let api = {
-            let store = lock(&self.store);
-            publish::content_api(&store, &self.pipeline.secrets).unwrap()
-        };
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let sink = events.clone();
-        let report = self
-            .pipeline
-            .publish(
-                &api,
-                slug,
-                &[],
-                Duration::from_secs(15),
-                live,
-                Arc::new(move |p| sink.lock().unwrap().push(p)),
-            )
-            .await
-            .unwrap();
-        let events = events.lock().unwrap().clone();
-        (report, events)
+    async fn publish(&self, slug: &str, live: LiveWait) -> (Report, Vec<Event>) {
+        publish_with(&self.publisher, slug, live).await
+    }
+
+    async fn stop(self) {
+        self.running.stop().await.unwrap();
+        self.sandbox.stop().await;
     }
 
     fn edit(&self, slug: &str, line: &str) {
@@ -75,9 +157,9 @@ impl Setup {
     }
 
     /// Publishes `slug`, warms the site's cache, then edits and publishes again.
-    async fn republish(&self, slug: &str, live: LiveWait) -> (PipelineReport, Vec<Progress>) {
+    async fn republish(&self, slug: &str, live: LiveWait) -> (Report, Vec<Event>) {
         let (first, _) = self.publish(slug, LiveWait::No).await;
-        assert_eq!(first.sites[0].state, SiteState::Delivered);
+        assert_eq!(first.sites[0].stage, Stage::Accepted);
         let page = self.visit(slug).await;
         assert!(page.contains(&first.publish.document.title), "cache warmed");
         self.edit(slug, "A freshly written closing paragraph for this test.");
@@ -85,15 +167,26 @@ impl Setup {
     }
 }
 
-fn states(report: &PipelineReport) -> Vec<SiteState> {
-    report.sites.iter().map(|s| s.state).collect()
+/// Each site's stage, by name.
+fn states(report: &Report) -> Vec<&'static str> {
+    report
+        .sites
+        .iter()
+        .map(|s| match s.stage {
+            Stage::Live { .. } => "live",
+            Stage::Stale { .. } => "stale",
+            Stage::Failed { .. } => "failed",
+            Stage::Accepted => "accepted",
+            _ => "unsettled",
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn expire_now_is_confirmed_live_by_the_exact_revision() {
     let s = setup(SandboxOptions::default()).await;
     let (report, events) = s.republish("welcome", LiveWait::SiteTimeout).await;
-    assert_eq!(states(&report), [SiteState::Live], "{report:#?}");
+    assert_eq!(states(&report), ["live"], "{report:#?}");
     let site = &report.sites[0];
     assert_eq!(site.method, Some(Method::Exact));
     assert_eq!(
@@ -105,11 +198,12 @@ async fn expire_now_is_confirmed_live_by_the_exact_revision() {
     let kinds: Vec<&str> = events
         .iter()
         .map(|e| match e {
-            Progress::Published { .. } => "published",
-            Progress::WebhookAnswered { .. } => "webhook",
-            Progress::Confirming { .. } => "confirming",
-            Progress::Polled { .. } => "poll",
-            Progress::SiteFinished { .. } => "finished",
+            Event::Published { .. } => "published",
+            Event::Attempted { .. } => "webhook",
+            Event::Confirming { .. } => "confirming",
+            Event::Polled { .. } => "poll",
+            Event::Changed { stage, .. } if stage.is_terminal() => "finished",
+            Event::Changed { .. } => "changed",
         })
         .collect();
     assert_eq!(kinds.first(), Some(&"published"));
@@ -133,7 +227,7 @@ async fn expire_now_is_confirmed_live_by_the_exact_revision() {
         .as_deref()
         .unwrap()
         .contains("A freshly written closing paragraph"));
-    s.sandbox.stop().await;
+    s.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -144,7 +238,7 @@ async fn stale_once_is_live_after_the_stale_answer() {
     })
     .await;
     let (report, _) = s.republish("welcome", LiveWait::SiteTimeout).await;
-    assert_eq!(states(&report), [SiteState::Live], "{report:#?}");
+    assert_eq!(states(&report), ["live"], "{report:#?}");
     let polls = &lock(&s.store)
         .confirmations_of(report.publish.publish_id)
         .unwrap()[0]
@@ -156,7 +250,7 @@ async fn stale_once_is_live_after_the_stale_answer() {
         Some(report.publish.revision.as_str())
     );
     assert_eq!(polls.last().unwrap().verdict, Outcome::Live);
-    s.sandbox.stop().await;
+    s.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -169,21 +263,21 @@ async fn a_site_that_ignores_the_webhook_is_still_stale_and_never_live() {
     let (report, events) = s
         .republish("welcome", LiveWait::Upto(Duration::from_millis(1500)))
         .await;
-    assert_eq!(states(&report), [SiteState::Stale], "{report:#?}");
+    assert_eq!(states(&report), ["stale"], "{report:#?}");
     assert!(report.sites[0].message.starts_with("Still stale after"));
     assert!(report.sites[0].message.contains("re-send"));
     let polls: Vec<_> = events
         .iter()
         .filter_map(|e| match e {
-            Progress::Polled { poll, .. } => Some(poll),
+            Event::Polled { poll, .. } => Some(poll),
             _ => None,
         })
         .collect();
     assert!(polls.len() >= 4, "polled fast first: {}", polls.len());
     assert!(polls.iter().all(|p| p.verdict == Outcome::Stale));
-    assert!(!report.all_done(LiveWait::SiteTimeout));
+    assert!(!report.all_done());
     assert_eq!(s.sandbox.demo.stats().webhooks_accepted, 2);
-    s.sandbox.stop().await;
+    s.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -194,7 +288,7 @@ async fn a_wrong_secret_is_a_clear_configuration_error_and_nothing_is_polled() {
     })
     .await;
     let (report, events) = s.publish("welcome", LiveWait::SiteTimeout).await;
-    assert_eq!(states(&report), [SiteState::WebhookFailed], "{report:#?}");
+    assert_eq!(states(&report), ["failed"], "{report:#?}");
     let message = &report.sites[0].message;
     assert!(
         message.contains("401") && message.contains("secret"),
@@ -202,9 +296,9 @@ async fn a_wrong_secret_is_a_clear_configuration_error_and_nothing_is_polled() {
     );
     assert!(!events
         .iter()
-        .any(|e| matches!(e, Progress::Confirming { .. } | Progress::Polled { .. })));
+        .any(|e| matches!(e, Event::Confirming { .. } | Event::Polled { .. })));
     assert_eq!(s.sandbox.demo.stats().webhooks_rejected, 1);
-    s.sandbox.stop().await;
+    s.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -215,7 +309,7 @@ async fn a_page_without_a_marker_is_confirmed_by_the_heuristic() {
     })
     .await;
     let (report, _) = s.republish("welcome", LiveWait::SiteTimeout).await;
-    assert_eq!(states(&report), [SiteState::Live], "{report:#?}");
+    assert_eq!(states(&report), ["live"], "{report:#?}");
     assert_eq!(report.sites[0].method, Some(Method::Heuristic));
     assert!(report.sites[0].message.contains("heuristic"));
     assert!(report.sites[0].message.contains("content-revision"));
@@ -225,8 +319,8 @@ async fn a_page_without_a_marker_is_confirmed_by_the_heuristic() {
     let (report, _) = s
         .publish("welcome", LiveWait::Upto(Duration::from_millis(800)))
         .await;
-    assert_eq!(states(&report), [SiteState::Stale], "{report:#?}");
-    s.sandbox.stop().await;
+    assert_eq!(states(&report), ["stale"], "{report:#?}");
+    s.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -234,8 +328,8 @@ async fn slow_regeneration_is_waited_for() {
     let s = setup(SandboxOptions::default()).await;
     s.sandbox.demo.set_regen_delay(Duration::from_millis(700));
     let (report, _) = s.republish("welcome", LiveWait::SiteTimeout).await;
-    assert_eq!(states(&report), [SiteState::Live], "{report:#?}");
-    s.sandbox.stop().await;
+    assert_eq!(states(&report), ["live"], "{report:#?}");
+    s.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -252,7 +346,7 @@ async fn a_site_down_then_up_is_delivered_and_confirmed() {
         store.set_site_enabled("demo", false, None).unwrap();
         pressroom_core::sites::add(
             &mut store,
-            &s.pipeline.secrets,
+            s.publisher.secrets(),
             &NewSite {
                 name: "later".into(),
                 webhook_url: format!("http://127.0.0.1:{port}{}", demo_site::WEBHOOK_PATH),
@@ -286,14 +380,20 @@ async fn a_site_down_then_up_is_delivered_and_confirmed() {
         .unwrap();
     });
     let (report, events) = s.publish("welcome", LiveWait::SiteTimeout).await;
-    assert_eq!(states(&report), [SiteState::Live], "{report:#?}");
+    assert_eq!(states(&report), ["live"], "{report:#?}");
     let failed_first = events.iter().any(|e| {
-        matches!(e, Progress::WebhookAnswered { next, status: None, .. } if *next == "retrying")
+        matches!(
+            e,
+            Event::Changed {
+                stage: Stage::RetryAt { attempt: 1, .. },
+                ..
+            }
+        )
     });
     assert!(failed_first, "the first attempt found the site down");
     let _ = stop.send(());
     starter.await.unwrap();
-    s.sandbox.stop().await;
+    s.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -306,12 +406,12 @@ async fn a_page_that_errors_or_cannot_be_reached_is_reported_so() {
     let cases = [
         (
             format!("{}/missing/{{slug}}", s.sandbox.site_url),
-            SiteState::HttpError,
+            "failed",
             "answered 404",
         ),
         (
             format!("http://127.0.0.1:{closed}/posts/{{slug}}"),
-            SiteState::Unreachable,
+            "failed",
             "Could not fetch",
         ),
     ];
@@ -344,7 +444,7 @@ async fn a_page_that_errors_or_cannot_be_reached_is_reported_so() {
             report.sites[0].message
         );
     }
-    s.sandbox.stop().await;
+    s.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -365,19 +465,10 @@ async fn a_restarted_sandbox_keeps_its_site_and_survives_a_lost_secrets_file() {
         "the same site, not a second"
     );
     let secrets = SecretStore::for_workspace(&store);
-    let api = publish::content_api(&store, &secrets).unwrap();
-    let pipeline = Pipeline::new(Arc::new(Mutex::new(store)), secrets);
-    let report = pipeline
-        .publish(
-            &api,
-            "welcome",
-            &[],
-            Duration::from_secs(10),
-            LiveWait::SiteTimeout,
-            Arc::new(|_| {}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(states(&report), [SiteState::Live], "{report:#?}");
+    let publisher = publisher_for(Arc::new(Mutex::new(store)), secrets);
+    let running = publisher.spawn();
+    let (report, _) = publish_with(&publisher, "welcome", LiveWait::SiteTimeout).await;
+    assert_eq!(states(&report), ["live"], "{report:#?}");
+    running.stop().await.unwrap();
     sandbox.stop().await;
 }

@@ -59,11 +59,15 @@ impl WriteToken {
         Ok((WriteToken { sha256 }, Some(token)))
     }
 
-    /// Whether an `Authorization` header value carries this token.
+    /// Whether an `Authorization` header value carries this token (the scheme name is
+    /// case-insensitive, RFC 9110 §11.1).
     pub fn accepts(&self, authorization: Option<&str>) -> bool {
-        let Some(presented) = authorization.and_then(|v| v.strip_prefix("Bearer ")) else {
+        let Some((scheme, presented)) = authorization.and_then(|v| v.trim().split_once(' ')) else {
             return false;
         };
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return false;
+        }
         // Comparing fixed-size hashes keeps timing independent of the token's content.
         digest(presented.trim()).ct_eq(&self.sha256).into()
     }

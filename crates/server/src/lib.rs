@@ -1,9 +1,10 @@
-//! The reference content API (interfaces.md §1): what sites read published content
+//! The reference content API (docs/content-api.md): what sites read published content
 //! from and what the app publishes to. A library so tests and the sandbox run it
 //! in-process: `Server::open(config)` then `serve(listener, shutdown)`.
 //!
 //! Storage is core's `PublishedStore`; this crate only speaks HTTP: authentication,
-//! body limits, conditional GETs and the JSON error shape.
+//! body limits, timeouts and a connection limit, conditional GETs and the JSON error
+//! shape.
 
 mod auth;
 mod error;
@@ -13,7 +14,12 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use pressroom_core::store::PublishedStore;
 
 pub use auth::{generate_token, WriteToken, TOKEN_SETTING};
@@ -27,10 +33,37 @@ pub struct Config {
     /// The write token; `None` generates one on first start (stored hashed).
     pub token: Option<String>,
     pub body_limit: usize,
+    pub limits: Limits,
+}
+
+/// How long clients may take, and how many are served at once.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// A request's headers must arrive within this long — also the longest a
+    /// kept-alive connection may sit idle before its next request.
+    pub header_timeout: Duration,
+    /// A request (its body read, the answer made) must be done within this long.
+    pub request_timeout: Duration,
+    /// Connections served at once; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// On shutdown, requests in flight get this long to finish.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
 }
 
 pub struct Server {
     state: routes::AppState,
+    limits: Limits,
     generated_token: Option<String>,
 }
 
@@ -45,7 +78,9 @@ impl Server {
                 cache: Arc::new(RwLock::new(HashMap::new())),
                 token: Arc::new(token),
                 body_limit: config.body_limit,
+                request_timeout: config.limits.request_timeout,
             },
+            limits: config.limits,
             generated_token,
         })
     }
@@ -55,7 +90,8 @@ impl Server {
         self.generated_token.as_deref()
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Serves until `shutdown` resolves; then stops accepting, and requests in flight
+    /// get `limits.shutdown_grace` to finish before their connections are dropped.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
@@ -63,9 +99,59 @@ impl Server {
     ) -> Result<(), ServerError> {
         let addr = listener.local_addr().map_err(ServerError::Io)?;
         tracing::info!(%addr, "content API listening");
-        axum::serve(listener, routes::router(self.state))
-            .with_graceful_shutdown(shutdown)
+        let limits = self.limits;
+        let service = TowerToHyperService::new(routes::router(self.state));
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .keep_alive_interval(limits.header_timeout)
+            .keep_alive_timeout(limits.header_timeout);
+        let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+        let graceful = GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            let slot = tokio::select! {
+                slot = slots.clone().acquire_owned() => slot.expect("never closed"),
+                _ = &mut shutdown => break,
+            };
+            let stream = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of file descriptors and the like: pass, do not spin.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                _ = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let connection = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service.clone())
+                .into_owned();
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                // A client that went away or broke the protocol is its own problem.
+                let _ = connection.await;
+                drop(slot);
+            });
+        }
+        drop(listener);
+        if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
             .await
-            .map_err(ServerError::Io)
+            .is_err()
+        {
+            tracing::warn!(
+                "requests still running after {:?}; their connections are dropped",
+                limits.shutdown_grace
+            );
+        }
+        Ok(())
     }
 }

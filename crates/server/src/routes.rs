@@ -1,5 +1,6 @@
-//! The HTTP surface of interfaces.md §1. Handlers unpack the request, make one store
-//! call on the blocking pool, and shape the answer.
+//! The HTTP surface of docs/content-api.md. Handlers unpack the request, make one store
+//! call on the blocking pool, and shape the answer. Writes are authenticated by a
+//! middleware before anything reads their body.
 //!
 //! Reads of single documents are served from an in-memory cache of their serialized
 //! JSON. The cache is filled and changed only while holding the store's lock, in the
@@ -11,12 +12,12 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, put};
 use axum::{Json, Router};
 use pressroom_core::slug;
 use pressroom_core::store::{Idempotency, PublishedStore};
@@ -52,6 +53,7 @@ pub(crate) struct AppState {
     pub cache: Arc<RwLock<HashMap<String, Cached>>>,
     pub token: Arc<WriteToken>,
     pub body_limit: usize,
+    pub request_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -78,7 +80,7 @@ impl AppState {
         })?
     }
 
-    fn authorize(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+    pub(crate) fn authorize(&self, headers: &HeaderMap) -> Result<(), ApiError> {
         let value = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
@@ -100,18 +102,55 @@ fn cache_put(cache: &RwLock<HashMap<String, Cached>>, slug: &str, entry: Cached)
 
 pub(crate) fn router(state: AppState) -> Router {
     let body_limit = state.body_limit;
+    let authenticate = middleware::from_fn_with_state(state.clone(), authenticate_writes);
+    let deadline = middleware::from_fn_with_state(state.request_timeout, deadline);
     Router::new()
         .route("/v1/health", get(health))
         .route("/v1/documents", get(list_documents))
         .route(
             "/v1/documents/{slug}",
-            get(get_document).put(put_document).delete(delete_document),
+            get(get_document).merge(
+                put(put_document)
+                    .delete(delete_document)
+                    .route_layer(authenticate),
+            ),
         )
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(deadline)
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// A request (a slow body included) that takes longer than `limit` is answered 408.
+async fn deadline(State(limit): State<std::time::Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            format!("the request took longer than {} s", limit.as_secs_f32()),
+        )
+        .into_response(),
+    }
+}
+
+/// Every write is authenticated first, before its body is read: an unauthenticated
+/// client cannot make the server read or buffer anything.
+async fn authenticate_writes(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match state.authorize(req.headers()) {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The slug from the path, a bad one (undecodable too) in the error shape.
+fn slug_of(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    let Path(slug) =
+        path.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", e.body_text()))?;
+    check_slug(&slug)?;
+    Ok(slug)
 }
 
 /// One line per request: method, path, status, time. Never headers (tokens live there).
@@ -163,8 +202,10 @@ struct ListQuery {
 
 async fn list_documents(
     State(state): State<AppState>,
-    Query(query): Query<ListQuery>,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<DocumentList>, ApiError> {
+    let Query(query) = query
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
     let documents = state
         .with_store(move |store, _| Ok(store.list(query.tag.as_deref())?))
         .await?;
@@ -208,10 +249,10 @@ fn document_response(status: StatusCode, entry: &Cached, headers: &HeaderMap) ->
 
 async fn get_document(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    check_slug(&slug)?;
+    let slug = slug_of(path)?;
     let hit = state
         .cache
         .read()
@@ -239,14 +280,16 @@ async fn get_document(
     Ok(document_response(StatusCode::OK, &entry, &headers))
 }
 
+/// Longest Idempotency-Key accepted.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
 async fn put_document(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    path: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    state.authorize(&headers)?;
-    check_slug(&slug)?;
+    let slug = slug_of(path)?;
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -275,15 +318,28 @@ async fn put_document(
     let key = headers
         .get("idempotency-key")
         .map(|v| {
-            v.to_str().map(str::to_owned).map_err(|_| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_header",
-                    "Idempotency-Key must be ASCII",
-                )
-            })
+            v.to_str()
+                .ok()
+                .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY)
+                .filter(|k| k.bytes().all(|b| b.is_ascii_graphic()))
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_header",
+                        format!(
+                            "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII \
+                             characters"
+                        ),
+                    )
+                })
         })
         .transpose()?;
+    // `If-None-Match: *`: create only, never overwrite what someone else published.
+    let create_only = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .any(|v| v.as_bytes().trim_ascii() == b"*");
     let request_hash = {
         let mut h = Sha256::new();
         h.update(slug.as_bytes());
@@ -297,7 +353,7 @@ async fn put_document(
                 key,
                 request_hash: &request_hash,
             });
-            let outcome = store.put(&slug, &request, idempotency)?;
+            let outcome = store.put(&slug, &request, create_only, idempotency)?;
             let entry = Cached::of(&outcome.document);
             // A replay may describe an older revision than the current one: only a
             // fresh answer is the current state.
@@ -319,11 +375,9 @@ async fn put_document(
 
 async fn delete_document(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
-    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
-    state.authorize(&headers)?;
-    check_slug(&slug)?;
+    let slug = slug_of(path)?;
     state
         .with_store(move |store, cache| {
             store.delete(&slug)?;

@@ -505,6 +505,7 @@ async fn a_generated_token_is_shown_once_and_stored_hashed() {
             db_path: db.clone(),
             token: None,
             body_limit: DEFAULT_BODY_LIMIT,
+            limits: Default::default(),
         })
         .unwrap()
     };

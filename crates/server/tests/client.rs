@@ -62,7 +62,15 @@ async fn publish_read_and_unpublish_against_the_reference_server() {
     let first = api.publish(&c, None, "k1").await.unwrap();
     assert!(first.created);
     assert_eq!(first.document.revision, c.revision());
-    let again = api.publish(&c, None, "k2").await.unwrap();
+    // Without a base, a publish only creates: the slug is there now, so it is a
+    // conflict naming what is there (the publish operation takes "it is ours" as done).
+    match api.publish(&c, None, "k2").await {
+        Err(pressroom_core::Error::Conflict {
+            current_revision, ..
+        }) => assert_eq!(current_revision, Some(c.revision())),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    let again = api.publish(&c, Some(&c.revision()), "k2b").await.unwrap();
     assert!(!again.created);
 
     assert_eq!(api.get("post").await.unwrap().revision, c.revision());

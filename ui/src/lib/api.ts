@@ -1,6 +1,6 @@
 // The one typed wrapper over the Rust commands. Every call to the shell goes through
 // here, so the rest of the UI never sees `invoke` or untyped payloads.
-import { invoke as tauriInvoke } from "@tauri-apps/api/core";
+import { Channel, invoke as tauriInvoke } from "@tauri-apps/api/core";
 import { listen as tauriListen } from "@tauri-apps/api/event";
 
 export type Status = "draft" | "published" | "modified";
@@ -172,70 +172,19 @@ export interface ImportReport {
   failed: { path: string; kind: string; message: string }[];
 }
 
-export type Verdict = "live" | "stale" | "http_error" | "unreachable";
+// What the publisher reports: generated from the Rust types, never written by hand.
+import type { Event, Poll, Stage, Standing } from "./generated/publisher";
+export type { Event, Poll, Stage, Standing };
+export type Verdict = Poll["verdict"];
 
-export interface Poll {
-  elapsed_ms: number;
-  status: number | null;
-  x_nextjs_cache: string | null;
-  age: string | null;
-  cache_control: string | null;
-  etag: string | null;
-  seen_revision: string | null;
-  verdict: Verdict;
-  error: string | null;
-}
-
-export type SiteState =
-  | "live"
-  | "stale"
-  | "http_error"
-  | "unreachable"
-  | "delivered"
-  | "webhook_pending"
-  | "webhook_failed";
-
-export interface SiteResult {
-  site: string;
-  state: SiteState;
-  message: string;
-  delivery_id: number | null;
-  url: string;
-  method: "exact" | "heuristic" | null;
-  seen_revision: string | null;
-  confirmation_id: number | null;
-  elapsed_ms: number;
-}
-
-/** One step of the publish pipeline (core::pipeline::Progress). */
-export type Progress =
-  | {
-      type: "published";
-      slug: string;
-      revision: string;
-      publish_id: number;
-      created: boolean;
-      already_live: boolean;
-      sites: string[];
-    }
-  | {
-      type: "webhook_answered";
-      site: string;
-      delivery_id: number;
-      attempt: number;
-      status: number | null;
-      latency_ms: number;
-      next: string;
-      retry_in_ms: number | null;
-      error: string | null;
-    }
-  | { type: "confirming"; site: string; url: string; timeout_ms: number }
-  | { type: "polled"; site: string; poll: Poll }
-  | { type: "site_finished"; result: SiteResult };
-
-export interface PipelineReport {
-  publish: { slug: string; revision: string; publish_id: number; sites: string[] };
-  sites: SiteResult[];
+/** A publish as the content API took it (core::publish::PublishReport). */
+export interface PublishReport {
+  slug: string;
+  revision: string;
+  created: boolean;
+  already_live: boolean;
+  publish_id: number;
+  sites: string[];
 }
 
 export interface ConfirmationRecord {
@@ -258,6 +207,8 @@ export interface PublishedView {
   local_html: string;
   title: string;
   confirmations: ConfirmationRecord[];
+  /** Where each site of this publish stands now. */
+  sites: Standing[];
 }
 
 /** What every failed command rejects with (see src-tauri/ipc_error.rs). */
@@ -291,6 +242,13 @@ export async function attempt<T>(
 }
 
 type Invoke = <T>(cmd: string, args?: Record<string, unknown>) => Promise<T>;
+
+/** A per-call IPC channel that hands each message to `handler`. */
+function channel<T>(handler: (message: T) => void): Channel<T> {
+  const ch = new Channel<T>();
+  ch.onmessage = handler;
+  return ch;
+}
 type Listen = <T>(event: string, handler: (payload: T) => void) => Promise<() => void>;
 
 /** Normalises any rejection into an IpcError so callers handle one shape. */
@@ -319,12 +277,20 @@ export function createApi(invoke: Invoke, listen?: Listen) {
       call<Document>("save_document", { slug, source }),
     createDocument: (title: string) => call<Document>("create_document", { title }),
     listSites: () => call<Site[]>("list_sites"),
-    publishDocument: (slug: string, sites: string[]) =>
-      call<PipelineReport>("publish_document", { slug, sites }),
-    resendDelivery: (deliveryId: number) =>
-      call<SiteResult>("resend_delivery", { deliveryId }),
+    /** Publishes; the run's events then arrive through `onEvent` until every site
+     * has settled (also after this returns). */
+    publishDocument: (slug: string, sites: string[], onEvent: (e: Event) => void) =>
+      call<PublishReport>("publish_document", { slug, sites, onEvent: channel(onEvent) }),
+    /** Sends one delivery again; its events arrive through `onEvent`. */
+    resendDelivery: (deliveryId: number, onEvent: (e: Event) => void) =>
+      call<Standing>("resend_delivery", { deliveryId, onEvent: channel(onEvent) }),
+    /** Follows an earlier publish (e.g. after a restart) until its sites settle. */
+    watchPublish: (publishId: number, onEvent: (e: Event) => void) =>
+      call<Standing[]>("watch_publish", { publishId, onEvent: channel(onEvent) }),
     publishedView: (publishId: number) =>
       call<PublishedView>("published_view", { publishId }),
+    /** The side-by-side view of the latest publish of `slug`, if any. */
+    latestPublish: (slug: string) => call<PublishedView | null>("latest_publish", { slug }),
     setFields: (source: string, title: string, tags: string[]) =>
       call<string>("set_fields", { source, title, tags }),
     renameDocument: (slug: string, newSlug: string) =>
@@ -366,9 +332,6 @@ export function createApi(invoke: Invoke, listen?: Listen) {
     /** Native menu choices (src-tauri/menu.rs); returns the unsubscribe. */
     onMenu: (handler: (id: string) => void) =>
       listen ? listen<string>("menu", handler) : Promise.resolve(() => {}),
-    /** Subscribes to the publish pipeline's progress; returns the unsubscribe. */
-    onProgress: (handler: (p: Progress) => void) =>
-      listen ? listen<Progress>("publish-progress", handler) : Promise.resolve(() => {}),
   };
 }
 

@@ -202,13 +202,23 @@ export function createSettings(api: Api) {
     if (list) state.attempts = { delivery, list };
   }
 
+  /** Queues the delivery again; the notice follows it until its site settles. */
   async function redeliver(delivery: Delivery) {
-    const result = await run(() => api.resendDelivery(delivery.id));
-    if (result) {
-      state.notice = `${result.site}: ${result.message}`;
+    const refreshLog = async () => {
       await loadDeliveries();
       const again = state.deliveries.find((d) => d.id === delivery.id);
       if (again) await openAttempts(again);
+    };
+    const queued = await run(() =>
+      api.resendDelivery(delivery.id, (e) => {
+        if (e.type !== "changed") return;
+        state.notice = e.message;
+        if (["accepted", "live", "stale", "failed", "retry_at"].includes(e.stage.stage)) void refreshLog();
+      }),
+    );
+    if (queued) {
+      state.notice = queued.message;
+      await refreshLog();
     }
   }
 

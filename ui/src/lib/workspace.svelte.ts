@@ -8,24 +8,26 @@ import type {
   DiffLine,
   Document,
   DocumentSummary,
+  Event,
   IpcError,
   Poll,
   PreviewUpdate,
-  Progress,
   PublishedView,
   RevisionInfo,
   SearchHit,
   Site,
-  SiteResult,
+  Stage,
+  Standing,
   WorkspaceInfo,
 } from "./api";
 
-/** Where one site is in the publish pipeline. */
-export type Stage = "publishing" | "webhook" | "waiting" | "live" | "stale" | "error";
-
 export interface SiteProgress {
   site: string;
-  stage: Stage;
+  /** Where the site stands (core's state machine); null while the content API is
+   * being written to. */
+  stage: Stage | null;
+  /** A confirmation of its page is still owed. */
+  confirming: boolean;
   /** The latest sentence: what happened, what to do. */
   message: string;
   deliveryId: number | null;
@@ -33,7 +35,6 @@ export interface SiteProgress {
   webhookStatus: number | null;
   webhookMs: number | null;
   polls: Poll[];
-  result: SiteResult | null;
 }
 
 export interface PublishRun {
@@ -61,15 +62,42 @@ export interface HistoryState {
 
 const TARGETS_KEY = "pressroom.publish-targets";
 
-export function stageOf(result: SiteResult): Stage {
-  switch (result.state) {
+/** Nothing more happens to the site without the user: live, stale, failed, or
+ * accepted with no confirmation owed. Only "live" is ever shown as Live. */
+export function isSettled(s: { stage: Stage | null; confirming: boolean }): boolean {
+  switch (s.stage?.stage) {
     case "live":
-    case "delivered":
-      return "live";
     case "stale":
-      return "stale";
+    case "failed":
+      return true;
+    case "accepted":
+      return !s.confirming;
     default:
-      return "error";
+      return false;
+  }
+}
+
+/** The short label of a stage. */
+export function stageLabel(stage: Stage | null): string {
+  switch (stage?.stage) {
+    case undefined:
+      return "Publishing…";
+    case "queued":
+    case "sending":
+      return "Webhook…";
+    case "retry_at":
+      return "Retrying…";
+    case "accepted":
+      return "Webhook accepted";
+    case "confirming":
+      return "Waiting for live…";
+    case "live":
+      return "Live ✓";
+    case "stale":
+      return "Still stale";
+    case "failed":
+    default:
+      return "Error";
   }
 }
 
@@ -182,6 +210,8 @@ export function createWorkspace(api: Api) {
       if (state.history && state.history.slug !== doc.slug) state.history = null;
       await renderPreview(doc.source);
     });
+    // A publish of it still under way (retries after a restart): show it.
+    await showLatestPublish();
   }
 
   /** The editor's text changed: preview now, save a little later. */
@@ -243,63 +273,72 @@ export function createWorkspace(api: Api) {
     const run = state.publish!;
     run.sites[site] ??= {
       site,
-      stage: "publishing",
+      stage: null,
+      confirming: true,
       message: "Publishing to the content API…",
       deliveryId: null,
       url: null,
       webhookStatus: null,
       webhookMs: null,
       polls: [],
-      result: null,
     };
     return run.sites[site];
   }
 
-  /** Applies one pipeline event to the publish in progress. */
-  function onProgress(p: Progress) {
+  function standing(s: Standing) {
+    const p = siteProgress(s.site);
+    p.stage = s.stage;
+    p.confirming = s.confirming;
+    p.message = s.message;
+    p.deliveryId = s.delivery_id;
+  }
+
+  /** Applies one of the publisher's events to the publish on screen. */
+  function onEvent(e: Event) {
     const run = state.publish;
-    if (!run) return;
-    switch (p.type) {
+    if (!run || (run.publishId !== null && e.publish_id !== run.publishId)) return;
+    switch (e.type) {
       case "published":
-        if (p.slug !== run.slug) return;
-        run.revision = p.revision;
-        run.publishId = p.publish_id;
-        for (const site of p.sites) {
-          const s = siteProgress(site);
-          s.stage = "webhook";
-          s.message = `Published ${p.revision}; sending the webhook…`;
-        }
+        if (e.slug !== run.slug) return;
+        run.revision = e.revision;
+        run.publishId = e.publish_id;
+        for (const s of e.sites) standing(s);
         break;
-      case "webhook_answered": {
-        const s = siteProgress(p.site);
-        s.deliveryId = p.delivery_id;
-        s.webhookStatus = p.status;
-        s.webhookMs = p.latency_ms;
-        s.message =
-          p.next === "delivered"
-            ? `Webhook answered ${p.status} in ${p.latency_ms} ms.`
-            : (p.error ?? `Webhook: ${p.next}`);
+      case "attempted": {
+        const s = siteProgress(e.site);
+        s.deliveryId = e.delivery_id;
+        s.webhookStatus = e.status;
+        s.webhookMs = e.latency_ms;
         break;
       }
-      case "confirming": {
-        const s = siteProgress(p.site);
-        s.stage = "waiting";
-        s.url = p.url;
-        s.message = `Waiting for ${p.url} to serve the new revision…`;
+      case "confirming":
+        siteProgress(e.site).url = e.url;
         break;
-      }
       case "polled":
-        siteProgress(p.site).polls.push(p.poll);
+        siteProgress(e.site).polls.push(e.poll);
         break;
-      case "site_finished": {
-        const s = siteProgress(p.result.site);
-        s.result = p.result;
-        s.stage = stageOf(p.result);
-        s.message = p.result.message;
-        s.deliveryId = p.result.delivery_id ?? s.deliveryId;
+      case "changed": {
+        const s = siteProgress(e.site);
+        s.stage = e.stage;
+        s.message = e.message;
+        s.deliveryId = e.delivery_id;
+        if (e.stage.stage === "live" || e.stage.stage === "stale" || e.stage.stage === "failed") {
+          s.confirming = false;
+        }
         break;
       }
     }
+    void settle(run);
+  }
+
+  /** Once every site of the run has settled: the side-by-side view, the list. */
+  async function settle(run: PublishRun) {
+    if (!run.running || run.publishId === null) return;
+    if (!Object.values(run.sites).every(isSettled)) return;
+    run.running = false;
+    await loadView();
+    await refresh();
+    await reloadSelected();
   }
 
   async function loadView() {
@@ -310,28 +349,55 @@ export function createWorkspace(api: Api) {
   }
 
   /** Saves, publishes the selected document to the chosen sites (every enabled one
-   * unless chosen otherwise) and follows each to live. */
+   * unless chosen otherwise) and follows each to live — the publisher goes on in the
+   * background (retries included) and its events keep arriving. */
   async function publish() {
     const doc = state.selected;
     if (!doc || state.publish?.running) return;
     state.choosingTargets = false;
     await save();
     state.publish = { slug: doc.slug, running: true, revision: null, publishId: null, sites: {}, view: null };
-    const unlisten = await api.onProgress(onProgress);
-    try {
-      const report = await run(() => api.publishDocument(doc.slug, chosenTargets()));
-      if (report) {
-        state.publish.publishId = report.publish.publish_id;
-        state.publish.revision = report.publish.revision;
-        for (const r of report.sites) onProgress({ type: "site_finished", result: r });
-      }
-    } finally {
-      unlisten();
-      state.publish.running = false;
+    const run = state.publish;
+    const report = await attempt(state, () => api.publishDocument(doc.slug, chosenTargets(), onEvent));
+    if (!report) {
+      run.running = false;
+      return;
     }
-    await loadView();
-    await refresh();
-    await reloadSelected();
+    run.publishId = report.publish_id;
+    run.revision = report.revision;
+    // Every site is on screen (not yet settled) even before its first event arrives.
+    for (const site of report.sites) siteProgress(site);
+    if (report.sites.length === 0) {
+      run.running = false;
+      await refresh();
+      await reloadSelected();
+      return;
+    }
+    await settle(run);
+  }
+
+  /** Shows where the latest publish of the selected document stands (after a
+   * restart too) and follows it while the publisher is still working on it. */
+  async function showLatestPublish() {
+    const doc = state.selected;
+    if (!doc || state.publish?.running) return;
+    const view = await api.latestPublish(doc.slug).catch(() => null);
+    if (!view || state.selected?.slug !== doc.slug) return;
+    const running = view.sites.some((s) => !isSettled(s));
+    if (!running) return;
+    state.publish = {
+      slug: doc.slug,
+      running: true,
+      revision: view.publish.revision,
+      publishId: view.publish.id,
+      sites: {},
+      view: null,
+    };
+    const run = state.publish;
+    for (const s of view.sites) standing(s);
+    const now = await api.watchPublish(view.publish.id, onEvent).catch(() => null);
+    for (const s of now ?? []) standing(s);
+    await settle(run);
   }
 
   /** The selected document's status and revisions again (its text stays as edited). */
@@ -455,19 +521,20 @@ export function createWorkspace(api: Api) {
 
   /** Sends a site's webhook again and follows it to live. */
   async function resend(site: string) {
-    const s = state.publish?.sites[site];
-    if (!s || s.deliveryId == null) return;
-    s.stage = "webhook";
-    s.message = "Sending the webhook again…";
+    const run = state.publish;
+    const s = run?.sites[site];
+    if (!run || !s || s.deliveryId == null) return;
     s.polls = [];
-    const unlisten = await api.onProgress(onProgress);
-    try {
-      const result = await run(() => api.resendDelivery(s.deliveryId!));
-      if (result) onProgress({ type: "site_finished", result });
-    } finally {
-      unlisten();
+    s.webhookStatus = null;
+    s.webhookMs = null;
+    run.running = true;
+    const now = await attempt(state, () => api.resendDelivery(s.deliveryId!, onEvent));
+    if (!now) {
+      run.running = false;
+      return;
     }
-    await loadView();
+    standing(now);
+    await settle(run);
   }
 
   function closePublish() {
@@ -492,6 +559,7 @@ export function createWorkspace(api: Api) {
     create,
     search,
     publish,
+    showLatestPublish,
     resend,
     closePublish,
     setFields,

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import type { Api, Document, DocumentSummary, PreviewUpdate, Progress, SearchHit, TextEdit } from "./api";
+import type { Api, Document, DocumentSummary, Event, PreviewUpdate, SearchHit, Standing, TextEdit } from "./api";
 import { createWorkspace } from "./workspace.svelte";
 
 function summary(slug: string): DocumentSummary {
@@ -85,7 +85,8 @@ function fakeApi(overrides: Partial<Api> = {}): Api {
     publishedView: async () => {
       throw { kind: "not_found", message: "no publish" };
     },
-    onProgress: async () => () => {},
+    latestPublish: async () => null,
+    watchPublish: async () => [],
     onMenu: async () => () => {},
     ...overrides,
   };
@@ -265,35 +266,41 @@ describe("workspace store", () => {
     vi.useRealTimers();
   });
 
-  it("follows the pipeline's events per site to live, and reports errors per site", async () => {
-    let emit: (p: Progress) => void = () => {};
+  it("follows the publisher's events per site to live, never calls accepted live, and reports errors per site", async () => {
+    let emit: (e: Event) => void = () => {};
+    const standing = (site: string, delivery_id: number): Standing => ({
+      delivery_id, publish_id: 7, site, stage: { stage: "queued" }, confirming: true, message: "Sending…", attempts: 0, updated_at: "",
+    });
     const ws = createWorkspace(
       fakeApi({
-        onProgress: async (handler) => {
-          emit = handler;
-          return () => (emit = () => {});
-        },
-        publishDocument: async (slug) => {
-          emit({ type: "published", slug, revision: "r_1", publish_id: 7, created: false, already_live: false, sites: ["demo", "broken"] });
-          emit({ type: "webhook_answered", site: "demo", delivery_id: 1, attempt: 1, status: 200, latency_ms: 3, next: "delivered", retry_in_ms: null, error: null });
-          emit({ type: "confirming", site: "demo", url: "http://127.0.0.1:1/posts/first", timeout_ms: 30000 });
-          emit({ type: "polled", site: "demo", poll: { elapsed_ms: 1, status: 200, x_nextjs_cache: "MISS", age: null, cache_control: null, etag: null, seen_revision: "r_1", verdict: "live", error: null } });
-          const live = { site: "demo", state: "live", message: "Live: …", delivery_id: 1, url: "u", method: "exact", seen_revision: "r_1", confirmation_id: 1, elapsed_ms: 5 } as const;
-          const failed = { ...live, site: "broken", state: "webhook_failed", message: "the secret does not match", method: null, delivery_id: 2 } as const;
-          emit({ type: "site_finished", result: live });
-          return { publish: { slug, revision: "r_1", publish_id: 7, sites: ["demo", "broken"] }, sites: [live, failed] };
+        publishDocument: async (slug, _sites, onEvent) => {
+          emit = onEvent;
+          emit({ type: "published", slug, revision: "r_1", publish_id: 7, created: false, already_live: false, sites: [standing("demo", 1), standing("broken", 2)] });
+          return { slug, revision: "r_1", created: false, already_live: false, publish_id: 7, sites: ["demo", "broken"] };
         },
       }),
     );
     await ws.refresh();
     await ws.publish();
     const run = ws.state.publish!;
-    expect(run.running).toBe(false);
+    expect(run.running).toBe(true);
+    emit({ type: "attempted", publish_id: 7, delivery_id: 1, site: "demo", attempt: 1, status: 200, latency_ms: 3, error: null });
+    emit({ type: "changed", publish_id: 7, delivery_id: 1, site: "demo", stage: { stage: "accepted" }, message: "demo accepted the webhook." });
+    emit({ type: "changed", publish_id: 7, delivery_id: 2, site: "broken", stage: { stage: "failed", reason: "the secret does not match" }, message: "broken: the secret does not match" });
+    // Accepted with a confirmation owed is not live, and the run goes on.
+    expect(run.sites["demo"].stage).toEqual({ stage: "accepted" });
+    expect(run.running).toBe(true);
+    emit({ type: "confirming", publish_id: 7, delivery_id: 1, site: "demo", url: "http://127.0.0.1:1/posts/first", timeout_ms: 30000 });
+    emit({ type: "polled", publish_id: 7, delivery_id: 1, site: "demo", poll: { elapsed_ms: 1, status: 200, x_nextjs_cache: "MISS", age: null, cache_control: null, etag: null, seen_revision: "r_1", verdict: "live", error: null } });
+    // Events of another publish are not this run's.
+    emit({ type: "changed", publish_id: 8, delivery_id: 9, site: "demo", stage: { stage: "stale", seen: null }, message: "no" });
+    emit({ type: "changed", publish_id: 7, delivery_id: 1, site: "demo", stage: { stage: "live", method: "exact" }, message: "Live: demo serves r_1" });
+    await vi.waitFor(() => expect(run.running).toBe(false));
     expect(run.revision).toBe("r_1");
-    expect(run.sites["demo"].stage).toBe("live");
+    expect(run.sites["demo"].stage).toEqual({ stage: "live", method: "exact" });
     expect(run.sites["demo"].polls).toHaveLength(1);
     expect(run.sites["demo"].webhookStatus).toBe(200);
-    expect(run.sites["broken"].stage).toBe("error");
+    expect(run.sites["broken"].stage?.stage).toBe("failed");
     expect(run.sites["broken"].message).toContain("secret");
   });
 });

@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use super::Store;
 use crate::error::Result;
+use crate::stage::Stage;
 
 /// How a confirmation ended — and what one poll saw (the last poll's verdict is the
 /// outcome).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The page serves the published revision.
@@ -22,7 +23,7 @@ pub enum Outcome {
 }
 
 /// How "live" was decided.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
     /// The revision marker (meta tag or header) equals the published revision.
@@ -60,7 +61,7 @@ impl Method {
 }
 
 /// One fetch of the page, as a visitor would make it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Poll {
     /// Since the confirmation started.
     pub elapsed_ms: u64,
@@ -124,10 +125,23 @@ fn record_from_row(r: &Row<'_>) -> rusqlite::Result<ConfirmationRecord> {
 }
 
 impl Store {
-    /// Stores a finished confirmation and all its polls in one transaction; returns
-    /// its id. (`id` and `polls[..]` ids of the argument are ignored.)
-    pub fn record_confirmation(&mut self, c: &ConfirmationRecord) -> Result<i64> {
+    /// Stores a finished confirmation and all its polls, and moves delivery
+    /// `delivery_id` to `stage` (no confirmation owed any more), in one transaction;
+    /// returns its id. (`id` and `polls[..]` ids of the argument are ignored.)
+    pub fn record_confirmation(
+        &mut self,
+        delivery_id: Option<i64>,
+        c: &ConfirmationRecord,
+        stage: &Stage,
+    ) -> Result<i64> {
         let tx = self.write_transaction()?;
+        if let Some(delivery_id) = delivery_id {
+            tx.execute(
+                "UPDATE deliveries SET stage = ?2, confirm_timeout_ms = NULL, lease_owner = NULL,
+                     lease_until = NULL, updated_at = ?3 WHERE id = ?1 AND state = 'delivered'",
+                params![delivery_id, stage.to_json(), super::now()],
+            )?;
+        }
         tx.execute(
             "INSERT INTO confirmations (publish_id, site_id, site_name, url, revision, outcome,
                  method, message, page_text, page_html, started_at, finished_at)

@@ -26,7 +26,7 @@ pub use confirmations::{ConfirmationRecord, Method, Outcome, Poll};
 pub use documents::{DiffLine, Document, DocumentSummary, RevisionInfo, Saved, Status};
 pub use outbox::{
     Attempt, AttemptRecord, Delivery, DeliveryState, DueDelivery, NewDelivery, NextStep,
-    PublishRecord,
+    PublishRecord, Standing, ToConfirm,
 };
 pub use published::{Idempotency, PublishedStore, PutOutcome};
 pub use search::{SearchHit, SnippetPart};
@@ -41,6 +41,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("migrations/0002_sites_outbox.sql")),
     M::up(include_str!("migrations/0003_confirmations.sql")),
     M::up(include_str!("migrations/0004_sites_version.sql")),
+    M::up(include_str!("migrations/0005_publisher.sql")),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 
@@ -140,6 +141,11 @@ pub(crate) fn now() -> String {
 /// `now()` plus `delay`, in the same format.
 pub(crate) fn timestamp_after(delay: Duration) -> String {
     format_timestamp(time::OffsetDateTime::now_utc() + delay)
+}
+
+/// `now()` less `age`, in the same format.
+pub(crate) fn timestamp_before(age: Duration) -> String {
+    format_timestamp(time::OffsetDateTime::now_utc() - age)
 }
 
 /// `2026-11-27T10:00:00.123Z` (UTC, milliseconds): sortable as text. Written out by

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::{now, timestamp_after, Store};
 use crate::error::{Error, Result};
+use crate::stage::Stage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -55,6 +56,10 @@ pub struct Delivery {
     pub message_id: String,
     pub body: String,
     pub state: DeliveryState,
+    /// Where this site stands in this publish (the one state machine).
+    pub stage: Stage,
+    /// A confirmation of the page is still owed, for this long.
+    pub confirm_timeout_ms: Option<u64>,
     pub attempt_count: u32,
     pub next_attempt_at: Option<String>,
     pub last_error: Option<String>,
@@ -115,13 +120,39 @@ pub struct NewDelivery {
     pub site_id: i64,
     pub message_id: String,
     pub body: String,
+    /// Confirm the page for this long once the webhook is accepted (`None`: no).
+    pub confirm_timeout_ms: Option<u64>,
+}
+
+/// An accepted delivery whose page a worker has claimed to confirm.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToConfirm {
+    pub delivery_id: i64,
+    pub publish_id: i64,
+    pub site_id: Option<i64>,
+    pub timeout_ms: u64,
+}
+
+/// One site of one publish, as the window and the CLI show it.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct Standing {
+    pub delivery_id: i64,
+    pub publish_id: i64,
+    pub site: String,
+    pub stage: Stage,
+    /// A confirmation is still owed (the stage will move on by itself).
+    pub confirming: bool,
+    /// What the stage means for the user, in one sentence.
+    pub message: String,
+    pub attempts: u32,
+    pub updated_at: String,
 }
 
 /// Every column of a `Delivery`; `{last_status}` is the expression for the status of
 /// the latest attempt, which only the delivery log needs.
 const DELIVERY_SELECT: &str = "SELECT d.id, d.publish_id, d.site_id, s.name, p.slug, p.revision,
         d.message_id, d.body, d.state, d.attempt_count, d.next_attempt_at, d.last_error,
-        {last_status}, d.created_at, d.updated_at
+        {last_status}, d.created_at, d.updated_at, d.stage, d.confirm_timeout_ms
      FROM deliveries d
      JOIN publishes p ON p.id = d.publish_id
      LEFT JOIN sites s ON s.id = d.site_id";
@@ -176,6 +207,8 @@ fn delivery_from_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
         last_status: r.get(12)?,
         created_at: r.get(13)?,
         updated_at: r.get(14)?,
+        stage: Stage::from_json(&r.get::<_, String>(15)?),
+        confirm_timeout_ms: r.get::<_, Option<i64>>(16)?.map(|ms| ms as u64),
     })
 }
 
@@ -220,18 +253,27 @@ impl Store {
         const ROWS: usize = 64;
         for chunk in deliveries.chunks(ROWS) {
             let mut insert = tx.prepare_cached(&values_sql(
-                "INSERT INTO deliveries (site_id, message_id, body, publish_id, state,
-                     next_attempt_at, created_at, updated_at) VALUES ",
+                "INSERT INTO deliveries (site_id, message_id, body, confirm_timeout_ms,
+                     publish_id, state, next_attempt_at, created_at, updated_at) VALUES ",
                 chunk.len(),
-                3,
+                4,
                 2,
                 |_| ", ?1, 'pending', ?2, ?2, ?2".into(),
             ))?;
-            let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 3 + 2);
+            let timeouts: Vec<Option<i64>> = chunk
+                .iter()
+                .map(|d| d.confirm_timeout_ms.map(|ms| ms as i64))
+                .collect();
+            let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 4 + 2);
             values.push(&publish_id);
             values.push(&ts);
-            for d in chunk {
-                values.extend([&d.site_id as &dyn rusqlite::ToSql, &d.message_id, &d.body]);
+            for (d, timeout) in chunk.iter().zip(&timeouts) {
+                values.extend([
+                    &d.site_id as &dyn rusqlite::ToSql,
+                    &d.message_id,
+                    &d.body,
+                    timeout,
+                ]);
             }
             insert.execute(values.as_slice())?;
         }
@@ -239,35 +281,168 @@ impl Store {
         Ok(publish_id)
     }
 
-    /// Pending deliveries due at or before `at` (RFC 3339), oldest first: what the
-    /// worker needs to send them, nothing more (a fan-out reads thousands).
-    pub fn due_deliveries(&self, at: &str, limit: usize) -> Result<Vec<DueDelivery>> {
+    /// Claims the pending deliveries due now, oldest first, for `owner` until `lease`
+    /// has passed: no other worker (in this process or another) takes them meanwhile,
+    /// and one that died holding them loses them when the lease runs out. Their stage
+    /// becomes `sending`. Returns what the worker needs to send them, nothing more (a
+    /// fan-out claims thousands).
+    pub fn claim_due(
+        &mut self,
+        owner: &str,
+        lease: std::time::Duration,
+        limit: usize,
+    ) -> Result<Vec<DueDelivery>> {
+        let (at, until) = (now(), timestamp_after(lease));
+        let tx = self.write_transaction()?;
+        let claimed = {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE deliveries SET lease_owner = ?1, lease_until = ?2,
+                     stage = json_object('stage', 'sending', 'attempt', attempt_count + 1)
+                 WHERE id IN (SELECT id FROM deliveries
+                              WHERE state = 'pending' AND next_attempt_at <= ?3
+                                AND (lease_until IS NULL OR lease_until <= ?3)
+                              ORDER BY next_attempt_at, id LIMIT ?4)
+                 RETURNING id, publish_id, site_id, message_id, body, attempt_count",
+            )?;
+            let rows = stmt.query_map(params![owner, until, at, limit as i64], |r| {
+                Ok(DueDelivery {
+                    id: r.get(0)?,
+                    publish_id: r.get(1)?,
+                    site_id: r.get(2)?,
+                    message_id: r.get(3)?,
+                    body: r.get(4)?,
+                    attempt_count: r.get(5)?,
+                })
+            })?;
+            let mut claimed: Vec<DueDelivery> = rows.collect::<rusqlite::Result<_>>()?;
+            claimed.sort_by_key(|d| d.id);
+            claimed
+        };
+        tx.commit()?;
+        Ok(claimed)
+    }
+
+    /// When a worker should next look at the outbox: the earliest pending delivery's
+    /// due time (or, while another worker holds it, its lease's end), and the earliest
+    /// lease on an owed confirmation; optionally of one publish only.
+    pub fn next_due_at(&self, publish_id: Option<i64>) -> Result<Option<String>> {
+        Ok(self.conn.query_row(
+            "SELECT min(at) FROM (
+                 SELECT max(next_attempt_at, coalesce(lease_until, '')) AS at FROM deliveries
+                 WHERE state = 'pending' AND (?1 IS NULL OR publish_id = ?1)
+                 UNION ALL
+                 SELECT coalesce(lease_until, '') FROM deliveries
+                 WHERE state = 'delivered' AND confirm_timeout_ms IS NOT NULL
+                   AND (?1 IS NULL OR publish_id = ?1))",
+            [publish_id],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Claims the accepted deliveries whose page is still to be confirmed (none is
+    /// being confirmed by a live worker) for `owner`: their stage becomes
+    /// `confirming`, their lease lasts the confirmation's timeout and a minute more.
+    pub fn claim_confirmations(&mut self, owner: &str) -> Result<Vec<ToConfirm>> {
+        let at = now();
+        let tx = self.write_transaction()?;
+        let claimed = {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE deliveries SET lease_owner = ?1,
+                     lease_until = strftime('%Y-%m-%dT%H:%M:%fZ', ?2,
+                         '+' || ((confirm_timeout_ms + 60000) / 1000.0) || ' seconds'),
+                     stage = '{\"stage\":\"confirming\",\"polls\":0}'
+                 WHERE state = 'delivered' AND confirm_timeout_ms IS NOT NULL
+                   AND (lease_until IS NULL OR lease_until <= ?2)
+                 RETURNING id, publish_id, site_id, confirm_timeout_ms",
+            )?;
+            let rows = stmt.query_map(params![owner, at], |r| {
+                Ok(ToConfirm {
+                    delivery_id: r.get(0)?,
+                    publish_id: r.get(1)?,
+                    site_id: r.get(2)?,
+                    timeout_ms: r.get::<_, i64>(3)? as u64,
+                })
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        tx.commit()?;
+        Ok(claimed)
+    }
+
+    /// The workers holding leases now.
+    pub fn lease_owners(&self) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, publish_id, site_id, message_id, body, attempt_count FROM deliveries
-             WHERE state = 'pending' AND next_attempt_at <= ?1
-             ORDER BY next_attempt_at, id LIMIT ?2",
+            "SELECT DISTINCT lease_owner FROM deliveries
+             WHERE lease_owner IS NOT NULL AND lease_until > ?1",
         )?;
-        let rows = stmt.query_map(params![at, limit as i64], |r| {
-            Ok(DueDelivery {
-                id: r.get(0)?,
+        let rows = stmt.query_map([now()], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Gives up every lease `owner` holds (a worker stopping cleanly), so another
+    /// worker takes its deliveries and confirmations over at once.
+    pub fn release_leases(&mut self, owner: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL,
+                 stage = CASE WHEN state = 'pending' AND attempt_count = 0
+                                   THEN '{\"stage\":\"queued\"}'
+                              WHEN state = 'pending'
+                                   THEN json_object('stage', 'retry_at', 'attempt', attempt_count,
+                                        'at', next_attempt_at, 'error', coalesce(last_error, ''))
+                              ELSE '{\"stage\":\"accepted\"}' END
+             WHERE lease_owner = ?1 AND state IN ('pending', 'delivered')",
+            [owner],
+        )?;
+        Ok(())
+    }
+
+    /// Ends a confirmation that cannot run (its site was removed): the stage becomes
+    /// `failed` with `why`, and no confirmation is owed any more.
+    pub fn end_confirmation(&mut self, delivery_id: i64, stage: &Stage) -> Result<()> {
+        self.conn.execute(
+            "UPDATE deliveries SET stage = ?2, confirm_timeout_ms = NULL, lease_owner = NULL,
+                 lease_until = NULL, updated_at = ?3 WHERE id = ?1",
+            params![delivery_id, stage.to_json(), now()],
+        )?;
+        Ok(())
+    }
+
+    /// Where every site of a publish stands, in delivery order.
+    pub fn standings(&self, publish_id: i64) -> Result<Vec<Standing>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT d.id, d.publish_id, coalesce(s.name, '(removed site)'), d.stage,
+                    d.confirm_timeout_ms IS NOT NULL, d.attempt_count, d.updated_at
+             FROM deliveries d LEFT JOIN sites s ON s.id = d.site_id
+             WHERE d.publish_id = ?1 ORDER BY d.id",
+        )?;
+        let rows = stmt.query_map([publish_id], |r| {
+            let site: String = r.get(2)?;
+            let stage = Stage::from_json(&r.get::<_, String>(3)?);
+            Ok(Standing {
+                delivery_id: r.get(0)?,
                 publish_id: r.get(1)?,
-                site_id: r.get(2)?,
-                message_id: r.get(3)?,
-                body: r.get(4)?,
-                attempt_count: r.get(5)?,
+                message: stage.sentence(&site),
+                site,
+                stage,
+                confirming: r.get(4)?,
+                attempts: r.get(5)?,
+                updated_at: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// When the next pending delivery is due, if any (optionally of one publish).
-    pub fn next_due_at(&self, publish_id: Option<i64>) -> Result<Option<String>> {
-        Ok(self.conn.query_row(
-            "SELECT min(next_attempt_at) FROM deliveries
-             WHERE state = 'pending' AND (?1 IS NULL OR publish_id = ?1)",
-            [publish_id],
-            |r| r.get(0),
-        )?)
+    /// The newest publish of `slug`, if any.
+    pub fn latest_publish_of(&self, slug: &str) -> Result<Option<PublishRecord>> {
+        let id: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM publishes WHERE slug = ?1 ORDER BY id DESC LIMIT 1",
+                [slug],
+                |r| r.get(0),
+            )
+            .optional()?;
+        id.map(|id| self.publish_record(id)).transpose()
     }
 
     pub fn deliveries_of(&self, publish_id: i64) -> Result<Vec<Delivery>> {
@@ -326,13 +501,25 @@ impl Store {
     }
 
     /// Stores an attempt and moves its delivery on, in one transaction.
-    pub fn record_attempt(&mut self, delivery_id: i64, attempt: &AttemptRecord) -> Result<()> {
-        self.record_attempts(&[(delivery_id, attempt.clone())])
+    pub fn record_attempt(
+        &mut self,
+        owner: &str,
+        delivery_id: i64,
+        attempt: &AttemptRecord,
+    ) -> Result<()> {
+        self.record_attempts(owner, &[(delivery_id, attempt.clone())])
     }
 
-    /// Stores finished attempts and moves their deliveries on, all in one transaction
-    /// (a fan-out to many sites commits in a few batches instead of one per site).
-    pub fn record_attempts(&mut self, attempts: &[(i64, AttemptRecord)]) -> Result<()> {
+    /// Stores finished attempts of deliveries `owner` claimed and moves them on, all in
+    /// one transaction (a fan-out to many sites commits in a few batches instead of one
+    /// per site). Every attempt is kept; a delivery moves only while it is pending —
+    /// nothing ever goes back from delivered — and, unless it was accepted, only while
+    /// `owner` still holds it (a worker whose lease ran out does not undo another's).
+    pub fn record_attempts(
+        &mut self,
+        owner: &str,
+        attempts: &[(i64, AttemptRecord)],
+    ) -> Result<()> {
         const ROWS: usize = 64;
         let tx = self.write_transaction()?;
         let ts = now();
@@ -380,15 +567,24 @@ impl Store {
                 values.extend(delivered.iter().map(|id| *id as &dyn rusqlite::ToSql));
                 tx.prepare_cached(&format!(
                     "UPDATE deliveries SET state = 'delivered', attempt_count = attempt_count + 1,
-                         next_attempt_at = NULL, last_error = NULL, updated_at = ?1
-                     WHERE id IN ({list})"
+                         next_attempt_at = NULL, last_error = NULL, updated_at = ?1,
+                         stage = '{{\"stage\":\"accepted\"}}', lease_owner = NULL,
+                         lease_until = NULL
+                     WHERE id IN ({list}) AND state = 'pending'"
                 ))?
                 .execute(values.as_slice())?;
             }
             let mut update = tx.prepare_cached(
                 "UPDATE deliveries SET state = ?2, attempt_count = attempt_count + 1,
-                     next_attempt_at = ?3, last_error = ?4, updated_at = ?5
-                 WHERE id = ?1",
+                     next_attempt_at = ?3, last_error = ?4, updated_at = ?5,
+                     stage = CASE WHEN ?2 = 'pending'
+                         THEN json_object('stage', 'retry_at', 'attempt', attempt_count + 1,
+                                          'at', ?3, 'error', coalesce(?4, ''))
+                         ELSE json_object('stage', 'failed', 'reason', ?4) END,
+                     confirm_timeout_ms = CASE WHEN ?2 = 'pending'
+                         THEN confirm_timeout_ms END,
+                     lease_owner = NULL, lease_until = NULL
+                 WHERE id = ?1 AND state = 'pending' AND lease_owner IS ?6",
             )?;
             for (delivery_id, attempt) in chunk {
                 let (state, next_at, error) = match &attempt.next {
@@ -404,7 +600,14 @@ impl Store {
                     }
                     NextStep::Cancelled(why) => (DeliveryState::Cancelled, None, Some(why.clone())),
                 };
-                update.execute(params![delivery_id, state.as_str(), next_at, error, ts])?;
+                update.execute(params![
+                    delivery_id,
+                    state.as_str(),
+                    next_at,
+                    error,
+                    ts,
+                    owner
+                ])?;
             }
         }
         tx.commit()?;
@@ -415,14 +618,23 @@ impl Store {
     pub fn cancel_delivery(&mut self, delivery_id: i64, why: &str) -> Result<()> {
         self.conn.execute(
             "UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL,
-                 last_error = ?2, updated_at = ?3 WHERE id = ?1",
+                 last_error = ?2, updated_at = ?3, confirm_timeout_ms = NULL,
+                 stage = json_object('stage', 'failed', 'reason', ?2),
+                 lease_owner = NULL, lease_until = NULL
+             WHERE id = ?1 AND state = 'pending'",
             params![delivery_id, why, now()],
         )?;
         Ok(())
     }
 
-    /// Queues a delivery again, now, keeping its `webhook-id` and its attempt log.
-    pub fn redeliver(&mut self, delivery_id: i64) -> Result<Delivery> {
+    /// Queues a delivery again, now, keeping its `webhook-id` and its attempt log; its
+    /// page is confirmed again once it is accepted, for `confirm_timeout_ms` (or not).
+    /// A delivery being sent right now is left to its worker.
+    pub fn redeliver(
+        &mut self,
+        delivery_id: i64,
+        confirm_timeout_ms: Option<u64>,
+    ) -> Result<Delivery> {
         let delivery = self.delivery(delivery_id)?;
         let site_id = delivery.site_id.ok_or_else(|| Error::InvalidSite {
             reason: "the site of this delivery was removed".into(),
@@ -443,11 +655,19 @@ impl Store {
             });
         }
         let ts = now();
-        self.conn.execute(
+        let changed = self.conn.execute(
             "UPDATE deliveries SET state = 'pending', next_attempt_at = ?2, last_error = NULL,
-                 updated_at = ?2 WHERE id = ?1",
-            params![delivery_id, ts],
+                 updated_at = ?2, stage = '{\"stage\":\"queued\"}', confirm_timeout_ms = ?3,
+                 lease_owner = NULL, lease_until = NULL
+             WHERE id = ?1 AND (lease_until IS NULL OR lease_until <= ?2)",
+            params![delivery_id, ts, confirm_timeout_ms.map(|ms| ms as i64)],
         )?;
+        if changed == 0 {
+            return Err(Error::InvalidSite {
+                reason: "this delivery is being sent or confirmed right now; wait for it to finish"
+                    .into(),
+            });
+        }
         self.delivery(delivery_id)
     }
 

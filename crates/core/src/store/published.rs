@@ -18,9 +18,15 @@ use crate::revision::Content;
 use crate::slug;
 use crate::wire::{ApiDocument, PutDocument};
 
-const MIGRATION_SLICE: &[M<'static>] = &[M::up(include_str!(
-    "migrations/published/0001_published.sql"
-))];
+const MIGRATION_SLICE: &[M<'static>] = &[
+    M::up(include_str!("migrations/published/0001_published.sql")),
+    M::up(include_str!(
+        "migrations/published/0002_idempotency_expiry.sql"
+    )),
+];
+
+/// How long an Idempotency-Key's answer is kept (and replayed).
+pub const IDEMPOTENCY_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 
 pub struct PublishedStore {
@@ -94,11 +100,14 @@ impl PublishedStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Publishes or updates `slug`. Rendering happens before the write lock is taken.
+    /// Publishes or updates `slug` — only creates it when `create_only` (a first
+    /// publish: `If-None-Match: *`), so two first publishes cannot overwrite each
+    /// other. Rendering happens before the write lock is taken.
     pub fn put(
         &mut self,
         slug: &str,
         req: &PutDocument,
+        create_only: bool,
         idempotency: Option<Idempotency<'_>>,
     ) -> Result<PutOutcome> {
         slug::validate(slug)?;
@@ -117,6 +126,10 @@ impl PublishedStore {
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         if let Some(idem) = &idempotency {
+            // Answers older than the TTL are forgotten (and a key may be used anew).
+            let oldest = super::timestamp_before(IDEMPOTENCY_TTL);
+            tx.prepare_cached("DELETE FROM idempotency_keys WHERE created_at < ?1")?
+                .execute([&oldest])?;
             let earlier: Option<(String, u16, String)> = tx
                 .query_row(
                     "SELECT request_hash, status, response FROM idempotency_keys WHERE key = ?1",
@@ -146,6 +159,12 @@ impl PublishedStore {
             )
             .optional()?;
         let current_revision = current.as_ref().map(|d| d.revision.clone());
+        if create_only && current.is_some() {
+            return Err(Error::Conflict {
+                slug: slug.to_owned(),
+                current_revision,
+            });
+        }
         if let Some(base) = &req.base_revision {
             if current_revision.as_ref() != Some(base) {
                 return Err(Error::Conflict {
@@ -257,5 +276,67 @@ impl PublishedStore {
 
     pub fn integrity_check(&self) -> Result<Vec<String>> {
         super::settings::integrity_check(&self.conn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(title: &str) -> PutDocument {
+        PutDocument {
+            title: title.into(),
+            markdown: format!("# {title}"),
+            tags: vec![],
+            front_matter: Default::default(),
+            base_revision: None,
+        }
+    }
+
+    #[test]
+    fn an_idempotency_key_is_forgotten_after_a_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = PublishedStore::open(dir.path().join("api.db")).unwrap();
+        let key = |hash| Idempotency {
+            key: "k1",
+            request_hash: hash,
+        };
+        store
+            .put("a", &request("A"), false, Some(key("h1")))
+            .unwrap();
+        // Reused with another request within the day: refused.
+        let err = store
+            .put("a", &request("B"), false, Some(key("h2")))
+            .unwrap_err();
+        assert_eq!(err.kind(), "idempotency_key_reused");
+        // A day and a second later, the key is free again.
+        store
+            .conn
+            .execute(
+                "UPDATE idempotency_keys SET created_at = ?1",
+                [super::super::timestamp_before(
+                    IDEMPOTENCY_TTL + std::time::Duration::from_secs(1),
+                )],
+            )
+            .unwrap();
+        let fresh = store
+            .put("a", &request("B"), false, Some(key("h2")))
+            .unwrap();
+        assert!(!fresh.replayed);
+        assert_eq!(fresh.document.title, "B");
+    }
+
+    #[test]
+    fn create_only_refuses_a_slug_that_exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = PublishedStore::open(dir.path().join("api.db")).unwrap();
+        let first = store.put("a", &request("A"), true, None).unwrap();
+        assert_eq!(first.status, 201);
+        match store.put("a", &request("B"), true, None) {
+            Err(Error::Conflict {
+                current_revision, ..
+            }) => assert_eq!(current_revision, Some(first.document.revision)),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -40,6 +40,7 @@ pub async fn start_with_token(db: &Path, token: &str, body_limit: usize) -> Runn
         db_path: db.to_path_buf(),
         token: Some(token.to_owned()),
         body_limit,
+        limits: Default::default(),
     })
     .unwrap();
     start(server).await

@@ -1,0 +1,678 @@
+//! The publishing service: one `Publisher` per process, started once by each front
+//! (the app at launch, `pressroom daemon`, or a one-shot CLI command for its own
+//! duration) and stopped through a shutdown future — `serve(shutdown)`.
+//!
+//! It owns the outbox worker (one HTTP client for webhooks), live confirmation and
+//! re-send. The worker sleeps until the next delivery is due or it is woken (a publish,
+//! a re-send), so it makes no wakeups while nothing is due; everything it does is
+//! claimed with a lease in SQLite, so several processes on one workspace never send one
+//! delivery twice at once, and whatever a stopped or killed process left is taken over
+//! when its lease runs out (or at once, after a clean stop).
+//!
+//! Every (publish, site) moves through one persisted state machine (`stage::Stage`);
+//! each change is committed first and then broadcast as an `Event`, so what a
+//! subscriber sees is always already in the database.
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::sync::{broadcast, Notify};
+use tokio::task::JoinSet;
+
+use crate::client::ContentApi;
+use crate::confirm::{Confirmer, Expected};
+use crate::error::Result;
+use crate::frontmatter;
+use crate::outbox::{Answered, Outbox, OutboxConfig};
+use crate::publish::{self, LiveWait, PublishReport};
+use crate::secrets::SecretStore;
+use crate::stage::Stage;
+use crate::store::{
+    current_timestamp, lock, AttemptRecord, ConfirmationRecord, NextStep, Outcome, Poll,
+    PublishRecord, Standing, Store, ToConfirm,
+};
+use crate::webhook::{Envelope, EventKind};
+
+/// Outbox passes that may run at once (each claims what is due when it starts, so a
+/// publish need not wait for a slow site of an earlier one).
+const MAX_PASSES: usize = 4;
+/// Events kept for a slow subscriber before it is told it lagged (it then reads the
+/// standings again).
+const EVENT_BUFFER: usize = 16_384;
+
+/// What the publisher reports, as it happens (after it is committed).
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A publish was recorded; one delivery per site is queued.
+    Published {
+        publish_id: i64,
+        slug: String,
+        revision: String,
+        created: bool,
+        already_live: bool,
+        sites: Vec<Standing>,
+    },
+    /// A site's stage moved; `message` says what happened and what to do.
+    Changed {
+        publish_id: i64,
+        delivery_id: i64,
+        site: String,
+        stage: Stage,
+        message: String,
+    },
+    /// A webhook attempt was answered (or failed to get an answer).
+    Attempted {
+        publish_id: i64,
+        delivery_id: i64,
+        site: String,
+        attempt: u32,
+        status: Option<u16>,
+        latency_ms: u64,
+        error: Option<String>,
+    },
+    /// The site's page is being fetched until it shows the revision.
+    Confirming {
+        publish_id: i64,
+        delivery_id: i64,
+        site: String,
+        url: String,
+        timeout_ms: u64,
+    },
+    /// One fetch of the page.
+    Polled {
+        publish_id: i64,
+        delivery_id: i64,
+        site: String,
+        poll: Poll,
+    },
+}
+
+impl Event {
+    pub fn publish_id(&self) -> i64 {
+        match self {
+            Event::Published { publish_id, .. }
+            | Event::Changed { publish_id, .. }
+            | Event::Attempted { publish_id, .. }
+            | Event::Confirming { publish_id, .. }
+            | Event::Polled { publish_id, .. } => *publish_id,
+        }
+    }
+
+    pub fn delivery_id(&self) -> Option<i64> {
+        match self {
+            Event::Published { .. } => None,
+            Event::Changed { delivery_id, .. }
+            | Event::Attempted { delivery_id, .. }
+            | Event::Confirming { delivery_id, .. }
+            | Event::Polled { delivery_id, .. } => Some(*delivery_id),
+        }
+    }
+}
+
+/// A publish and where each of its sites ended up (or stands, when the wait ended
+/// first).
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub publish: PublishReport,
+    pub sites: Vec<Standing>,
+}
+
+impl RunReport {
+    /// Every site is live (or, when no confirmation was asked for, accepted the webhook).
+    pub fn all_done(&self, live: LiveWait) -> bool {
+        self.sites.iter().all(|s| match live {
+            LiveWait::No => matches!(s.stage, Stage::Accepted),
+            _ => matches!(s.stage, Stage::Live { .. }),
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct Publisher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<Mutex<Store>>,
+    secrets: SecretStore,
+    outbox: Outbox,
+    confirmer: Confirmer,
+    events: broadcast::Sender<Event>,
+    /// A publish or re-send queued something: look at the outbox now.
+    wake: Notify,
+    /// The outbox committed answers: claim the confirmations they made owed.
+    confirm_wake: Arc<Notify>,
+}
+
+/// A publisher serving in the background; dropping it leaves the task running until
+/// `stop` is called or the runtime ends.
+pub struct Running {
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<()>>,
+}
+
+impl Running {
+    /// Stops taking work, lets what is in flight finish (briefly), gives up the rest's
+    /// leases, and waits for the worker to end.
+    pub async fn stop(mut self) -> Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        (&mut self.task).await.unwrap_or(Ok(()))
+    }
+}
+
+impl Publisher {
+    pub fn new(store: Arc<Mutex<Store>>, secrets: SecretStore) -> Publisher {
+        Publisher::with_config(
+            store,
+            secrets,
+            OutboxConfig::default(),
+            Confirmer::default(),
+        )
+    }
+
+    pub fn with_config(
+        store: Arc<Mutex<Store>>,
+        secrets: SecretStore,
+        outbox: OutboxConfig,
+        confirmer: Confirmer,
+    ) -> Publisher {
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let confirm_wake = Arc::new(Notify::new());
+        let (sender, wake) = (events.clone(), confirm_wake.clone());
+        let outbox = Outbox::new(store.clone(), secrets.clone(), outbox).with_observer(
+            move |batch: &[Answered]| {
+                for a in batch {
+                    for event in events_of(a) {
+                        let _ = sender.send(event);
+                    }
+                }
+                wake.notify_one();
+            },
+        );
+        Publisher {
+            inner: Arc::new(Inner {
+                store,
+                secrets,
+                outbox,
+                confirmer,
+                events,
+                wake: Notify::new(),
+                confirm_wake,
+            }),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<Mutex<Store>> {
+        &self.inner.store
+    }
+
+    pub fn secrets(&self) -> &SecretStore {
+        &self.inner.secrets
+    }
+
+    /// Every event from now on. Subscribe before publishing to see the whole run.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    /// Tells the worker to look at the outbox now.
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// Serves on the current Tokio runtime until `stop`.
+    pub fn spawn(&self) -> Running {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let me = self.clone();
+        Running {
+            shutdown: Some(tx),
+            task: tokio::spawn(async move {
+                me.serve(async {
+                    let _ = rx.await;
+                })
+                .await
+            }),
+        }
+    }
+
+    /// The worker: sends what is due, confirms what was accepted, sleeps until the next
+    /// due time or a wake, until `shutdown` completes.
+    pub async fn serve(&self, shutdown: impl Future<Output = ()>) -> Result<()> {
+        tokio::pin!(shutdown);
+        let mut passes: JoinSet<Result<usize>> = JoinSet::new();
+        let mut confirmations: JoinSet<()> = JoinSet::new();
+        let mut want_pass = true;
+        // After a failed pass (the database busy or broken), wait a little.
+        let mut not_before = Instant::now();
+        loop {
+            if want_pass && passes.len() < MAX_PASSES && Instant::now() >= not_before {
+                want_pass = false;
+                let me = self.clone();
+                passes.spawn(async move { me.inner.outbox.run_due().await });
+            }
+            match self.claim_confirmations().await {
+                Ok(owed) => {
+                    for c in owed {
+                        let me = self.clone();
+                        confirmations.spawn(async move { me.confirm(c).await });
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not claim confirmations");
+                    not_before = Instant::now() + Duration::from_secs(1);
+                }
+            }
+            let next_due = lock(&self.inner.store).next_due_at(None);
+            let wait = match next_due {
+                Ok(Some(at)) => Some(crate::outbox::until(&at)),
+                Ok(None) => None,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read the outbox");
+                    Some(Duration::from_secs(1))
+                }
+            }
+            // Something is due but every pass slot is busy: a finishing pass wakes us.
+            .filter(|_| passes.len() < MAX_PASSES)
+            .map(|w| w.max(not_before.saturating_duration_since(Instant::now())));
+            let timer = async {
+                match wait {
+                    Some(w) => tokio::time::sleep(w).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = self.inner.wake.notified() => want_pass = true,
+                _ = self.inner.confirm_wake.notified() => {}
+                _ = timer => want_pass = true,
+                Some(done) = passes.join_next() => match done {
+                    Ok(Ok(attempts)) => {
+                        if attempts == 0 {
+                            // Nothing was due after all (another process took it):
+                            // no hot loop while its lease lasts.
+                            not_before = Instant::now() + Duration::from_millis(50);
+                        }
+                    }
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "an outbox pass failed; trying again shortly");
+                        not_before = Instant::now() + Duration::from_secs(1);
+                        want_pass = true;
+                    }
+                    Err(e) => tracing::error!(error = %e, "an outbox pass panicked"),
+                },
+                Some(_) = confirmations.join_next() => {}
+            }
+        }
+        // Stopping: confirmations are cheap to redo; attempts in flight get a moment.
+        confirmations.abort_all();
+        let _ = tokio::time::timeout(Duration::from_secs(3), async {
+            while passes.join_next().await.is_some() {}
+        })
+        .await;
+        passes.abort_all();
+        while confirmations.join_next().await.is_some() {}
+        while passes.join_next().await.is_some() {}
+        let store = self.inner.store.clone();
+        let owner = self.inner.outbox.owner().to_owned();
+        tokio::task::spawn_blocking(move || lock(&store).release_leases(&owner))
+            .await
+            .expect("releasing leases does not panic")?;
+        Ok(())
+    }
+
+    /// Publishes `slug` to the content API and queues one webhook per target site (all
+    /// enabled ones when `sites` is empty), each confirmed per `live` once accepted; the
+    /// worker takes it from there. Subscribe first to see every event of the run.
+    pub async fn publish(
+        &self,
+        api: &ContentApi,
+        slug: &str,
+        sites: &[String],
+        live: LiveWait,
+    ) -> Result<PublishReport> {
+        let report = publish::publish(&self.inner.store, api, slug, sites, live).await?;
+        let standings = lock(&self.inner.store).standings(report.publish_id)?;
+        let _ = self.inner.events.send(Event::Published {
+            publish_id: report.publish_id,
+            slug: report.slug.clone(),
+            revision: report.revision.clone(),
+            created: report.created,
+            already_live: report.already_live,
+            sites: standings,
+        });
+        self.wake();
+        Ok(report)
+    }
+
+    /// Queues one delivery again, now (same webhook-id), its page confirmed per `live`.
+    pub fn resend(&self, delivery_id: i64, live: LiveWait) -> Result<Standing> {
+        let standing = {
+            let mut store = lock(&self.inner.store);
+            let delivery = store.delivery(delivery_id)?;
+            let timeout = match delivery.site_id {
+                Some(id) => store.site_by_id(id)?.and_then(|s| live.timeout_for(&s)),
+                None => None,
+            };
+            store.redeliver(delivery_id, timeout)?;
+            store
+                .standings(delivery.publish_id)?
+                .into_iter()
+                .find(|s| s.delivery_id == delivery_id)
+                .expect("the delivery belongs to its publish")
+        };
+        let _ = self.inner.events.send(Event::Changed {
+            publish_id: standing.publish_id,
+            delivery_id,
+            site: standing.site.clone(),
+            message: standing.stage.sentence(&standing.site),
+            stage: standing.stage.clone(),
+        });
+        self.wake();
+        Ok(standing)
+    }
+
+    /// Follows publish `publish_id` (only delivery `only`, when given) with the events of
+    /// `events` (subscribed before the publish or re-send) until every site is settled —
+    /// or, once `deliver_for` has passed, until the only ones left are waiting for a
+    /// retry (the worker goes on with them). Returns where each site stands.
+    pub async fn follow(
+        &self,
+        mut events: broadcast::Receiver<Event>,
+        publish_id: i64,
+        only: Option<i64>,
+        deliver_for: Option<Duration>,
+        mut on_event: impl FnMut(&Event),
+    ) -> Result<Vec<Standing>> {
+        let deadline = deliver_for.map(|d| Instant::now() + d);
+        let read = || -> Result<Vec<Standing>> {
+            let mut standings = lock(&self.inner.store).standings(publish_id)?;
+            standings.retain(|s| only.is_none_or(|id| id == s.delivery_id));
+            Ok(standings)
+        };
+        let mut standings = read()?;
+        let mut apply = |event: Event, standings: &mut Vec<Standing>| {
+            if event.publish_id() != publish_id
+                || only.is_some_and(|id| event.delivery_id() != Some(id))
+            {
+                return;
+            }
+            on_event(&event);
+            if let Event::Changed {
+                delivery_id, stage, ..
+            } = &event
+            {
+                if let Some(s) = standings.iter_mut().find(|s| s.delivery_id == *delivery_id) {
+                    s.confirming &= !stage.is_terminal();
+                    s.stage = stage.clone();
+                }
+            }
+        };
+        loop {
+            // What already arrived is reported before deciding whether the run is over.
+            loop {
+                match events.try_recv() {
+                    Ok(event) => apply(event, &mut standings),
+                    Err(broadcast::error::TryRecvError::Lagged(_)) => standings = read()?,
+                    Err(_) => break,
+                }
+            }
+            let past = deadline.is_some_and(|d| Instant::now() >= d);
+            let done = standings.iter().all(|s| {
+                s.stage.is_settled(s.confirming)
+                    || (past && matches!(s.stage, Stage::Queued | Stage::RetryAt { .. }))
+            });
+            if done {
+                break;
+            }
+            let until_deadline = async {
+                match deadline.filter(|_| !past) {
+                    Some(d) => tokio::time::sleep_until(d.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                received = events.recv() => match received {
+                    Ok(event) => apply(event, &mut standings),
+                    Err(broadcast::error::RecvError::Lagged(_)) => standings = read()?,
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+                _ = until_deadline => {}
+            }
+        }
+        read()
+    }
+
+    /// Publishes and follows the run: what `pressroom publish` and the tests do.
+    pub async fn publish_and_follow(
+        &self,
+        api: &ContentApi,
+        slug: &str,
+        sites: &[String],
+        live: LiveWait,
+        deliver_for: Duration,
+        on_event: impl FnMut(&Event),
+    ) -> Result<RunReport> {
+        let events = self.subscribe();
+        let publish = self.publish(api, slug, sites, live).await?;
+        let sites = self
+            .follow(
+                events,
+                publish.publish_id,
+                None,
+                Some(deliver_for),
+                on_event,
+            )
+            .await?;
+        Ok(RunReport { publish, sites })
+    }
+
+    /// "Test webhook": sends site `name` a signed `content.published` event now, for
+    /// the latest publish in the workspace (revalidating a page that is already current
+    /// is harmless) or, before any, for a `pressroom-test` slug. Neither queued nor
+    /// recorded; the answer says whether the URL and the secret work.
+    pub async fn test_webhook(&self, name: &str) -> Result<AttemptRecord> {
+        let (site, latest) = {
+            let store = lock(&self.inner.store);
+            (store.site(name)?, store.latest_publish()?)
+        };
+        let (slug, revision) = latest
+            .map(|p| (p.slug, p.revision))
+            .unwrap_or_else(|| ("pressroom-test".into(), "r_test".into()));
+        let body = serde_json::to_string(&Envelope::new(
+            EventKind::Published,
+            &slug,
+            &revision,
+            &site,
+            &current_timestamp(),
+        ))
+        .expect("envelopes serialize");
+        Ok(self
+            .inner
+            .outbox
+            .send_once(&site, &publish::message_id(), &body)
+            .await)
+    }
+
+    async fn claim_confirmations(&self) -> Result<Vec<ToConfirm>> {
+        let store = self.inner.store.clone();
+        let owner = self.inner.outbox.owner().to_owned();
+        tokio::task::spawn_blocking(move || lock(&store).claim_confirmations(&owner))
+            .await
+            .expect("claiming does not panic")
+    }
+
+    fn changed(&self, c: &ToConfirm, site: &str, stage: Stage, message: String) {
+        let _ = self.inner.events.send(Event::Changed {
+            publish_id: c.publish_id,
+            delivery_id: c.delivery_id,
+            site: site.to_owned(),
+            stage,
+            message,
+        });
+    }
+
+    /// Confirms one claimed delivery's page and records how it ended.
+    async fn confirm(&self, c: ToConfirm) {
+        if let Err(e) = self.try_confirm(&c).await {
+            tracing::warn!(error = %e, delivery = c.delivery_id, "confirmation failed");
+            let stage = Stage::Failed {
+                reason: format!("the page could not be confirmed: {e}"),
+            };
+            let done = lock(&self.inner.store).end_confirmation(c.delivery_id, &stage);
+            if done.is_ok() {
+                self.changed(&c, "", stage.clone(), stage.sentence("the site"));
+            }
+        }
+    }
+
+    async fn try_confirm(&self, c: &ToConfirm) -> Result<()> {
+        let (site, publish) = {
+            let store = lock(&self.inner.store);
+            let site = match c.site_id {
+                Some(id) => store.site_by_id(id)?,
+                None => None,
+            };
+            (site, store.publish_record(c.publish_id)?)
+        };
+        let Some(site) = site else {
+            let stage = Stage::Failed {
+                reason: "the site was removed before its page was confirmed".into(),
+            };
+            lock(&self.inner.store).end_confirmation(c.delivery_id, &stage)?;
+            self.changed(
+                c,
+                "(removed site)",
+                stage.clone(),
+                stage.sentence("The site"),
+            );
+            return Ok(());
+        };
+        let expected = self.expected_of(&publish)?;
+        let url = site.page_url(&publish.slug);
+        let timeout = Duration::from_millis(c.timeout_ms);
+        let _ = self.inner.events.send(Event::Confirming {
+            publish_id: c.publish_id,
+            delivery_id: c.delivery_id,
+            site: site.name.clone(),
+            url: url.clone(),
+            timeout_ms: c.timeout_ms,
+        });
+        let confirming = Stage::Confirming { polls: 0 };
+        self.changed(
+            c,
+            &site.name,
+            confirming.clone(),
+            confirming.sentence(&site.name),
+        );
+        let started_at = current_timestamp();
+        let confirmation = self
+            .inner
+            .confirmer
+            .confirm(&url, &expected, timeout, |poll| {
+                let _ = self.inner.events.send(Event::Polled {
+                    publish_id: c.publish_id,
+                    delivery_id: c.delivery_id,
+                    site: site.name.clone(),
+                    poll: poll.clone(),
+                });
+            })
+            .await;
+        let seen = confirmation
+            .polls
+            .last()
+            .and_then(|p| p.seen_revision.clone());
+        let stage = match (confirmation.outcome, confirmation.method) {
+            (Outcome::Live, Some(method)) => Stage::Live { method },
+            (Outcome::Live, None) | (Outcome::Stale, _) => Stage::Stale { seen },
+            (Outcome::HttpError | Outcome::Unreachable, _) => Stage::Failed {
+                reason: confirmation.message.clone(),
+            },
+        };
+        let record = ConfirmationRecord {
+            id: 0,
+            publish_id: c.publish_id,
+            site_id: Some(site.id),
+            site_name: site.name.clone(),
+            url,
+            revision: expected.revision.clone(),
+            outcome: confirmation.outcome,
+            method: confirmation.method,
+            message: confirmation.message.clone(),
+            page_text: confirmation.page_text,
+            page_html: confirmation.page_html,
+            started_at,
+            finished_at: current_timestamp(),
+            polls: confirmation.polls,
+        };
+        let (store, delivery_id, recorded) =
+            (self.inner.store.clone(), c.delivery_id, stage.clone());
+        tokio::task::spawn_blocking(move || {
+            lock(&store).record_confirmation(Some(delivery_id), &record, &recorded)
+        })
+        .await
+        .expect("recording does not panic")?;
+        self.changed(c, &site.name, stage, confirmation.message);
+        Ok(())
+    }
+
+    /// What the pages must show after `publish`: its revision, title and the text that
+    /// changed since the publish before it.
+    fn expected_of(&self, publish: &PublishRecord) -> Result<Expected> {
+        let previous = lock(&self.inner.store).previous_publish(&publish.slug, publish.id)?;
+        let parsed = frontmatter::parse(&publish.source)?;
+        let body_of = |p: &PublishRecord| {
+            frontmatter::parse(&p.source)
+                .map(|p| p.body)
+                .unwrap_or_default()
+        };
+        Ok(Expected::new(
+            &publish.revision,
+            &parsed.title,
+            &parsed.body,
+            previous.as_ref().map(body_of).as_deref(),
+        ))
+    }
+}
+
+/// The events of one committed answer: the attempt (unless nothing was sent) and the
+/// stage it moved the delivery to.
+fn events_of(a: &Answered) -> Vec<Event> {
+    let stage = match &a.record.next {
+        NextStep::Delivered => Stage::Accepted,
+        NextStep::RetryIn(ms) => Stage::RetryAt {
+            attempt: a.attempt,
+            at: crate::store::timestamp_after(Duration::from_millis(*ms)),
+            error: a.record.error.clone().unwrap_or_default(),
+        },
+        NextStep::Failed(why) | NextStep::ConfigError(why) | NextStep::Cancelled(why) => {
+            Stage::Failed {
+                reason: why.clone(),
+            }
+        }
+    };
+    let mut events = Vec::with_capacity(2);
+    if !matches!(a.record.next, NextStep::Cancelled(_)) {
+        events.push(Event::Attempted {
+            publish_id: a.publish_id,
+            delivery_id: a.delivery_id,
+            site: a.site.clone(),
+            attempt: a.attempt,
+            status: a.record.status,
+            latency_ms: a.record.latency_ms,
+            error: a.record.error.clone(),
+        });
+    }
+    events.push(Event::Changed {
+        publish_id: a.publish_id,
+        delivery_id: a.delivery_id,
+        site: a.site.clone(),
+        message: stage.sentence(&a.site),
+        stage,
+    });
+    events
+}

@@ -1,0 +1,55 @@
+//! The side-by-side view of a publish, built here rather than in a front: the local
+//! render of exactly what was published, what each site's page showed when it was
+//! confirmed, the text that differs, and where each site stands now.
+
+use serde::Serialize;
+
+use crate::confirm;
+use crate::diff::DiffLine;
+use crate::error::Result;
+use crate::frontmatter;
+use crate::markdown;
+use crate::store::{ConfirmationRecord, PublishRecord, Standing, Store};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishedView {
+    pub publish: PublishRecord,
+    pub local_html: String,
+    pub title: String,
+    pub confirmations: Vec<Confirmed>,
+    pub sites: Vec<Standing>,
+}
+
+/// A site's confirmation, with the local render's text against its page's.
+#[derive(Debug, Clone, Serialize)]
+pub struct Confirmed {
+    #[serde(flatten)]
+    pub record: ConfirmationRecord,
+    pub diff: Vec<DiffLine>,
+}
+
+pub fn published_view(store: &Store, publish_id: i64) -> Result<PublishedView> {
+    let publish = store.publish_record(publish_id)?;
+    let confirmations = store.confirmations_of(publish_id)?;
+    let sites = store.standings(publish_id)?;
+    let parsed = frontmatter::parse(&publish.source)?;
+    let local_html = markdown::render(&parsed.body);
+    let confirmations = confirmations
+        .into_iter()
+        .map(|record| Confirmed {
+            diff: record
+                .page_text
+                .as_deref()
+                .map(|page| confirm::compare_with_page(&parsed.title, &local_html, page))
+                .unwrap_or_default(),
+            record,
+        })
+        .collect();
+    Ok(PublishedView {
+        local_html,
+        title: parsed.title,
+        publish,
+        confirmations,
+        sites,
+    })
+}

@@ -1,0 +1,30 @@
+// Generated from the Rust types (crates/core/tests/ipc_types.rs); do not edit.
+// PRESSROOM_WRITE_TYPES=1 cargo test -p pressroom-core --test ipc_types
+
+export type Method = "exact" | "heuristic";
+
+export type Outcome = "live" | "stale" | "http_error" | "unreachable";
+
+export type Poll = { 
+/**
+ * Since the confirmation started.
+ */
+elapsed_ms: number, status: number | null, x_nextjs_cache: string | null, age: string | null, cache_control: string | null, etag: string | null, 
+/**
+ * The revision marker the page carried, if any.
+ */
+seen_revision: string | null, verdict: Outcome, error: string | null, };
+
+export type Stage = { "stage": "queued" } | { "stage": "sending", attempt: number, } | { "stage": "retry_at", attempt: number, at: string, error: string, } | { "stage": "accepted" } | { "stage": "confirming", polls: number, } | { "stage": "live", method: Method, } | { "stage": "stale", seen: string | null, } | { "stage": "failed", reason: string, };
+
+export type Standing = { delivery_id: number, publish_id: number, site: string, stage: Stage, 
+/**
+ * A confirmation is still owed (the stage will move on by itself).
+ */
+confirming: boolean, 
+/**
+ * What the stage means for the user, in one sentence.
+ */
+message: string, attempts: number, updated_at: string, };
+
+export type Event = { "type": "published", publish_id: number, slug: string, revision: string, created: boolean, already_live: boolean, sites: Array<Standing>, } | { "type": "changed", publish_id: number, delivery_id: number, site: string, stage: Stage, message: string, } | { "type": "attempted", publish_id: number, delivery_id: number, site: string, attempt: number, status: number | null, latency_ms: number, error: string | null, } | { "type": "confirming", publish_id: number, delivery_id: number, site: string, url: string, timeout_ms: number, } | { "type": "polled", publish_id: number, delivery_id: number, site: string, poll: Poll, };
