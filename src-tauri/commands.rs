@@ -2,8 +2,6 @@
 //! `async` so that SQLite work runs off the main (UI) thread.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
 
 use pressroom_core::diff::DiffLine;
 use pressroom_core::folder::{self, ImportReport};
@@ -12,10 +10,9 @@ use pressroom_core::publisher::{Event, Publisher};
 use pressroom_core::stage::Stage;
 use pressroom_core::store::{RevisionInfo, SearchHit, Site, Standing};
 use pressroom_core::view::{self, PublishedView};
-use pressroom_core::{frontmatter, markdown, preview, publish, slug, Document, DocumentSummary};
-use serde::Serialize;
+use pressroom_core::{frontmatter, preview, publish, slug, Document, DocumentSummary};
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
 use tauri_plugin_notification::NotificationExt;
 use tauri_plugin_opener::OpenerExt;

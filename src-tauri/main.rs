@@ -8,6 +8,7 @@
 mod commands;
 mod ipc_error;
 mod menu;
+mod navigation;
 mod settings;
 mod state;
 
@@ -27,6 +28,7 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
+        .plugin(navigation::guard())
         .menu(menu::build)
         .on_menu_event(|app, event| menu::forward(app, event.id().as_ref()))
         .setup(|app| {

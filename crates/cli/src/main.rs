@@ -110,7 +110,15 @@ enum Command {
     /// Run the publishing service in the foreground until Ctrl+C or SIGTERM: sends
     /// every webhook as it falls due (retries, and whatever another process left),
     /// confirms accepted ones, and prints what happens (JSON lines with --json)
-    Daemon,
+    Daemon {
+        /// Longest wait for one webhook answer, in seconds
+        #[arg(long, value_name = "SECONDS", default_value_t = 15.0)]
+        attempt_timeout: f64,
+        /// Waits between attempts, in seconds, comma-separated; past the last the
+        /// delivery fails [default: 5,300,1800,7200,18000,36000]
+        #[arg(long, value_name = "SECONDS,…", value_delimiter = ',')]
+        retry_schedule: Vec<f64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -302,10 +310,33 @@ fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
         }
-        Command::Daemon => {
+        Command::Daemon {
+            attempt_timeout,
+            retry_schedule,
+        } => {
+            let seconds = |s: f64, what: &str| {
+                (s.is_finite() && s > 0.0 && s <= 86_400.0)
+                    .then(|| Duration::from_secs_f64(s))
+                    .with_context(|| format!("{what} {s}: give seconds between 0 and 86400"))
+            };
+            let mut config = OutboxConfig {
+                timeout: seconds(attempt_timeout, "--attempt-timeout")?,
+                ..OutboxConfig::default()
+            };
+            if !retry_schedule.is_empty() {
+                config.schedule = retry_schedule
+                    .iter()
+                    .map(|s| seconds(*s, "--retry-schedule"))
+                    .collect::<anyhow::Result<_>>()?;
+            }
             let secrets = SecretStore::for_workspace(&store);
             let path = store.path().display().to_string();
-            let publisher = Publisher::new(Arc::new(Mutex::new(store)), secrets);
+            let publisher = Publisher::with_config(
+                Arc::new(Mutex::new(store)),
+                secrets,
+                config,
+                pressroom_core::confirm::Confirmer::default(),
+            );
             out.message(&format!(
                 "pressroom daemon: publishing service for {path} (Ctrl+C stops it)"
             ));

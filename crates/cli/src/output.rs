@@ -173,6 +173,16 @@ impl Output {
         for f in &report.failed {
             eprintln!("failed: {}: {}", f.path.display(), f.message);
         }
+        for b in &report.broken {
+            eprintln!(
+                "imported with broken front matter: {} ({}), line {}: {} — fix it in `pressroom doc edit {}`",
+                b.path.display(),
+                b.slug,
+                b.line,
+                b.message,
+                b.slug
+            );
+        }
     }
 
     pub fn exported(&self, paths: &[std::path::PathBuf]) {

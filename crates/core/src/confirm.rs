@@ -137,8 +137,21 @@ impl Confirmer {
                 env!("CARGO_PKG_VERSION"),
                 " (live confirmation)"
             ))
-            // A visitor's browser follows redirects; so do we (a bounded number).
-            .redirect(reqwest::redirect::Policy::limited(5))
+            // A visitor's browser follows redirects; so do we, a few, but only within the
+            // page's own origin: a page that sends us elsewhere is not the site's page
+            // (and a planted redirect must not make us fetch another host for it).
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let first = attempt.previous().first().map(|u| u.origin());
+                if attempt.previous().len() > 5 {
+                    attempt.error("too many redirects")
+                } else if first.is_some_and(|o| o != attempt.url().origin()) {
+                    attempt.stop()
+                } else {
+                    attempt.follow()
+                }
+            }))
+            // Nothing about the app's requests leaks to where a redirect points.
+            .referer(false)
             .timeout(config.request_timeout)
             .build()
             .expect("an HTTP client with default TLS builds");
@@ -243,12 +256,19 @@ impl Confirmer {
         poll.cache_control = header("cache-control");
         poll.etag = header("etag");
         let header_revision = header("x-content-revision");
+        let location = header("location");
         let ok = response.status().is_success();
         let body = read_prefix(response, self.config.max_page).await;
         poll.elapsed_ms = start.elapsed().as_millis() as u64;
         if !ok {
             poll.verdict = Outcome::HttpError;
-            poll.error = Some(format!("the page answered {}", poll.status.unwrap_or(0)));
+            poll.error = Some(match location {
+                Some(to) if (300..400).contains(&poll.status.unwrap_or(0)) => format!(
+                    "the page redirects to {to}, another site: Pressroom follows redirects only \
+                     within the page's own origin"
+                ),
+                _ => format!("the page answered {}", poll.status.unwrap_or(0)),
+            });
             return (poll, None, None);
         }
         let page = Page::parse(&body);
@@ -421,11 +441,17 @@ fn give_up_message(url: &str, expected: &Expected, last: &Poll, timeout: Duratio
                 .map_or("an older version".to_owned(), |r| format!("revision {r}")),
             expected.revision
         ),
-        Outcome::HttpError => format!(
-            "{url} answered {} until the time was up ({secs:.0} s): check the site's page URL \
-             and its logs, then re-send the webhook.",
-            last.status.unwrap_or(0)
-        ),
+        Outcome::HttpError => match &last.error {
+            Some(why) if why.contains("redirects to") => format!(
+                "{url}: {why}. Set the site's page URL to where its pages really are, then \
+                 re-send the webhook."
+            ),
+            _ => format!(
+                "{url} answered {} until the time was up ({secs:.0} s): check the site's page \
+                 URL and its logs, then re-send the webhook.",
+                last.status.unwrap_or(0)
+            ),
+        },
         Outcome::Unreachable | Outcome::Live => format!(
             "Could not fetch {url} ({}): is the site up and is its page URL right? Re-send \
              the webhook once it is.",

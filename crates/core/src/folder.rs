@@ -21,6 +21,17 @@ pub struct ImportReport {
     pub updated: Vec<String>,
     pub unchanged: Vec<String>,
     pub failed: Vec<ImportFailure>,
+    /// Imported, but their front matter is broken (kept as drafts to fix).
+    pub broken: Vec<BrokenFrontMatter>,
+}
+
+/// A file imported with malformed front matter: which, where, and what is wrong.
+#[derive(Debug, Clone, Serialize)]
+pub struct BrokenFrontMatter {
+    pub path: PathBuf,
+    pub slug: String,
+    pub line: usize,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -38,7 +49,16 @@ pub fn import(store: &mut Store, path: &Path) -> Result<ImportReport> {
         collect_markdown(path, &mut files)?;
         files
     } else {
-        std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if !meta.is_file() {
+            // A FIFO, a device or a socket would block or never end.
+            return Err(Error::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::other(
+                    "is not a regular file; import a .md file or a folder",
+                ),
+            });
+        }
         vec![path.to_path_buf()]
     };
 
@@ -46,9 +66,21 @@ pub fn import(store: &mut Store, path: &Path) -> Result<ImportReport> {
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
     for file in files {
         match import_file(store, &file, &mut seen) {
-            Ok((slug, Outcome::Created)) => report.created.push(slug),
-            Ok((slug, Outcome::Updated)) => report.updated.push(slug),
-            Ok((slug, Outcome::Unchanged)) => report.unchanged.push(slug),
+            Ok((slug, outcome, problem)) => {
+                if let Some(problem) = problem {
+                    report.broken.push(BrokenFrontMatter {
+                        path: file.clone(),
+                        slug: slug.clone(),
+                        line: problem.line,
+                        message: problem.message,
+                    });
+                }
+                match outcome {
+                    Outcome::Created => report.created.push(slug),
+                    Outcome::Updated => report.updated.push(slug),
+                    Outcome::Unchanged => report.unchanged.push(slug),
+                }
+            }
             Err(e) => report.failed.push(ImportFailure {
                 path: file,
                 kind: e.kind(),
@@ -69,17 +101,29 @@ fn import_file(
     store: &mut Store,
     file: &Path,
     seen: &mut HashMap<String, PathBuf>,
-) -> Result<(String, Outcome)> {
-    let size = std::fs::metadata(file)
-        .map_err(|e| Error::io(file, e))?
-        .len() as usize;
-    if size > MAX_DOCUMENT_BYTES {
+) -> Result<(String, Outcome, Option<crate::store::ParseProblem>)> {
+    use std::io::Read;
+    let opened = std::fs::File::open(file).map_err(|e| Error::io(file, e))?;
+    let meta = opened.metadata().map_err(|e| Error::io(file, e))?;
+    if !meta.is_file() {
+        return Err(Error::Io {
+            path: file.to_path_buf(),
+            source: std::io::Error::other("is not a regular file"),
+        });
+    }
+    // At most one byte over the limit is read, whatever the file claims its size is
+    // (it may grow meanwhile, or be a special file that reports 0).
+    let mut bytes = Vec::new();
+    opened
+        .take(MAX_DOCUMENT_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(file, e))?;
+    if bytes.len() > MAX_DOCUMENT_BYTES {
         return Err(Error::TooLarge {
-            size,
+            size: (meta.len() as usize).max(bytes.len()),
             limit: MAX_DOCUMENT_BYTES,
         });
     }
-    let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
     let source = String::from_utf8(bytes).map_err(|_| Error::NotUtf8 {
         path: file.to_path_buf(),
     })?;
@@ -101,10 +145,10 @@ fn import_file(
         } else {
             Outcome::Unchanged
         };
-        Ok((slug, outcome))
+        Ok((slug, outcome, saved.document.parse_error))
     } else {
-        store.create(&slug, &source)?;
-        Ok((slug, Outcome::Created))
+        let created = store.create(&slug, &source)?;
+        Ok((slug, Outcome::Created, created.parse_error))
     }
 }
 
@@ -158,16 +202,33 @@ fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 /// Writes every document as `<dir>/<slug>.md` (its source unchanged); returns the paths.
-/// Each file is written to a temporary name and renamed, so a crash never leaves half a file.
+/// Each file is written to a new temporary file with a random name and renamed over
+/// the old one, so a crash never leaves half a file and a symlink planted in the folder
+/// (at the temporary or the final name) is never written through: the temporary file
+/// is created only if nothing is there (`O_EXCL`), and a rename replaces a link itself.
 pub fn export(store: &Store, dir: &Path) -> Result<Vec<PathBuf>> {
+    use std::io::Write;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut written = Vec::new();
     for summary in store.list()? {
         let doc = store.get(&summary.slug)?;
         let path = dir.join(format!("{}.md", doc.slug));
-        let tmp = dir.join(format!(".{}.md.tmp", doc.slug));
-        std::fs::write(&tmp, doc.source.as_bytes()).map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+        let mut nonce = [0u8; 8];
+        getrandom::fill(&mut nonce).expect("the OS random source is available");
+        let tmp = dir.join(format!(".{}.{}.md.tmp", doc.slug, crate::hex(&nonce)));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| Error::io(&tmp, e))?;
+        let done = file
+            .write_all(doc.source.as_bytes())
+            .and_then(|()| file.sync_all())
+            .and_then(|()| std::fs::rename(&tmp, &path));
+        if let Err(e) = done {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(Error::io(&path, e));
+        }
         written.push(path);
     }
     Ok(written)

@@ -18,7 +18,8 @@ use tokio::sync::Semaphore;
 
 use crate::error::Result;
 use crate::secrets::SecretStore;
-use crate::store::{current_timestamp, AttemptRecord, DueDelivery, NextStep, Site, Store};
+use crate::stage::Stage;
+use crate::store::{current_timestamp, AttemptRecord, DueDelivery, Moved, NextStep, Site, Store};
 use crate::webhook::{self, SiteKeys};
 
 /// Finished attempts are committed together, up to this many…
@@ -63,9 +64,14 @@ pub struct Answered {
     /// 1 for the first attempt.
     pub attempt: u32,
     pub record: AttemptRecord,
+    /// Where the answer moved the delivery, once committed; `None` when it moved
+    /// nothing (another worker had taken the delivery over meanwhile).
+    pub moved: Option<Moved>,
 }
 
-type Observer = Arc<dyn Fn(&[Answered]) + Send + Sync>;
+/// Sees every batch of committed answers.
+type ObserverFn = dyn Fn(&[Answered]) + Send + Sync;
+type Observer = Arc<ObserverFn>;
 
 /// A site's secrets as a pass found them (the error: the secret store failed).
 type Found = std::result::Result<Option<Arc<SiteKeys>>, String>;
@@ -157,7 +163,12 @@ impl Outbox {
             let version = store.sites_version()?;
             (
                 version,
-                store.claim_due(&self.owner, self.lease(), 100_000)?,
+                store.claim_due(
+                    &self.owner,
+                    self.lease(),
+                    self.config.per_site,
+                    self.config.concurrency,
+                )?,
             )
         };
         if due.is_empty() {
@@ -248,7 +259,8 @@ impl Outbox {
                         None => NextStep::Failed(e.clone()),
                     };
                     let record = failed_before_sending(next, e.clone());
-                    lock(&self.store).record_attempt(&self.owner, delivery.id, &record)?;
+                    let moved =
+                        lock(&self.store).record_attempt(&self.owner, delivery.id, &record)?;
                     if let Some(observer) = &self.observer {
                         observer(&[Answered {
                             site: site.name.clone(),
@@ -256,6 +268,7 @@ impl Outbox {
                             publish_id: delivery.publish_id,
                             attempt: delivery.attempt_count + 1,
                             record,
+                            moved: moved.into_iter().next(),
                         }]);
                     }
                     continue;
@@ -285,6 +298,7 @@ impl Outbox {
                     publish_id: delivery.publish_id,
                     attempt: delivery.attempt_count + 1,
                     record,
+                    moved: None,
                 }
             });
         }
@@ -346,14 +360,21 @@ impl Outbox {
 
     /// A claimed delivery that will not be sent (its site is gone or disabled).
     fn cancel(&self, delivery: &DueDelivery, site: &str, why: &str) -> Result<()> {
-        lock(&self.store).cancel_delivery(delivery.id, why)?;
-        if let Some(observer) = &self.observer {
+        let cancelled = lock(&self.store).cancel_delivery(delivery.id, why)?;
+        if let (true, Some(observer)) = (cancelled, &self.observer) {
             observer(&[Answered {
                 site: site.to_owned(),
                 delivery_id: delivery.id,
                 publish_id: delivery.publish_id,
                 attempt: delivery.attempt_count,
                 record: failed_before_sending(NextStep::Cancelled(why.to_owned()), why.to_owned()),
+                moved: Some(Moved {
+                    delivery_id: delivery.id,
+                    stage: Stage::Failed {
+                        reason: why.to_owned(),
+                    },
+                    confirming: false,
+                }),
             }]);
         }
         Ok(())
@@ -406,24 +427,28 @@ impl Outbox {
     }
 }
 
-/// A lease owner's name: `worker/<host>/<pid>/<random>`, so a worker on the same
-/// machine can tell that the process holding a lease has died.
+/// A lease owner's name: `worker/<machine>/<pid>/<random>`, so a worker in the same
+/// machine and PID namespace can tell that the process holding a lease has died.
 fn owner_name() -> String {
     let mut nonce = [0u8; 8];
     getrandom::fill(&mut nonce).expect("the OS random source is available");
     format!(
         "worker/{}/{}/{}",
-        this_host().unwrap_or_default(),
+        this_machine().unwrap_or_default(),
         std::process::id(),
         crate::hex(&nonce)
     )
 }
 
-fn this_host() -> Option<String> {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
+/// This boot of this machine and this PID namespace (a container's PIDs are not the
+/// host's): `<boot id>:<pid namespace>`, or `None` without `/proc`.
+fn this_machine() -> Option<String> {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    let namespace = std::fs::read_link("/proc/self/ns/pid").ok()?;
+    let namespace = namespace
+        .to_string_lossy()
+        .replace(['/', ':', '[', ']'], "");
+    Some(format!("{}:{namespace}", boot.trim()))
 }
 
 /// Whether `owner` is a process of this machine that no longer runs (killed, crashed).
@@ -431,10 +456,14 @@ fn this_host() -> Option<String> {
 /// its leases then run out by themselves.
 fn owner_is_dead(owner: &str) -> bool {
     let mut parts = owner.split('/');
-    let (Some("worker"), Some(host), Some(pid)) = (parts.next(), parts.next(), parts.next()) else {
+    let (Some("worker"), Some(machine), Some(pid)) = (parts.next(), parts.next(), parts.next())
+    else {
         return false;
     };
-    if this_host().as_deref() != Some(host) || pid.parse::<u32>().is_err() {
+    if machine.is_empty()
+        || this_machine().as_deref() != Some(machine)
+        || pid.parse::<u32>().is_err()
+    {
         return false;
     }
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -502,7 +531,7 @@ fn record_as_they_come(
     store: &Mutex<Store>,
     owner: &str,
     mut batches: tokio::sync::mpsc::UnboundedReceiver<Vec<Answered>>,
-    observer: Option<&(dyn Fn(&[Answered]) + Send + Sync)>,
+    observer: Option<&ObserverFn>,
 ) -> Result<()> {
     while let Some(mut batch) = batches.blocking_recv() {
         while let Ok(more) = batches.try_recv() {
@@ -518,8 +547,15 @@ fn record_as_they_come(
             .iter()
             .map(|a| (a.delivery_id, a.record.clone()))
             .collect();
-        store.record_attempts(owner, &records)?;
+        let mut moved: HashMap<i64, Moved> = store
+            .record_attempts(owner, &records)?
+            .into_iter()
+            .map(|m| (m.delivery_id, m))
+            .collect();
         drop(store);
+        for a in &mut batch {
+            a.moved = moved.remove(&a.delivery_id);
+        }
         if let Some(observer) = observer {
             observer(&batch);
         }

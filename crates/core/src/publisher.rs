@@ -31,13 +31,18 @@ use crate::secrets::SecretStore;
 use crate::stage::Stage;
 use crate::store::{
     current_timestamp, lock, AttemptRecord, ConfirmationRecord, NextStep, Outcome, Poll,
-    PublishRecord, Standing, Store, ToConfirm,
+    PublishRecord, Site, Standing, Store, ToConfirm,
 };
 use crate::webhook::{Envelope, EventKind};
 
 /// Outbox passes that may run at once (each claims what is due when it starts, so a
 /// publish need not wait for a slow site of an earlier one).
 const MAX_PASSES: usize = 4;
+/// How often `follow` reads the standings again (another process may be working on the
+/// run: its events do not reach this one).
+const REREAD: Duration = Duration::from_secs(2);
+/// Confirmations running at once (more are claimed as these finish).
+const MAX_CONFIRMATIONS: usize = 128;
 /// Events kept for a slow subscriber before it is told it lagged (it then reads the
 /// standings again).
 const EVENT_BUFFER: usize = 16_384;
@@ -61,6 +66,8 @@ pub enum Event {
         delivery_id: i64,
         site: String,
         stage: Stage,
+        /// A confirmation of its page is (still) owed: the stage will move on.
+        confirming: bool,
         message: String,
     },
     /// A webhook attempt was answered (or failed to get an answer).
@@ -255,7 +262,8 @@ impl Publisher {
                 let me = self.clone();
                 passes.spawn(async move { me.inner.outbox.run_due().await });
             }
-            match self.claim_confirmations().await {
+            let room = MAX_CONFIRMATIONS.saturating_sub(confirmations.len());
+            match self.claim_confirmations(room).await {
                 Ok(owed) => {
                     for c in owed {
                         let me = self.clone();
@@ -267,17 +275,34 @@ impl Publisher {
                     not_before = Instant::now() + Duration::from_secs(1);
                 }
             }
-            let next_due = lock(&self.inner.store).next_due_at(None);
-            let wait = match next_due {
-                Ok(Some(at)) => Some(crate::outbox::until(&at)),
-                Ok(None) => None,
+            // When to look again: the next delivery due (unless every pass slot is busy:
+            // a finishing pass wakes us), the next confirmation that can be claimed
+            // (unless there is no room: a finishing one wakes us), or never.
+            let next = {
+                let store = lock(&self.inner.store);
+                let deliveries = if passes.len() < MAX_PASSES {
+                    store.next_due_at(None)
+                } else {
+                    Ok(None)
+                };
+                let confirmations = if confirmations.len() < MAX_CONFIRMATIONS {
+                    store.next_confirmation_at()
+                } else {
+                    Ok(None)
+                };
+                deliveries.and_then(|d| Ok((d, confirmations?)))
+            };
+            let wait = match next {
+                Ok((d, c)) => [d, c]
+                    .into_iter()
+                    .flatten()
+                    .map(|at| crate::outbox::until(&at))
+                    .min(),
                 Err(e) => {
                     tracing::warn!(error = %e, "could not read the outbox");
                     Some(Duration::from_secs(1))
                 }
             }
-            // Something is due but every pass slot is busy: a finishing pass wakes us.
-            .filter(|_| passes.len() < MAX_PASSES)
             .map(|w| w.max(not_before.saturating_duration_since(Instant::now())));
             let timer = async {
                 match wait {
@@ -369,8 +394,9 @@ impl Publisher {
             publish_id: standing.publish_id,
             delivery_id,
             site: standing.site.clone(),
-            message: standing.stage.sentence(&standing.site),
+            message: standing.message.clone(),
             stage: standing.stage.clone(),
+            confirming: standing.confirming,
         });
         self.wake();
         Ok(standing)
@@ -378,8 +404,10 @@ impl Publisher {
 
     /// Follows publish `publish_id` (only delivery `only`, when given) with the events of
     /// `events` (subscribed before the publish or re-send) until every site is settled —
-    /// or, once `deliver_for` has passed, until the only ones left are waiting for a
-    /// retry (the worker goes on with them). Returns where each site stands.
+    /// or, once `deliver_for` has passed, until the only ones left are waiting for their
+    /// webhook (a worker goes on with them). What another process does is not in
+    /// `events`: the standings are read again every few seconds. Returns where each
+    /// site stands.
     pub async fn follow(
         &self,
         mut events: broadcast::Receiver<Event>,
@@ -403,11 +431,14 @@ impl Publisher {
             }
             on_event(&event);
             if let Event::Changed {
-                delivery_id, stage, ..
+                delivery_id,
+                stage,
+                confirming,
+                ..
             } = &event
             {
                 if let Some(s) = standings.iter_mut().find(|s| s.delivery_id == *delivery_id) {
-                    s.confirming &= !stage.is_terminal();
+                    s.confirming = *confirming;
                     s.stage = stage.clone();
                 }
             }
@@ -424,7 +455,11 @@ impl Publisher {
             let past = deadline.is_some_and(|d| Instant::now() >= d);
             let done = standings.iter().all(|s| {
                 s.stage.is_settled(s.confirming)
-                    || (past && matches!(s.stage, Stage::Queued | Stage::RetryAt { .. }))
+                    || (past
+                        && matches!(
+                            s.stage,
+                            Stage::Queued | Stage::Sending { .. } | Stage::RetryAt { .. }
+                        ))
             });
             if done {
                 break;
@@ -442,6 +477,7 @@ impl Publisher {
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 _ = until_deadline => {}
+                _ = tokio::time::sleep(REREAD) => standings = read()?,
             }
         }
         read()
@@ -498,10 +534,13 @@ impl Publisher {
             .await)
     }
 
-    async fn claim_confirmations(&self) -> Result<Vec<ToConfirm>> {
+    async fn claim_confirmations(&self, limit: usize) -> Result<Vec<ToConfirm>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
         let store = self.inner.store.clone();
         let owner = self.inner.outbox.owner().to_owned();
-        tokio::task::spawn_blocking(move || lock(&store).claim_confirmations(&owner))
+        tokio::task::spawn_blocking(move || lock(&store).claim_confirmations(&owner, limit))
             .await
             .expect("claiming does not panic")
     }
@@ -511,47 +550,57 @@ impl Publisher {
             publish_id: c.publish_id,
             delivery_id: c.delivery_id,
             site: site.to_owned(),
+            confirming: !stage.is_terminal(),
             stage,
             message,
         });
     }
 
-    /// Confirms one claimed delivery's page and records how it ended.
-    async fn confirm(&self, c: ToConfirm) {
-        if let Err(e) = self.try_confirm(&c).await {
-            tracing::warn!(error = %e, delivery = c.delivery_id, "confirmation failed");
-            let stage = Stage::Failed {
-                reason: format!("the page could not be confirmed: {e}"),
-            };
-            let done = lock(&self.inner.store).end_confirmation(c.delivery_id, &stage);
-            if done.is_ok() {
-                self.changed(&c, "", stage.clone(), stage.sentence("the site"));
-            }
+    /// Ends a claimed confirmation that cannot go on with `stage`, if it is still ours.
+    fn end_confirmation(&self, c: &ToConfirm, site: &str, stage: Stage) -> Result<()> {
+        let ended = lock(&self.inner.store).end_confirmation(
+            self.inner.outbox.owner(),
+            c.delivery_id,
+            &stage,
+        )?;
+        if ended {
+            let message = stage.sentence(site);
+            self.changed(c, site, stage, message);
         }
+        Ok(())
     }
 
-    async fn try_confirm(&self, c: &ToConfirm) -> Result<()> {
-        let (site, publish) = {
+    /// Confirms one claimed delivery's page and records how it ended.
+    async fn confirm(&self, c: ToConfirm) {
+        let site = {
             let store = lock(&self.inner.store);
-            let site = match c.site_id {
-                Some(id) => store.site_by_id(id)?,
-                None => None,
-            };
-            (site, store.publish_record(c.publish_id)?)
+            match c.site_id.map(|id| store.site_by_id(id)) {
+                Some(Ok(Some(site))) => Some(site),
+                _ => None,
+            }
         };
         let Some(site) = site else {
             let stage = Stage::Failed {
                 reason: "the site was removed before its page was confirmed".into(),
             };
-            lock(&self.inner.store).end_confirmation(c.delivery_id, &stage)?;
-            self.changed(
-                c,
-                "(removed site)",
-                stage.clone(),
-                stage.sentence("The site"),
-            );
-            return Ok(());
+            if let Err(e) = self.end_confirmation(&c, REMOVED_SITE, stage) {
+                tracing::warn!(error = %e, delivery = c.delivery_id, "could not end a confirmation");
+            }
+            return;
         };
+        if let Err(e) = self.try_confirm(&c, &site).await {
+            tracing::warn!(error = %e, delivery = c.delivery_id, "confirmation failed");
+            let stage = Stage::Failed {
+                reason: format!("its page could not be confirmed: {e}"),
+            };
+            if let Err(e) = self.end_confirmation(&c, &site.name, stage) {
+                tracing::warn!(error = %e, delivery = c.delivery_id, "could not end a confirmation");
+            }
+        }
+    }
+
+    async fn try_confirm(&self, c: &ToConfirm, site: &Site) -> Result<()> {
+        let publish = lock(&self.inner.store).publish_record(c.publish_id)?;
         let expected = self.expected_of(&publish)?;
         let url = site.page_url(&publish.slug);
         let timeout = Duration::from_millis(c.timeout_ms);
@@ -609,14 +658,22 @@ impl Publisher {
             finished_at: current_timestamp(),
             polls: confirmation.polls,
         };
-        let (store, delivery_id, recorded) =
-            (self.inner.store.clone(), c.delivery_id, stage.clone());
-        tokio::task::spawn_blocking(move || {
-            lock(&store).record_confirmation(Some(delivery_id), &record, &recorded)
+        let (store, owner, delivery_id, recorded) = (
+            self.inner.store.clone(),
+            self.inner.outbox.owner().to_owned(),
+            c.delivery_id,
+            stage.clone(),
+        );
+        let (_, moved) = tokio::task::spawn_blocking(move || {
+            lock(&store).record_confirmation(&owner, delivery_id, &record, &recorded)
         })
         .await
         .expect("recording does not panic")?;
-        self.changed(c, &site.name, stage, confirmation.message);
+        // Not ours any more (re-sent meanwhile, or taken over): the record stays as
+        // history, the stage is the new owner's to tell.
+        if moved {
+            self.changed(c, &site.name, stage, confirmation.message);
+        }
         Ok(())
     }
 
@@ -639,22 +696,12 @@ impl Publisher {
     }
 }
 
-/// The events of one committed answer: the attempt (unless nothing was sent) and the
-/// stage it moved the delivery to.
+/// What a delivery whose site was removed is shown as.
+const REMOVED_SITE: &str = "(removed site)";
+
+/// The events of one committed answer: the attempt (unless nothing was sent) and, when
+/// it moved the delivery, the stage it moved it to, as stored.
 fn events_of(a: &Answered) -> Vec<Event> {
-    let stage = match &a.record.next {
-        NextStep::Delivered => Stage::Accepted,
-        NextStep::RetryIn(ms) => Stage::RetryAt {
-            attempt: a.attempt,
-            at: crate::store::timestamp_after(Duration::from_millis(*ms)),
-            error: a.record.error.clone().unwrap_or_default(),
-        },
-        NextStep::Failed(why) | NextStep::ConfigError(why) | NextStep::Cancelled(why) => {
-            Stage::Failed {
-                reason: why.clone(),
-            }
-        }
-    };
     let mut events = Vec::with_capacity(2);
     if !matches!(a.record.next, NextStep::Cancelled(_)) {
         events.push(Event::Attempted {
@@ -667,12 +714,15 @@ fn events_of(a: &Answered) -> Vec<Event> {
             error: a.record.error.clone(),
         });
     }
-    events.push(Event::Changed {
-        publish_id: a.publish_id,
-        delivery_id: a.delivery_id,
-        site: a.site.clone(),
-        message: stage.sentence(&a.site),
-        stage,
-    });
+    if let Some(moved) = &a.moved {
+        events.push(Event::Changed {
+            publish_id: a.publish_id,
+            delivery_id: a.delivery_id,
+            site: a.site.clone(),
+            message: moved.stage.sentence(&a.site),
+            stage: moved.stage.clone(),
+            confirming: moved.confirming,
+        });
+    }
     events
 }

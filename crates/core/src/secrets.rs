@@ -135,11 +135,10 @@ impl SecretStore {
                 let text = serde_json::to_string(secrets).expect("secrets serialize");
                 entry.set_password(&text).map_err(keyring_error)
             }
-            SecretStore::File(_) => {
-                let mut all = self.read_file()?;
+            SecretStore::File(_) => self.update_file(|all| {
                 all.insert(reference.to_owned(), secrets.clone());
-                self.write_file(&all)
-            }
+                true
+            }),
         }
     }
 
@@ -153,13 +152,7 @@ impl SecretStore {
                     Err(e) => Err(keyring_error(e)),
                 }
             }
-            SecretStore::File(_) => {
-                let mut all = self.read_file()?;
-                if all.remove(reference).is_some() {
-                    self.write_file(&all)?;
-                }
-                Ok(())
-            }
+            SecretStore::File(_) => self.update_file(|all| all.remove(reference).is_some()),
         }
     }
 
@@ -189,28 +182,77 @@ impl SecretStore {
         })
     }
 
-    fn write_file(&self, all: &BTreeMap<String, SiteSecrets>) -> Result<()> {
+    /// Read-modify-write of the file under an exclusive lock (`<file>.lock`), so that
+    /// concurrent writers — several `pressroom site add` at once, the app and the CLI —
+    /// never lose each other's entries. `change` says whether it changed anything.
+    fn update_file(
+        &self,
+        change: impl FnOnce(&mut BTreeMap<String, SiteSecrets>) -> bool,
+    ) -> Result<()> {
         let SecretStore::File(path) = self else {
             unreachable!("file store only")
         };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        let tmp = path.with_extension("tmp");
-        let mut file = std::fs::OpenOptions::new()
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let mut lock_path = path.clone().into_os_string();
+        lock_path.push(".lock");
+        let lock = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
-            .truncate(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&lock_path)
+            .map_err(|e| Error::io(&lock_path, e))?;
+        lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+        let mut all = self.read_file()?;
+        if change(&mut all) {
+            self.write_file(dir, &all)?;
+        }
+        // Dropping `lock` closes it, which releases the lock.
+        Ok(())
+    }
+
+    /// Writes the whole file: a new file with a random name (created, never opened if it
+    /// exists, so a planted file or symlink is not written through), 0600 from the
+    /// start, synced, then renamed over the old one and the folder synced.
+    fn write_file(&self, dir: &std::path::Path, all: &BTreeMap<String, SiteSecrets>) -> Result<()> {
+        let SecretStore::File(path) = self else {
+            unreachable!("file store only")
+        };
+        let mut nonce = [0u8; 8];
+        getrandom::fill(&mut nonce).expect("the OS random source is available");
+        let tmp = dir.join(format!(
+            ".{}.{}.tmp",
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("secrets"),
+            crate::hex(&nonce)
+        ));
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
             .mode(0o600)
             .open(&tmp)
             .map_err(|e| Error::io(&tmp, e))?;
-        file.write_all(
-            serde_json::to_string_pretty(all)
-                .expect("serializes")
-                .as_bytes(),
-        )
-        .and_then(|()| file.sync_all())
-        .map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+        let written = file
+            .write_all(
+                serde_json::to_string_pretty(all)
+                    .expect("serializes")
+                    .as_bytes(),
+            )
+            .and_then(|()| file.sync_all())
+            .and_then(|()| std::fs::rename(&tmp, path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(Error::io(path, e));
+        }
+        // The rename itself survives a crash only once the folder is synced.
+        if let Ok(folder) = std::fs::File::open(dir) {
+            let _ = folder.sync_all();
+        }
+        Ok(())
     }
 }

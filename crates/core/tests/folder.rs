@@ -157,3 +157,78 @@ fn importing_a_missing_path_is_an_error() {
     assert_eq!(err.kind(), "io");
     assert!(err.to_string().contains("nope"));
 }
+
+#[test]
+fn import_names_each_file_with_broken_front_matter_and_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("content");
+    write(&src.join("good.md"), "---\ntitle: Good\n---\nx\n");
+    write(
+        &src.join("broken.md"),
+        "---\ntitle: Broken\ntags: [news\n---\nThe text is kept.\n",
+    );
+    let mut store = Store::open(tmp.path().join("a.db")).unwrap();
+    let report = import(&mut store, &src).unwrap();
+    assert_eq!(report.created.len(), 2, "{report:?}");
+    assert_eq!(report.broken.len(), 1, "{report:?}");
+    let broken = &report.broken[0];
+    assert_eq!(broken.slug, "broken");
+    assert!(broken.path.ends_with("broken.md"));
+    assert!((3..=4).contains(&broken.line), "{broken:?}");
+    assert!(!broken.message.is_empty());
+    assert!(store
+        .get("broken")
+        .unwrap()
+        .source
+        .contains("The text is kept."));
+}
+
+#[test]
+fn single_file_import_refuses_special_files_and_reads_at_most_the_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = Store::open(tmp.path().join("a.db")).unwrap();
+    // A FIFO would block a naive reader forever.
+    let fifo = tmp.path().join("pipe.md");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let err = import(&mut store, &fifo).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+    }
+    // /dev/zero never ends and claims size 0.
+    let err = import(&mut store, Path::new("/dev/zero")).unwrap_err();
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+    // Over the limit: refused, nothing created.
+    let huge = tmp.path().join("huge.md");
+    fs::write(&huge, vec![b'a'; 1024 * 1024 + 10]).unwrap();
+    let report = import(&mut store, &huge).unwrap();
+    assert_eq!(report.failed.len(), 1);
+    assert_eq!(report.failed[0].kind, "too_large");
+    assert!(store.list().unwrap().is_empty());
+}
+
+#[test]
+fn export_never_writes_through_a_planted_symlink() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = Store::open(tmp.path().join("a.db")).unwrap();
+    store
+        .create("post", "---\ntitle: Post\n---\nmine\n")
+        .unwrap();
+    let out = tmp.path().join("out");
+    fs::create_dir(&out).unwrap();
+    let victim = tmp.path().join("victim.txt");
+    fs::write(&victim, "precious").unwrap();
+    // Links where the old exporter wrote its temporary file, and at the final name.
+    std::os::unix::fs::symlink(&victim, out.join(".post.md.tmp")).unwrap();
+    std::os::unix::fs::symlink(&victim, out.join("post.md")).unwrap();
+    let written = export(&store, &out).unwrap();
+    assert_eq!(written, [out.join("post.md")]);
+    assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+    let meta = fs::symlink_metadata(out.join("post.md")).unwrap();
+    assert!(
+        meta.file_type().is_file(),
+        "the link was replaced by a file"
+    );
+    assert!(fs::read_to_string(out.join("post.md"))
+        .unwrap()
+        .contains("mine"));
+}

@@ -11,7 +11,7 @@ fn bomb() -> String {
     let mut yaml = String::from("---\ntitle: Laughs\na0: &a0 [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
     for level in 1..9 {
         let prev = format!("*a{}", level - 1);
-        let items = vec![prev.as_str(); 9].join(",");
+        let items = [prev.as_str(); 9].join(",");
         yaml.push_str(&format!("a{level}: &a{level} [{items}]\n"));
     }
     yaml.push_str("---\nThe body survives.\n");

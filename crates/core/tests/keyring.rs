@@ -98,3 +98,45 @@ fn the_file_store_is_an_explicit_0600_file() {
     let err = store.get("site-a").unwrap_err();
     assert!(err.to_string().contains("chmod 600"), "{err}");
 }
+
+#[test]
+fn concurrent_writers_of_the_file_store_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("secrets.json");
+    // A file planted where an old fixed temp name was: never written through.
+    std::fs::write(dir.path().join("secrets.tmp"), "planted").unwrap();
+    let writers: Vec<_> = (0..12)
+        .map(|i| {
+            let store = SecretStore::File(path.clone());
+            std::thread::spawn(move || {
+                let s = SiteSecrets {
+                    current: format!("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7o{i:X}"),
+                    previous: None,
+                };
+                store.set(&format!("site-{i}"), &s).unwrap();
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let store = SecretStore::File(path.clone());
+    for i in 0..12 {
+        assert!(
+            store.get(&format!("site-{i}")).unwrap().is_some(),
+            "site-{i}'s secret was lost"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("secrets.tmp")).unwrap(),
+        "planted"
+    );
+    // No temporary file is left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp") && n != "secrets.tmp")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -113,8 +113,11 @@ impl Server {
             .keep_alive_timeout(limits.header_timeout);
         let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
         let graceful = GracefulShutdown::new();
+        let mut connections = tokio::task::JoinSet::new();
         tokio::pin!(shutdown);
         loop {
+            // Finished connections are reaped as new ones come.
+            while connections.try_join_next().is_some() {}
             let slot = tokio::select! {
                 slot = slots.clone().acquire_owned() => slot.expect("never closed"),
                 _ = &mut shutdown => break,
@@ -136,7 +139,7 @@ impl Server {
                 .serve_connection_with_upgrades(TokioIo::new(stream), service.clone())
                 .into_owned();
             let connection = graceful.watch(connection);
-            tokio::spawn(async move {
+            connections.spawn(async move {
                 // A client that went away or broke the protocol is its own problem.
                 let _ = connection.await;
                 drop(slot);
@@ -152,6 +155,8 @@ impl Server {
                 limits.shutdown_grace
             );
         }
+        connections.abort_all();
+        while connections.join_next().await.is_some() {}
         Ok(())
     }
 }

@@ -170,6 +170,8 @@ export interface ImportReport {
   updated: string[];
   unchanged: string[];
   failed: { path: string; kind: string; message: string }[];
+  /** Imported, but with broken front matter to fix. */
+  broken: { path: string; slug: string; line: number; message: string }[];
 }
 
 // What the publisher reports: generated from the Rust types, never written by hand.

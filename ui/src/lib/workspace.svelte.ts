@@ -39,6 +39,7 @@ export interface SiteProgress {
 
 export interface PublishRun {
   slug: string;
+  /** Some site has not settled yet: the panel follows the publisher's events. */
   running: boolean;
   revision: string | null;
   publishId: number | null;
@@ -118,6 +119,8 @@ export function createWorkspace(api: Api) {
     loading: true,
     error: null as IpcError | null,
     publish: null as PublishRun | null,
+    /** A publish is being handed to the content API (the key press is being acted on). */
+    publishing: false,
     view: "editor" as View,
     help: false,
     history: null as HistoryState | null,
@@ -269,8 +272,7 @@ export function createWorkspace(api: Api) {
     if (seq === searchSeq && hits) state.hits = hits;
   }
 
-  function siteProgress(site: string): SiteProgress {
-    const run = state.publish!;
+  function siteProgress(run: PublishRun, site: string): SiteProgress {
     run.sites[site] ??= {
       site,
       stage: null,
@@ -285,46 +287,50 @@ export function createWorkspace(api: Api) {
     return run.sites[site];
   }
 
-  function standing(s: Standing) {
-    const p = siteProgress(s.site);
+  function standing(run: PublishRun, s: Standing) {
+    const p = siteProgress(run, s.site);
     p.stage = s.stage;
     p.confirming = s.confirming;
     p.message = s.message;
     p.deliveryId = s.delivery_id;
   }
 
+  /** The handler of one run's event stream: applies its events while that run is on
+   * screen (a stream carries one publish's events only). */
+  function eventsOf(run: PublishRun) {
+    return (e: Event) => {
+      if (state.publish === run) onEvent(run, e);
+    };
+  }
+
   /** Applies one of the publisher's events to the publish on screen. */
-  function onEvent(e: Event) {
-    const run = state.publish;
-    if (!run || (run.publishId !== null && e.publish_id !== run.publishId)) return;
+  function onEvent(run: PublishRun, e: Event) {
     switch (e.type) {
       case "published":
         if (e.slug !== run.slug) return;
         run.revision = e.revision;
         run.publishId = e.publish_id;
-        for (const s of e.sites) standing(s);
+        for (const s of e.sites) standing(run, s);
         break;
       case "attempted": {
-        const s = siteProgress(e.site);
+        const s = siteProgress(run, e.site);
         s.deliveryId = e.delivery_id;
         s.webhookStatus = e.status;
         s.webhookMs = e.latency_ms;
         break;
       }
       case "confirming":
-        siteProgress(e.site).url = e.url;
+        siteProgress(run, e.site).url = e.url;
         break;
       case "polled":
-        siteProgress(e.site).polls.push(e.poll);
+        siteProgress(run, e.site).polls.push(e.poll);
         break;
       case "changed": {
-        const s = siteProgress(e.site);
+        const s = siteProgress(run, e.site);
         s.stage = e.stage;
+        s.confirming = e.confirming;
         s.message = e.message;
         s.deliveryId = e.delivery_id;
-        if (e.stage.stage === "live" || e.stage.stage === "stale" || e.stage.stage === "failed") {
-          s.confirming = false;
-        }
         break;
       }
     }
@@ -353,12 +359,19 @@ export function createWorkspace(api: Api) {
    * background (retries included) and its events keep arriving. */
   async function publish() {
     const doc = state.selected;
-    if (!doc || state.publish?.running) return;
+    if (!doc || state.publishing) return;
+    state.publishing = true;
     state.choosingTargets = false;
-    await save();
-    state.publish = { slug: doc.slug, running: true, revision: null, publishId: null, sites: {}, view: null };
-    const run = state.publish;
-    const report = await attempt(state, () => api.publishDocument(doc.slug, chosenTargets(), onEvent));
+    let report;
+    let run: PublishRun;
+    try {
+      await save();
+      state.publish = { slug: doc.slug, running: true, revision: null, publishId: null, sites: {}, view: null };
+      run = state.publish;
+      report = await attempt(state, () => api.publishDocument(doc.slug, chosenTargets(), eventsOf(run)));
+    } finally {
+      state.publishing = false;
+    }
     if (!report) {
       run.running = false;
       return;
@@ -366,7 +379,7 @@ export function createWorkspace(api: Api) {
     run.publishId = report.publish_id;
     run.revision = report.revision;
     // Every site is on screen (not yet settled) even before its first event arrives.
-    for (const site of report.sites) siteProgress(site);
+    for (const site of report.sites) siteProgress(run, site);
     if (report.sites.length === 0) {
       run.running = false;
       await refresh();
@@ -380,9 +393,9 @@ export function createWorkspace(api: Api) {
    * restart too) and follows it while the publisher is still working on it. */
   async function showLatestPublish() {
     const doc = state.selected;
-    if (!doc || state.publish?.running) return;
+    if (!doc || state.publishing || state.publish?.slug === doc.slug) return;
     const view = await api.latestPublish(doc.slug).catch(() => null);
-    if (!view || state.selected?.slug !== doc.slug) return;
+    if (!view || state.selected?.slug !== doc.slug || state.publish?.slug === doc.slug) return;
     const running = view.sites.some((s) => !isSettled(s));
     if (!running) return;
     state.publish = {
@@ -394,9 +407,13 @@ export function createWorkspace(api: Api) {
       view: null,
     };
     const run = state.publish;
-    for (const s of view.sites) standing(s);
-    const now = await api.watchPublish(view.publish.id, onEvent).catch(() => null);
-    for (const s of now ?? []) standing(s);
+    for (const s of view.sites) standing(run, s);
+    const now = await api.watchPublish(view.publish.id, eventsOf(run)).catch(() => null);
+    if (!now) {
+      run.running = false;
+      return;
+    }
+    for (const s of now) standing(run, s);
     await settle(run);
   }
 
@@ -508,6 +525,13 @@ export function createWorkspace(api: Api) {
           `${report.failed.length} failed (${report.failed.map((f) => `${f.path}: ${f.message}`).join("; ")})`,
         );
       }
+      if (report.broken.length) {
+        parts.push(
+          `${report.broken.length} with broken front matter to fix (${report.broken
+            .map((b) => `${b.slug}, line ${b.line}: ${b.message}`)
+            .join("; ")})`,
+        );
+      }
       state.notice = `Imported: ${parts.join(", ")}.`;
       await refresh();
     }
@@ -527,18 +551,23 @@ export function createWorkspace(api: Api) {
     s.polls = [];
     s.webhookStatus = null;
     s.webhookMs = null;
+    // While the run is followed already, its events arrive there: one stream only.
+    const followed = run.running;
     run.running = true;
-    const now = await attempt(state, () => api.resendDelivery(s.deliveryId!, onEvent));
+    const now = await attempt(state, () =>
+      api.resendDelivery(s.deliveryId!, followed ? () => {} : eventsOf(run)),
+    );
     if (!now) {
       run.running = false;
       return;
     }
-    standing(now);
+    standing(run, now);
     await settle(run);
   }
 
+  /** Closes the panel; the publisher goes on with what is left in the background. */
   function closePublish() {
-    if (!state.publish?.running) state.publish = null;
+    state.publish = null;
   }
 
   function show(view: View) {

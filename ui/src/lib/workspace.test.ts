@@ -285,16 +285,16 @@ describe("workspace store", () => {
     const run = ws.state.publish!;
     expect(run.running).toBe(true);
     emit({ type: "attempted", publish_id: 7, delivery_id: 1, site: "demo", attempt: 1, status: 200, latency_ms: 3, error: null });
-    emit({ type: "changed", publish_id: 7, delivery_id: 1, site: "demo", stage: { stage: "accepted" }, message: "demo accepted the webhook." });
-    emit({ type: "changed", publish_id: 7, delivery_id: 2, site: "broken", stage: { stage: "failed", reason: "the secret does not match" }, message: "broken: the secret does not match" });
+    emit({ type: "changed", publish_id: 7, delivery_id: 1, site: "demo", stage: { stage: "accepted" }, confirming: true, message: "demo accepted the webhook." });
+    emit({ type: "changed", publish_id: 7, delivery_id: 2, site: "broken", stage: { stage: "failed", reason: "the secret does not match" }, confirming: false, message: "broken: the secret does not match" });
     // Accepted with a confirmation owed is not live, and the run goes on.
     expect(run.sites["demo"].stage).toEqual({ stage: "accepted" });
     expect(run.running).toBe(true);
     emit({ type: "confirming", publish_id: 7, delivery_id: 1, site: "demo", url: "http://127.0.0.1:1/posts/first", timeout_ms: 30000 });
     emit({ type: "polled", publish_id: 7, delivery_id: 1, site: "demo", poll: { elapsed_ms: 1, status: 200, x_nextjs_cache: "MISS", age: null, cache_control: null, etag: null, seen_revision: "r_1", verdict: "live", error: null } });
-    // Events of another publish are not this run's.
-    emit({ type: "changed", publish_id: 8, delivery_id: 9, site: "demo", stage: { stage: "stale", seen: null }, message: "no" });
-    emit({ type: "changed", publish_id: 7, delivery_id: 1, site: "demo", stage: { stage: "live", method: "exact" }, message: "Live: demo serves r_1" });
+    // Publishing again is possible while the publisher still works on this run.
+    expect(ws.state.publishing).toBe(false);
+    emit({ type: "changed", publish_id: 7, delivery_id: 1, site: "demo", stage: { stage: "live", method: "exact" }, confirming: false, message: "Live: demo serves r_1" });
     await vi.waitFor(() => expect(run.running).toBe(false));
     expect(run.revision).toBe("r_1");
     expect(run.sites["demo"].stage).toEqual({ stage: "live", method: "exact" });

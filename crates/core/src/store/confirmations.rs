@@ -125,23 +125,24 @@ fn record_from_row(r: &Row<'_>) -> rusqlite::Result<ConfirmationRecord> {
 }
 
 impl Store {
-    /// Stores a finished confirmation and all its polls, and moves delivery
-    /// `delivery_id` to `stage` (no confirmation owed any more), in one transaction;
-    /// returns its id. (`id` and `polls[..]` ids of the argument are ignored.)
+    /// Stores a finished confirmation and all its polls and, when `owner` still holds
+    /// delivery `delivery_id`'s confirmation, moves it to `stage` (no confirmation
+    /// owed any more), in one transaction; returns its id and whether the delivery
+    /// moved. (`id` and `polls[..]` ids of the argument are ignored.)
     pub fn record_confirmation(
         &mut self,
-        delivery_id: Option<i64>,
+        owner: &str,
+        delivery_id: i64,
         c: &ConfirmationRecord,
         stage: &Stage,
-    ) -> Result<i64> {
+    ) -> Result<(i64, bool)> {
         let tx = self.write_transaction()?;
-        if let Some(delivery_id) = delivery_id {
-            tx.execute(
-                "UPDATE deliveries SET stage = ?2, confirm_timeout_ms = NULL, lease_owner = NULL,
-                     lease_until = NULL, updated_at = ?3 WHERE id = ?1 AND state = 'delivered'",
-                params![delivery_id, stage.to_json(), super::now()],
-            )?;
-        }
+        let moved = tx.execute(
+            "UPDATE deliveries SET stage = ?2, confirm_timeout_ms = NULL, lease_owner = NULL,
+                 lease_until = NULL, updated_at = ?3
+             WHERE id = ?1 AND state = 'delivered' AND lease_owner IS ?4",
+            params![delivery_id, stage.to_json(), super::now(), owner],
+        )? > 0;
         tx.execute(
             "INSERT INTO confirmations (publish_id, site_id, site_name, url, revision, outcome,
                  method, message, page_text, page_html, started_at, finished_at)
@@ -184,7 +185,7 @@ impl Store {
             }
         }
         tx.commit()?;
-        Ok(id)
+        Ok((id, moved))
     }
 
     /// The confirmations of a publish, with their polls, in the order they finished.

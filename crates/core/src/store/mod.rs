@@ -23,9 +23,11 @@ use rusqlite_migration::{Migrations, M};
 use crate::error::{Error, Result};
 
 pub use confirmations::{ConfirmationRecord, Method, Outcome, Poll};
-pub use documents::{DiffLine, Document, DocumentSummary, RevisionInfo, Saved, Status};
+pub use documents::{
+    DiffLine, Document, DocumentSummary, ParseProblem, RevisionInfo, Saved, Status,
+};
 pub use outbox::{
-    Attempt, AttemptRecord, Delivery, DeliveryState, DueDelivery, NewDelivery, NextStep,
+    Attempt, AttemptRecord, Delivery, DeliveryState, DueDelivery, Moved, NewDelivery, NextStep,
     PublishRecord, Standing, ToConfirm,
 };
 pub use published::{Idempotency, PublishedStore, PutOutcome};

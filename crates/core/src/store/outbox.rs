@@ -124,6 +124,15 @@ pub struct NewDelivery {
     pub confirm_timeout_ms: Option<u64>,
 }
 
+/// A delivery an answer moved on, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moved {
+    pub delivery_id: i64,
+    pub stage: Stage,
+    /// A confirmation is owed.
+    pub confirming: bool,
+}
+
 /// An accepted delivery whose page a worker has claimed to confirm.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToConfirm {
@@ -281,15 +290,17 @@ impl Store {
         Ok(publish_id)
     }
 
-    /// Claims the pending deliveries due now, oldest first, for `owner` until `lease`
-    /// has passed: no other worker (in this process or another) takes them meanwhile,
-    /// and one that died holding them loses them when the lease runs out. Their stage
-    /// becomes `sending`. Returns what the worker needs to send them, nothing more (a
-    /// fan-out claims thousands).
+    /// Claims the pending deliveries due now, oldest first — at most `per_site` of one
+    /// site and `limit` in all, so that every claimed one can be sent at once and no
+    /// lease runs out while its delivery waits its turn — for `owner` until `lease` has
+    /// passed: no other worker (in this process or another) takes them meanwhile, and
+    /// one that died holding them loses them when the lease runs out. Their stage
+    /// becomes `sending`. Returns what the worker needs to send them, nothing more.
     pub fn claim_due(
         &mut self,
         owner: &str,
         lease: std::time::Duration,
+        per_site: usize,
         limit: usize,
     ) -> Result<Vec<DueDelivery>> {
         let (at, until) = (now(), timestamp_after(lease));
@@ -298,22 +309,29 @@ impl Store {
             let mut stmt = tx.prepare_cached(
                 "UPDATE deliveries SET lease_owner = ?1, lease_until = ?2,
                      stage = json_object('stage', 'sending', 'attempt', attempt_count + 1)
-                 WHERE id IN (SELECT id FROM deliveries
-                              WHERE state = 'pending' AND next_attempt_at <= ?3
-                                AND (lease_until IS NULL OR lease_until <= ?3)
-                              ORDER BY next_attempt_at, id LIMIT ?4)
+                 WHERE id IN (
+                     SELECT id FROM (
+                         SELECT id, next_attempt_at, row_number() OVER (
+                             PARTITION BY site_id ORDER BY next_attempt_at, id) AS nth
+                         FROM deliveries
+                         WHERE state = 'pending' AND next_attempt_at <= ?3
+                           AND (lease_until IS NULL OR lease_until <= ?3))
+                     WHERE nth <= ?5 ORDER BY next_attempt_at, id LIMIT ?4)
                  RETURNING id, publish_id, site_id, message_id, body, attempt_count",
             )?;
-            let rows = stmt.query_map(params![owner, until, at, limit as i64], |r| {
-                Ok(DueDelivery {
-                    id: r.get(0)?,
-                    publish_id: r.get(1)?,
-                    site_id: r.get(2)?,
-                    message_id: r.get(3)?,
-                    body: r.get(4)?,
-                    attempt_count: r.get(5)?,
-                })
-            })?;
+            let rows = stmt.query_map(
+                params![owner, until, at, limit as i64, per_site as i64],
+                |r| {
+                    Ok(DueDelivery {
+                        id: r.get(0)?,
+                        publish_id: r.get(1)?,
+                        site_id: r.get(2)?,
+                        message_id: r.get(3)?,
+                        body: r.get(4)?,
+                        attempt_count: r.get(5)?,
+                    })
+                },
+            )?;
             let mut claimed: Vec<DueDelivery> = rows.collect::<rusqlite::Result<_>>()?;
             claimed.sort_by_key(|d| d.id);
             claimed
@@ -322,27 +340,32 @@ impl Store {
         Ok(claimed)
     }
 
-    /// When a worker should next look at the outbox: the earliest pending delivery's
-    /// due time (or, while another worker holds it, its lease's end), and the earliest
-    /// lease on an owed confirmation; optionally of one publish only.
+    /// When the next pending delivery (optionally of one publish) can be sent: its due
+    /// time, or while a worker holds it, the end of that worker's lease.
     pub fn next_due_at(&self, publish_id: Option<i64>) -> Result<Option<String>> {
         Ok(self.conn.query_row(
-            "SELECT min(at) FROM (
-                 SELECT max(next_attempt_at, coalesce(lease_until, '')) AS at FROM deliveries
-                 WHERE state = 'pending' AND (?1 IS NULL OR publish_id = ?1)
-                 UNION ALL
-                 SELECT coalesce(lease_until, '') FROM deliveries
-                 WHERE state = 'delivered' AND confirm_timeout_ms IS NOT NULL
-                   AND (?1 IS NULL OR publish_id = ?1))",
+            "SELECT min(max(next_attempt_at, coalesce(lease_until, ''))) FROM deliveries
+             WHERE state = 'pending' AND (?1 IS NULL OR publish_id = ?1)",
             [publish_id],
             |r| r.get(0),
         )?)
     }
 
-    /// Claims the accepted deliveries whose page is still to be confirmed (none is
-    /// being confirmed by a live worker) for `owner`: their stage becomes
+    /// When the next owed confirmation can be claimed: now (`""`) if one is free, else
+    /// the end of the earliest lease on one.
+    pub fn next_confirmation_at(&self) -> Result<Option<String>> {
+        Ok(self.conn.query_row(
+            "SELECT min(coalesce(lease_until, '')) FROM deliveries
+             WHERE state = 'delivered' AND confirm_timeout_ms IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Claims up to `limit` accepted deliveries whose page is still to be confirmed
+    /// (none is being confirmed by a live worker) for `owner`: their stage becomes
     /// `confirming`, their lease lasts the confirmation's timeout and a minute more.
-    pub fn claim_confirmations(&mut self, owner: &str) -> Result<Vec<ToConfirm>> {
+    pub fn claim_confirmations(&mut self, owner: &str, limit: usize) -> Result<Vec<ToConfirm>> {
         let at = now();
         let tx = self.write_transaction()?;
         let claimed = {
@@ -351,11 +374,13 @@ impl Store {
                      lease_until = strftime('%Y-%m-%dT%H:%M:%fZ', ?2,
                          '+' || ((confirm_timeout_ms + 60000) / 1000.0) || ' seconds'),
                      stage = '{\"stage\":\"confirming\",\"polls\":0}'
-                 WHERE state = 'delivered' AND confirm_timeout_ms IS NOT NULL
-                   AND (lease_until IS NULL OR lease_until <= ?2)
+                 WHERE id IN (SELECT id FROM deliveries
+                              WHERE state = 'delivered' AND confirm_timeout_ms IS NOT NULL
+                                AND (lease_until IS NULL OR lease_until <= ?2)
+                              ORDER BY id LIMIT ?3)
                  RETURNING id, publish_id, site_id, confirm_timeout_ms",
             )?;
-            let rows = stmt.query_map(params![owner, at], |r| {
+            let rows = stmt.query_map(params![owner, at, limit as i64], |r| {
                 Ok(ToConfirm {
                     delivery_id: r.get(0)?,
                     publish_id: r.get(1)?,
@@ -398,13 +423,20 @@ impl Store {
 
     /// Ends a confirmation that cannot run (its site was removed): the stage becomes
     /// `failed` with `why`, and no confirmation is owed any more.
-    pub fn end_confirmation(&mut self, delivery_id: i64, stage: &Stage) -> Result<()> {
-        self.conn.execute(
+    /// Only the worker holding the confirmation (`owner`) ends it; whether it did.
+    pub fn end_confirmation(
+        &mut self,
+        owner: &str,
+        delivery_id: i64,
+        stage: &Stage,
+    ) -> Result<bool> {
+        let changed = self.conn.execute(
             "UPDATE deliveries SET stage = ?2, confirm_timeout_ms = NULL, lease_owner = NULL,
-                 lease_until = NULL, updated_at = ?3 WHERE id = ?1",
-            params![delivery_id, stage.to_json(), now()],
+                 lease_until = NULL, updated_at = ?3
+             WHERE id = ?1 AND state = 'delivered' AND lease_owner IS ?4",
+            params![delivery_id, stage.to_json(), now(), owner],
         )?;
-        Ok(())
+        Ok(changed > 0)
     }
 
     /// Where every site of a publish stands, in delivery order.
@@ -506,7 +538,7 @@ impl Store {
         owner: &str,
         delivery_id: i64,
         attempt: &AttemptRecord,
-    ) -> Result<()> {
+    ) -> Result<Vec<Moved>> {
         self.record_attempts(owner, &[(delivery_id, attempt.clone())])
     }
 
@@ -515,14 +547,23 @@ impl Store {
     /// per site). Every attempt is kept; a delivery moves only while it is pending —
     /// nothing ever goes back from delivered — and, unless it was accepted, only while
     /// `owner` still holds it (a worker whose lease ran out does not undo another's).
+    /// Returns the deliveries that did move, as stored.
     pub fn record_attempts(
         &mut self,
         owner: &str,
         attempts: &[(i64, AttemptRecord)],
-    ) -> Result<()> {
+    ) -> Result<Vec<Moved>> {
         const ROWS: usize = 64;
         let tx = self.write_transaction()?;
         let ts = now();
+        let mut moved = Vec::with_capacity(attempts.len());
+        let moved_row = |r: &Row<'_>| {
+            Ok(Moved {
+                delivery_id: r.get(0)?,
+                stage: Stage::from_json(&r.get::<_, String>(1)?),
+                confirming: r.get(2)?,
+            })
+        };
         for chunk in attempts.chunks(ROWS) {
             let headers: Vec<String> = chunk
                 .iter()
@@ -570,9 +611,11 @@ impl Store {
                          next_attempt_at = NULL, last_error = NULL, updated_at = ?1,
                          stage = '{{\"stage\":\"accepted\"}}', lease_owner = NULL,
                          lease_until = NULL
-                     WHERE id IN ({list}) AND state = 'pending'"
+                     WHERE id IN ({list}) AND state = 'pending'
+                     RETURNING id, stage, confirm_timeout_ms IS NOT NULL"
                 ))?
-                .execute(values.as_slice())?;
+                .query_map(values.as_slice(), moved_row)?
+                .try_for_each(|m| m.map(|m| moved.push(m)))?;
             }
             let mut update = tx.prepare_cached(
                 "UPDATE deliveries SET state = ?2, attempt_count = attempt_count + 1,
@@ -584,7 +627,8 @@ impl Store {
                      confirm_timeout_ms = CASE WHEN ?2 = 'pending'
                          THEN confirm_timeout_ms END,
                      lease_owner = NULL, lease_until = NULL
-                 WHERE id = ?1 AND state = 'pending' AND lease_owner IS ?6",
+                 WHERE id = ?1 AND state = 'pending' AND lease_owner IS ?6
+                 RETURNING id, stage, confirm_timeout_ms IS NOT NULL",
             )?;
             for (delivery_id, attempt) in chunk {
                 let (state, next_at, error) = match &attempt.next {
@@ -600,23 +644,23 @@ impl Store {
                     }
                     NextStep::Cancelled(why) => (DeliveryState::Cancelled, None, Some(why.clone())),
                 };
-                update.execute(params![
-                    delivery_id,
-                    state.as_str(),
-                    next_at,
-                    error,
-                    ts,
-                    owner
-                ])?;
+                let row = update
+                    .query_row(
+                        params![delivery_id, state.as_str(), next_at, error, ts, owner],
+                        moved_row,
+                    )
+                    .optional()?;
+                moved.extend(row);
             }
         }
         tx.commit()?;
-        Ok(())
+        Ok(moved)
     }
 
-    /// Marks a delivery that will not be attempted (its site is gone or disabled).
-    pub fn cancel_delivery(&mut self, delivery_id: i64, why: &str) -> Result<()> {
-        self.conn.execute(
+    /// Marks a delivery that will not be attempted (its site is gone or disabled);
+    /// whether it was still pending (and so is cancelled now).
+    pub fn cancel_delivery(&mut self, delivery_id: i64, why: &str) -> Result<bool> {
+        let changed = self.conn.execute(
             "UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL,
                  last_error = ?2, updated_at = ?3, confirm_timeout_ms = NULL,
                  stage = json_object('stage', 'failed', 'reason', ?2),
@@ -624,7 +668,7 @@ impl Store {
              WHERE id = ?1 AND state = 'pending'",
             params![delivery_id, why, now()],
         )?;
-        Ok(())
+        Ok(changed > 0)
     }
 
     /// Queues a delivery again, now, keeping its `webhook-id` and its attempt log; its

@@ -27,4 +27,8 @@ confirming: boolean,
  */
 message: string, attempts: number, updated_at: string, };
 
-export type Event = { "type": "published", publish_id: number, slug: string, revision: string, created: boolean, already_live: boolean, sites: Array<Standing>, } | { "type": "changed", publish_id: number, delivery_id: number, site: string, stage: Stage, message: string, } | { "type": "attempted", publish_id: number, delivery_id: number, site: string, attempt: number, status: number | null, latency_ms: number, error: string | null, } | { "type": "confirming", publish_id: number, delivery_id: number, site: string, url: string, timeout_ms: number, } | { "type": "polled", publish_id: number, delivery_id: number, site: string, poll: Poll, };
+export type Event = { "type": "published", publish_id: number, slug: string, revision: string, created: boolean, already_live: boolean, sites: Array<Standing>, } | { "type": "changed", publish_id: number, delivery_id: number, site: string, stage: Stage, 
+/**
+ * A confirmation of its page is (still) owed: the stage will move on.
+ */
+confirming: boolean, message: string, } | { "type": "attempted", publish_id: number, delivery_id: number, site: string, attempt: number, status: number | null, latency_ms: number, error: string | null, } | { "type": "confirming", publish_id: number, delivery_id: number, site: string, url: string, timeout_ms: number, } | { "type": "polled", publish_id: number, delivery_id: number, site: string, poll: Poll, };
