@@ -666,3 +666,161 @@ fn follows_the_systems_dark_theme() {
         assert_eq!(dark, json!([true, "rgb(13, 17, 23)"]), "dark tokens apply");
     });
 }
+
+/// Disables the sandbox's demo site and adds `later`, a demo site of the test's own on
+/// `port` (nothing listens there yet); returns what that site needs to run.
+fn add_a_site_that_is_down(sandbox_dir: &Path, port: u16) -> pressroom_sandbox::DemoConfig {
+    let mut store = Store::open(workspace::database_path(sandbox_dir)).unwrap();
+    let secrets = SecretStore::for_workspace(&store);
+    let secret = Secret::generate();
+    store.set_site_enabled("demo", false, None).unwrap();
+    pressroom_core::sites::add(
+        &mut store,
+        &secrets,
+        &pressroom_core::store::NewSite {
+            name: "later".into(),
+            webhook_url: format!(
+                "http://127.0.0.1:{port}{}",
+                pressroom_sandbox::demo_site::WEBHOOK_PATH
+            ),
+            page_url_template: format!("http://127.0.0.1:{port}/posts/{{slug}}"),
+            tag_templates: vec!["document:{slug}".into()],
+            path_templates: vec![],
+            preset: pressroom_core::store::Preset::StandardWebhooks,
+        },
+        pressroom_core::sites::SecretInput::Given(secret.expose().to_owned()),
+    )
+    .unwrap();
+    pressroom_sandbox::DemoConfig {
+        api_url: pressroom_core::publish::api_settings(&store)
+            .unwrap()
+            .unwrap()
+            .url,
+        secret: secret.expose().to_owned(),
+        mode: pressroom_sandbox::Mode::ExpireNow,
+        regen_delay: Duration::ZERO,
+        marker: true,
+    }
+}
+
+/// Serves the demo site `config` on `port` on the current runtime; stops when the
+/// sender is dropped or sent to.
+async fn start_site(
+    config: pressroom_sandbox::DemoConfig,
+    port: u16,
+) -> tokio::sync::oneshot::Sender<()> {
+    let site = pressroom_sandbox::DemoSite::new(config).unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        site.serve(listener, async {
+            let _ = stopped.await;
+        })
+        .await
+        .unwrap();
+    });
+    stop
+}
+
+/// Opens the delivery log and refreshes it until the newest delivery is `state`.
+async fn newest_delivery_becomes(client: &Client, state: &str) {
+    click(client, ".nav-deliveries").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let states = texts_when(client, ".delivery .state", |_| true).await;
+        if states.first().is_some_and(|s| s == state) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the newest delivery never became {state}: {states:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        click(client, ".deliveries header .small-button").await;
+    }
+}
+
+#[test]
+fn a_webhook_that_failed_is_delivered_by_the_running_app_and_by_a_restarted_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sandbox_dir = tmp.path().join("sandbox");
+    let port = support::free_port();
+    let mut site_config = None;
+
+    // The site is down when Welcome is published; it comes up a moment later, and the
+    // app delivers the webhook by itself (its retry) and confirms the page: Live.
+    with_app(
+        "background-delivery",
+        tmp.path(),
+        async |client, display| {
+            texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+            let config = add_a_site_that_is_down(&sandbox_dir, port);
+            site_config = Some(config.clone());
+            click(client, "button.publish").await;
+            texts_when(client, ".site[data-site='later'] .stage", |t| {
+                t == ["Retrying…"]
+            })
+            .await;
+            let message = texts_when(client, ".site[data-site='later'] .message", |t| {
+                t.len() == 1 && !t[0].is_empty()
+            })
+            .await;
+            assert!(message[0].contains("by itself"), "{message:?}");
+            display.screenshot(&artifacts_dir().join("background-delivery-retrying.png"));
+            let stop = start_site(config, port).await;
+            texts_when(client, ".site[data-site='later'] .stage", |t| {
+                t == ["Live ✓"]
+            })
+            .await;
+            display.screenshot(&artifacts_dir().join("background-delivery-live.png"));
+
+            // A link clicked in the window does not take the window away from the app.
+            eval(
+            client,
+            &format!(
+                "const a = document.createElement('a'); a.href = 'http://127.0.0.1:{port}/posts/welcome';
+                 a.textContent = 'away'; document.querySelector('.preview').appendChild(a); a.click();"
+            ),
+        )
+        .await;
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            let here = eval(client, "return location.protocol + '//' + location.host").await;
+            assert_eq!(
+                here,
+                json!("tauri://localhost"),
+                "the window stayed on the app"
+            );
+            texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+            let _ = stop.send(());
+        },
+    );
+
+    // Down again; publish; the app is closed while the retry is pending.
+    with_app("restart-pending", tmp.path(), async |client, _| {
+        texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+        click(client, "button.publish").await;
+        texts_when(client, ".site[data-site='later'] .stage", |t| {
+            t == ["Retrying…"]
+        })
+        .await;
+    });
+    support::wait_until("the first app to exit", Duration::from_secs(20), || {
+        support::processes_with_env(workspace::DATA_DIR_ENV, tmp.path()).is_empty()
+    });
+
+    // The site is back; a new app resumes the pending webhook without being asked.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let stop = runtime.block_on(start_site(site_config.unwrap(), port));
+    with_app("restart-resumed", tmp.path(), async |client, display| {
+        texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+        newest_delivery_becomes(client, "delivered").await;
+        click(client, "tr.delivery .open-attempts").await;
+        let attempts = texts_when(client, ".attempt strong", |t| t.len() >= 2).await;
+        assert!(attempts.last().unwrap().starts_with('2'), "{attempts:?}");
+        display.screenshot(&artifacts_dir().join("restart-resumed.png"));
+    });
+    let _ = stop.send(());
+    runtime.shutdown_timeout(Duration::from_secs(2));
+}

@@ -211,3 +211,19 @@ pub fn artifacts_dir() -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// The processes (of this user) whose environment has `key=value`: how a test finds
+/// the app it started through tauri-driver, to wait until it has really exited.
+pub fn processes_with_env(key: &str, value: &Path) -> Vec<u32> {
+    let wanted = format!("{key}={}", value.display()).into_bytes();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|b| *b == 0).any(|var| var == wanted.as_slice()))
+        })
+        .collect()
+}
