@@ -1,4 +1,4 @@
-//! Client of a content API v1 (interfaces.md §1), for the app and the CLI.
+//! Client of a content API v1 (docs/content-api.md), for the app and the CLI.
 //!
 //! Writes carry an `Idempotency-Key`; a request that failed to connect, timed out, or
 //! got 429/502/503/504 is sent again with the same key (so a publish the server did

@@ -1,4 +1,4 @@
-//! Live confirmation (interfaces.md §3): fetch a site's page exactly as a visitor would
+//! Live confirmation (docs/confirmation.md): fetch a site's page exactly as a visitor would
 //! — a plain GET, no cache-busting query, no `no-cache` header — until it serves the
 //! published revision or the site's time is up.
 //!

@@ -1,11 +1,12 @@
 //! Delivers the outbox: every due delivery, concurrently (bounded overall and per site,
 //! so one slow site cannot hold back the others), each attempt signed afresh with the
 //! same `webhook-id`, and recorded — status, latency, headers, the first 2 KB of the
-//! answer, or the error.
+//! answer, or the error. Deliveries are claimed with a lease in SQLite (see
+//! `Store::claim_due`), only as many as can be sent at once.
 //!
-//! Delivery rules (interfaces.md §2): 2xx delivered; 3xx a failure, never followed;
+//! Delivery rules (docs/webhook.md): 2xx delivered; 3xx a failure, never followed;
 //! 410 disables the site; 429/502/503/504 (and other 5xx, timeouts, refused
-//! connections) retried after `Retry-After` or the backoff schedule with jitter; other
+//! connections) retried after the backoff schedule with jitter, or a longer `Retry-After`; other
 //! 4xx a configuration error shown to the user, not retried. State lives in SQLite, so
 //! whatever is pending when the process dies is delivered by the next one.
 
@@ -22,6 +23,10 @@ use crate::stage::Stage;
 use crate::store::{current_timestamp, AttemptRecord, DueDelivery, Moved, NextStep, Site, Store};
 use crate::webhook::{self, SiteKeys};
 
+/// One pass claims at most this many deliveries (a fan-out to thousands of sites is one
+/// pass); the pass's slots bound what is in flight, and leases are renewed for what
+/// waited long.
+const CLAIM_LIMIT: usize = 100_000;
 /// Finished attempts are committed together, up to this many…
 const BATCH_SIZE: usize = 256;
 /// …that arrive within this long of the first.
@@ -107,6 +112,8 @@ pub struct Outbox {
     config: Arc<OutboxConfig>,
     observer: Option<Observer>,
     lookups: Arc<SiteLookups>,
+    /// Attempts in flight, over every pass of this outbox.
+    slots: Arc<Semaphore>,
 }
 
 impl Outbox {
@@ -123,6 +130,7 @@ impl Outbox {
             store,
             secrets,
             http,
+            slots: Arc::new(Semaphore::new(config.concurrency)),
             config: Arc::new(config),
             observer: None,
             lookups: Arc::default(),
@@ -156,20 +164,22 @@ impl Outbox {
     }
 
     /// Claims and attempts every delivery due now; returns how many attempts were made.
+    ///
+    /// Each pass claims under its own name (`<owner>/<pass>`), so two passes of one
+    /// process are as distinct as two processes. A delivery that waited for a free slot
+    /// long enough for its lease to be in danger renews the lease before sending, and
+    /// is skipped if another worker has taken it meanwhile: a lease never runs out
+    /// while its delivery is still to be sent.
     pub async fn run_due(&self) -> Result<usize> {
+        let mut nonce = [0u8; 4];
+        getrandom::fill(&mut nonce).expect("the OS random source is available");
+        let claim = format!("{}/{}", self.owner, crate::hex(&nonce));
+        let claimed_at = Instant::now();
         let (version, due) = {
             let mut store = lock(&self.store);
             release_dead_owners(&mut store)?;
             let version = store.sites_version()?;
-            (
-                version,
-                store.claim_due(
-                    &self.owner,
-                    self.lease(),
-                    self.config.per_site,
-                    self.config.concurrency,
-                )?,
-            )
+            (version, store.claim_due(&claim, self.lease(), CLAIM_LIMIT)?)
         };
         if due.is_empty() {
             return Ok(0);
@@ -226,7 +236,8 @@ impl Outbox {
             secrets.entry(*id).or_insert_with(|| found.clone());
         }
 
-        let global = Arc::new(Semaphore::new(self.config.concurrency));
+        // The claim took no more than there was room for (per site, too), so these wait
+        // for a slot only when another pass took one meanwhile.
         let per_site: HashMap<i64, Arc<Semaphore>> = sites
             .keys()
             .map(|id| (*id, Arc::new(Semaphore::new(self.config.per_site))))
@@ -259,8 +270,7 @@ impl Outbox {
                         None => NextStep::Failed(e.clone()),
                     };
                     let record = failed_before_sending(next, e.clone());
-                    let moved =
-                        lock(&self.store).record_attempt(&self.owner, delivery.id, &record)?;
+                    let moved = lock(&self.store).record_attempt(&claim, delivery.id, &record)?;
                     if let Some(observer) = &self.observer {
                         observer(&[Answered {
                             site: site.name.clone(),
@@ -276,11 +286,23 @@ impl Outbox {
                 None => None,
             };
             attempts += 1;
-            let (global, site_slot) = (global.clone(), per_site[&site.id].clone());
-            let (http, config) = (self.http.clone(), self.config.clone());
+            let (slots, site_slots) = (self.slots.clone(), per_site[&site.id].clone());
+            let (http, config, store) =
+                (self.http.clone(), self.config.clone(), self.store.clone());
+            let (claim, lease) = (claim.clone(), self.lease());
             tasks.spawn(async move {
-                let _g = global.acquire_owned().await.expect("never closed");
-                let _s = site_slot.acquire_owned().await.expect("never closed");
+                let _slot = slots.acquire_owned().await.expect("never closed");
+                let _site_slot = site_slots.acquire_owned().await.expect("never closed");
+                if claimed_at.elapsed() > lease / 3 {
+                    let still_ours = tokio::task::spawn_blocking(move || {
+                        lock(&store).renew_lease(&claim, delivery.id, lease)
+                    })
+                    .await
+                    .expect("renewing does not panic");
+                    if !matches!(still_ours, Ok(true)) {
+                        return None;
+                    }
+                }
                 let message = (delivery.message_id.as_str(), delivery.body.as_str());
                 let attempt_no = delivery.attempt_count + 1;
                 let record = attempt(
@@ -292,14 +314,14 @@ impl Outbox {
                     secrets.as_deref(),
                 )
                 .await;
-                Answered {
+                Some(Answered {
                     site: site.name.clone(),
                     delivery_id: delivery.id,
                     publish_id: delivery.publish_id,
                     attempt: delivery.attempt_count + 1,
                     record,
                     moved: None,
-                }
+                })
             });
         }
         // Finished attempts are gathered here into batches — up to BATCH_SIZE, or what
@@ -308,11 +330,7 @@ impl Outbox {
         // that queued up while it wrote. A crash before a commit only means those
         // deliveries are sent again, with the same webhook-id.
         let (to_recorder, batches) = tokio::sync::mpsc::unbounded_channel();
-        let (store, owner, observer) = (
-            self.store.clone(),
-            self.owner.clone(),
-            self.observer.clone(),
-        );
+        let (store, owner, observer) = (self.store.clone(), claim.clone(), self.observer.clone());
         let recorder = tokio::task::spawn_blocking(move || {
             record_as_they_come(&store, &owner, batches, observer.as_deref())
         });
@@ -330,7 +348,7 @@ impl Outbox {
                     Err(_) => Some(None),
                 }
             }
-            .map(|joined| joined.map(|done| done.expect("delivery tasks do not panic")));
+            .map(|joined| joined.and_then(|done| done.expect("delivery tasks do not panic")));
             let Some(done) = next else { break };
             if let Some(answered) = done {
                 // Refused: the secret may have changed outside Pressroom; read it again.

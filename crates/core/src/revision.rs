@@ -1,6 +1,6 @@
 //! The publishable content of a document and its deterministic revision id.
 //!
-//! interfaces.md: `revision` = `r_` + the first 16 lowercase hex digits of SHA-256 over
+//! docs/content-api.md: `revision` = `r_` + the first 16 lowercase hex digits of SHA-256 over
 //! the canonical content. Canonical content is this exact JSON, with no whitespace,
 //! object keys sorted by code point at every depth, arrays kept in order:
 //! `{"front_matter":{…},"markdown":"…","slug":"…","tags":[…],"title":"…"}`.

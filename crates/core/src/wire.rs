@@ -1,4 +1,4 @@
-//! Content API v1 wire types (interfaces.md §1): what the reference server sends and
+//! Content API v1 wire types (docs/content-api.md): what the reference server sends and
 //! the client parses. One definition for both sides, so they cannot drift apart.
 
 use serde::{Deserialize, Serialize};

@@ -226,7 +226,7 @@ proptest! {
         for s in steps {
             match s {
                 Step::Claim(w) => {
-                    let claimed = store.claim_due(owners[w], Duration::from_secs(60), 2, 100).unwrap();
+                    let claimed = store.claim_due(owners[w], Duration::from_secs(60), 100).unwrap();
                     for d in &claimed {
                         for (other, list) in held.iter().enumerate() {
                             prop_assert!(other == w || !list.contains(&d.id),

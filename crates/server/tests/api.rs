@@ -1,5 +1,5 @@
 //! The reference content API over a real socket on 127.0.0.1:0, with a real SQLite
-//! file: every endpoint, every error case of interfaces.md §1, and the races.
+//! file: every endpoint, every error case of docs/content-api.md, and the races.
 
 mod support;
 

@@ -1,4 +1,4 @@
-// Reading from the Pressroom content API (interfaces.md §1). Every fetch is cached
+// Reading from the Pressroom content API (docs/content-api.md in the Pressroom repository). Every fetch is cached
 // and tagged, so the webhook handler can revalidate exactly what a publish changed:
 // "documents" for lists, "document:<slug>" for one document.
 

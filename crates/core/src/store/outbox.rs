@@ -290,17 +290,16 @@ impl Store {
         Ok(publish_id)
     }
 
-    /// Claims the pending deliveries due now, oldest first — at most `per_site` of one
-    /// site and `limit` in all, so that every claimed one can be sent at once and no
-    /// lease runs out while its delivery waits its turn — for `owner` until `lease` has
-    /// passed: no other worker (in this process or another) takes them meanwhile, and
-    /// one that died holding them loses them when the lease runs out. Their stage
-    /// becomes `sending`. Returns what the worker needs to send them, nothing more.
+    /// Claims up to `limit` pending deliveries due now, oldest first, for `owner` until
+    /// `lease` has passed: no other worker (in this process or another) takes them
+    /// meanwhile, and one that died holding them loses them when the lease runs out (a
+    /// worker whose delivery waits long for a free slot renews it first: `renew_lease`).
+    /// Their stage becomes `sending`. Returns what the worker needs to send them,
+    /// nothing more (a fan-out claims thousands).
     pub fn claim_due(
         &mut self,
         owner: &str,
         lease: std::time::Duration,
-        per_site: usize,
         limit: usize,
     ) -> Result<Vec<DueDelivery>> {
         let (at, until) = (now(), timestamp_after(lease));
@@ -309,29 +308,22 @@ impl Store {
             let mut stmt = tx.prepare_cached(
                 "UPDATE deliveries SET lease_owner = ?1, lease_until = ?2,
                      stage = json_object('stage', 'sending', 'attempt', attempt_count + 1)
-                 WHERE id IN (
-                     SELECT id FROM (
-                         SELECT id, next_attempt_at, row_number() OVER (
-                             PARTITION BY site_id ORDER BY next_attempt_at, id) AS nth
-                         FROM deliveries
-                         WHERE state = 'pending' AND next_attempt_at <= ?3
-                           AND (lease_until IS NULL OR lease_until <= ?3))
-                     WHERE nth <= ?5 ORDER BY next_attempt_at, id LIMIT ?4)
+                 WHERE id IN (SELECT id FROM deliveries
+                              WHERE state = 'pending' AND next_attempt_at <= ?3
+                                AND (lease_until IS NULL OR lease_until <= ?3)
+                              ORDER BY next_attempt_at, id LIMIT ?4)
                  RETURNING id, publish_id, site_id, message_id, body, attempt_count",
             )?;
-            let rows = stmt.query_map(
-                params![owner, until, at, limit as i64, per_site as i64],
-                |r| {
-                    Ok(DueDelivery {
-                        id: r.get(0)?,
-                        publish_id: r.get(1)?,
-                        site_id: r.get(2)?,
-                        message_id: r.get(3)?,
-                        body: r.get(4)?,
-                        attempt_count: r.get(5)?,
-                    })
-                },
-            )?;
+            let rows = stmt.query_map(params![owner, until, at, limit as i64], |r| {
+                Ok(DueDelivery {
+                    id: r.get(0)?,
+                    publish_id: r.get(1)?,
+                    site_id: r.get(2)?,
+                    message_id: r.get(3)?,
+                    body: r.get(4)?,
+                    attempt_count: r.get(5)?,
+                })
+            })?;
             let mut claimed: Vec<DueDelivery> = rows.collect::<rusqlite::Result<_>>()?;
             claimed.sort_by_key(|d| d.id);
             claimed
@@ -394,6 +386,22 @@ impl Store {
         Ok(claimed)
     }
 
+    /// Extends the lease `owner` holds on a pending delivery it is about to send;
+    /// whether it still held it (if not, another worker took it over: do not send).
+    pub fn renew_lease(
+        &mut self,
+        owner: &str,
+        delivery_id: i64,
+        lease: std::time::Duration,
+    ) -> Result<bool> {
+        let changed = self.conn.execute(
+            "UPDATE deliveries SET lease_until = ?3
+             WHERE id = ?1 AND state = 'pending' AND lease_owner IS ?2",
+            params![delivery_id, owner, timestamp_after(lease)],
+        )?;
+        Ok(changed > 0)
+    }
+
     /// The workers holding leases now.
     pub fn lease_owners(&self) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare_cached(
@@ -415,7 +423,8 @@ impl Store {
                                    THEN json_object('stage', 'retry_at', 'attempt', attempt_count,
                                         'at', next_attempt_at, 'error', coalesce(last_error, ''))
                               ELSE '{\"stage\":\"accepted\"}' END
-             WHERE lease_owner = ?1 AND state IN ('pending', 'delivered')",
+             WHERE (lease_owner = ?1 OR lease_owner LIKE ?1 || '/%')
+               AND state IN ('pending', 'delivered')",
             [owner],
         )?;
         Ok(())
