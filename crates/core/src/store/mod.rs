@@ -131,6 +131,10 @@ pub(crate) fn init_connection(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // 32 MiB of page cache (the default is 2 MiB): the outbox's indexes over a long
+    // history stay in memory, so a publish costs the same with a million deliveries
+    // behind it as with none.
+    conn.pragma_update(None, "cache_size", -32 * 1024)?;
     Ok(conn)
 }
 
