@@ -35,16 +35,20 @@ pids+=("$daemon")
 sleep 2 # start-up work is not idle
 
 ticks() { awk '{print $14 + $15}' "/proc/$daemon/stat"; }
+# Context switches per thread ("tid count" lines), so a thread that ends does not count.
 switches() {
-  cat /proc/"$daemon"/task/*/status 2>/dev/null |
-    awk '/^(voluntary|nonvoluntary)_ctxt_switches/ {n += $2} END {print n}'
+  for t in /proc/"$daemon"/task/*; do
+    awk -v tid="${t##*/}" '/^(voluntary|nonvoluntary)_ctxt_switches/ {n += $2} END {print tid, n}' \
+      "$t/status" 2>/dev/null || true
+  done
 }
 hz=$(getconf CLK_TCK)
-t0=$(ticks); s0=$(switches); threads=$(ls "/proc/$daemon/task" | wc -l)
+t0=$(ticks); switches > "$dir/s0"; threads=$(ls "/proc/$daemon/task" | wc -l)
 sleep "$seconds"
-t1=$(ticks); s1=$(switches)
+t1=$(ticks); switches > "$dir/s1"
 cpu_ms=$(( (t1 - t0) * 1000 / hz ))
-wakeups=$(( s1 - s0 ))
+wakeups=$(awk 'NR == FNR {before[$1] = $2; next} ($1 in before) {n += $2 - before[$1]} END {print n + 0}' \
+  "$dir/s0" "$dir/s1")
 echo "idle publishing service, ${seconds} s, ${threads} threads: CPU ${cpu_ms} ms," \
   "${wakeups} context switches ($(awk "BEGIN {printf \"%.2f\", $wakeups / $seconds}")/s)" \
   "(goal: no wakeups while nothing is due)"

@@ -40,8 +40,16 @@ fn revision_of(slug: &str) -> String {
 
 /// One server for the 20 sites: `/hook/{site}` takes webhooks, `/posts/{site}/{slug}`
 /// serves the page with its revision.
-fn start_sites(rt: &tokio::runtime::Runtime, secrets: Vec<Secret>, seen: Seen) -> String {
+fn start_sites(
+    rt: &tokio::runtime::Runtime,
+    secrets: Vec<Secret>,
+    seen: Seen,
+    overlapping: Arc<AtomicU64>,
+) -> String {
     let counter = Arc::new(AtomicU64::new(0));
+    // Webhook ids being answered right now: one arriving while its own earlier
+    // request is still in flight would be a delivery sent twice at once.
+    let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
     let gone_once = Arc::new(AtomicU64::new(0));
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -58,9 +66,21 @@ fn start_sites(rt: &tokio::runtime::Runtime, secrets: Vec<Secret>, seen: Seen) -
                             gone_once.clone(),
                             secrets.clone(),
                         );
+                        let (in_flight, overlapping) = (in_flight.clone(), overlapping.clone());
                         async move {
                             let h = |n: &str| headers[n].to_str().unwrap().to_owned();
                             let (id, ts) = (h("webhook-id"), h("webhook-timestamp"));
+                            if !in_flight.lock().unwrap().insert(id.clone()) {
+                                overlapping.fetch_add(1, Ordering::Relaxed);
+                            }
+                            // Removed when this answer is done (or the client went away).
+                            struct Done(Arc<Mutex<HashSet<String>>>, String);
+                            impl Drop for Done {
+                                fn drop(&mut self) {
+                                    self.0.lock().unwrap().remove(&self.1);
+                                }
+                            }
+                            let _done = Done(in_flight, id.clone());
                             let ts: i64 = ts.parse().unwrap();
                             let now = std::time::SystemTime::now()
                                 .duration_since(std::time::UNIX_EPOCH)
@@ -169,7 +189,8 @@ fn a_thousand_publishes_to_flaky_sites_survive_three_kills() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let seen: Seen = Arc::default();
     let site_secrets: Vec<Secret> = (0..SITES).map(|_| Secret::generate()).collect();
-    let base = start_sites(&rt, site_secrets.clone(), seen.clone());
+    let overlapping = Arc::new(AtomicU64::new(0));
+    let base = start_sites(&rt, site_secrets.clone(), seen.clone(), overlapping.clone());
 
     let mut store = Store::open(workspace::database_path(ws)).unwrap();
     let secret_store = SecretStore::File(secrets_file.clone());
@@ -322,6 +343,11 @@ fn a_thousand_publishes_to_flaky_sites_survive_three_kills() {
             .entry(format!("{:?}", d.state).to_lowercase())
             .or_default() += 1;
     }
+    assert_eq!(
+        overlapping.load(Ordering::Relaxed),
+        0,
+        "a delivery was sent again while its earlier request was still in flight"
+    );
     let duplicates: usize = accepted.values().map(|n| n - 1).sum();
     let requests = seen.len();
     let distinct: HashSet<&str> = seen.iter().map(|(_, id, _, _)| id.as_str()).collect();

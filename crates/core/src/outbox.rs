@@ -27,6 +27,9 @@ use crate::webhook::{self, SiteKeys};
 /// pass); the pass's slots bound what is in flight, and leases are renewed for what
 /// waited long.
 const CLAIM_LIMIT: usize = 100_000;
+/// A delivery is sent only with at least an attempt's timeout and this much of its
+/// lease left (else the lease is renewed first).
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
 /// Finished attempts are committed together, up to this many…
 const BATCH_SIZE: usize = 256;
 /// …that arrive within this long of the first.
@@ -112,8 +115,10 @@ pub struct Outbox {
     config: Arc<OutboxConfig>,
     observer: Option<Observer>,
     lookups: Arc<SiteLookups>,
-    /// Attempts in flight, over every pass of this outbox.
+    /// Attempts in flight, over every pass of this outbox…
     slots: Arc<Semaphore>,
+    /// …and to each site.
+    site_slots: Mutex<HashMap<i64, Arc<Semaphore>>>,
 }
 
 impl Outbox {
@@ -131,6 +136,7 @@ impl Outbox {
             secrets,
             http,
             slots: Arc::new(Semaphore::new(config.concurrency)),
+            site_slots: Mutex::default(),
             config: Arc::new(config),
             observer: None,
             lookups: Arc::default(),
@@ -150,6 +156,15 @@ impl Outbox {
     pub fn with_lookups(mut self, lookups: Arc<SiteLookups>) -> Self {
         self.lookups = lookups;
         self
+    }
+
+    /// The slots of one site, shared by every pass.
+    fn site_slots(&self, site_id: i64) -> Arc<Semaphore> {
+        let mut slots = self.site_slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots
+            .entry(site_id)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_site)))
+            .clone()
     }
 
     /// The lease owner name this outbox claims deliveries under.
@@ -236,12 +251,6 @@ impl Outbox {
             secrets.entry(*id).or_insert_with(|| found.clone());
         }
 
-        // The claim took no more than there was room for (per site, too), so these wait
-        // for a slot only when another pass took one meanwhile.
-        let per_site: HashMap<i64, Arc<Semaphore>> = sites
-            .keys()
-            .map(|id| (*id, Arc::new(Semaphore::new(self.config.per_site))))
-            .collect();
         let mut tasks = tokio::task::JoinSet::new();
         let mut attempts = 0;
         for delivery in due {
@@ -286,14 +295,18 @@ impl Outbox {
                 None => None,
             };
             attempts += 1;
-            let (slots, site_slots) = (self.slots.clone(), per_site[&site.id].clone());
+            let (slots, site_slots) = (self.slots.clone(), self.site_slots(site.id));
             let (http, config, store) =
                 (self.http.clone(), self.config.clone(), self.store.clone());
             let (claim, lease) = (claim.clone(), self.lease());
             tasks.spawn(async move {
-                let _slot = slots.acquire_owned().await.expect("never closed");
+                // The site's slot first: deliveries queued for one slow site wait
+                // without holding slots that every other site needs.
                 let _site_slot = site_slots.acquire_owned().await.expect("never closed");
-                if claimed_at.elapsed() > lease / 3 {
+                let _slot = slots.acquire_owned().await.expect("never closed");
+                // Not enough lease left for a whole attempt (and a margin): renew it,
+                // unless another worker has taken the delivery over meanwhile.
+                if claimed_at.elapsed() + config.timeout + LEASE_MARGIN > lease {
                     let still_ours = tokio::task::spawn_blocking(move || {
                         lock(&store).renew_lease(&claim, delivery.id, lease)
                     })
@@ -478,19 +491,22 @@ fn owner_is_dead(owner: &str) -> bool {
     else {
         return false;
     };
-    if machine.is_empty()
-        || this_machine().as_deref() != Some(machine)
-        || pid.parse::<u32>().is_err()
-    {
+    if machine.is_empty() || this_machine().as_deref() != Some(machine) {
         return false;
     }
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // A zombie has not been waited for yet, but it sends nothing any more.
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| matches!(rest.trim_start().chars().next(), Some('Z' | 'X'))),
-        Err(_) => std::path::Path::new("/proc/self").exists(),
-    }
+    let Some(pid) = pid.parse::<libc::pid_t>().ok().filter(|p| *p > 0) else {
+        return false;
+    };
+    // Signal 0 checks existence only; EPERM means it exists (another user's).
+    // SAFETY: kill(2) with signal 0 sends nothing and touches no memory of ours.
+    let gone = unsafe { libc::kill(pid, 0) } != 0
+        && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+    // A zombie has not been waited for yet, but it sends nothing any more.
+    let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(')')
+            .is_some_and(|(_, rest)| matches!(rest.trim_start().chars().next(), Some('Z' | 'X')))
+    });
+    gone || zombie
 }
 
 /// Gives up the leases of workers on this machine that died holding them, so their

@@ -423,11 +423,33 @@ impl Publisher {
             Ok(standings)
         };
         let mut standings = read()?;
-        let mut apply = |event: Event, standings: &mut Vec<Standing>| {
+        let mut next_reread = Instant::now() + REREAD;
+        // Applies one event; `None`: the standings were read again (an event was missed,
+        // or another process may have worked on the run) and every site whose stage
+        // differs is reported as changed, so the follower misses nothing.
+        let mut apply = |event: Option<Event>, standings: &mut Vec<Standing>| -> Result<()> {
+            let Some(event) = event else {
+                let fresh = read()?;
+                for s in &fresh {
+                    let known = standings.iter().find(|o| o.delivery_id == s.delivery_id);
+                    if known.is_none_or(|o| o.stage != s.stage || o.confirming != s.confirming) {
+                        on_event(&Event::Changed {
+                            publish_id: s.publish_id,
+                            delivery_id: s.delivery_id,
+                            site: s.site.clone(),
+                            stage: s.stage.clone(),
+                            confirming: s.confirming,
+                            message: s.message.clone(),
+                        });
+                    }
+                }
+                *standings = fresh;
+                return Ok(());
+            };
             if event.publish_id() != publish_id
                 || only.is_some_and(|id| event.delivery_id() != Some(id))
             {
-                return;
+                return Ok(());
             }
             on_event(&event);
             if let Event::Changed {
@@ -442,13 +464,14 @@ impl Publisher {
                     s.stage = stage.clone();
                 }
             }
+            Ok(())
         };
         loop {
             // What already arrived is reported before deciding whether the run is over.
             loop {
                 match events.try_recv() {
-                    Ok(event) => apply(event, &mut standings),
-                    Err(broadcast::error::TryRecvError::Lagged(_)) => standings = read()?,
+                    Ok(event) => apply(Some(event), &mut standings)?,
+                    Err(broadcast::error::TryRecvError::Lagged(_)) => apply(None, &mut standings)?,
                     Err(_) => break,
                 }
             }
@@ -472,12 +495,17 @@ impl Publisher {
             };
             tokio::select! {
                 received = events.recv() => match received {
-                    Ok(event) => apply(event, &mut standings),
-                    Err(broadcast::error::RecvError::Lagged(_)) => standings = read()?,
+                    Ok(event) => apply(Some(event), &mut standings)?,
+                    Err(broadcast::error::RecvError::Lagged(_)) => apply(None, &mut standings)?,
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 _ = until_deadline => {}
-                _ = tokio::time::sleep(REREAD) => standings = read()?,
+                // On a fixed schedule: a steady stream of other runs' events must not
+                // put it off.
+                _ = tokio::time::sleep_until(next_reread.into()) => {
+                    apply(None, &mut standings)?;
+                    next_reread = Instant::now() + REREAD;
+                }
             }
         }
         read()

@@ -204,6 +204,8 @@ impl SecretStore {
             .create(true)
             .truncate(false)
             .mode(0o600)
+            // A symlink planted at the lock's name is refused, not followed.
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&lock_path)
             .map_err(|e| Error::io(&lock_path, e))?;
         lock.lock().map_err(|e| Error::io(&lock_path, e))?;

@@ -217,8 +217,7 @@ fn export_never_writes_through_a_planted_symlink() {
     fs::create_dir(&out).unwrap();
     let victim = tmp.path().join("victim.txt");
     fs::write(&victim, "precious").unwrap();
-    // Links where the old exporter wrote its temporary file, and at the final name.
-    std::os::unix::fs::symlink(&victim, out.join(".post.md.tmp")).unwrap();
+    // A link at the final name: replaced by the file, never written through.
     std::os::unix::fs::symlink(&victim, out.join("post.md")).unwrap();
     let written = export(&store, &out).unwrap();
     assert_eq!(written, [out.join("post.md")]);

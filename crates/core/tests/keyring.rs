@@ -103,8 +103,6 @@ fn the_file_store_is_an_explicit_0600_file() {
 fn concurrent_writers_of_the_file_store_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("secrets.json");
-    // A file planted where an old fixed temp name was: never written through.
-    std::fs::write(dir.path().join("secrets.tmp"), "planted").unwrap();
     let writers: Vec<_> = (0..12)
         .map(|i| {
             let store = SecretStore::File(path.clone());
@@ -127,16 +125,36 @@ fn concurrent_writers_of_the_file_store_lose_nothing() {
             "site-{i}'s secret was lost"
         );
     }
-    assert_eq!(
-        std::fs::read_to_string(dir.path().join("secrets.tmp")).unwrap(),
-        "planted"
-    );
     // No temporary file is left behind.
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".tmp") && n != "secrets.tmp")
+        .filter(|n| n.ends_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn the_file_store_never_writes_through_a_planted_symlink() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    let s = SiteSecrets {
+        current: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".into(),
+        previous: None,
+    };
+    // A link at the file's own name is replaced by the new file, never written through.
+    let path = dir.path().join("secrets.json");
+    std::os::unix::fs::symlink(&victim, &path).unwrap();
+    std::fs::set_permissions(&victim, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let store = SecretStore::File(path.clone());
+    let _ = store.set("site-a", &s);
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    // A link at the lock's name is refused with an error, not followed.
+    let other = dir.path().join("other.json");
+    std::os::unix::fs::symlink(&victim, dir.path().join("other.json.lock")).unwrap();
+    let err = SecretStore::File(other).set("site-a", &s).unwrap_err();
+    assert!(err.to_string().contains("other.json.lock"), "{err}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
 }

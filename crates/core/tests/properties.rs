@@ -158,8 +158,9 @@ proptest! {
 /// One step of the outbox model: which worker acts, and how.
 #[derive(Debug, Clone)]
 enum Step {
-    /// Worker `w` claims what is due.
-    Claim(usize),
+    /// Worker `w` claims what is due — with a lease that runs out at once when `short`
+    /// (as if the worker had stalled), so another may take the deliveries over.
+    Claim(usize, bool),
     /// Worker `w` records an outcome for everything it holds.
     Record(usize, u8),
     /// Worker `w` stops cleanly (gives up its leases).
@@ -170,7 +171,7 @@ enum Step {
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        (0usize..3).prop_map(Step::Claim),
+        (0usize..3, any::<bool>()).prop_map(|(w, short)| Step::Claim(w, short)),
         (0usize..3, 0u8..4).prop_map(|(w, o)| Step::Record(w, o)),
         (0usize..3).prop_map(Step::Release),
         (0usize..4).prop_map(Step::Redeliver),
@@ -220,20 +221,25 @@ proptest! {
         }).collect();
         let publish = store.record_publish_with_deliveries("p", "r_1", "x", false, &deliveries).unwrap();
         let owners = ["worker/a", "worker/b", "worker/c"];
-        let mut held: Vec<Vec<i64>> = vec![Vec::new(); 3];
+        // What each worker holds: (delivery, whether its lease already ran out).
+        let mut held: Vec<Vec<(i64, bool)>> = vec![Vec::new(); 3];
+        // Who claimed each delivery last.
+        let mut claimer: std::collections::HashMap<i64, usize> = Default::default();
         let mut redelivered = std::collections::HashSet::new();
         let mut was_delivered = std::collections::HashSet::new();
         for s in steps {
             match s {
-                Step::Claim(w) => {
-                    let claimed = store.claim_due(owners[w], Duration::from_secs(60), 100).unwrap();
+                Step::Claim(w, short) => {
+                    let lease = if short { Duration::ZERO } else { Duration::from_secs(60) };
+                    let claimed = store.claim_due(owners[w], lease, 100).unwrap();
                     for d in &claimed {
                         for (other, list) in held.iter().enumerate() {
-                            prop_assert!(other == w || !list.contains(&d.id),
+                            prop_assert!(other == w || !list.contains(&(d.id, false)),
                                 "delivery {} claimed by {} while {} holds it", d.id, owners[w], owners[other]);
                         }
+                        claimer.insert(d.id, w);
                     }
-                    held[w].extend(claimed.iter().map(|d| d.id));
+                    held[w].extend(claimed.iter().map(|d| (d.id, short)));
                 }
                 Step::Record(w, outcome) => {
                     let next = match outcome {
@@ -242,8 +248,17 @@ proptest! {
                         2 => NextStep::Failed("gone".into()),
                         _ => NextStep::ConfigError("401".into()),
                     };
-                    let records: Vec<(i64, AttemptRecord)> = held[w].drain(..).map(|id| (id, record(next.clone()))).collect();
-                    store.record_attempts(owners[w], &records).unwrap();
+                    let records: Vec<(i64, AttemptRecord)> = held[w].drain(..).map(|(id, _)| (id, record(next.clone()))).collect();
+                    let moved = store.record_attempts(owners[w], &records).unwrap();
+                    for m in &moved {
+                        // A worker whose claim was taken over moves nothing; only an
+                        // accepted answer counts whoever sent it.
+                        prop_assert!(
+                            claimer.get(&m.delivery_id) == Some(&w) || matches!(next, NextStep::Delivered),
+                            "{} moved delivery {} that {:?} had taken over",
+                            owners[w], m.delivery_id, claimer.get(&m.delivery_id)
+                        );
+                    }
                 }
                 Step::Release(w) => {
                     store.release_leases(owners[w]).unwrap();
@@ -253,7 +268,8 @@ proptest! {
                     let id = store.deliveries_of(publish).unwrap()[d].id;
                     if store.redeliver(id, None).is_ok() {
                         redelivered.insert(id);
-                        for list in held.iter_mut() { list.retain(|x| *x != id); }
+                        claimer.remove(&id);
+                        for list in held.iter_mut() { list.retain(|x| x.0 != id); }
                     }
                 }
             }

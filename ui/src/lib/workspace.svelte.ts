@@ -35,6 +35,8 @@ export interface SiteProgress {
   webhookStatus: number | null;
   webhookMs: number | null;
   polls: Poll[];
+  /** `run.events` when an event about this site last arrived. */
+  lastEvent: number;
 }
 
 export interface PublishRun {
@@ -45,6 +47,10 @@ export interface PublishRun {
   publishId: number | null;
   sites: Record<string, SiteProgress>;
   view: PublishedView | null;
+  /** Deliveries re-sent from this panel: their events come through their own stream. */
+  resent: number[];
+  /** Events applied so far (snapshots older than the newest event are not applied). */
+  events: number;
 }
 
 /** Milliseconds without typing before the draft is saved. (The preview renders at
@@ -283,23 +289,33 @@ export function createWorkspace(api: Api) {
       webhookStatus: null,
       webhookMs: null,
       polls: [],
+      lastEvent: 0,
     };
     return run.sites[site];
   }
 
-  function standing(run: PublishRun, s: Standing) {
+  /** Applies a snapshot of where a site stands — unless an event about it arrived
+   * after `asOf` (the run's event count when the snapshot was asked for). */
+  function standing(run: PublishRun, s: Standing, asOf = Infinity) {
     const p = siteProgress(run, s.site);
+    if (p.lastEvent > asOf) return;
     p.stage = s.stage;
     p.confirming = s.confirming;
     p.message = s.message;
     p.deliveryId = s.delivery_id;
   }
 
-  /** The handler of one run's event stream: applies its events while that run is on
-   * screen (a stream carries one publish's events only). */
-  function eventsOf(run: PublishRun) {
+  /** The handler of one run's event stream (a stream carries one publish's events
+   * only): applies its events while that run is on screen. The run's own stream leaves
+   * re-sent deliveries to theirs (`only`), so no event is applied twice. */
+  function eventsOf(run: PublishRun, only?: number) {
     return (e: Event) => {
-      if (state.publish === run) onEvent(run, e);
+      if (state.publish !== run) return;
+      const id = "delivery_id" in e ? e.delivery_id : null;
+      if (only === undefined && id !== null && run.resent.includes(id)) return;
+      run.events += 1;
+      if (e.type !== "published") siteProgress(run, e.site).lastEvent = run.events;
+      onEvent(run, e);
     };
   }
 
@@ -339,17 +355,16 @@ export function createWorkspace(api: Api) {
 
   /** Once every site of the run has settled: the side-by-side view, the list. */
   async function settle(run: PublishRun) {
-    if (!run.running || run.publishId === null) return;
+    if (state.publish !== run || !run.running || run.publishId === null) return;
     if (!Object.values(run.sites).every(isSettled)) return;
     run.running = false;
-    await loadView();
+    await loadView(run);
     await refresh();
     await reloadSelected();
   }
 
-  async function loadView() {
-    const run = state.publish;
-    if (run?.publishId == null) return;
+  async function loadView(run: PublishRun) {
+    if (run.publishId === null) return;
     const view = await api.publishedView(run.publishId).catch(() => null);
     if (view && state.publish === run) run.view = view;
   }
@@ -366,7 +381,16 @@ export function createWorkspace(api: Api) {
     let run: PublishRun;
     try {
       await save();
-      state.publish = { slug: doc.slug, running: true, revision: null, publishId: null, sites: {}, view: null };
+      state.publish = {
+        slug: doc.slug,
+        running: true,
+        revision: null,
+        publishId: null,
+        sites: {},
+        view: null,
+        resent: [],
+        events: 0,
+      };
       run = state.publish;
       report = await attempt(state, () => api.publishDocument(doc.slug, chosenTargets(), eventsOf(run)));
     } finally {
@@ -405,15 +429,18 @@ export function createWorkspace(api: Api) {
       publishId: view.publish.id,
       sites: {},
       view: null,
+      resent: [],
+      events: 0,
     };
     const run = state.publish;
     for (const s of view.sites) standing(run, s);
+    const asOf = run.events;
     const now = await api.watchPublish(view.publish.id, eventsOf(run)).catch(() => null);
     if (!now) {
       run.running = false;
       return;
     }
-    for (const s of now) standing(run, s);
+    for (const s of now) standing(run, s, asOf);
     await settle(run);
   }
 
@@ -551,17 +578,17 @@ export function createWorkspace(api: Api) {
     s.polls = [];
     s.webhookStatus = null;
     s.webhookMs = null;
-    // While the run is followed already, its events arrive there: one stream only.
-    const followed = run.running;
+    const id = s.deliveryId;
+    // Its events come through its own stream from now on.
+    if (!run.resent.includes(id)) run.resent.push(id);
     run.running = true;
-    const now = await attempt(state, () =>
-      api.resendDelivery(s.deliveryId!, followed ? () => {} : eventsOf(run)),
-    );
+    const asOf = run.events;
+    const now = await attempt(state, () => api.resendDelivery(id, eventsOf(run, id)));
     if (!now) {
-      run.running = false;
+      run.running = Object.values(run.sites).some((x) => !isSettled(x));
       return;
     }
-    standing(run, now);
+    standing(run, now, asOf);
     await settle(run);
   }
 

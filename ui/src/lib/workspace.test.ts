@@ -266,6 +266,45 @@ describe("workspace store", () => {
     vi.useRealTimers();
   });
 
+  it("re-sends two sites of a settled run, each followed on its own stream, and a late snapshot never undoes an event", async () => {
+    const standing = (site: string, delivery_id: number, stage: Standing["stage"]): Standing => ({
+      delivery_id, publish_id: 7, site, stage, confirming: false, message: site, attempts: 1, updated_at: "",
+    });
+    const streams: Record<number, (e: Event) => void> = {};
+    const ws = createWorkspace(
+      fakeApi({
+        publishDocument: async (slug, _sites, onEvent) => {
+          onEvent({ type: "published", slug, revision: "r_1", publish_id: 7, created: false, already_live: false,
+            sites: [standing("a", 1, { stage: "queued" }), standing("b", 2, { stage: "queued" })] });
+          for (const [site, id] of [["a", 1], ["b", 2]] as const) {
+            onEvent({ type: "changed", publish_id: 7, delivery_id: id, site, stage: { stage: "stale", seen: null }, confirming: false, message: "stale" });
+          }
+          return { slug, revision: "r_1", created: false, already_live: false, publish_id: 7, sites: ["a", "b"] };
+        },
+        resendDelivery: async (id, onEvent) => {
+          streams[id] = onEvent;
+          const site = id === 1 ? "a" : "b";
+          // The event overtakes the command's answer, which is older.
+          onEvent({ type: "changed", publish_id: 7, delivery_id: id, site, stage: { stage: "confirming", polls: 0 }, confirming: true, message: "confirming" });
+          return standing(site, id, { stage: "queued" });
+        },
+      }),
+    );
+    await ws.refresh();
+    await ws.publish();
+    const run = ws.state.publish!;
+    await vi.waitFor(() => expect(run.running).toBe(false));
+    await ws.resend("a");
+    await ws.resend("b");
+    expect(run.sites["a"].stage).toEqual({ stage: "confirming", polls: 0 });
+    expect(run.sites["b"].stage).toEqual({ stage: "confirming", polls: 0 });
+    expect(run.running).toBe(true);
+    streams[1]({ type: "changed", publish_id: 7, delivery_id: 1, site: "a", stage: { stage: "live", method: "exact" }, confirming: false, message: "live" });
+    expect(run.running).toBe(true);
+    streams[2]({ type: "changed", publish_id: 7, delivery_id: 2, site: "b", stage: { stage: "live", method: "exact" }, confirming: false, message: "live" });
+    await vi.waitFor(() => expect(run.running).toBe(false));
+  });
+
   it("follows the publisher's events per site to live, never calls accepted live, and reports errors per site", async () => {
     let emit: (e: Event) => void = () => {};
     const standing = (site: string, delivery_id: number): Standing => ({
