@@ -149,8 +149,9 @@ pub async fn update_site(
     form: SiteForm,
 ) -> IpcResult<Site> {
     let changed = form.to_new_site()?;
+    let secrets = state.publisher.secrets();
     Ok(state.with_store(|s| -> pressroom_core::Result<_> {
-        let mut site = s.update_site(&name, &changed)?;
+        let mut site = sites::update(s, secrets, &name, &changed)?;
         if let Some(ms) = form.confirm_timeout_ms {
             site = s.set_site_confirm_timeout(&site.name, ms)?;
         }

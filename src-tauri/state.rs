@@ -59,6 +59,12 @@ impl AppState {
         store.checkpoint_in_background(Duration::from_millis(500))?;
         let seeded = pressroom_core::samples::seed_if_empty(&mut store)?;
         let secrets = SecretStore::for_workspace(&store);
+        // Hook URLs are secrets: a workspace from before they were kept as such moves
+        // them now (a keyring that is not there leaves them working as they were).
+        if let Err(e) = pressroom_core::sites::move_hook_urls_to_secret_store(&mut store, &secrets)
+        {
+            tracing::warn!(error = %e, "could not move hook URLs to the secret store");
+        }
         let info = WorkspaceInfo {
             data_dir: data_dir.clone(),
             sandbox: sandbox.is_some(),

@@ -17,6 +17,8 @@ use support::{artifacts_dir, Display, Driver};
 
 /// Upper bound for one test's interaction with the app; a hang fails, it never blocks CI.
 const TEST_TIMEOUT: Duration = Duration::from_secs(120);
+/// Upper bound for starting one WebDriver session with the app.
+const SESSION_TIMEOUT: Duration = Duration::from_secs(40);
 
 async fn open_app(driver: &Driver) -> Client {
     let mut caps = serde_json::Map::new();
@@ -105,11 +107,26 @@ where
     F: AsyncFnOnce(&Client, &Display),
 {
     let display = Display::start();
-    let driver = Driver::start(&display, &[(workspace::DATA_DIR_ENV, data_dir)]);
     let shot = artifacts_dir().join(format!("{name}.png"));
     let rt = tokio::runtime::Runtime::new().unwrap();
+    // Now and then WebKit's remote inspector cannot have the port WebKitWebDriver chose
+    // for it (another test's process took it first) and the session never starts: then
+    // the driver and the app are stopped and started again on new ports.
+    let mut tries = 0;
+    let (_driver, client) = loop {
+        tries += 1;
+        let driver = Driver::start(&display, &[(workspace::DATA_DIR_ENV, data_dir)]);
+        match rt.block_on(tokio::time::timeout(SESSION_TIMEOUT, open_app(&driver))) {
+            Ok(client) => break (driver, client),
+            Err(_) if tries < 3 => {
+                eprintln!(
+                    "{name}: no WebDriver session within {SESSION_TIMEOUT:?}; starting again"
+                );
+            }
+            Err(_) => panic!("{name}: no WebDriver session after {tries} tries"),
+        }
+    };
     let outcome = rt.block_on(async {
-        let client = open_app(&driver).await;
         let body = std::panic::AssertUnwindSafe(test(&client, &display)).catch_unwind();
         let outcome = tokio::time::timeout(TEST_TIMEOUT, body).await;
         display.screenshot(&shot);

@@ -177,10 +177,11 @@ async fn deliver(
 /// Runs `work` with this workspace's publisher serving beside it, then stops it
 /// (what is still pending stays queued for the next worker).
 fn with_publisher<T>(
-    store: Store,
+    mut store: Store,
     work: impl AsyncFnOnce(&Publisher) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
     let secrets = SecretStore::for_workspace(&store);
+    move_hook_urls(&mut store, &secrets);
     let publisher = Publisher::new(Arc::new(Mutex::new(store)), secrets);
     tokio::runtime::Runtime::new()?.block_on(async {
         let running = publisher.spawn();
@@ -188,6 +189,14 @@ fn with_publisher<T>(
         running.stop().await?;
         result
     })
+}
+
+/// Hook URLs are secrets: a workspace from before they were kept as such moves them to
+/// the secret store (one that is not there leaves them working as they were).
+fn move_hook_urls(store: &mut Store, secrets: &SecretStore) {
+    if let Err(e) = pressroom_core::sites::move_hook_urls_to_secret_store(store, secrets) {
+        eprintln!("warning: could not move hook URLs to the secret store: {e}");
+    }
 }
 
 /// Completes on Ctrl+C or SIGTERM.
@@ -329,7 +338,9 @@ fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
                     .map(|s| seconds(*s, "--retry-schedule"))
                     .collect::<anyhow::Result<_>>()?;
             }
+            let mut store = store;
             let secrets = SecretStore::for_workspace(&store);
+            move_hook_urls(&mut store, &secrets);
             let path = store.path().display().to_string();
             let publisher = Publisher::with_config(
                 Arc::new(Mutex::new(store)),

@@ -148,7 +148,7 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
                 path_templates: paths.as_deref().map_or(site.path_templates, split),
                 preset: preset.as_deref().map_or(Ok(site.preset), Preset::parse)?,
             };
-            let mut site = store.update_site(&name, &changed)?;
+            let mut site = sites::update(store, &secrets, &name, &changed)?;
             if let Some(secs) = confirm_timeout {
                 site = store.set_site_confirm_timeout(&name, secs * 1000)?;
             }

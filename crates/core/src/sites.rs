@@ -53,16 +53,48 @@ fn random_ref() -> String {
     format!("site-{}", crate::hex(&b))
 }
 
+/// What the workspace keeps of a hook URL (the secret): its scheme and host.
+pub fn redacted_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => format!("{}://{}/{REDACTED}", u.scheme(), u.host_str().unwrap_or("")),
+        Err(_) => format!("https://invalid/{REDACTED}"),
+    }
+}
+
+/// The path of a redacted hook URL: the rest is in the secret store.
+const REDACTED: &str = "(in-the-secret-store)";
+
+fn is_redacted(url: &str) -> bool {
+    url.ends_with(REDACTED)
+}
+
 /// Adds a site; its secret goes to the secret store first, so a site never exists
-/// without the secret it needs.
+/// without the secret it needs. A deploy/build hook's URL is that secret: the workspace
+/// keeps only its host.
 pub fn add(
     store: &mut Store,
     secrets: &SecretStore,
     new: &NewSite,
     secret: SecretInput,
 ) -> Result<WithSecret> {
-    let generated = matches!(secret, SecretInput::Generate);
-    let secret = resolve(new.preset, secret)?;
+    let hook = new.preset.url_is_secret();
+    let generated = matches!(secret, SecretInput::Generate) && !hook;
+    let secret = if hook {
+        new.validate()?;
+        Some(new.webhook_url.clone())
+    } else {
+        resolve(new.preset, secret)?
+    };
+    let redacted;
+    let new = if hook {
+        redacted = NewSite {
+            webhook_url: redacted_url(&new.webhook_url),
+            ..new.clone()
+        };
+        &redacted
+    } else {
+        new
+    };
     let reference = match &secret {
         Some(current) => {
             let reference = random_ref();
@@ -89,6 +121,60 @@ pub fn add(
             Err(e)
         }
     }
+}
+
+/// Changes a site's settings. A hook URL given again unchanged (its redacted form, as
+/// the settings show it) keeps the one in the secret store; a new one replaces it there.
+pub fn update(
+    store: &mut Store,
+    secrets: &SecretStore,
+    name: &str,
+    changed: &NewSite,
+) -> Result<Site> {
+    if !changed.preset.url_is_secret() || is_redacted(&changed.webhook_url) {
+        return store.update_site(name, changed);
+    }
+    changed.validate()?;
+    let site = store.site(name)?;
+    let reference = site.secret_ref.clone().unwrap_or_else(random_ref);
+    secrets.set(
+        &reference,
+        &SiteSecrets {
+            current: changed.webhook_url.clone(),
+            previous: None,
+        },
+    )?;
+    store.update_site(
+        name,
+        &NewSite {
+            webhook_url: redacted_url(&changed.webhook_url),
+            ..changed.clone()
+        },
+    )?;
+    let site = store.set_site_secret_ref(name, Some(&reference))?;
+    store.touch_sites()?;
+    Ok(site)
+}
+
+/// Moves the URLs of hook sites made before they were kept as secrets into the secret
+/// store; how many moved. A site whose URL cannot be moved keeps working as it was.
+pub fn move_hook_urls_to_secret_store(store: &mut Store, secrets: &SecretStore) -> Result<usize> {
+    let mut moved = 0;
+    for site in store.sites()? {
+        if site.preset.url_is_secret() && !is_redacted(&site.webhook_url) {
+            let changed = NewSite {
+                name: site.name.clone(),
+                webhook_url: site.webhook_url.clone(),
+                page_url_template: site.page_url_template.clone(),
+                tag_templates: site.tag_templates.clone(),
+                path_templates: site.path_templates.clone(),
+                preset: site.preset,
+            };
+            update(store, secrets, &site.name, &changed)?;
+            moved += 1;
+        }
+    }
+    Ok(moved)
 }
 
 /// Starts a rotation: the new secret becomes current, the old one is kept as previous
@@ -232,6 +318,91 @@ export async function POST(request: Request) {{
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hook_url_is_a_secret_kept_out_of_the_workspace() {
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = SecretStore::File(dir.path().join("secrets.json"));
+        let db = dir.path().join("w.db");
+        let mut store = Store::open(&db).unwrap();
+        let token = "hook_token_5f2c9d7a1b";
+        let hook = NewSite {
+            name: "deploy".into(),
+            webhook_url: format!("https://api.vercel.example/v1/integrations/deploy/prj/{token}"),
+            page_url_template: "https://blog.example/posts/{slug}".into(),
+            tag_templates: vec![],
+            path_templates: vec![],
+            preset: Preset::VercelDeployHook,
+        };
+        let added = add(&mut store, &secrets, &hook, SecretInput::None).unwrap();
+        assert!(added.new_secret.is_none(), "nothing to show");
+        let site = store.site("deploy").unwrap();
+        assert_eq!(
+            site.webhook_url,
+            "https://api.vercel.example/(in-the-secret-store)"
+        );
+        // The request goes to the whole URL, from the secret store.
+        let keys = crate::webhook::SiteKeys::from(
+            secrets
+                .get(site.secret_ref.as_deref().unwrap())
+                .unwrap()
+                .unwrap(),
+        );
+        let body = r#"{"type":"content.published","timestamp":"t","data":{"slug":"a","revision":"r","tags":[],"paths":[],"url":"u"}}"#;
+        let prepared = crate::webhook::prepare(&site, "msg_1", body, Some(&keys), 0).unwrap();
+        assert_eq!(prepared.url, hook.webhook_url);
+
+        // Editing other settings (the form sends the redacted URL back) keeps it…
+        let mut changed = hook.clone();
+        changed.webhook_url = site.webhook_url.clone();
+        changed.page_url_template = "https://blog.example/p/{slug}".into();
+        update(&mut store, &secrets, "deploy", &changed).unwrap();
+        let kept = secrets
+            .get(site.secret_ref.as_deref().unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(kept.current, hook.webhook_url);
+        // …and a new URL replaces it, still only in the secret store.
+        changed.webhook_url = "https://api.vercel.example/v1/integrations/deploy/prj/new_9".into();
+        update(&mut store, &secrets, "deploy", &changed).unwrap();
+        let site = store.site("deploy").unwrap();
+        let now = secrets
+            .get(site.secret_ref.as_deref().unwrap())
+            .unwrap()
+            .unwrap();
+        assert!(now.current.ends_with("new_9"));
+        assert!(!site.webhook_url.contains("new_9"));
+
+        // A hook site from before is moved on the next start.
+        store
+            .add_site(
+                &NewSite {
+                    name: "old-hook".into(),
+                    webhook_url: "https://api.netlify.example/build_hooks/old_secret_77".into(),
+                    preset: Preset::NetlifyBuildHook,
+                    ..hook.clone()
+                },
+                None,
+            )
+            .unwrap();
+        assert_eq!(
+            move_hook_urls_to_secret_store(&mut store, &secrets).unwrap(),
+            1
+        );
+        assert_eq!(
+            move_hook_urls_to_secret_store(&mut store, &secrets).unwrap(),
+            0
+        );
+        drop(store);
+        let mut bytes = std::fs::read(&db).unwrap();
+        bytes.extend(std::fs::read(db.with_extension("db-wal")).unwrap_or_default());
+        for secret in [token, "new_9", "old_secret_77"] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{secret} is in the workspace database"
+            );
+        }
+    }
 
     #[test]
     fn replacing_a_secret_ends_any_rotation_and_rotating_keeps_the_old_one() {

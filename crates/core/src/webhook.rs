@@ -96,6 +96,15 @@ fn secret_of<'a>(site: &Site, keys: Option<&'a SiteKeys>) -> Result<&'a SiteSecr
         })
 }
 
+/// A deploy/build hook's URL: the secret one from the secret store (the workspace holds
+/// only its host), or, for a site from before that, the one in the workspace.
+fn hook_url(site: &Site, keys: Option<&SiteKeys>) -> Result<String> {
+    match &site.secret_ref {
+        Some(_) => Ok(secret_of(site, keys)?.current.clone()),
+        None => Ok(site.webhook_url.clone()),
+    }
+}
+
 fn envelope_of(body: &str) -> Result<Envelope> {
     serde_json::from_str(body).map_err(|e| Error::Corrupt(format!("stored webhook body: {e}")))
 }
@@ -151,13 +160,13 @@ pub fn prepare(
         }
         Preset::VercelDeployHook => Prepared {
             method: "POST",
-            url: site.webhook_url.clone(),
+            url: hook_url(site, keys)?,
             headers: vec![ua],
             body: None,
         },
         Preset::NetlifyBuildHook => Prepared {
             method: "POST",
-            url: site.webhook_url.clone(),
+            url: hook_url(site, keys)?,
             headers: vec![json_type, ua],
             body: Some(b"{}".to_vec()),
         },
@@ -313,11 +322,21 @@ mod tests {
             p.url
         );
 
-        let p = prepare(&site(Preset::VercelDeployHook), "m", &b, None, 0).unwrap();
+        // A hook's URL is its secret: taken from the secret store…
+        let hook = SiteKeys::from(SiteSecrets {
+            current: "https://api.vercel.example/deploy/secret_token".into(),
+            previous: None,
+        });
+        let p = prepare(&site(Preset::VercelDeployHook), "m", &b, Some(&hook), 0).unwrap();
         assert_eq!((p.method, p.body.is_none()), ("POST", true));
-
-        let p = prepare(&site(Preset::NetlifyBuildHook), "m", &b, None, 0).unwrap();
+        assert_eq!(p.url, "https://api.vercel.example/deploy/secret_token");
+        // …or, for a site from before, from the workspace; never sent without one.
+        let mut old = site(Preset::NetlifyBuildHook);
+        old.secret_ref = None;
+        let p = prepare(&old, "m", &b, None, 0).unwrap();
         assert_eq!(p.body.as_deref(), Some(&b"{}"[..]));
+        assert_eq!(p.url, old.webhook_url);
+        assert!(prepare(&site(Preset::NetlifyBuildHook), "m", &b, None, 0).is_err());
 
         let p = prepare(
             &site(Preset::CloudflarePurgeTags),

@@ -42,7 +42,13 @@ impl Preset {
     /// Deploy and build hooks are secret URLs themselves; every other preset signs or
     /// authenticates with a secret of its own.
     pub fn uses_secret(self) -> bool {
-        !matches!(self, Preset::VercelDeployHook | Preset::NetlifyBuildHook)
+        !self.url_is_secret()
+    }
+
+    /// A deploy or build hook: whoever knows the URL can trigger it, so the URL itself
+    /// is the secret — kept in the secret store, only its host in the workspace.
+    pub fn url_is_secret(self) -> bool {
+        matches!(self, Preset::VercelDeployHook | Preset::NetlifyBuildHook)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -153,7 +159,7 @@ fn check_url(what: &str, url: &str) -> Result<()> {
 }
 
 impl NewSite {
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         crate::slug::validate(&self.name).map_err(|_| Error::InvalidSite {
             reason: format!(
                 "site name {:?}: use lowercase letters, digits and dashes",
@@ -222,6 +228,20 @@ impl Store {
                 changed.preset.as_str(),
                 now()
             ],
+        )?;
+        if n == 0 {
+            return Err(Error::SiteNotFound {
+                name: name.to_owned(),
+            });
+        }
+        self.site(name)
+    }
+
+    /// Points a site at its entry in the secret store (`None`: no secret).
+    pub fn set_site_secret_ref(&mut self, name: &str, secret_ref: Option<&str>) -> Result<Site> {
+        let n = self.conn.execute(
+            "UPDATE sites SET secret_ref = ?2, updated_at = ?3 WHERE name = ?1",
+            params![name, secret_ref, now()],
         )?;
         if n == 0 {
             return Err(Error::SiteNotFound {
