@@ -116,7 +116,8 @@ where
     let (_driver, client) = loop {
         tries += 1;
         let driver = Driver::start(&display, &[(workspace::DATA_DIR_ENV, data_dir)]);
-        match rt.block_on(tokio::time::timeout(SESSION_TIMEOUT, open_app(&driver))) {
+        match rt.block_on(async { tokio::time::timeout(SESSION_TIMEOUT, open_app(&driver)).await })
+        {
             Ok(client) => break (driver, client),
             Err(_) if tries < 3 => {
                 eprintln!(
