@@ -1,7 +1,7 @@
 //! Soak: 1,000 publishes to 20 loopback sites that now and then fail, time out, answer
 //! 503 (`Retry-After: 0`), 500 or — one of them, once — 410, delivered and confirmed by
 //! `pressroom daemon`, which is killed with SIGKILL three times along the way and
-//! started again. Afterwards every delivery is delivered or failed for a reason, every
+//! started again, with a second daemon working on the same workspace for a while. Afterwards every delivery is delivered or failed for a reason, every
 //! (publish, site) is in a terminal state, nothing was lost, and every request a site
 //! saw carried the one webhook-id of a delivery to that site (at least once, with
 //! duplicates only where a kill interrupted an answer).
@@ -224,6 +224,7 @@ fn a_thousand_publishes_to_flaky_sites_survive_three_kills() {
 
     let started = Instant::now();
     let mut daemon = start_daemon(ws, &secrets_file, &log);
+    let mut second: Option<Child> = None;
     let mut kills = 0;
     let per_wave = PUBLISHES / WAVES;
     for wave in 0..WAVES {
@@ -258,7 +259,16 @@ fn a_thousand_publishes_to_flaky_sites_survive_three_kills() {
             daemon.wait().unwrap();
             kills += 1;
             daemon = start_daemon(ws, &secrets_file, &log);
+            // Two processes on one workspace (the app and a daemon, say) for a while.
+            if wave == 0 {
+                second = Some(start_daemon(ws, &secrets_file, &log));
+            }
         }
+    }
+    if let Some(mut second) = second {
+        std::thread::sleep(Duration::from_millis(500));
+        second.kill().unwrap();
+        second.wait().unwrap();
     }
     assert_eq!(kills, 3);
     let deadline = Instant::now() + Duration::from_secs(240);
