@@ -352,15 +352,11 @@ pub async fn published_view(
     Ok(state.with_store(|s| view::published_view(s, publish_id))?)
 }
 
-/// The side-by-side view of the latest publish of `slug`, if it was ever published.
+/// Where the sites of the latest publish of `slug` stand, if it was ever published.
 #[tauri::command]
 pub async fn latest_publish(
     state: State<'_, AppState>,
     slug: String,
-) -> IpcResult<Option<PublishedView>> {
-    Ok(state.with_store(|s| -> pressroom_core::Result<_> {
-        s.latest_publish_of(&slug)?
-            .map(|p| view::published_view(s, p.id))
-            .transpose()
-    })?)
+) -> IpcResult<Option<view::LatestPublish>> {
+    Ok(state.with_store(|s| view::latest_publish(s, &slug))?)
 }

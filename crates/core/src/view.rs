@@ -28,6 +28,26 @@ pub struct Confirmed {
     pub diff: Vec<DiffLine>,
 }
 
+/// Where the sites of a document's latest publish stand: what the window asks on
+/// opening a document (cheap: no pages, no render).
+#[derive(Debug, Clone, Serialize)]
+pub struct LatestPublish {
+    pub publish_id: i64,
+    pub revision: String,
+    pub sites: Vec<Standing>,
+}
+
+pub fn latest_publish(store: &Store, slug: &str) -> Result<Option<LatestPublish>> {
+    let Some((publish_id, revision)) = store.latest_publish_of(slug)? else {
+        return Ok(None);
+    };
+    Ok(Some(LatestPublish {
+        publish_id,
+        revision,
+        sites: store.standings(publish_id)?,
+    }))
+}
+
 pub fn published_view(store: &Store, publish_id: i64) -> Result<PublishedView> {
     let publish = store.publish_record(publish_id)?;
     let confirmations = store.confirmations_of(publish_id)?;

@@ -213,6 +213,13 @@ export interface PublishedView {
   sites: Standing[];
 }
 
+/** Where the sites of a document's latest publish stand (core::view::LatestPublish). */
+export interface LatestPublish {
+  publish_id: number;
+  revision: string;
+  sites: Standing[];
+}
+
 /** What every failed command rejects with (see src-tauri/ipc_error.rs). */
 export interface IpcError {
   kind: string;
@@ -291,8 +298,8 @@ export function createApi(invoke: Invoke, listen?: Listen) {
       call<Standing[]>("watch_publish", { publishId, onEvent: channel(onEvent) }),
     publishedView: (publishId: number) =>
       call<PublishedView>("published_view", { publishId }),
-    /** The side-by-side view of the latest publish of `slug`, if any. */
-    latestPublish: (slug: string) => call<PublishedView | null>("latest_publish", { slug }),
+    /** Where the sites of the latest publish of `slug` stand, if it was published. */
+    latestPublish: (slug: string) => call<LatestPublish | null>("latest_publish", { slug }),
     setFields: (source: string, title: string, tags: string[]) =>
       call<string>("set_fields", { source, title, tags }),
     renameDocument: (slug: string, newSlug: string) =>

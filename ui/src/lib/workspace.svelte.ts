@@ -418,24 +418,24 @@ export function createWorkspace(api: Api) {
   async function showLatestPublish() {
     const doc = state.selected;
     if (!doc || state.publishing || state.publish?.slug === doc.slug) return;
-    const view = await api.latestPublish(doc.slug).catch(() => null);
-    if (!view || state.selected?.slug !== doc.slug || state.publish?.slug === doc.slug) return;
-    const running = view.sites.some((s) => !isSettled(s));
+    const latest = await api.latestPublish(doc.slug).catch(() => null);
+    if (!latest || state.selected?.slug !== doc.slug || state.publish?.slug === doc.slug) return;
+    const running = latest.sites.some((s) => !isSettled(s));
     if (!running) return;
     state.publish = {
       slug: doc.slug,
       running: true,
-      revision: view.publish.revision,
-      publishId: view.publish.id,
+      revision: latest.revision,
+      publishId: latest.publish_id,
       sites: {},
       view: null,
       resent: [],
       events: 0,
     };
     const run = state.publish;
-    for (const s of view.sites) standing(run, s);
+    for (const s of latest.sites) standing(run, s);
     const asOf = run.events;
-    const now = await api.watchPublish(view.publish.id, eventsOf(run)).catch(() => null);
+    const now = await api.watchPublish(latest.publish_id, eventsOf(run)).catch(() => null);
     if (!now) {
       run.running = false;
       return;

@@ -473,17 +473,16 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// The newest publish of `slug`, if any.
-    pub fn latest_publish_of(&self, slug: &str) -> Result<Option<PublishRecord>> {
-        let id: Option<i64> = self
+    /// The newest publish of `slug`, if any: its id and revision.
+    pub fn latest_publish_of(&self, slug: &str) -> Result<Option<(i64, String)>> {
+        Ok(self
             .conn
             .query_row(
-                "SELECT id FROM publishes WHERE slug = ?1 ORDER BY id DESC LIMIT 1",
+                "SELECT id, revision FROM publishes WHERE slug = ?1 ORDER BY id DESC LIMIT 1",
                 [slug],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .optional()?;
-        id.map(|id| self.publish_record(id)).transpose()
+            .optional()?)
     }
 
     pub fn deliveries_of(&self, publish_id: i64) -> Result<Vec<Delivery>> {
