@@ -1,11 +1,11 @@
-//! The TypeScript types of what the publisher sends the window are generated from the
-//! Rust types (ts-rs), never written by hand: this test fails when the committed file
+//! The TypeScript types of what the publisher sends the window, and of the delivery
+//! log, are generated from the Rust types (ts-rs), never written by hand: this test fails when the committed file
 //! drifts from them. `PRESSROOM_WRITE_TYPES=1 cargo test -p pressroom-core --test
 //! ipc_types` writes it anew.
 
 use pressroom_core::publisher::Event;
 use pressroom_core::stage::Stage;
-use pressroom_core::store::{Method, Outcome, Poll, Standing};
+use pressroom_core::store::{Attempt, Delivery, DeliveryState, Method, Outcome, Poll, Standing};
 use ts_rs::{Config, TS};
 
 const FILE: &str = "../../ui/src/lib/generated/publisher.ts";
@@ -24,6 +24,9 @@ fn generated() -> String {
         Stage::decl(&cfg),
         Standing::decl(&cfg),
         Event::decl(&cfg),
+        DeliveryState::decl(&cfg),
+        Delivery::decl(&cfg),
+        Attempt::decl(&cfg),
     ] {
         out.push_str("\nexport ");
         out.push_str(&decl);

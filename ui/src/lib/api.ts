@@ -121,36 +121,6 @@ export interface TestResult {
   message: string;
 }
 
-export type DeliveryState = "pending" | "delivered" | "failed" | "config_error" | "cancelled";
-
-export interface Delivery {
-  id: number;
-  publish_id: number;
-  site_id: number | null;
-  site_name: string | null;
-  slug: string;
-  revision: string;
-  message_id: string;
-  state: DeliveryState;
-  attempt_count: number;
-  next_attempt_at: string | null;
-  last_error: string | null;
-  last_status: number | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface Attempt {
-  id: number;
-  delivery_id: number;
-  started_at: string;
-  status: number | null;
-  latency_ms: number | null;
-  response_headers: Record<string, string>;
-  response_body: string | null;
-  error: string | null;
-}
-
 export interface RevisionInfo {
   id: number;
   content_revision: string | null;
@@ -175,8 +145,16 @@ export interface ImportReport {
 }
 
 // What the publisher reports: generated from the Rust types, never written by hand.
-import type { Event, Poll, Stage, Standing } from "./generated/publisher";
-export type { Event, Poll, Stage, Standing };
+import type {
+  Attempt,
+  Delivery,
+  DeliveryState,
+  Event,
+  Poll,
+  Stage,
+  Standing,
+} from "./generated/publisher";
+export type { Attempt, Delivery, DeliveryState, Event, Poll, Stage, Standing };
 export type Verdict = Poll["verdict"];
 
 /** A publish as the content API took it (core::publish::PublishReport). */

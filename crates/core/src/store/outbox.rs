@@ -10,7 +10,7 @@ use super::{now, timestamp_after, Store};
 use crate::error::{Error, Result};
 use crate::stage::Stage;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
     Pending,
@@ -44,7 +44,7 @@ impl DeliveryState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Delivery {
     pub id: i64,
     pub publish_id: i64,
@@ -68,13 +68,14 @@ pub struct Delivery {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Attempt {
     pub id: i64,
     pub delivery_id: i64,
     pub started_at: String,
     pub status: Option<u16>,
     pub latency_ms: Option<u64>,
+    #[ts(type = "Record<string, string>")]
     pub response_headers: serde_json::Map<String, serde_json::Value>,
     /// The first 2 KB of the response body.
     pub response_body: Option<String>,

@@ -32,3 +32,25 @@ export type Event = { "type": "published", publish_id: number, slug: string, rev
  * A confirmation of its page is (still) owed: the stage will move on.
  */
 confirming: boolean, message: string, } | { "type": "attempted", publish_id: number, delivery_id: number, site: string, attempt: number, status: number | null, latency_ms: number, error: string | null, } | { "type": "confirming", publish_id: number, delivery_id: number, site: string, url: string, timeout_ms: number, } | { "type": "polled", publish_id: number, delivery_id: number, site: string, poll: Poll, };
+
+export type DeliveryState = "pending" | "delivered" | "failed" | "config_error" | "cancelled";
+
+export type Delivery = { id: number, publish_id: number, site_id: number | null, site_name: string | null, slug: string, revision: string, 
+/**
+ * `webhook-id`: the same on every attempt and redelivery.
+ */
+message_id: string, body: string, state: DeliveryState, 
+/**
+ * Where this site stands in this publish (the one state machine).
+ */
+stage: Stage, 
+/**
+ * A confirmation of the page is still owed, for this long.
+ */
+confirm_timeout_ms: number | null, attempt_count: number, next_attempt_at: string | null, last_error: string | null, last_status: number | null, created_at: string, updated_at: string, };
+
+export type Attempt = { id: number, delivery_id: number, started_at: string, status: number | null, latency_ms: number | null, response_headers: Record<string, string>, 
+/**
+ * The first 2 KB of the response body.
+ */
+response_body: string | null, error: string | null, };
