@@ -202,33 +202,16 @@ fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 /// Writes every document as `<dir>/<slug>.md` (its source unchanged); returns the paths.
-/// Each file is written to a new temporary file with a random name and renamed over
-/// the old one, so a crash never leaves half a file and a symlink planted in the folder
-/// (at the temporary or the final name) is never written through: the temporary file
-/// is created only if nothing is there (`O_EXCL`), and a rename replaces a link itself.
+/// Each file is replaced whole (`crate::replace_file`), so a crash never leaves half a
+/// file and a symlink planted in the folder is never written through.
 pub fn export(store: &Store, dir: &Path) -> Result<Vec<PathBuf>> {
-    use std::io::Write;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut written = Vec::new();
     for summary in store.list()? {
         let doc = store.get(&summary.slug)?;
         let path = dir.join(format!("{}.md", doc.slug));
-        let mut nonce = [0u8; 8];
-        getrandom::fill(&mut nonce).expect("the OS random source is available");
-        let tmp = dir.join(format!(".{}.{}.md.tmp", doc.slug, crate::hex(&nonce)));
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(|e| Error::io(&tmp, e))?;
-        let done = file
-            .write_all(doc.source.as_bytes())
-            .and_then(|()| file.sync_all())
-            .and_then(|()| std::fs::rename(&tmp, &path));
-        if let Err(e) = done {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(Error::io(&path, e));
-        }
+        crate::replace_file(&path, doc.source.as_bytes(), 0o666)
+            .map_err(|e| Error::io(&path, e))?;
         written.push(path);
     }
     Ok(written)

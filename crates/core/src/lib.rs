@@ -65,6 +65,45 @@ pub(crate) fn cap(mut text: String, limit: usize) -> String {
     text
 }
 
+/// `bytes` random bytes from the OS, as lowercase hex (ids, names of temporary files).
+pub(crate) fn random_hex(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    getrandom::fill(&mut b).expect("the OS random source is available");
+    hex(&b)
+}
+
+/// Replaces the file at `path` with `bytes`, never half-written and never through a
+/// link: a new file with a random name beside it (created only if nothing is there,
+/// with `mode` from the start), synced, renamed over `path` (a rename replaces a link
+/// itself), and the folder synced so the rename survives a crash.
+pub(crate) fn replace_file(path: &std::path::Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.{}.tmp", random_hex(8)));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&tmp)?;
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written?;
+    if let Ok(folder) = std::fs::File::open(dir) {
+        let _ = folder.sync_all();
+    }
+    Ok(())
+}
+
 /// Lowercase hex of `bytes` (revision ids, webhook ids, idempotency keys).
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;

@@ -20,7 +20,9 @@ use tokio::sync::Semaphore;
 use crate::error::Result;
 use crate::secrets::SecretStore;
 use crate::stage::Stage;
-use crate::store::{current_timestamp, AttemptRecord, DueDelivery, Moved, NextStep, Site, Store};
+use crate::store::{
+    current_timestamp, AttemptRecord, DueDelivery, Moved, NextStep, Site, Store, REMOVED_SITE,
+};
 use crate::webhook::{self, SiteKeys};
 
 /// One pass claims at most this many deliveries (a fan-out to thousands of sites is one
@@ -86,7 +88,7 @@ type Found = std::result::Result<Option<Arc<SiteKeys>>, String>;
 
 /// Sites and decoded secrets kept between passes, valid for one `sites_version`.
 #[derive(Default)]
-pub struct SiteLookups(Mutex<Option<Lookups>>);
+struct SiteLookups(Mutex<Option<Lookups>>);
 
 struct Lookups {
     version: i64,
@@ -114,7 +116,7 @@ pub struct Outbox {
     http: reqwest::Client,
     config: Arc<OutboxConfig>,
     observer: Option<Observer>,
-    lookups: Arc<SiteLookups>,
+    lookups: SiteLookups,
     /// Attempts in flight, over every pass of this outbox…
     slots: Arc<Semaphore>,
     /// …and to each site.
@@ -139,7 +141,7 @@ impl Outbox {
             site_slots: Mutex::default(),
             config: Arc::new(config),
             observer: None,
-            lookups: Arc::default(),
+            lookups: SiteLookups::default(),
         }
     }
 
@@ -148,13 +150,6 @@ impl Outbox {
     /// before sending (`NextStep::Cancelled`, nothing sent).
     pub fn with_observer(mut self, observer: impl Fn(&[Answered]) + Send + Sync + 'static) -> Self {
         self.observer = Some(Arc::new(observer));
-        self
-    }
-
-    /// Keeps sites and their decoded secrets in `lookups` (shared with other outboxes
-    /// of the same workspace) instead of reading them on every pass.
-    pub fn with_lookups(mut self, lookups: Arc<SiteLookups>) -> Self {
-        self.lookups = lookups;
         self
     }
 
@@ -186,9 +181,7 @@ impl Outbox {
     /// is skipped if another worker has taken it meanwhile: a lease never runs out
     /// while its delivery is still to be sent.
     pub async fn run_due(&self) -> Result<usize> {
-        let mut nonce = [0u8; 4];
-        getrandom::fill(&mut nonce).expect("the OS random source is available");
-        let claim = format!("{}/{}", self.owner, crate::hex(&nonce));
+        let claim = format!("{}/{}", self.owner, crate::random_hex(4));
         let claimed_at = Instant::now();
         let (version, due) = {
             let mut store = lock(&self.store);
@@ -258,7 +251,7 @@ impl Outbox {
                 .site_id
                 .and_then(|id| sites.get(&id).cloned().flatten());
             let Some(site) = site else {
-                self.cancel(&delivery, "(removed site)", "the site was removed")?;
+                self.cancel(&delivery, REMOVED_SITE, "the site was removed")?;
                 continue;
             };
             if !site.enabled {
@@ -461,13 +454,11 @@ impl Outbox {
 /// A lease owner's name: `worker/<machine>/<pid>/<random>`, so a worker in the same
 /// machine and PID namespace can tell that the process holding a lease has died.
 fn owner_name() -> String {
-    let mut nonce = [0u8; 8];
-    getrandom::fill(&mut nonce).expect("the OS random source is available");
     format!(
         "worker/{}/{}/{}",
         this_machine().unwrap_or_default(),
         std::process::id(),
-        crate::hex(&nonce)
+        crate::random_hex(8)
     )
 }
 

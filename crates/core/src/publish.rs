@@ -177,13 +177,11 @@ pub fn target_sites(store: &Store, names: &[String]) -> Result<Vec<Site>> {
 /// bits. Time first, so the ids of a fan-out sit side by side in the outbox's unique
 /// index instead of landing on a thousand random pages of a long history.
 pub(crate) fn message_id() -> String {
-    let mut b = [0u8; 10];
-    getrandom::fill(&mut b).expect("the OS random source is available");
     let ms = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
     format!(
         "msg_{:012x}{}",
         ms as u64 & 0xffff_ffff_ffff,
-        crate::hex(&b)
+        crate::random_hex(10)
     )
 }
 

@@ -31,7 +31,7 @@ use crate::secrets::SecretStore;
 use crate::stage::Stage;
 use crate::store::{
     current_timestamp, lock, AttemptRecord, ConfirmationRecord, NextStep, Outcome, Poll,
-    PublishRecord, Site, Standing, Store, ToConfirm,
+    PublishRecord, Site, Standing, Store, ToConfirm, REMOVED_SITE,
 };
 use crate::webhook::{Envelope, EventKind};
 
@@ -98,6 +98,18 @@ pub enum Event {
 }
 
 impl Event {
+    /// Where `standing` says its site is, as a change (a re-send, a re-read).
+    fn changed_to(standing: &Standing) -> Event {
+        Event::Changed {
+            publish_id: standing.publish_id,
+            delivery_id: standing.delivery_id,
+            site: standing.site.clone(),
+            stage: standing.stage.clone(),
+            confirming: standing.confirming,
+            message: standing.message.clone(),
+        }
+    }
+
     pub fn publish_id(&self) -> i64 {
         match self {
             Event::Published { publish_id, .. }
@@ -390,14 +402,7 @@ impl Publisher {
                 .find(|s| s.delivery_id == delivery_id)
                 .expect("the delivery belongs to its publish")
         };
-        let _ = self.inner.events.send(Event::Changed {
-            publish_id: standing.publish_id,
-            delivery_id,
-            site: standing.site.clone(),
-            message: standing.message.clone(),
-            stage: standing.stage.clone(),
-            confirming: standing.confirming,
-        });
+        let _ = self.inner.events.send(Event::changed_to(&standing));
         self.wake();
         Ok(standing)
     }
@@ -433,14 +438,7 @@ impl Publisher {
                 for s in &fresh {
                     let known = standings.iter().find(|o| o.delivery_id == s.delivery_id);
                     if known.is_none_or(|o| o.stage != s.stage || o.confirming != s.confirming) {
-                        on_event(&Event::Changed {
-                            publish_id: s.publish_id,
-                            delivery_id: s.delivery_id,
-                            site: s.site.clone(),
-                            stage: s.stage.clone(),
-                            confirming: s.confirming,
-                            message: s.message.clone(),
-                        });
+                        on_event(&Event::changed_to(s));
                     }
                 }
                 *standings = fresh;
@@ -723,9 +721,6 @@ impl Publisher {
         ))
     }
 }
-
-/// What a delivery whose site was removed is shown as.
-const REMOVED_SITE: &str = "(removed site)";
 
 /// The events of one committed answer: the attempt (unless nothing was sent) and, when
 /// it moved the delivery, the stage it moved it to, as stored.

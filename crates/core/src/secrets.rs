@@ -8,7 +8,6 @@
 //! Secrets never go to SQLite, logs, `Debug` output or error messages.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
 
@@ -211,50 +210,19 @@ impl SecretStore {
         lock.lock().map_err(|e| Error::io(&lock_path, e))?;
         let mut all = self.read_file()?;
         if change(&mut all) {
-            self.write_file(dir, &all)?;
+            self.write_file(&all)?;
         }
         // Dropping `lock` closes it, which releases the lock.
         Ok(())
     }
 
-    /// Writes the whole file: a new file with a random name (created, never opened if it
-    /// exists, so a planted file or symlink is not written through), 0600 from the
-    /// start, synced, then renamed over the old one and the folder synced.
-    fn write_file(&self, dir: &std::path::Path, all: &BTreeMap<String, SiteSecrets>) -> Result<()> {
+    /// Writes the whole file, 0600 from the start (`crate::replace_file`: never half
+    /// written, never through a planted link).
+    fn write_file(&self, all: &BTreeMap<String, SiteSecrets>) -> Result<()> {
         let SecretStore::File(path) = self else {
             unreachable!("file store only")
         };
-        let mut nonce = [0u8; 8];
-        getrandom::fill(&mut nonce).expect("the OS random source is available");
-        let tmp = dir.join(format!(
-            ".{}.{}.tmp",
-            path.file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("secrets"),
-            crate::hex(&nonce)
-        ));
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(|e| Error::io(&tmp, e))?;
-        let written = file
-            .write_all(
-                serde_json::to_string_pretty(all)
-                    .expect("serializes")
-                    .as_bytes(),
-            )
-            .and_then(|()| file.sync_all())
-            .and_then(|()| std::fs::rename(&tmp, path));
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(Error::io(path, e));
-        }
-        // The rename itself survives a crash only once the folder is synced.
-        if let Ok(folder) = std::fs::File::open(dir) {
-            let _ = folder.sync_all();
-        }
-        Ok(())
+        let text = serde_json::to_string_pretty(all).expect("serializes");
+        crate::replace_file(path, text.as_bytes(), 0o600).map_err(|e| Error::io(path, e))
     }
 }

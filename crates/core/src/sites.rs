@@ -48,9 +48,7 @@ fn resolve(preset: Preset, input: SecretInput) -> Result<Option<String>> {
 }
 
 fn random_ref() -> String {
-    let mut b = [0u8; 8];
-    getrandom::fill(&mut b).expect("the OS random source is available");
-    format!("site-{}", crate::hex(&b))
+    format!("site-{}", crate::random_hex(8))
 }
 
 /// What the workspace keeps of a hook URL (the secret): its scheme and host.

@@ -28,7 +28,7 @@ pub use documents::{
 };
 pub use outbox::{
     Attempt, AttemptRecord, Delivery, DeliveryState, DueDelivery, Moved, NewDelivery, NextStep,
-    PublishRecord, Standing, ToConfirm,
+    PublishRecord, Standing, ToConfirm, REMOVED_SITE,
 };
 pub use published::{Idempotency, PublishedStore, PutOutcome};
 pub use search::{SearchHit, SnippetPart};

@@ -125,6 +125,9 @@ pub struct NewDelivery {
     pub confirm_timeout_ms: Option<u64>,
 }
 
+/// What a delivery whose site was removed shows as its site.
+pub const REMOVED_SITE: &str = "(removed site)";
+
 /// A delivery an answer moved on, as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Moved {
@@ -452,12 +455,12 @@ impl Store {
     /// Where every site of a publish stands, in delivery order.
     pub fn standings(&self, publish_id: i64) -> Result<Vec<Standing>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT d.id, d.publish_id, coalesce(s.name, '(removed site)'), d.stage,
+            "SELECT d.id, d.publish_id, coalesce(s.name, ?2), d.stage,
                     d.confirm_timeout_ms IS NOT NULL, d.attempt_count, d.updated_at
              FROM deliveries d LEFT JOIN sites s ON s.id = d.site_id
              WHERE d.publish_id = ?1 ORDER BY d.id",
         )?;
-        let rows = stmt.query_map([publish_id], |r| {
+        let rows = stmt.query_map(params![publish_id, REMOVED_SITE], |r| {
             let site: String = r.get(2)?;
             let stage = Stage::from_json(&r.get::<_, String>(3)?);
             Ok(Standing {
