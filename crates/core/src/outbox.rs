@@ -181,17 +181,35 @@ impl Outbox {
     /// is skipped if another worker has taken it meanwhile: a lease never runs out
     /// while its delivery is still to be sent.
     pub async fn run_due(&self) -> Result<usize> {
-        let claim = format!("{}/{}", self.owner, crate::random_hex(4));
+        let claim = self.pass_name();
         let claimed_at = Instant::now();
-        let (version, due) = {
+        let due = {
             let mut store = lock(&self.store);
             release_dead_owners(&mut store)?;
-            let version = store.sites_version()?;
-            (version, store.claim_due(&claim, self.lease(), CLAIM_LIMIT)?)
+            store.claim_due(&claim, self.lease(), CLAIM_LIMIT)?
         };
+        self.send_claimed(claim, claimed_at, due).await
+    }
+
+    /// A new pass's claim name (`<owner>/<pass>`): what `run_due` claims under, and
+    /// what a publish claims its deliveries under when it hands them straight to the
+    /// worker (`Store::enqueue_publish`).
+    pub fn pass_name(&self) -> String {
+        format!("{}/{}", self.owner, crate::random_hex(4))
+    }
+
+    /// Attempts `due`, claimed under `claim` at `claimed_at` (by `run_due`, or by a
+    /// publish that wrote them claimed); returns how many attempts were made.
+    pub async fn send_claimed(
+        &self,
+        claim: String,
+        claimed_at: Instant,
+        due: Vec<DueDelivery>,
+    ) -> Result<usize> {
         if due.is_empty() {
             return Ok(0);
         }
+        let version = lock(&self.store).sites_version()?;
         // Sites and their secrets as of `version`: kept from an earlier pass when nothing
         // changed since (keyring calls block), else read again.
         let mut known = match self.lookups.take(version) {

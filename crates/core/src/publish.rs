@@ -185,18 +185,32 @@ pub(crate) fn message_id() -> String {
     )
 }
 
-/// Publishes the current draft of `slug` to the content API, then records the publish
-/// and enqueues one webhook delivery per target site in one transaction (the outbox
-/// delivers them; each is confirmed per `live` once accepted). A draft with malformed front matter or no title is refused before
-/// anything is sent; a conflict means someone else published meanwhile, unless what
-/// they have is exactly this revision.
+/// A draft published to the content API, with the webhook deliveries to enqueue for it
+/// (the publisher records both in one transaction: `Publisher::publish`).
+pub struct ApiPublished {
+    pub slug: String,
+    pub revision: String,
+    pub created: bool,
+    pub already_live: bool,
+    pub document: ApiDocument,
+    /// The markdown source published.
+    pub source: String,
+    pub sites: Vec<String>,
+    pub deliveries: Vec<NewDelivery>,
+}
+
+/// Publishes the current draft of `slug` to the content API and prepares one webhook
+/// delivery per target site (each confirmed per `live` once accepted). A draft with
+/// malformed front matter or no title is refused before anything is sent; a conflict
+/// means someone else published meanwhile, unless what they have is exactly this
+/// revision.
 pub async fn publish(
     store: &Mutex<Store>,
     api: &ContentApi,
     slug: &str,
     site_names: &[String],
     live: LiveWait,
-) -> Result<PublishReport> {
+) -> Result<ApiPublished> {
     let (doc, sites) = {
         let store = lock(store);
         (store.get(slug)?, target_sites(&store, site_names)?)
@@ -241,21 +255,15 @@ pub async fn publish(
             confirm_timeout_ms: live.timeout_for(site),
         })
         .collect();
-    let publish_id = lock(store).record_publish_with_deliveries(
-        slug,
-        &revision,
-        &doc.source,
-        false,
-        &deliveries,
-    )?;
-    Ok(PublishReport {
+    Ok(ApiPublished {
         slug: slug.to_owned(),
         revision,
         created,
         already_live,
         document,
-        publish_id,
+        source: doc.source,
         sites: sites.into_iter().map(|s| s.name).collect(),
+        deliveries,
     })
 }
 

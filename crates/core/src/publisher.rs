@@ -14,6 +14,7 @@
 //! subscriber sees is always already in the database.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -30,8 +31,9 @@ use crate::publish::{self, LiveWait, PublishReport};
 use crate::secrets::SecretStore;
 use crate::stage::Stage;
 use crate::store::{
-    current_timestamp, lock, AttemptRecord, ConfirmationRecord, NextStep, Outcome, Poll,
-    PublishRecord, Site, Standing, Store, ToConfirm, REMOVED_SITE,
+    current_timestamp, lock, AttemptRecord, ConfirmationRecord, DueDelivery, Enqueued, NewDelivery,
+    NewPublish, NextStep, Outcome, Poll, PublishRecord, Site, Standing, Store, ToConfirm,
+    REMOVED_SITE,
 };
 use crate::webhook::{Envelope, EventKind};
 
@@ -164,6 +166,17 @@ struct Inner {
     wake: Notify,
     /// The outbox committed answers: claim the confirmations they made owed.
     confirm_wake: Arc<Notify>,
+    /// A publish handed deliveries over (`handed`).
+    handed_wake: Notify,
+    /// `serve` is running: a publish may hand it deliveries it claimed for it.
+    serving: AtomicBool,
+    /// Deliveries a publish claimed for a pass of the worker (claim name, when), not
+    /// yet taken up by `serve`.
+    handed: Mutex<Vec<(String, Instant, Vec<DueDelivery>)>>,
+}
+
+fn lock_handed<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A publisher serving in the background; dropping it leaves the task running until
@@ -222,6 +235,9 @@ impl Publisher {
                 events,
                 wake: Notify::new(),
                 confirm_wake,
+                handed_wake: Notify::new(),
+                serving: AtomicBool::new(false),
+                handed: Mutex::default(),
             }),
         }
     }
@@ -263,12 +279,21 @@ impl Publisher {
     /// due time or a wake, until `shutdown` completes.
     pub async fn serve(&self, shutdown: impl Future<Output = ()>) -> Result<()> {
         tokio::pin!(shutdown);
+        self.inner.serving.store(true, Ordering::SeqCst);
         let mut passes: JoinSet<Result<usize>> = JoinSet::new();
         let mut confirmations: JoinSet<()> = JoinSet::new();
         let mut want_pass = true;
         // After a failed pass (the database busy or broken), wait a little.
         let mut not_before = Instant::now();
         loop {
+            // What a publish claimed for us is sent at once, whatever else runs.
+            let handed = std::mem::take(&mut *lock_handed(&self.inner.handed));
+            for (claim, claimed_at, due) in handed {
+                let me = self.clone();
+                passes.spawn(
+                    async move { me.inner.outbox.send_claimed(claim, claimed_at, due).await },
+                );
+            }
             if want_pass && passes.len() < MAX_PASSES && Instant::now() >= not_before {
                 want_pass = false;
                 let me = self.clone();
@@ -326,6 +351,7 @@ impl Publisher {
                 _ = &mut shutdown => break,
                 _ = self.inner.wake.notified() => want_pass = true,
                 _ = self.inner.confirm_wake.notified() => {}
+                _ = self.inner.handed_wake.notified() => {}
                 _ = timer => want_pass = true,
                 Some(done) = passes.join_next() => match done {
                     Ok(Ok(attempts)) => {
@@ -346,6 +372,10 @@ impl Publisher {
             }
         }
         // Stopping: confirmations are cheap to redo; attempts in flight get a moment.
+        // What is handed over from now on is released (`enqueue_announced`), as is
+        // what was handed and not taken up (its leases are ours: released below).
+        self.inner.serving.store(false, Ordering::SeqCst);
+        lock_handed(&self.inner.handed).clear();
         confirmations.abort_all();
         let _ = tokio::time::timeout(Duration::from_secs(3), async {
             while passes.join_next().await.is_some() {}
@@ -372,18 +402,80 @@ impl Publisher {
         sites: &[String],
         live: LiveWait,
     ) -> Result<PublishReport> {
-        let report = publish::publish(&self.inner.store, api, slug, sites, live).await?;
-        let standings = lock(&self.inner.store).standings(report.publish_id)?;
-        let _ = self.inner.events.send(Event::Published {
-            publish_id: report.publish_id,
-            slug: report.slug.clone(),
-            revision: report.revision.clone(),
-            created: report.created,
-            already_live: report.already_live,
-            sites: standings,
-        });
-        self.wake();
-        Ok(report)
+        let p = publish::publish(&self.inner.store, api, slug, sites, live).await?;
+        let record = NewPublish {
+            slug: &p.slug,
+            revision: &p.revision,
+            source: &p.source,
+            unpublish: false,
+        };
+        let enqueued = self.enqueue_announced(&record, &p.deliveries, |e| Event::Published {
+            publish_id: e.publish_id,
+            slug: p.slug.clone(),
+            revision: p.revision.clone(),
+            created: p.created,
+            already_live: p.already_live,
+            sites: e.standings.clone(),
+        })?;
+        Ok(PublishReport {
+            publish_id: enqueued.publish_id,
+            slug: p.slug,
+            revision: p.revision,
+            created: p.created,
+            already_live: p.already_live,
+            document: p.document,
+            sites: p.sites,
+        })
+    }
+
+    /// Records a publish and queues its deliveries (one transaction), and has the
+    /// worker send them now. Returns where each site stands.
+    pub fn enqueue(
+        &self,
+        publish: &NewPublish<'_>,
+        deliveries: &[NewDelivery],
+    ) -> Result<Enqueued> {
+        self.enqueue_announced(publish, deliveries, |_| None)
+    }
+
+    /// `enqueue`, broadcasting the event `announce` makes of the recorded publish
+    /// before anything of it is sent. While the worker serves, the deliveries are
+    /// written already claimed for one of its passes and handed straight to it: no
+    /// claim query, no wait for the worker to look.
+    fn enqueue_announced<E: Into<Option<Event>>>(
+        &self,
+        publish: &NewPublish<'_>,
+        deliveries: &[NewDelivery],
+        announce: impl FnOnce(&Enqueued) -> E,
+    ) -> Result<Enqueued> {
+        let inner = &self.inner;
+        let claimed_at = Instant::now();
+        let claim = inner
+            .serving
+            .load(Ordering::SeqCst)
+            .then(|| inner.outbox.pass_name());
+        let mut enqueued = lock(&inner.store).enqueue_publish(
+            publish,
+            deliveries,
+            claim.as_deref().map(|c| (c, inner.outbox.lease())),
+        )?;
+        if let Some(event) = announce(&enqueued).into() {
+            let _ = inner.events.send(event);
+        }
+        if let Some(claim) = claim {
+            let due = std::mem::take(&mut enqueued.claimed);
+            lock_handed(&inner.handed).push((claim.clone(), claimed_at, due));
+            // The worker stopped meanwhile (it gives up its leases as it ends): take
+            // them back and give up their leases too, for whoever serves next.
+            if !inner.serving.load(Ordering::SeqCst) {
+                lock_handed(&inner.handed).retain(|(c, _, _)| *c != claim);
+                lock(&inner.store).release_leases(&claim)?;
+            }
+            inner.handed_wake.notify_one();
+        } else {
+            self.wake();
+        }
+        Ok(enqueued)
     }
 
     /// Queues one delivery again, now (same webhook-id), its page confirmed per `live`.

@@ -8,10 +8,13 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use pressroom_core::confirm::Confirmer;
 use pressroom_core::outbox::{Outbox, OutboxConfig};
+use pressroom_core::publisher::Publisher;
 use pressroom_core::secrets::SecretStore;
 use pressroom_core::sites::{self, SecretInput};
-use pressroom_core::store::{DeliveryState, NewDelivery, NewSite, Preset};
+use pressroom_core::stage::Stage;
+use pressroom_core::store::{DeliveryState, NewDelivery, NewPublish, NewSite, Preset};
 use pressroom_core::webhook::{Envelope, EventKind};
 use pressroom_core::Store;
 
@@ -129,18 +132,28 @@ impl Fixture {
 
     /// A publish of "post" with one delivery to each named site; returns the publish id.
     fn publish(&self, site_names: &[&str]) -> i64 {
+        let deliveries = self.deliveries(site_names);
+        self.store
+            .lock()
+            .unwrap()
+            .record_publish_with_deliveries("post", "r_0000000000000001", "x", false, &deliveries)
+            .unwrap()
+    }
+
+    /// One delivery of "post" (created if missing) to each named site.
+    fn deliveries(&self, site_names: &[&str]) -> Vec<NewDelivery> {
         let mut store = self.store.lock().unwrap();
         if !store.exists("post").unwrap() {
             store.create("post", "---\ntitle: Post\n---\nx").unwrap();
         }
-        let deliveries: Vec<NewDelivery> = site_names
+        site_names
             .iter()
             .enumerate()
             .map(|(i, name)| {
                 let site = store.site(name).unwrap();
                 NewDelivery {
                     site_id: site.id,
-                    message_id: format!("msg_test_{i}_{}", site.id),
+                    message_id: format!("msg_test_{i}_{}_{}", site.id, random_suffix()),
                     body: serde_json::to_string(&Envelope::new(
                         EventKind::Published,
                         "post",
@@ -152,10 +165,7 @@ impl Fixture {
                     confirm_timeout_ms: None,
                 }
             })
-            .collect();
-        store
-            .record_publish_with_deliveries("post", "r_0000000000000001", "x", false, &deliveries)
-            .unwrap()
+            .collect()
     }
 
     fn outbox(&self, timeout: Duration) -> Outbox {
@@ -165,6 +175,12 @@ impl Fixture {
         };
         Outbox::new(self.store.clone(), self.secrets.clone(), config)
     }
+}
+
+fn random_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 fn status(code: u16) -> Response {
@@ -484,4 +500,66 @@ async fn a_changed_secret_signs_the_next_pass_of_a_long_lived_outbox() {
         [("msg_before", false), ("msg_after", true)],
         "the pass after the change signs with the new secret, not a kept one"
     );
+}
+
+/// A publish recorded while the publisher serves is written already claimed for one of
+/// its passes and sent at once (nothing left leased afterwards); one recorded while it
+/// does not serve is queued unclaimed, and sent once it starts.
+#[tokio::test]
+async fn a_publish_is_handed_to_the_serving_publisher_or_queued_for_the_next() {
+    let f = Fixture::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let secret = f.site("one", &url);
+    let site = receiver(Some(secret), Some(listener), |_| status(204)).await;
+    let publisher = Publisher::with_config(
+        f.store.clone(),
+        f.secrets.clone(),
+        OutboxConfig::default(),
+        Confirmer::default(),
+    );
+    let record = NewPublish {
+        slug: "post",
+        revision: "r_0000000000000001",
+        source: "x",
+        unpublish: false,
+    };
+
+    // Not serving: queued, unclaimed.
+    let queued = publisher.enqueue(&record, &f.deliveries(&["one"])).unwrap();
+    assert_eq!(queued.standings.len(), 1);
+    assert_eq!(queued.standings[0].stage, Stage::Queued);
+    assert_eq!(queued.standings[0].site, "one");
+    assert!(queued.claimed.is_empty());
+    assert!(f.store.lock().unwrap().lease_owners().unwrap().is_empty());
+
+    // Serving: the queued one is sent, and the next publish is handed over claimed.
+    let running = publisher.spawn();
+    let events = publisher.subscribe();
+    let follow = |publish_id, events| {
+        publisher.follow(
+            events,
+            publish_id,
+            None,
+            Some(Duration::from_secs(10)),
+            |_| {},
+        )
+    };
+    let first = follow(queued.publish_id, events).await.unwrap();
+    assert_eq!(first[0].stage, Stage::Accepted);
+    let events = publisher.subscribe();
+    let handed = publisher.enqueue(&record, &f.deliveries(&["one"])).unwrap();
+    assert_eq!(handed.standings[0].stage, Stage::Sending { attempt: 1 });
+    let second = follow(handed.publish_id, events).await.unwrap();
+    assert_eq!(second[0].stage, Stage::Accepted);
+    assert_eq!(second[0].attempts, 1);
+    assert_eq!(site.seen.lock().unwrap().len(), 2, "each sent once");
+    assert!(site.seen.lock().unwrap().iter().all(|(_, _, ok)| *ok));
+    assert!(f.store.lock().unwrap().lease_owners().unwrap().is_empty());
+    running.stop().await.unwrap();
+
+    // Stopped again: queued, not handed to a worker that is gone.
+    let after = publisher.enqueue(&record, &f.deliveries(&["one"])).unwrap();
+    assert_eq!(after.standings[0].stage, Stage::Queued);
+    assert!(f.store.lock().unwrap().lease_owners().unwrap().is_empty());
 }

@@ -310,3 +310,100 @@ fn a_five_megabyte_document_is_refused_and_nothing_is_lost() {
     store.save("big", &largest).unwrap();
     assert_eq!(store.get("big").unwrap().source.len(), MAX_DOCUMENT_BYTES);
 }
+
+fn blog_site() -> pressroom_core::store::NewSite {
+    pressroom_core::store::NewSite {
+        name: "blog".into(),
+        webhook_url: "http://127.0.0.1:9/hook".into(),
+        page_url_template: "http://127.0.0.1:9/posts/{slug}".into(),
+        tag_templates: vec![],
+        path_templates: vec![],
+        preset: pressroom_core::store::Preset::StandardWebhooks,
+    }
+}
+
+fn one_delivery(store: &mut Store, site_id: i64, message_id: &str) -> i64 {
+    let revision = store.get("p").unwrap().revision.unwrap();
+    store
+        .record_publish_with_deliveries(
+            "p",
+            &revision,
+            HELLO,
+            false,
+            &[pressroom_core::store::NewDelivery {
+                site_id,
+                message_id: message_id.into(),
+                body: "{}".into(),
+                confirm_timeout_ms: None,
+            }],
+        )
+        .unwrap()
+}
+
+/// A removed site is gone from every list and lookup and its name is free again, while
+/// the history that names it stays, shown as a removed site — also after a new site
+/// takes the name.
+#[test]
+fn a_removed_site_leaves_its_history_and_frees_its_name() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    store.create("p", HELLO).unwrap();
+    let old = store.add_site(&blog_site(), Some("site-blog")).unwrap();
+    let publish = one_delivery(&mut store, old.id, "msg_1");
+    store.remove_site("blog").unwrap();
+    assert!(store.sites().unwrap().is_empty());
+    assert!(matches!(
+        store.site("blog"),
+        Err(Error::SiteNotFound { .. })
+    ));
+    let new = store.add_site(&blog_site(), None).unwrap();
+    assert_ne!(new.id, old.id);
+    assert_eq!(store.sites().unwrap(), std::slice::from_ref(&new));
+    let d = &store.deliveries_of(publish).unwrap()[0];
+    assert_eq!((d.site_id, d.site_name.as_deref()), (None, None));
+    let s = &store.standings(publish).unwrap()[0];
+    assert_eq!(s.site, pressroom_core::store::REMOVED_SITE);
+    assert!(store.redeliver(d.id, None).is_err(), "nowhere to send it");
+    // The new site's own deliveries are its own.
+    let again = one_delivery(&mut store, new.id, "msg_2");
+    assert_eq!(store.standings(again).unwrap()[0].site, "blog");
+    assert_eq!(store.integrity_check().unwrap(), ["ok"]);
+}
+
+/// A workspace of schema version 5 with sites and deliveries opens in this version with
+/// its history intact (the due index rebuilt, the per-site indexes dropped).
+#[test]
+fn migrates_a_version_5_workspace_with_deliveries() {
+    let (_dir, path) = temp_db();
+    {
+        let mut v5 = Store::open_at_version(&path, 5).unwrap();
+        v5.create("p", HELLO).unwrap();
+    }
+    // Written as version 5 wrote them (today's code speaks only today's schema).
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "INSERT INTO sites (name, webhook_url, page_url_template, tag_templates,
+             path_templates, preset, created_at, updated_at)
+         VALUES ('blog', 'http://127.0.0.1:9/hook', 'http://127.0.0.1:9/posts/{slug}', '[]',
+             '[]', 'standard_webhooks', '2026-11-30T10:00:00.000Z', '2026-11-30T10:00:00.000Z');
+         INSERT INTO publishes (document_id, slug, revision, kind, source, created_at)
+         VALUES (1, 'p', 'r_1', 'published', 'x', '2026-11-30T10:00:00.000Z');
+         INSERT INTO deliveries (publish_id, site_id, message_id, body, next_attempt_at,
+             created_at, updated_at)
+         VALUES (1, 1, 'msg_1', '{}', '2026-11-30T10:00:00.000Z',
+             '2026-11-30T10:00:00.000Z', '2026-11-30T10:00:00.000Z');",
+    )
+    .unwrap();
+    drop(conn);
+    let publish = 1;
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(store.sites().unwrap().len(), 1);
+    let d = &store.deliveries_of(publish).unwrap()[0];
+    assert_eq!(d.site_name.as_deref(), Some("blog"));
+    assert_eq!(
+        store.next_due_at(None).unwrap(),
+        Some(d.next_attempt_at.clone().unwrap())
+    );
+    assert_eq!(store.integrity_check().unwrap(), ["ok"]);
+}

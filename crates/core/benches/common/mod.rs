@@ -12,7 +12,7 @@ use pressroom_core::publisher::{Publisher, Running};
 use pressroom_core::secrets::SecretStore;
 use pressroom_core::sites::{self, SecretInput};
 use pressroom_core::stage::Stage;
-use pressroom_core::store::{NewDelivery, NewSite, Preset, Site};
+use pressroom_core::store::{NewDelivery, NewPublish, NewSite, Preset, Site};
 use pressroom_core::webhook::{Envelope, EventKind};
 use pressroom_core::Store;
 
@@ -119,12 +119,18 @@ impl Workspace {
             })
             .collect();
         let publish = self
-            .store
-            .lock()
+            .publisher
+            .enqueue(
+                &NewPublish {
+                    slug: "post",
+                    revision: "r_0123456789abcdef",
+                    source: "x",
+                    unpublish: false,
+                },
+                &deliveries,
+            )
             .unwrap()
-            .record_publish_with_deliveries("post", "r_0123456789abcdef", "x", false, &deliveries)
-            .unwrap();
-        self.publisher.wake();
+            .publish_id;
         let all = rt
             .block_on(self.publisher.follow(events, publish, None, None, |_| {}))
             .unwrap();

@@ -27,8 +27,8 @@ pub use documents::{
     DiffLine, Document, DocumentSummary, ParseProblem, RevisionInfo, Saved, Status,
 };
 pub use outbox::{
-    Attempt, AttemptRecord, Delivery, DeliveryState, DueDelivery, Moved, NewDelivery, NextStep,
-    PublishRecord, Standing, ToConfirm, REMOVED_SITE,
+    Attempt, AttemptRecord, Delivery, DeliveryState, DueDelivery, Enqueued, Moved, NewDelivery,
+    NewPublish, NextStep, PublishRecord, Standing, ToConfirm, REMOVED_SITE,
 };
 pub use published::{Idempotency, PublishedStore, PutOutcome};
 pub use search::{SearchHit, SnippetPart};
@@ -44,6 +44,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("migrations/0003_confirmations.sql")),
     M::up(include_str!("migrations/0004_sites_version.sql")),
     M::up(include_str!("migrations/0005_publisher.sql")),
+    M::up(include_str!("migrations/0006_pending_index.sql")),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 
@@ -135,6 +136,7 @@ pub(crate) fn init_connection(path: &Path) -> Result<Connection> {
     // history stay in memory, so a publish costs the same with a million deliveries
     // behind it as with none.
     conn.pragma_update(None, "cache_size", -32 * 1024)?;
+    conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
 

@@ -3,6 +3,8 @@
 //! recorded; every attempt is kept; a delivery's state only moves forward through
 //! `record_attempt` or an explicit redelivery.
 
+use std::collections::HashMap;
+
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
@@ -125,6 +127,23 @@ pub struct NewDelivery {
     pub confirm_timeout_ms: Option<u64>,
 }
 
+/// A publish (or unpublish) to record.
+pub struct NewPublish<'a> {
+    pub slug: &'a str,
+    pub revision: &'a str,
+    /// The markdown source published.
+    pub source: &'a str,
+    pub unpublish: bool,
+}
+
+/// A recorded publish: its id, where each of its sites stands, and the deliveries
+/// claimed for the worker that enqueued them (empty when none was named).
+pub struct Enqueued {
+    pub publish_id: i64,
+    pub standings: Vec<Standing>,
+    pub claimed: Vec<DueDelivery>,
+}
+
 /// What a delivery whose site was removed shows as its site.
 pub const REMOVED_SITE: &str = "(removed site)";
 
@@ -163,12 +182,12 @@ pub struct Standing {
 
 /// Every column of a `Delivery`; `{last_status}` is the expression for the status of
 /// the latest attempt, which only the delivery log needs.
-const DELIVERY_SELECT: &str = "SELECT d.id, d.publish_id, d.site_id, s.name, p.slug, p.revision,
+const DELIVERY_SELECT: &str = "SELECT d.id, d.publish_id, s.id, s.name, p.slug, p.revision,
         d.message_id, d.body, d.state, d.attempt_count, d.next_attempt_at, d.last_error,
         {last_status}, d.created_at, d.updated_at, d.stage, d.confirm_timeout_ms
      FROM deliveries d
      JOIN publishes p ON p.id = d.publish_id
-     LEFT JOIN sites s ON s.id = d.site_id";
+     LEFT JOIN sites s ON s.id = d.site_id AND s.removed_at IS NULL";
 
 fn delivery_select(with_last_status: bool) -> String {
     DELIVERY_SELECT.replace(
@@ -236,13 +255,40 @@ impl Store {
         unpublish: bool,
         deliveries: &[NewDelivery],
     ) -> Result<i64> {
+        let publish = NewPublish {
+            slug,
+            revision,
+            source,
+            unpublish,
+        };
+        Ok(self.enqueue_publish(&publish, deliveries, None)?.publish_id)
+    }
+
+    /// Records a publish and enqueues its deliveries, in one transaction, as
+    /// `record_publish_with_deliveries`; with `claim` (a worker's claim name and lease)
+    /// the deliveries are claimed for that worker as they are written, so it can send
+    /// them at once without claiming them first. Returns where every site stands and,
+    /// when claimed, what the worker needs to send them.
+    pub fn enqueue_publish(
+        &mut self,
+        publish: &NewPublish<'_>,
+        deliveries: &[NewDelivery],
+        claim: Option<(&str, std::time::Duration)>,
+    ) -> Result<Enqueued> {
         let tx = self.write_transaction()?;
-        let document_id = super::documents::document_id(&tx, slug).ok();
+        let document_id = super::documents::document_id(&tx, publish.slug).ok();
         let ts = now();
         if let Some(id) = document_id {
             tx.execute(
                 "UPDATE documents SET published_revision = ?2 WHERE id = ?1",
-                params![id, if unpublish { None } else { Some(revision) }],
+                params![
+                    id,
+                    if publish.unpublish {
+                        None
+                    } else {
+                        Some(publish.revision)
+                    }
+                ],
             )?;
         }
         tx.execute(
@@ -250,36 +296,60 @@ impl Store {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 document_id,
-                slug,
-                revision,
-                if unpublish {
+                publish.slug,
+                publish.revision,
+                if publish.unpublish {
                     "unpublished"
                 } else {
                     "published"
                 },
-                source,
+                publish.source,
                 ts
             ],
         )?;
         let publish_id = tx.last_insert_rowid();
+        let stage = match claim {
+            Some(_) => Stage::Sending { attempt: 1 },
+            None => Stage::Queued,
+        };
+        let stage_json = stage.to_json();
+        let (owner, until) = match claim {
+            Some((owner, lease)) => (Some(owner), Some(timestamp_after(lease))),
+            None => (None, None),
+        };
+        let mut standings = Vec::with_capacity(deliveries.len());
+        let mut ids = HashMap::with_capacity(deliveries.len());
         // Many rows per statement: a fan-out to many sites is one of the hot paths.
         const ROWS: usize = 64;
         for chunk in deliveries.chunks(ROWS) {
-            let mut insert = tx.prepare_cached(&values_sql(
-                "INSERT INTO deliveries (site_id, message_id, body, confirm_timeout_ms,
-                     publish_id, state, next_attempt_at, created_at, updated_at) VALUES ",
-                chunk.len(),
-                4,
-                2,
-                |_| ", ?1, 'pending', ?2, ?2, ?2".into(),
+            let mut insert = tx.prepare_cached(&format!(
+                "{} RETURNING id, message_id, coalesce(
+                     (SELECT name FROM sites
+                      WHERE sites.id = deliveries.site_id AND removed_at IS NULL), ?6),
+                     confirm_timeout_ms IS NOT NULL",
+                values_sql(
+                    "INSERT INTO deliveries (site_id, message_id, body, confirm_timeout_ms,
+                         publish_id, state, next_attempt_at, created_at, updated_at, stage,
+                         lease_owner, lease_until) VALUES ",
+                    chunk.len(),
+                    4,
+                    6,
+                    |_| ", ?1, 'pending', ?2, ?2, ?2, ?3, ?4, ?5".into(),
+                )
             ))?;
             let timeouts: Vec<Option<i64>> = chunk
                 .iter()
                 .map(|d| d.confirm_timeout_ms.map(|ms| ms as i64))
                 .collect();
-            let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 4 + 2);
-            values.push(&publish_id);
-            values.push(&ts);
+            let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 4 + 6);
+            values.extend([
+                &publish_id as &dyn rusqlite::ToSql,
+                &ts,
+                &stage_json,
+                &owner,
+                &until,
+                &REMOVED_SITE,
+            ]);
             for (d, timeout) in chunk.iter().zip(&timeouts) {
                 values.extend([
                     &d.site_id as &dyn rusqlite::ToSql,
@@ -288,10 +358,50 @@ impl Store {
                     timeout,
                 ]);
             }
-            insert.execute(values.as_slice())?;
+            let rows = insert.query_map(values.as_slice(), |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, bool>(3)?,
+                ))
+            })?;
+            for row in rows {
+                let (delivery_id, message_id, site, confirming) = row?;
+                ids.insert(message_id, delivery_id);
+                standings.push(Standing {
+                    delivery_id,
+                    publish_id,
+                    message: stage.sentence(&site),
+                    site,
+                    stage: stage.clone(),
+                    confirming,
+                    attempts: 0,
+                    updated_at: ts.clone(),
+                });
+            }
         }
         tx.commit()?;
-        Ok(publish_id)
+        standings.sort_by_key(|s| s.delivery_id);
+        let claimed = match claim {
+            None => Vec::new(),
+            Some(_) => deliveries
+                .iter()
+                .map(|d| DueDelivery {
+                    id: ids[&d.message_id],
+                    publish_id,
+                    site_id: Some(d.site_id),
+                    message_id: d.message_id.clone(),
+                    body: d.body.clone(),
+                    attempt_count: 0,
+                })
+                .collect(),
+        };
+        Ok(Enqueued {
+            publish_id,
+            standings,
+            claimed,
+        })
     }
 
     /// Claims up to `limit` pending deliveries due now, oldest first, for `owner` until
@@ -457,7 +567,8 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT d.id, d.publish_id, coalesce(s.name, ?2), d.stage,
                     d.confirm_timeout_ms IS NOT NULL, d.attempt_count, d.updated_at
-             FROM deliveries d LEFT JOIN sites s ON s.id = d.site_id
+             FROM deliveries d
+             LEFT JOIN sites s ON s.id = d.site_id AND s.removed_at IS NULL
              WHERE d.publish_id = ?1 ORDER BY d.id",
         )?;
         let rows = stmt.query_map(params![publish_id, REMOVED_SITE], |r| {
@@ -605,28 +716,24 @@ impl Store {
             ))?
             .execute(values.as_slice())?;
 
-            // Delivered ones all move to the same state: one statement for them.
-            let delivered: Vec<&i64> = chunk
+            // Delivered ones all move to the same state: one statement for them (the
+            // ids as one JSON array, so it is one cached statement whatever their number).
+            let delivered: Vec<i64> = chunk
                 .iter()
                 .filter(|(_, a)| a.next == NextStep::Delivered)
-                .map(|(id, _)| id)
+                .map(|(id, _)| *id)
                 .collect();
             if !delivered.is_empty() {
-                let list = (0..delivered.len())
-                    .map(|i| format!("?{}", i + 2))
-                    .collect::<Vec<_>>()
-                    .join(",");
-                let mut values: Vec<&dyn rusqlite::ToSql> = vec![&ts];
-                values.extend(delivered.iter().map(|id| *id as &dyn rusqlite::ToSql));
-                tx.prepare_cached(&format!(
+                let ids = serde_json::to_string(&delivered).expect("serializes");
+                tx.prepare_cached(
                     "UPDATE deliveries SET state = 'delivered', attempt_count = attempt_count + 1,
                          next_attempt_at = NULL, last_error = NULL, updated_at = ?1,
-                         stage = '{{\"stage\":\"accepted\"}}', lease_owner = NULL,
+                         stage = '{\"stage\":\"accepted\"}', lease_owner = NULL,
                          lease_until = NULL
-                     WHERE id IN ({list}) AND state = 'pending'
-                     RETURNING id, stage, confirm_timeout_ms IS NOT NULL"
-                ))?
-                .query_map(values.as_slice(), moved_row)?
+                     WHERE id IN (SELECT value FROM json_each(?2)) AND state = 'pending'
+                     RETURNING id, stage, confirm_timeout_ms IS NOT NULL",
+                )?
+                .query_map(params![ts, ids], moved_row)?
                 .try_for_each(|m| m.map(|m| moved.push(m)))?;
             }
             let mut update = tx.prepare_cached(

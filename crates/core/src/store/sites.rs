@@ -271,9 +271,9 @@ impl Store {
     }
 
     pub fn sites(&self) -> Result<Vec<Site>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM sites ORDER BY name"))?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM sites WHERE removed_at IS NULL ORDER BY name"
+        ))?;
         let rows = stmt.query_map([], from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -281,7 +281,7 @@ impl Store {
     pub fn site(&self, name: &str) -> Result<Site> {
         self.conn
             .query_row(
-                &format!("SELECT {COLUMNS} FROM sites WHERE name = ?1"),
+                &format!("SELECT {COLUMNS} FROM sites WHERE name = ?1 AND removed_at IS NULL"),
                 [name],
                 from_row,
             )
@@ -291,21 +291,30 @@ impl Store {
             })
     }
 
+    /// The site of this id, unless it was removed.
     pub(crate) fn site_by_id(&self, id: i64) -> Result<Option<Site>> {
         Ok(self
             .conn
             .query_row(
-                &format!("SELECT {COLUMNS} FROM sites WHERE id = ?1"),
+                &format!("SELECT {COLUMNS} FROM sites WHERE id = ?1 AND removed_at IS NULL"),
                 [id],
                 from_row,
             )
             .optional()?)
     }
 
+    /// Removes a site: it is gone from every list and lookup, and its name is free
+    /// again. Its row stays as a tombstone (renamed, nothing of its settings kept), so
+    /// the history that names it needs no update: it shows as `REMOVED_SITE`.
     pub fn remove_site(&mut self, name: &str) -> Result<Site> {
         let site = self.site(name)?;
-        self.conn
-            .execute("DELETE FROM sites WHERE id = ?1", [site.id])?;
+        let ts = now();
+        self.conn.execute(
+            "UPDATE sites SET name = 'removed~' || id, removed_at = ?2, updated_at = ?2,
+                 enabled = 0, webhook_url = '', page_url_template = '', secret_ref = NULL
+             WHERE id = ?1",
+            params![site.id, ts],
+        )?;
         Ok(site)
     }
 
