@@ -3,7 +3,8 @@
 
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+/// What every failed command rejects with.
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct IpcError {
     pub kind: &'static str,
     pub message: String,

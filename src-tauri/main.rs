@@ -7,6 +7,8 @@
 
 mod commands;
 mod ipc_error;
+#[cfg(test)]
+mod ipc_types;
 mod menu;
 mod navigation;
 mod settings;

@@ -41,7 +41,7 @@ pub async fn check_api(state: State<'_, AppState>) -> IpcResult<Option<String>> 
 }
 
 /// The site form: what a user types.
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct SiteForm {
     name: String,
     webhook_url: String,
@@ -72,7 +72,7 @@ impl SiteForm {
 }
 
 /// A site as settings show it.
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct SiteView {
     #[serde(flatten)]
     site: Site,
@@ -97,7 +97,7 @@ pub async fn settings_sites(state: State<'_, AppState>) -> IpcResult<Vec<SiteVie
 }
 
 /// A site just added or re-keyed; `new_secret` is shown once, then only the site has it.
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct Keyed {
     site: Site,
     new_secret: Option<String>,
@@ -211,7 +211,7 @@ pub async fn site_handler(state: State<'_, AppState>, name: String) -> IpcResult
 }
 
 /// What a test webhook got back.
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct TestResult {
     ok: bool,
     status: Option<u16>,

@@ -25,7 +25,7 @@ pub struct AppState {
 }
 
 /// What the window shows about where it publishes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct WorkspaceInfo {
     pub data_dir: PathBuf,
     /// The built-in sandbox (content API + demo site on loopback).

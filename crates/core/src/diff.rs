@@ -4,9 +4,10 @@
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct DiffLine {
     /// "equal", "insert" or "delete".
+    #[ts(type = r#""equal" | "insert" | "delete""#)]
     pub op: &'static str,
     pub old_line: Option<usize>,
     pub new_line: Option<usize>,

@@ -15,7 +15,7 @@ use crate::frontmatter;
 use crate::slug;
 use crate::store::{Store, MAX_DOCUMENT_BYTES};
 
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, ts_rs::TS)]
 pub struct ImportReport {
     pub created: Vec<String>,
     pub updated: Vec<String>,
@@ -26,7 +26,7 @@ pub struct ImportReport {
 }
 
 /// A file imported with malformed front matter: which, where, and what is wrong.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct BrokenFrontMatter {
     pub path: PathBuf,
     pub slug: String,
@@ -34,7 +34,7 @@ pub struct BrokenFrontMatter {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ImportFailure {
     pub path: PathBuf,
     pub kind: &'static str,

@@ -20,7 +20,7 @@ use crate::{diff, frontmatter, Error, Result};
 
 /// A change of the previewed text: UTF-16 code units `from..to` of the text at version
 /// `base` replaced by `insert`, giving a text of `length` UTF-16 code units.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
 pub struct TextEdit {
     pub base: u64,
     pub from: usize,
@@ -30,8 +30,10 @@ pub struct TextEdit {
 }
 
 /// What changed in the preview: blocks `start..start + removed` of version `base`
-/// (all of them when `base` is `None`) become `blocks`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// (all of them when `base` is `None`) become `blocks`. Joined, the blocks are the
+/// content API's html.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(rename = "PreviewUpdate")]
 pub struct Update {
     pub version: u64,
     pub base: Option<u64>,

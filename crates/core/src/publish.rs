@@ -26,7 +26,7 @@ const TOKEN_STORED_KEY: &str = "api.token_stored";
 pub const TOKEN_REF: &str = "content-api-token";
 
 /// Where this workspace publishes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct ApiSettings {
     pub url: String,
     /// Name of the environment variable holding the write token.
@@ -135,7 +135,8 @@ impl LiveWait {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A publish as the content API took it.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct PublishReport {
     pub slug: String,
     pub revision: String,

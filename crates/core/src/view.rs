@@ -11,26 +11,28 @@ use crate::frontmatter;
 use crate::markdown;
 use crate::store::{ConfirmationRecord, PublishRecord, Standing, Store};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct PublishedView {
     pub publish: PublishRecord,
     pub local_html: String,
     pub title: String,
     pub confirmations: Vec<Confirmed>,
+    /// Where each site of this publish stands now.
     pub sites: Vec<Standing>,
 }
 
 /// A site's confirmation, with the local render's text against its page's.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Confirmed {
     #[serde(flatten)]
     pub record: ConfirmationRecord,
+    /// The local render's text → the live page's text.
     pub diff: Vec<DiffLine>,
 }
 
 /// Where the sites of a document's latest publish stand: what the window asks on
 /// opening a document (cheap: no pages, no render).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct LatestPublish {
     pub publish_id: i64,
     pub revision: String,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// A published document as the content API returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ApiDocument {
     pub slug: String,
     pub title: String,
@@ -14,6 +14,7 @@ pub struct ApiDocument {
     pub markdown: String,
     pub summary: String,
     pub tags: Vec<String>,
+    #[ts(type = "Record<string, unknown>")]
     pub front_matter: Map<String, Value>,
     pub published_at: String,
     pub updated_at: String,

@@ -3,206 +3,95 @@
 import { Channel, invoke as tauriInvoke } from "@tauri-apps/api/core";
 import { listen as tauriListen } from "@tauri-apps/api/event";
 
-export type Status = "draft" | "published" | "modified";
-
-export interface DocumentSummary {
-  slug: string;
-  title: string;
-  tags: string[];
-  status: Status;
-  has_error: boolean;
-  updated_at: string;
-}
-
-export interface ParseProblem {
-  line: number;
-  message: string;
-}
-
-export interface Document {
-  slug: string;
-  title: string;
-  source: string;
-  body: string;
-  tags: string[];
-  front_matter: Record<string, unknown>;
-  parse_error: ParseProblem | null;
-  revision: string | null;
-  published_revision: string | null;
-  status: Status;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface SnippetPart {
-  text: string;
-  hit: boolean;
-}
-
-export interface SearchHit {
-  slug: string;
-  title: string;
-  snippet: SnippetPart[];
-}
-
-export interface WorkspaceInfo {
-  data_dir: string;
-  sandbox: boolean;
-  api_url: string | null;
-  demo_site_url: string | null;
-}
-
-/** What changed in the live preview (crates/core/src/preview.rs): blocks
- * `start..start + removed` of version `base` — all of them when `base` is null — are
- * now `blocks`. Joined, the blocks are the content API's html. */
-export interface PreviewUpdate {
-  version: number;
-  base: number | null;
-  start: number;
-  removed: number;
-  blocks: string[];
-  title: string;
-  tags: string[];
-  /** Malformed front matter: [line, message]. */
-  problem: [number, string] | null;
-}
-
-/** The previewed text at version `base` with UTF-16 units `from..to` replaced by
- * `insert`, `length` units long afterwards. */
-export interface TextEdit {
-  base: number;
-  from: number;
-  to: number;
-  insert: string;
-  length: number;
-}
-
-export interface Site {
-  id: number;
-  name: string;
-  webhook_url: string;
-  page_url_template: string;
-  tag_templates: string[];
-  path_templates: string[];
-  preset: string;
-  enabled: boolean;
-  disabled_reason: string | null;
-  confirm_timeout_ms: number;
-  /** Where the site's secret lives in the secret store (never the secret). */
-  secret_ref: string | null;
-}
-
-export interface SiteView extends Site {
-  rotating: boolean;
-}
-
-/** The site form (src-tauri/settings.rs SiteForm). */
-export type SiteForm = Pick<
+// Every type the shell sends or takes is generated from its Rust type (ts-rs), never
+// written by hand: `generated/core.ts` and `generated/publisher.ts` from the core
+// (crates/core/tests/ipc_types.rs), `generated/app.ts` from the shell
+// (src-tauri/ipc_types.rs). Each test fails when its file drifts from the Rust types.
+import type {
+  ApiDocument,
+  ApiSettings,
+  BrokenFrontMatter,
+  ConfirmationRecord,
+  Confirmed,
+  DiffLine,
+  Document,
+  DocumentSummary,
+  ImportFailure,
+  ImportReport,
+  LatestPublish,
+  ParseProblem,
+  Preset,
+  PreviewUpdate,
+  PublishedView,
+  PublishRecord,
+  PublishReport,
+  RevisionInfo,
+  SearchHit,
   Site,
-  "name" | "webhook_url" | "page_url_template" | "tag_templates" | "path_templates" | "preset"
-> & { confirm_timeout_ms: number | null };
-
-export interface Keyed {
-  site: Site;
-  /** Shown once. */
-  new_secret: string | null;
-}
-
-export interface ApiSettings {
-  url: string;
-  token_env: string | null;
-  token_stored: boolean;
-}
-
-export interface TestResult {
-  ok: boolean;
-  status: number | null;
-  latency_ms: number;
-  message: string;
-}
-
-export interface RevisionInfo {
-  id: number;
-  content_revision: string | null;
-  created_at: string;
-  bytes: number;
-}
-
-export interface DiffLine {
-  op: "equal" | "insert" | "delete";
-  old_line: number | null;
-  new_line: number | null;
-  text: string;
-}
-
-export interface ImportReport {
-  created: string[];
-  updated: string[];
-  unchanged: string[];
-  failed: { path: string; kind: string; message: string }[];
-  /** Imported, but with broken front matter to fix. */
-  broken: { path: string; slug: string; line: number; message: string }[];
-}
-
-// What the publisher reports: generated from the Rust types, never written by hand.
+  SnippetPart,
+  Status,
+  TextEdit,
+} from "./generated/core";
 import type {
   Attempt,
   Delivery,
   DeliveryState,
   Event,
+  Method,
+  Outcome,
   Poll,
   Stage,
   Standing,
 } from "./generated/publisher";
-export type { Attempt, Delivery, DeliveryState, Event, Poll, Stage, Standing };
+import type {
+  IpcError,
+  Keyed,
+  SiteForm,
+  SiteView,
+  TestResult,
+  WorkspaceInfo,
+} from "./generated/app";
+export type {
+  ApiDocument,
+  ApiSettings,
+  Attempt,
+  BrokenFrontMatter,
+  ConfirmationRecord,
+  Confirmed,
+  Delivery,
+  DeliveryState,
+  DiffLine,
+  Document,
+  DocumentSummary,
+  Event,
+  ImportFailure,
+  ImportReport,
+  IpcError,
+  Keyed,
+  LatestPublish,
+  Method,
+  Outcome,
+  ParseProblem,
+  Poll,
+  Preset,
+  PreviewUpdate,
+  PublishedView,
+  PublishRecord,
+  PublishReport,
+  RevisionInfo,
+  SearchHit,
+  Site,
+  SiteForm,
+  SiteView,
+  SnippetPart,
+  Stage,
+  Standing,
+  Status,
+  TestResult,
+  TextEdit,
+  WorkspaceInfo,
+};
 export type Verdict = Poll["verdict"];
-
-/** A publish as the content API took it (core::publish::PublishReport). */
-export interface PublishReport {
-  slug: string;
-  revision: string;
-  created: boolean;
-  already_live: boolean;
-  publish_id: number;
-  sites: string[];
-}
-
-export interface ConfirmationRecord {
-  id: number;
-  site_name: string;
-  url: string;
-  revision: string;
-  outcome: "live" | "stale" | "http_error" | "unreachable";
-  method: "exact" | "heuristic" | null;
-  message: string;
-  page_text: string | null;
-  page_html: string | null;
-  polls: Poll[];
-  /** Local render's text → the live page's text. */
-  diff: DiffLine[];
-}
-
-export interface PublishedView {
-  publish: { id: number; slug: string; revision: string; source: string; created_at: string };
-  local_html: string;
-  title: string;
-  confirmations: ConfirmationRecord[];
-  /** Where each site of this publish stands now. */
-  sites: Standing[];
-}
-
-/** Where the sites of a document's latest publish stand (core::view::LatestPublish). */
-export interface LatestPublish {
-  publish_id: number;
-  revision: string;
-  sites: Standing[];
-}
-
-/** What every failed command rejects with (see src-tauri/ipc_error.rs). */
-export interface IpcError {
-  kind: string;
-  message: string;
-}
 
 export function isIpcError(e: unknown): e is IpcError {
   return (

@@ -1,9 +1,18 @@
 import { describe, expect, it, vi } from "vitest";
-import type { Api, Document, DocumentSummary, Event, PreviewUpdate, SearchHit, Standing, TextEdit } from "./api";
+import type { Api, Document, DocumentSummary, Event, PreviewUpdate, PublishReport, SearchHit, Standing, TextEdit } from "./api";
 import { createWorkspace } from "./workspace.svelte";
 
 function summary(slug: string): DocumentSummary {
   return { slug, title: slug.toUpperCase(), tags: [], status: "draft", has_error: false, updated_at: "" };
+}
+
+/** What the content API took: revision r_1 of `slug`, for `sites`. */
+function report(slug: string, sites: string[]): PublishReport {
+  const document = {
+    slug, title: slug, revision: "r_1", html: "", markdown: "", summary: "", tags: [],
+    front_matter: {}, published_at: "", updated_at: "",
+  };
+  return { slug, revision: "r_1", created: false, already_live: false, document, publish_id: 7, sites };
 }
 
 function doc(slug: string): Document {
@@ -203,8 +212,8 @@ describe("workspace store", () => {
     const ws = createWorkspace(
       fakeApi({
         listSites: async () => [
-          { id: 1, name: "a", webhook_url: "", page_url_template: "", tag_templates: [], path_templates: [], preset: "standard_webhooks", enabled: true, disabled_reason: null, confirm_timeout_ms: 1, secret_ref: null },
-          { id: 2, name: "b", webhook_url: "", page_url_template: "", tag_templates: [], path_templates: [], preset: "standard_webhooks", enabled: true, disabled_reason: null, confirm_timeout_ms: 1, secret_ref: null },
+          { id: 1, name: "a", webhook_url: "", page_url_template: "", tag_templates: [], path_templates: [], preset: "standard_webhooks", enabled: true, disabled_reason: null, confirm_timeout_ms: 1, secret_ref: null, created_at: "" },
+          { id: 2, name: "b", webhook_url: "", page_url_template: "", tag_templates: [], path_templates: [], preset: "standard_webhooks", enabled: true, disabled_reason: null, confirm_timeout_ms: 1, secret_ref: null, created_at: "" },
         ],
         publishDocument: async (_slug, sites) => {
           calls.push(sites);
@@ -279,7 +288,7 @@ describe("workspace store", () => {
           for (const [site, id] of [["a", 1], ["b", 2]] as const) {
             onEvent({ type: "changed", publish_id: 7, delivery_id: id, site, stage: { stage: "stale", seen: null }, confirming: false, message: "stale" });
           }
-          return { slug, revision: "r_1", created: false, already_live: false, publish_id: 7, sites: ["a", "b"] };
+          return report(slug, ["a", "b"]);
         },
         resendDelivery: async (id, onEvent) => {
           streams[id] = onEvent;
@@ -315,7 +324,7 @@ describe("workspace store", () => {
         publishDocument: async (slug, _sites, onEvent) => {
           emit = onEvent;
           emit({ type: "published", slug, revision: "r_1", publish_id: 7, created: false, already_live: false, sites: [standing("demo", 1), standing("broken", 2)] });
-          return { slug, revision: "r_1", created: false, already_live: false, publish_id: 7, sites: ["demo", "broken"] };
+          return report(slug, ["demo", "broken"]);
         },
       }),
     );

@@ -77,7 +77,7 @@ pub struct Poll {
 }
 
 /// A finished confirmation of one site.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct ConfirmationRecord {
     pub id: i64,
     pub publish_id: i64,

@@ -14,7 +14,7 @@ use crate::markdown;
 use crate::revision::Content;
 use crate::slug;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Never published.
@@ -38,19 +38,20 @@ fn status_from(s: &str) -> Status {
 }
 
 /// A line of the front matter that does not parse, and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct ParseProblem {
     pub line: usize,
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Document {
     pub slug: String,
     pub title: String,
     pub source: String,
     pub body: String,
     pub tags: Vec<String>,
+    #[ts(type = "Record<string, unknown>")]
     pub front_matter: Map<String, Value>,
     /// Set while the source's front matter does not parse (the draft is saved anyway).
     pub parse_error: Option<ParseProblem>,
@@ -81,7 +82,7 @@ impl Document {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct DocumentSummary {
     pub slug: String,
     pub title: String,
@@ -91,7 +92,7 @@ pub struct DocumentSummary {
     pub updated_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct RevisionInfo {
     pub id: i64,
     pub content_revision: Option<String>,

@@ -885,7 +885,7 @@ impl Store {
 }
 
 /// One publish (or unpublish) of a document, as recorded locally.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct PublishRecord {
     pub id: i64,
     pub slug: String,

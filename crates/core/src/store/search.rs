@@ -12,13 +12,13 @@ use crate::error::Result;
 const HIT_START: char = '\u{E000}';
 const HIT_END: char = '\u{E001}';
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct SnippetPart {
     pub text: String,
     pub hit: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct SearchHit {
     pub slug: String,
     pub title: String,

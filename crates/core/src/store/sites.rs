@@ -8,7 +8,7 @@ use super::{now, Store};
 use crate::error::{Error, Result};
 
 /// How a site is told to revalidate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Preset {
     /// Standard Webhooks v1, HMAC-signed (the default and the recommended one).
@@ -76,7 +76,7 @@ impl Preset {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Site {
     pub id: i64,
     pub name: String,

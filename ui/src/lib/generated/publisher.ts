@@ -1,10 +1,20 @@
 // Generated from the Rust types (crates/core/tests/ipc_types.rs); do not edit.
 // PRESSROOM_WRITE_TYPES=1 cargo test -p pressroom-core --test ipc_types
 
+/**
+ * How "live" was decided.
+ */
 export type Method = "exact" | "heuristic";
 
+/**
+ * How a confirmation ended — and what one poll saw (the last poll's verdict is the
+ * outcome).
+ */
 export type Outcome = "live" | "stale" | "http_error" | "unreachable";
 
+/**
+ * One fetch of the page, as a visitor would make it.
+ */
 export type Poll = { 
 /**
  * Since the confirmation started.
@@ -17,6 +27,9 @@ seen_revision: string | null, verdict: Outcome, error: string | null, };
 
 export type Stage = { "stage": "queued" } | { "stage": "sending", attempt: number, } | { "stage": "retry_at", attempt: number, at: string, error: string, } | { "stage": "accepted" } | { "stage": "confirming", polls: number, } | { "stage": "live", method: Method, } | { "stage": "stale", seen: string | null, } | { "stage": "failed", reason: string, };
 
+/**
+ * One site of one publish, as the window and the CLI show it.
+ */
 export type Standing = { delivery_id: number, publish_id: number, site: string, stage: Stage, 
 /**
  * A confirmation is still owed (the stage will move on by itself).
@@ -27,6 +40,9 @@ confirming: boolean,
  */
 message: string, attempts: number, updated_at: string, };
 
+/**
+ * What the publisher reports, as it happens (after it is committed).
+ */
 export type Event = { "type": "published", publish_id: number, slug: string, revision: string, created: boolean, already_live: boolean, sites: Array<Standing>, } | { "type": "changed", publish_id: number, delivery_id: number, site: string, stage: Stage, 
 /**
  * A confirmation of its page is (still) owed: the stage will move on.

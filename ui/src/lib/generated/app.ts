@@ -1,0 +1,54 @@
+// Generated from the Rust types (src-tauri/ipc_types.rs); do not edit.
+// PRESSROOM_WRITE_TYPES=1 cargo test -p pressroom-app --bin pressroom-app ipc_types
+
+import type { Preset, Site } from "./core";
+
+/**
+ * What the window shows about where it publishes.
+ */
+export type WorkspaceInfo = { data_dir: string, 
+/**
+ * The built-in sandbox (content API + demo site on loopback).
+ */
+sandbox: boolean, api_url: string | null, demo_site_url: string | null, };
+
+/**
+ * A site as settings show it.
+ */
+export type SiteView = { 
+/**
+ * Two secrets sign until the rotation is finished.
+ */
+rotating: boolean, id: number, name: string, webhook_url: string, 
+/**
+ * Page URL with `{slug}`, fetched to confirm a publish is live.
+ */
+page_url_template: string, tag_templates: Array<string>, path_templates: Array<string>, preset: Preset, enabled: boolean, disabled_reason: string | null, confirm_timeout_ms: number, 
+/**
+ * Name of the site's entry in the secret store.
+ */
+secret_ref: string | null, created_at: string, };
+
+/**
+ * The site form: what a user types.
+ */
+export type SiteForm = { name: string, webhook_url: string, page_url_template: string, tag_templates: Array<string>, path_templates: Array<string>, preset: string, confirm_timeout_ms: number | null, };
+
+/**
+ * A site just added or re-keyed; `new_secret` is shown once, then only the site has it.
+ */
+export type Keyed = { site: Site, new_secret: string | null, };
+
+/**
+ * What a test webhook got back.
+ */
+export type TestResult = { ok: boolean, status: number | null, latency_ms: number, 
+/**
+ * What happened and what to do, in a sentence.
+ */
+message: string, };
+
+/**
+ * What every failed command rejects with.
+ */
+export type IpcError = { kind: string, message: string, };

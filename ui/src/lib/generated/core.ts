@@ -1,0 +1,166 @@
+// Generated from the Rust types (crates/core/tests/ipc_types.rs); do not edit.
+// PRESSROOM_WRITE_TYPES=1 cargo test -p pressroom-core --test ipc_types
+
+import type { Method, Outcome, Poll, Standing } from "./publisher";
+
+export type Status = "draft" | "published" | "modified";
+
+/**
+ * A line of the front matter that does not parse, and why.
+ */
+export type ParseProblem = { line: number, message: string, };
+
+export type Document = { slug: string, title: string, source: string, body: string, tags: Array<string>, front_matter: Record<string, unknown>, 
+/**
+ * Set while the source's front matter does not parse (the draft is saved anyway).
+ */
+parse_error: ParseProblem | null, 
+/**
+ * Content revision id of the draft; `None` while it does not parse.
+ */
+revision: string | null, published_revision: string | null, status: Status, created_at: string, updated_at: string, };
+
+export type DocumentSummary = { slug: string, title: string, tags: Array<string>, status: Status, has_error: boolean, updated_at: string, };
+
+export type RevisionInfo = { id: number, content_revision: string | null, created_at: string, bytes: number, };
+
+export type DiffLine = { 
+/**
+ * "equal", "insert" or "delete".
+ */
+op: "equal" | "insert" | "delete", old_line: number | null, new_line: number | null, text: string, };
+
+export type SnippetPart = { text: string, hit: boolean, };
+
+export type SearchHit = { slug: string, title: string, snippet: Array<SnippetPart>, };
+
+/**
+ * What changed in the preview: blocks `start..start + removed` of version `base`
+ * (all of them when `base` is `None`) become `blocks`. Joined, the blocks are the
+ * content API's html.
+ */
+export type PreviewUpdate = { version: number, base: number | null, start: number, removed: number, blocks: Array<string>, title: string, tags: Array<string>, 
+/**
+ * Malformed front matter: (line, message). The body still renders.
+ */
+problem: [number, string] | null, };
+
+/**
+ * A change of the previewed text: UTF-16 code units `from..to` of the text at version
+ * `base` replaced by `insert`, giving a text of `length` UTF-16 code units.
+ */
+export type TextEdit = { base: number, from: number, to: number, insert: string, length: number, };
+
+/**
+ * How a site is told to revalidate.
+ */
+export type Preset = "standard_webhooks" | "plain_secret" | "vercel_deploy_hook" | "netlify_build_hook" | "cloudflare_purge_tags" | "cloudflare_purge_urls" | "vercel_isr_bypass";
+
+export type Site = { id: number, name: string, webhook_url: string, 
+/**
+ * Page URL with `{slug}`, fetched to confirm a publish is live.
+ */
+page_url_template: string, tag_templates: Array<string>, path_templates: Array<string>, preset: Preset, enabled: boolean, disabled_reason: string | null, confirm_timeout_ms: number, 
+/**
+ * Name of the site's entry in the secret store.
+ */
+secret_ref: string | null, created_at: string, };
+
+/**
+ * Where this workspace publishes.
+ */
+export type ApiSettings = { url: string, 
+/**
+ * Name of the environment variable holding the write token.
+ */
+token_env: string | null, 
+/**
+ * The token is in the secret store (keyring).
+ */
+token_stored: boolean, };
+
+/**
+ * A published document as the content API returns it.
+ */
+export type ApiDocument = { slug: string, title: string, revision: string, html: string, markdown: string, summary: string, tags: Array<string>, front_matter: Record<string, unknown>, published_at: string, updated_at: string, };
+
+/**
+ * A publish as the content API took it.
+ */
+export type PublishReport = { slug: string, revision: string, 
+/**
+ * The slug was new on the content API.
+ */
+created: boolean, 
+/**
+ * The API already had exactly this revision (e.g. an earlier attempt got through).
+ */
+already_live: boolean, document: ApiDocument, 
+/**
+ * The local publish record; its deliveries are in the outbox.
+ */
+publish_id: number, 
+/**
+ * The sites told to revalidate.
+ */
+sites: Array<string>, };
+
+/**
+ * One publish (or unpublish) of a document, as recorded locally.
+ */
+export type PublishRecord = { id: number, slug: string, revision: string, unpublished: boolean, source: string, created_at: string, };
+
+/**
+ * A finished confirmation of one site.
+ */
+export type ConfirmationRecord = { id: number, publish_id: number, site_id: number | null, site_name: string, url: string, revision: string, outcome: Outcome, method: Method | null, message: string, 
+/**
+ * Visible text of the last page fetched (for the side-by-side view).
+ */
+page_text: string | null, 
+/**
+ * The last page fetched, sanitized (no scripts, no handlers), capped.
+ */
+page_html: string | null, started_at: string, finished_at: string, polls: Array<Poll>, };
+
+/**
+ * A site's confirmation, with the local render's text against its page's.
+ */
+export type Confirmed = { 
+/**
+ * The local render's text → the live page's text.
+ */
+diff: Array<DiffLine>, id: number, publish_id: number, site_id: number | null, site_name: string, url: string, revision: string, outcome: Outcome, method: Method | null, message: string, 
+/**
+ * Visible text of the last page fetched (for the side-by-side view).
+ */
+page_text: string | null, 
+/**
+ * The last page fetched, sanitized (no scripts, no handlers), capped.
+ */
+page_html: string | null, started_at: string, finished_at: string, polls: Array<Poll>, };
+
+export type PublishedView = { publish: PublishRecord, local_html: string, title: string, confirmations: Array<Confirmed>, 
+/**
+ * Where each site of this publish stands now.
+ */
+sites: Array<Standing>, };
+
+/**
+ * Where the sites of a document's latest publish stand: what the window asks on
+ * opening a document (cheap: no pages, no render).
+ */
+export type LatestPublish = { publish_id: number, revision: string, sites: Array<Standing>, };
+
+export type ImportFailure = { path: string, kind: string, message: string, };
+
+/**
+ * A file imported with malformed front matter: which, where, and what is wrong.
+ */
+export type BrokenFrontMatter = { path: string, slug: string, line: number, message: string, };
+
+export type ImportReport = { created: Array<string>, updated: Array<string>, unchanged: Array<string>, failed: Array<ImportFailure>, 
+/**
+ * Imported, but their front matter is broken (kept as drafts to fix).
+ */
+broken: Array<BrokenFrontMatter>, };
