@@ -16,7 +16,7 @@ packages=(libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev librsvg2-dev
   libayatana-appindicator3-dev libxdo-dev build-essential file pkg-config libssl-dev
   curl ca-certificates)
 if [ "$mode" = test ]; then
-  packages+=(xvfb webkit2gtk-driver dbus-x11 gnome-keyring libsecret-tools imagemagick)
+  packages+=(xvfb webkit2gtk-driver dbus-x11 gnome-keyring libsecret-tools imagemagick nginx-light)
 fi
 if ! command -v node >/dev/null; then packages+=(nodejs npm); fi
 

@@ -40,6 +40,14 @@ pub enum SiteCommand {
         /// How long to wait for the page to go live [default: 30]
         #[arg(long, value_name = "SECONDS")]
         confirm_timeout: Option<u64>,
+        /// Comma-separated URL templates confirmed besides the page: paths on its origin
+        /// ('/,/tags/{tag},/feed.xml') or full URLs
+        #[arg(long, value_name = "TEMPLATES")]
+        also_confirm: Option<String>,
+        /// Comma-separated instance origins ('http://10.0.0.2:3000,http://10.0.0.3:3000'):
+        /// the webhook goes to each, and each is confirmed through its own origin
+        #[arg(long, value_name = "ORIGINS")]
+        instances: Option<String>,
     },
     /// Change a site's URLs, templates or preset (unset options keep their value)
     Edit {
@@ -57,6 +65,14 @@ pub enum SiteCommand {
         /// How long to wait for the page to go live
         #[arg(long, value_name = "SECONDS")]
         confirm_timeout: Option<u64>,
+        /// Comma-separated URL templates confirmed besides the page: paths on its origin
+        /// ('/,/tags/{tag},/feed.xml') or full URLs
+        #[arg(long, value_name = "TEMPLATES")]
+        also_confirm: Option<String>,
+        /// Comma-separated instance origins ('http://10.0.0.2:3000,http://10.0.0.3:3000'):
+        /// the webhook goes to each, and each is confirmed through its own origin
+        #[arg(long, value_name = "ORIGINS")]
+        instances: Option<String>,
     },
     /// List sites
     List,
@@ -108,6 +124,8 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
             secret_env,
             generate_secret,
             confirm_timeout,
+            also_confirm,
+            instances,
         } => {
             let preset = Preset::parse(&preset)?;
             let secret = match (secret_env, generate_secret) {
@@ -128,6 +146,13 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
             if let Some(secs) = confirm_timeout {
                 added.site = store.set_site_confirm_timeout(&added.site.name, secs * 1000)?;
             }
+            if also_confirm.is_some() || instances.is_some() {
+                added.site = store.set_site_reach(
+                    &added.site.name,
+                    &split(also_confirm.as_deref().unwrap_or("")),
+                    &split(instances.as_deref().unwrap_or("")),
+                )?;
+            }
             out.site_with_secret("added", &added);
         }
         SiteCommand::Edit {
@@ -138,8 +163,11 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
             paths,
             preset,
             confirm_timeout,
+            also_confirm,
+            instances,
         } => {
             let site = store.site(&name)?;
+            let (old_also, old_instances) = (site.also_confirm.clone(), site.instances.clone());
             let changed = NewSite {
                 name: site.name.clone(),
                 webhook_url: webhook_url.unwrap_or(site.webhook_url),
@@ -151,6 +179,13 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
             let mut site = sites::update(store, &secrets, &name, &changed)?;
             if let Some(secs) = confirm_timeout {
                 site = store.set_site_confirm_timeout(&name, secs * 1000)?;
+            }
+            if also_confirm.is_some() || instances.is_some() {
+                site = store.set_site_reach(
+                    &name,
+                    &also_confirm.as_deref().map_or(old_also, split),
+                    &instances.as_deref().map_or(old_instances, split),
+                )?;
             }
             out.sites(std::slice::from_ref(&site));
         }

@@ -82,6 +82,13 @@ pub struct ConfirmConfig {
     pub request_timeout: Duration,
     /// Largest page read (bytes); the rest is ignored.
     pub max_page: usize,
+    /// Fetches right after the first fresh answer, all of which must be fresh too: one
+    /// URL may be answered by several instances or caches, and one fresh answer says
+    /// nothing of the others. At least three per instance told apart so far.
+    pub verify_samples: usize,
+    /// A site still stale at its timeout gets its webhook once more and each stale
+    /// URL fetched again (warmed), for one more timeout, before it is reported.
+    pub heal: bool,
 }
 
 /// A stale answer usually means the site has just started re-rendering
@@ -94,14 +101,137 @@ impl Default for ConfirmConfig {
                 .to_vec(),
             request_timeout: Duration::from_secs(10),
             max_page: 5 * 1024 * 1024,
+            verify_samples: 6,
+            heal: true,
         }
     }
+}
+
+/// The header a site sets to tell its instances apart (docs/confirmation.md): any
+/// stable name per instance, e.g. the host name.
+pub const INSTANCE_HEADER: &str = "x-instance-id";
+
+/// One place where a publish must show: a URL, fetched through one of the site's
+/// instances (its origin) or as the public reaches it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub url: String,
+    /// The instance origin the URL is fetched through, when the site lists instances.
+    pub instance: Option<String>,
+    /// A listing page (index, tag page, feed): its freshness is the published
+    /// revision's `data-content-revision` marker on the document's item, or without
+    /// markers the new title.
+    pub listing: bool,
+}
+
+impl Target {
+    pub fn page(url: &str) -> Target {
+        Target {
+            url: url.to_owned(),
+            instance: None,
+            listing: false,
+        }
+    }
+}
+
+/// Every place a site's publish must show: its page, then each "also confirm" URL
+/// template (a path such as `/`, `/tags/{tag}` or `/feed.xml` on the page's origin, or
+/// a full URL) expanded for the document (`{slug}`; `{tag}` once per tag) — each fetched
+/// through every listed instance origin, or as the public reaches it when none is
+/// listed.
+pub fn targets(
+    page_url: &str,
+    also: &[String],
+    instances: &[String],
+    slug: &str,
+    tags: &[String],
+) -> Vec<Target> {
+    let mut urls = vec![(page_url.to_owned(), false)];
+    for template in also {
+        let template = template.replace("{slug}", slug);
+        let expanded: Vec<String> = if template.contains("{tag}") {
+            tags.iter()
+                .map(|t| template.replace("{tag}", &percent_segment(t)))
+                .collect()
+        } else {
+            vec![template]
+        };
+        for url in expanded {
+            let url = match reqwest::Url::parse(page_url).and_then(|base| base.join(&url)) {
+                Ok(u) => u.to_string(),
+                Err(_) => url,
+            };
+            if !urls.iter().any(|(u, _)| *u == url) {
+                urls.push((url, true));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (url, listing) in urls {
+        if instances.is_empty() {
+            out.push(Target {
+                url,
+                instance: None,
+                listing,
+            });
+            continue;
+        }
+        for origin in instances {
+            out.push(Target {
+                url: on_origin(&url, origin),
+                instance: Some(origin.clone()),
+                listing,
+            });
+        }
+    }
+    out
+}
+
+/// `url` with its scheme, host and port those of `origin` (path and query kept).
+pub fn on_origin(url: &str, origin: &str) -> String {
+    let (Ok(mut u), Ok(o)) = (reqwest::Url::parse(url), reqwest::Url::parse(origin)) else {
+        return url.to_owned();
+    };
+    let ok = u.set_scheme(o.scheme()).is_ok()
+        && u.set_host(o.host_str()).is_ok()
+        && u.set_port(o.port()).is_ok();
+    if ok {
+        u.to_string()
+    } else {
+        url.to_owned()
+    }
+}
+
+/// A tag as one path segment.
+fn percent_segment(tag: &str) -> String {
+    tag.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// What one instance (told apart by `INSTANCE_HEADER`) served last.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceSeen {
+    pub id: String,
+    pub fresh: bool,
+    pub revision: Option<String>,
 }
 
 /// The result of confirming one page.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Confirmation {
     pub url: String,
+    /// The instance origin it was fetched through (`Target::instance`).
+    pub instance: Option<String>,
+    /// Where one URL was answered by several instances or caches that did not all
+    /// serve the revision: what each served last (told apart by `INSTANCE_HEADER`, or
+    /// "fresh"/"stale" answers when the site does not set it).
+    pub mixed: Vec<InstanceSeen>,
     pub outcome: Outcome,
     pub method: Option<Method>,
     /// The sentence that tells the user what happened and what to do.
@@ -158,6 +288,10 @@ impl Confirmer {
         Confirmer { http, config }
     }
 
+    pub fn config(&self) -> &ConfirmConfig {
+        &self.config
+    }
+
     /// Polls `url` until it serves `expected` or `timeout` has passed. `on_poll` sees
     /// every poll as it happens.
     pub async fn confirm(
@@ -165,32 +299,86 @@ impl Confirmer {
         url: &str,
         expected: &Expected,
         timeout: Duration,
+        on_poll: impl FnMut(&Poll),
+    ) -> Confirmation {
+        self.confirm_target(&Target::page(url), expected, timeout, on_poll)
+            .await
+    }
+
+    /// Confirms every target at once (each as `confirm_target`); `on_poll` sees each
+    /// poll with the index of its target.
+    pub async fn confirm_all(
+        &self,
+        targets: &[Target],
+        expected: &Expected,
+        timeout: Duration,
+        on_poll: impl FnMut(usize, &Poll),
+    ) -> Vec<Confirmation> {
+        // Shared by the target loops, which run in one task (a lock never contended).
+        let on_poll = std::sync::Mutex::new(on_poll);
+        let on_poll = &on_poll;
+        let runs = targets.iter().enumerate().map(|(i, target)| {
+            self.confirm_target(target, expected, timeout, move |poll| {
+                (on_poll.lock().unwrap_or_else(|p| p.into_inner()))(i, poll)
+            })
+        });
+        join_all(runs).await
+    }
+
+    /// Polls `target` until it serves `expected` — and goes on serving it for
+    /// `verify_samples` fetches more (three per instance told apart), so one fresh
+    /// instance or cache among stale ones is never taken for the site — or until
+    /// `timeout` has passed.
+    pub async fn confirm_target(
+        &self,
+        target: &Target,
+        expected: &Expected,
+        timeout: Duration,
         mut on_poll: impl FnMut(&Poll),
     ) -> Confirmation {
+        let url = target.url.as_str();
         let start = Instant::now();
         let mut polls = Vec::new();
         let mut intervals = self.config.intervals.iter().copied();
         let mut wait = Duration::ZERO;
         let mut last_page: Option<(String, String)> = None;
+        // What each instance served last (by its header; "" when it sets none).
+        let mut seen: Vec<InstanceSeen> = Vec::new();
+        // Answers since the first fresh one of the current run of fresh answers.
+        let mut verifying: Option<(usize, Method)> = None;
         loop {
-            let (poll, page, method) = self.poll(url, expected, start).await;
+            let (poll, page, method) = self.poll(target, expected, start).await;
             on_poll(&poll);
             let verdict = poll.verdict;
+            note_instance(&mut seen, &poll);
             polls.push(poll);
             if page.is_some() {
                 last_page = page;
             }
-            if verdict == Outcome::Live {
-                let method = method.unwrap_or(Method::Exact);
-                return Confirmation {
-                    url: url.to_owned(),
-                    outcome: Outcome::Live,
-                    method: Some(method),
-                    message: live_message(url, expected, method, start.elapsed()),
-                    polls,
-                    page_text: last_page.as_ref().map(|(text, _)| text.clone()),
-                    page_html: last_page.map(|(_, html)| sanitize(&html)),
-                };
+            verifying = match (verdict, verifying) {
+                (Outcome::Live, None) => Some((0, method.unwrap_or(Method::Exact))),
+                (Outcome::Live, Some((n, m))) => Some((n + 1, m)),
+                _ => None,
+            };
+            let needed = self.config.verify_samples.max(3 * seen.len());
+            if let Some((n, method)) = verifying {
+                if n >= needed {
+                    return Confirmation {
+                        url: url.to_owned(),
+                        instance: target.instance.clone(),
+                        mixed: Vec::new(),
+                        outcome: Outcome::Live,
+                        method: Some(method),
+                        message: live_message(url, expected, method, start.elapsed()),
+                        polls,
+                        page_text: last_page.as_ref().map(|(text, _)| text.clone()),
+                        page_html: last_page.map(|(_, html)| sanitize(&html)),
+                    };
+                }
+                // Verifying: the next answer at once (it may come from another instance).
+                if start.elapsed() < timeout {
+                    continue;
+                }
             }
             wait = intervals.next().unwrap_or(wait);
             if start.elapsed() + wait > timeout {
@@ -199,11 +387,24 @@ impl Confirmer {
             tokio::time::sleep(wait).await;
         }
         let last = polls.last().expect("at least one poll");
+        // Fresh and stale answers both came: several instances or caches answer here.
+        let mixed = mixed_answers(&seen, &polls);
+        let message = if mixed.is_empty() {
+            give_up_message(url, expected, last, timeout)
+        } else {
+            partly_message(url, expected, &mixed)
+        };
         Confirmation {
             url: url.to_owned(),
-            outcome: last.verdict,
+            instance: target.instance.clone(),
+            outcome: if mixed.is_empty() {
+                last.verdict
+            } else {
+                Outcome::Stale
+            },
             method: None,
-            message: give_up_message(url, expected, last, timeout),
+            message,
+            mixed,
             polls,
             page_text: last_page.as_ref().map(|(text, _)| text.clone()),
             page_html: last_page.map(|(_, html)| sanitize(&html)),
@@ -212,10 +413,11 @@ impl Confirmer {
 
     async fn poll(
         &self,
-        url: &str,
+        target: &Target,
         expected: &Expected,
         start: Instant,
     ) -> (Poll, Option<(String, String)>, Option<Method>) {
+        let url = target.url.as_str();
         let mut poll = Poll {
             elapsed_ms: 0,
             status: None,
@@ -223,6 +425,10 @@ impl Confirmer {
             age: None,
             cache_control: None,
             etag: None,
+            cf_cache_status: None,
+            x_vercel_cache: None,
+            x_cache: None,
+            instance: None,
             seen_revision: None,
             verdict: Outcome::Unreachable,
             error: None,
@@ -255,6 +461,10 @@ impl Confirmer {
         poll.age = header("age");
         poll.cache_control = header("cache-control");
         poll.etag = header("etag");
+        poll.cf_cache_status = header("cf-cache-status");
+        poll.x_vercel_cache = header("x-vercel-cache");
+        poll.x_cache = header("x-cache-status").or_else(|| header("x-cache"));
+        poll.instance = header(INSTANCE_HEADER);
         let header_revision = header("x-content-revision");
         let location = header("location");
         let ok = response.status().is_success();
@@ -272,6 +482,24 @@ impl Confirmer {
             return (poll, None, None);
         }
         let page = Page::parse(&body);
+        if target.listing {
+            // A listing shows many documents: the published revision among its items'
+            // markers is fresh; markers without it, stale; no markers, the new title.
+            let (verdict, method) = if page.item_revisions.contains(&expected.revision) {
+                poll.seen_revision = Some(expected.revision.clone());
+                (Outcome::Live, Some(Method::Exact))
+            } else if !page.item_revisions.is_empty() {
+                (Outcome::Stale, None)
+            } else if !expected.title.is_empty() && normalize(&page.text).contains(&expected.title)
+            {
+                (Outcome::Live, Some(Method::Heuristic))
+            } else {
+                (Outcome::Stale, None)
+            };
+            poll.verdict = verdict;
+            let text = cap(page.text, PAGE_TEXT_LIMIT);
+            return (poll, Some((text, body)), method);
+        }
         poll.seen_revision = header_revision.or(page.revision);
         let (verdict, method) = match &poll.seen_revision {
             Some(seen) if *seen == expected.revision => (Outcome::Live, Some(Method::Exact)),
@@ -311,6 +539,8 @@ fn sanitize(html: &str) -> String {
 pub struct Page {
     /// `<meta name="content-revision" content="…">`.
     pub revision: Option<String>,
+    /// Every `data-content-revision="…"` on the page (a listing's items).
+    pub item_revisions: Vec<String>,
     /// Visible text: the body's text nodes outside scripts, styles and templates, one
     /// block per line.
     pub text: String,
@@ -375,9 +605,19 @@ impl Page {
             .select(&meta)
             .find_map(|m| m.value().attr("content"))
             .map(|r| r.trim().to_owned());
+        let items = Selector::parse("[data-content-revision]").expect("valid selector");
+        let item_revisions = document
+            .select(&items)
+            .filter_map(|e| e.value().attr("data-content-revision"))
+            .map(|r| r.trim().to_owned())
+            .collect();
         let mut text = String::new();
         visible_text(document.root_element(), &mut text);
-        Page { revision, text }
+        Page {
+            revision,
+            item_revisions,
+            text,
+        }
     }
 }
 
@@ -400,6 +640,152 @@ fn visible_text(element: ElementRef<'_>, out: &mut String) {
             }
             _ => {}
         }
+    }
+}
+
+/// Polls all at once, in one task (they only wait on the network).
+pub(crate) async fn join_all<F: std::future::Future>(
+    futures: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut pending: Vec<_> = futures.into_iter().map(|f| Some(Box::pin(f))).collect();
+    let mut done: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut left = 0;
+        for (slot, out) in pending.iter_mut().zip(done.iter_mut()) {
+            if let Some(f) = slot {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => {
+                        *out = Some(v);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => left += 1,
+                }
+            }
+        }
+        if left == 0 {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    done.into_iter()
+        .map(|d| d.expect("every future finished"))
+        .collect()
+}
+
+/// Records what the instance that answered `poll` served (answers without the
+/// instance header are one unnamed instance).
+fn note_instance(seen: &mut Vec<InstanceSeen>, poll: &Poll) {
+    if !matches!(poll.verdict, Outcome::Live | Outcome::Stale) {
+        return;
+    }
+    let id = poll.instance.clone().unwrap_or_default();
+    let now = InstanceSeen {
+        id: id.clone(),
+        fresh: poll.verdict == Outcome::Live,
+        revision: poll.seen_revision.clone(),
+    };
+    match seen.iter_mut().find(|s| s.id == id) {
+        Some(s) => *s = now,
+        None => seen.push(now),
+    }
+}
+
+/// When fresh and stale answers came from one URL after the first fresh one: what each
+/// instance served last (by header), or, without the header, the two kinds of answer.
+fn mixed_answers(seen: &[InstanceSeen], polls: &[Poll]) -> Vec<InstanceSeen> {
+    let named: Vec<InstanceSeen> = seen.iter().filter(|s| !s.id.is_empty()).cloned().collect();
+    if named.len() > 1 && named.iter().any(|s| s.fresh) && named.iter().any(|s| !s.fresh) {
+        return named;
+    }
+    let first_fresh = polls.iter().position(|p| p.verdict == Outcome::Live);
+    let Some(first_fresh) = first_fresh else {
+        return Vec::new();
+    };
+    let stale_after = polls[first_fresh..]
+        .iter()
+        .rev()
+        .find(|p| p.verdict == Outcome::Stale);
+    match stale_after {
+        Some(stale) if named.len() <= 1 => vec![
+            InstanceSeen {
+                id: "fresh".into(),
+                fresh: true,
+                revision: polls[first_fresh].seen_revision.clone(),
+            },
+            InstanceSeen {
+                id: "stale".into(),
+                fresh: false,
+                revision: stale.seen_revision.clone(),
+            },
+        ],
+        _ => Vec::new(),
+    }
+}
+
+fn partly_message(url: &str, expected: &Expected, mixed: &[InstanceSeen]) -> String {
+    let named = mixed.iter().all(|m| m.id != "fresh" && m.id != "stale");
+    let old = |m: &InstanceSeen| {
+        m.revision
+            .as_deref()
+            .map_or("an older version".to_owned(), |r| format!("revision {r}"))
+    };
+    if named {
+        let fresh = mixed.iter().filter(|m| m.fresh).count();
+        let stale: Vec<String> = mixed
+            .iter()
+            .filter(|m| !m.fresh)
+            .map(|m| format!("instance {} still serves {}", m.id, old(m)))
+            .collect();
+        format!(
+            "Partly live: {fresh} of {} instances serve revision {} at {url}; {}. Send the              webhook to every instance (list them in the site's instances) or give the              instances a shared cache handler.",
+            mixed.len(),
+            expected.revision,
+            stale.join("; ")
+        )
+    } else {
+        let stale = mixed.iter().find(|m| !m.fresh);
+        format!(
+            "Partly live: {url} served revision {} and then {} again — several instances              or caches answer for it and not all of them were revalidated. Send the webhook              to every instance (list them in the site's instances), give the instances a              shared cache handler, or purge the cache in front.",
+            expected.revision,
+            stale.map_or("an older version".to_owned(), old)
+        )
+    }
+}
+
+/// A shared cache (CDN, proxy) answered this poll: what it said, for the message.
+pub fn cache_hit(poll: &Poll) -> Option<String> {
+    let hit = |v: &Option<String>| {
+        v.as_deref().is_some_and(|v| {
+            matches!(
+                v.to_ascii_uppercase().as_str(),
+                "HIT" | "STALE" | "UPDATING"
+            )
+        })
+    };
+    if hit(&poll.cf_cache_status) {
+        return Some(format!(
+            "cf-cache-status: {}",
+            poll.cf_cache_status.as_deref()?
+        ));
+    }
+    if hit(&poll.x_vercel_cache) {
+        return Some(format!(
+            "x-vercel-cache: {}",
+            poll.x_vercel_cache.as_deref()?
+        ));
+    }
+    if hit(&poll.x_cache) {
+        return Some(format!("x-cache: {}", poll.x_cache.as_deref()?));
+    }
+    match poll
+        .age
+        .as_deref()
+        .and_then(|a| a.trim().parse::<u64>().ok())
+    {
+        Some(age) if age > 0 => Some(format!("age: {age} s")),
+        _ => None,
     }
 }
 
@@ -431,6 +817,16 @@ fn live_message(url: &str, expected: &Expected, method: Method, after: Duration)
 fn give_up_message(url: &str, expected: &Expected, last: &Poll, timeout: Duration) -> String {
     let secs = timeout.as_secs_f32();
     match last.verdict {
+        Outcome::Stale if cache_hit(last).is_some() => format!(
+            "Still stale after {secs:.0} s: {url} is served from a cache in front of the site \
+             ({}) with {} instead of {}. The CDN keeps the old page: add a purge target for \
+             it (the Cloudflare purge presets) or lower its cache time, then re-send.",
+            cache_hit(last).unwrap_or_default(),
+            last.seen_revision
+                .as_deref()
+                .map_or("an older version".to_owned(), |r| format!("revision {r}")),
+            expected.revision
+        ),
         Outcome::Stale => format!(
             "Still stale after {secs:.0} s: {url} serves {} instead of {}. The site \
              accepted the webhook but did not regenerate the page: check that its handler \

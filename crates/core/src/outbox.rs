@@ -624,8 +624,63 @@ fn request_of(prepared: webhook::Prepared) -> std::result::Result<reqwest::Reque
     Ok(request)
 }
 
-/// One attempt: prepare (sign now), send, read at most 2 KB back, classify.
+/// One attempt to `site`: to each of its instances when it lists them (self-hosted
+/// replicas; each must accept, or the attempt failed and is retried for all — receivers
+/// drop the duplicate `webhook-id`), else to its webhook URL.
 async fn attempt(
+    http: &reqwest::Client,
+    config: &OutboxConfig,
+    site: &Site,
+    message: (&str, &str),
+    attempt_no: u32,
+    keys: Option<&SiteKeys>,
+) -> AttemptRecord {
+    let fans_out = matches!(
+        site.preset,
+        crate::store::Preset::StandardWebhooks | crate::store::Preset::PlainSecret
+    );
+    if site.instances.is_empty() || !fans_out {
+        return attempt_url(http, config, site, message, attempt_no, keys).await;
+    }
+    let copies: Vec<Site> = site
+        .instances
+        .iter()
+        .map(|origin| Site {
+            webhook_url: crate::confirm::on_origin(&site.webhook_url, origin),
+            ..site.clone()
+        })
+        .collect();
+    let sends = copies
+        .iter()
+        .map(|copy| attempt_url(http, config, copy, message, attempt_no, keys));
+    let records = crate::confirm::join_all(sends).await;
+    let latency_ms = records.iter().map(|r| r.latency_ms).max().unwrap_or(0);
+    // The first instance that did not accept decides (its error names it).
+    match records.iter().position(|r| r.next != NextStep::Delivered) {
+        None => {
+            let mut first = records.into_iter().next().expect("at least one instance");
+            first.latency_ms = latency_ms;
+            first
+        }
+        Some(i) => {
+            let origin = &site.instances[i];
+            let mut record = records.into_iter().nth(i).expect("in range");
+            let name = |why: &str| format!("instance {origin}: {why}");
+            record.error = record.error.as_deref().map(name);
+            record.next = match record.next {
+                NextStep::Failed(why) => NextStep::Failed(name(&why)),
+                NextStep::ConfigError(why) => NextStep::ConfigError(name(&why)),
+                other => other,
+            };
+            record.latency_ms = latency_ms;
+            record
+        }
+    }
+}
+
+/// One attempt to the site's webhook URL: prepare (sign now), send, read at most 2 KB
+/// back, classify.
+async fn attempt_url(
     http: &reqwest::Client,
     config: &OutboxConfig,
     site: &Site,

@@ -23,17 +23,17 @@ use tokio::sync::{broadcast, Notify};
 use tokio::task::JoinSet;
 
 use crate::client::ContentApi;
-use crate::confirm::{Confirmer, Expected};
+use crate::confirm::{self, Confirmer, Expected};
 use crate::error::Result;
 use crate::frontmatter;
 use crate::outbox::{Answered, Outbox, OutboxConfig};
 use crate::publish::{self, LiveWait, PublishReport};
 use crate::secrets::SecretStore;
-use crate::stage::Stage;
+use crate::stage::{Partly, Stage};
 use crate::store::{
-    current_timestamp, lock, AttemptRecord, ConfirmationRecord, DueDelivery, Enqueued, NewDelivery,
-    NewPublish, NextStep, Outcome, Poll, PublishRecord, Site, Standing, Store, ToConfirm,
-    REMOVED_SITE,
+    current_timestamp, lock, AttemptRecord, ConfirmationRecord, DueDelivery, Enqueued, Method,
+    NewDelivery, NewPublish, NextStep, Outcome, Poll, PublishRecord, Site, Standing, Store,
+    ToConfirm, REMOVED_SITE,
 };
 use crate::webhook::{Envelope, EventKind};
 
@@ -720,13 +720,22 @@ impl Publisher {
     async fn try_confirm(&self, c: &ToConfirm, site: &Site) -> Result<()> {
         let publish = lock(&self.inner.store).publish_record(c.publish_id)?;
         let expected = self.expected_of(&publish)?;
-        let url = site.page_url(&publish.slug);
+        let tags = frontmatter::parse(&publish.source)
+            .map(|p| p.tags)
+            .unwrap_or_default();
+        let targets = confirm::targets(
+            &site.page_url(&publish.slug),
+            &site.also_confirm,
+            &site.instances,
+            &publish.slug,
+            &tags,
+        );
         let timeout = Duration::from_millis(c.timeout_ms);
         let _ = self.inner.events.send(Event::Confirming {
             publish_id: c.publish_id,
             delivery_id: c.delivery_id,
             site: site.name.clone(),
-            url: url.clone(),
+            url: targets[0].url.clone(),
             timeout_ms: c.timeout_ms,
         });
         let confirming = Stage::Confirming { polls: 0 };
@@ -737,62 +746,94 @@ impl Publisher {
             confirming.sentence(&site.name),
         );
         let started_at = current_timestamp();
-        let confirmation = self
-            .inner
-            .confirmer
-            .confirm(&url, &expected, timeout, |poll| {
-                let _ = self.inner.events.send(Event::Polled {
-                    publish_id: c.publish_id,
-                    delivery_id: c.delivery_id,
-                    site: site.name.clone(),
-                    poll: poll.clone(),
-                });
-            })
+        let on_poll = |_: usize, poll: &Poll| {
+            let _ = self.inner.events.send(Event::Polled {
+                publish_id: c.publish_id,
+                delivery_id: c.delivery_id,
+                site: site.name.clone(),
+                poll: poll.clone(),
+            });
+        };
+        let confirmer = &self.inner.confirmer;
+        let mut results = confirmer
+            .confirm_all(&targets, &expected, timeout, on_poll)
             .await;
-        let seen = confirmation
-            .polls
-            .last()
-            .and_then(|p| p.seen_revision.clone());
-        let stage = match (confirmation.outcome, confirmation.method) {
-            (Outcome::Live, Some(method)) => Stage::Live { method },
-            (Outcome::Live, None) | (Outcome::Stale, _) => Stage::Stale { seen },
-            (Outcome::HttpError | Outcome::Unreachable, _) => Stage::Failed {
-                reason: confirmation.message.clone(),
-            },
-        };
-        let record = ConfirmationRecord {
-            id: 0,
-            publish_id: c.publish_id,
-            site_id: Some(site.id),
-            site_name: site.name.clone(),
-            url,
-            revision: expected.revision.clone(),
-            outcome: confirmation.outcome,
-            method: confirmation.method,
-            message: confirmation.message.clone(),
-            page_text: confirmation.page_text,
-            page_html: confirmation.page_html,
-            started_at,
-            finished_at: current_timestamp(),
-            polls: confirmation.polls,
-        };
+        // Self-healing: what is still stale gets the webhook once more (every
+        // instance), and each stale URL is fetched again — warmed — for one more timeout.
+        let stale: Vec<usize> = (0..results.len())
+            .filter(|i| results[*i].outcome == Outcome::Stale)
+            .collect();
+        let mut healed = false;
+        if confirmer.config().heal && !stale.is_empty() {
+            healed = self.send_again(c.delivery_id, site).await;
+            let again: Vec<confirm::Target> = stale.iter().map(|i| targets[*i].clone()).collect();
+            let retried = confirmer
+                .confirm_all(&again, &expected, timeout, on_poll)
+                .await;
+            for (i, mut result) in stale.iter().zip(retried) {
+                let mut polls = std::mem::take(&mut results[*i].polls);
+                let offset = polls.last().map_or(0, |p| p.elapsed_ms);
+                for p in &mut result.polls {
+                    p.elapsed_ms += offset;
+                }
+                polls.append(&mut result.polls);
+                result.polls = polls;
+                results[*i] = result;
+            }
+        }
+        let (stage, message) = site_verdict(&site.name, &expected, &results, healed);
+        let records: Vec<ConfirmationRecord> = results
+            .into_iter()
+            .map(|r| ConfirmationRecord {
+                id: 0,
+                publish_id: c.publish_id,
+                site_id: Some(site.id),
+                site_name: site.name.clone(),
+                url: r.url,
+                instance: r.instance,
+                revision: expected.revision.clone(),
+                outcome: r.outcome,
+                method: r.method,
+                message: r.message,
+                page_text: r.page_text,
+                page_html: r.page_html,
+                started_at: started_at.clone(),
+                finished_at: current_timestamp(),
+                polls: r.polls,
+            })
+            .collect();
         let (store, owner, delivery_id, recorded) = (
             self.inner.store.clone(),
             self.inner.outbox.owner().to_owned(),
             c.delivery_id,
             stage.clone(),
         );
-        let (_, moved) = tokio::task::spawn_blocking(move || {
-            lock(&store).record_confirmation(&owner, delivery_id, &record, &recorded)
+        let moved = tokio::task::spawn_blocking(move || {
+            lock(&store).record_confirmation(&owner, delivery_id, &records, &recorded)
         })
         .await
         .expect("recording does not panic")?;
         // Not ours any more (re-sent meanwhile, or taken over): the record stays as
         // history, the stage is the new owner's to tell.
         if moved {
-            self.changed(c, &site.name, stage, confirmation.message);
+            self.changed(c, &site.name, stage, message);
         }
         Ok(())
+    }
+
+    /// Sends delivery `delivery_id`'s webhook (same `webhook-id`) to `site` once more,
+    /// now, outside the queue: the self-healing re-send. Whether it was accepted.
+    async fn send_again(&self, delivery_id: i64, site: &Site) -> bool {
+        let delivery = lock(&self.inner.store).delivery(delivery_id);
+        let Ok(delivery) = delivery else {
+            return false;
+        };
+        let record = self
+            .inner
+            .outbox
+            .send_once(site, &delivery.message_id, &delivery.body)
+            .await;
+        record.next == NextStep::Delivered
     }
 
     /// What the pages must show after `publish`: its revision, title and the text that
@@ -812,6 +853,111 @@ impl Publisher {
             previous.as_ref().map(body_of).as_deref(),
         ))
     }
+}
+
+/// Where a site stands after every one of its places (URL × instance) was confirmed,
+/// and the sentence for the user: live only when every place is.
+fn site_verdict(
+    site: &str,
+    expected: &Expected,
+    results: &[confirm::Confirmation],
+    healed: bool,
+) -> (Stage, String) {
+    let fresh = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Live)
+        .count();
+    let after = if healed {
+        " (after the webhook was sent once more and the stale pages fetched again)"
+    } else {
+        ""
+    };
+    if fresh == results.len() {
+        let method = if results.iter().all(|r| r.method == Some(Method::Exact)) {
+            Method::Exact
+        } else {
+            Method::Heuristic
+        };
+        let message = match results {
+            [one] => one.message.clone(),
+            _ => {
+                let instances: std::collections::BTreeSet<_> = results
+                    .iter()
+                    .filter_map(|r| r.instance.as_deref())
+                    .collect();
+                let urls: std::collections::BTreeSet<_> = results
+                    .iter()
+                    .map(|r| confirm::on_origin(&r.url, "http://x"))
+                    .collect();
+                format!(
+                    "Live: {} pages{} serve revision {}{after}.",
+                    urls.len(),
+                    if instances.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" on {} instances", instances.len())
+                    },
+                    expected.revision
+                )
+            }
+        };
+        return (Stage::Live { method }, message);
+    }
+    let stale: Vec<&confirm::Confirmation> = results
+        .iter()
+        .filter(|r| r.outcome == Outcome::Stale)
+        .collect();
+    if stale.is_empty() {
+        // Errors only, besides live ones: the first tells what to fix.
+        let failed = results
+            .iter()
+            .find(|r| r.outcome != Outcome::Live)
+            .expect("not all live");
+        return (
+            Stage::Failed {
+                reason: failed.message.clone(),
+            },
+            format!("{site}: {}", failed.message),
+        );
+    }
+    let seen = stale[0].polls.last().and_then(|p| p.seen_revision.clone());
+    let mixed = stale.iter().find(|r| !r.mixed.is_empty());
+    let partly = if results.len() > 1 && fresh > 0 {
+        Some(Partly {
+            fresh: fresh as u32,
+            of: results.len() as u32,
+        })
+    } else {
+        mixed.map(|r| {
+            let named = r.mixed.iter().all(|m| m.id != "fresh" && m.id != "stale");
+            Partly {
+                fresh: r.mixed.iter().filter(|m| m.fresh).count() as u32,
+                of: if named { r.mixed.len() as u32 } else { 0 },
+            }
+        })
+    };
+    let message = match (&partly, results) {
+        (None, [one]) => format!("{}{after}", one.message),
+        (None, _) | (Some(_), _) => {
+            let mut sentences = Vec::new();
+            if results.len() > 1 {
+                sentences.push(format!(
+                    "{} of {} places serve revision {}{after}.",
+                    fresh,
+                    results.len(),
+                    expected.revision
+                ));
+            } else if !after.is_empty() {
+                sentences.push(format!("Checked again{after}."));
+            }
+            sentences.extend(stale.iter().map(|r| match &r.instance {
+                Some(instance) => format!("On instance {instance}: {}", r.message),
+                None => r.message.clone(),
+            }));
+            sentences.join(" ")
+        }
+    };
+    (Stage::Stale { seen, partly }, message)
 }
 
 /// The events of one committed answer: the attempt (unless nothing was sent) and, when

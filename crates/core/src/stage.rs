@@ -38,10 +38,24 @@ pub enum Stage {
     Live { method: Method },
     /// The webhook was accepted, but the page still served an older version at the
     /// confirmation's timeout; `seen` is the revision it showed, if it has a marker.
-    Stale { seen: Option<String> },
+    /// `partly`: some of the places that must show it (pages, instances) did.
+    Stale {
+        seen: Option<String>,
+        #[serde(default)]
+        partly: Option<Partly>,
+    },
     /// Given up: the webhook was refused or never got through, the site was removed or
     /// disabled, or its page answered with an error until the timeout.
     Failed { reason: String },
+}
+
+/// How much of a site serves the new revision when not all of it does: `fresh` of
+/// `of` places (a URL on one instance), or one URL answered both ways (`of` 0: the
+/// instances behind it are not told apart).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct Partly {
+    pub fresh: u32,
+    pub of: u32,
 }
 
 impl Stage {
@@ -86,7 +100,22 @@ impl Stage {
                 "{site} shows the new title and text (its page has no revision marker, so this \
                  is a close match, not proof)."
             ),
-            Stage::Stale { seen } => format!(
+            Stage::Stale {
+                partly: Some(Partly { fresh, of }),
+                ..
+            } if *of > 0 => format!(
+                "{site} is partly live: {fresh} of {of} places serve the new revision, the \
+                 rest still an older one. No visitor can be sure to get it: send the webhook \
+                 to every instance, or purge the cache in front."
+            ),
+            Stage::Stale {
+                partly: Some(_), ..
+            } => format!(
+                "{site} is partly live: its page served the new revision and then the old one \
+                 again (several instances or caches answer for it). Send the webhook to every \
+                 instance, or purge the cache in front."
+            ),
+            Stage::Stale { seen, .. } => format!(
                 "{site} accepted the webhook, but its page still showed {} when the time was up: \
                  check the site's cache, or send the webhook again.",
                 seen.as_deref().unwrap_or("the old version")
@@ -130,6 +159,11 @@ mod tests {
             },
             Stage::Stale {
                 seen: Some("r_1".into()),
+                partly: None,
+            },
+            Stage::Stale {
+                seen: None,
+                partly: Some(Partly { fresh: 2, of: 3 }),
             },
             Stage::Failed {
                 reason: "gone".into(),
@@ -152,6 +186,10 @@ mod tests {
         assert!(Stage::Accepted.is_settled(false));
         assert!(!Stage::Accepted.is_settled(true));
         assert!(!Stage::Confirming { polls: 9 }.is_settled(false));
-        assert!(Stage::Stale { seen: None }.is_terminal());
+        assert!(Stage::Stale {
+            seen: None,
+            partly: None
+        }
+        .is_terminal());
     }
 }

@@ -218,6 +218,8 @@ mod tests {
             confirm_timeout_ms: 30_000,
             secret_ref: Some("site-x".into()),
             created_at: String::new(),
+            also_confirm: vec![],
+            instances: vec![],
         }
     }
 

@@ -11,7 +11,7 @@ use pressroom_core::folder::{BrokenFrontMatter, ImportFailure, ImportReport};
 use pressroom_core::preview::{TextEdit, Update};
 use pressroom_core::publish::{ApiSettings, PublishReport};
 use pressroom_core::publisher::Event;
-use pressroom_core::stage::Stage;
+use pressroom_core::stage::{Partly, Stage};
 use pressroom_core::store::{
     Attempt, ConfirmationRecord, Delivery, DeliveryState, Document, DocumentSummary, Method,
     Outcome, ParseProblem, Poll, Preset, PublishRecord, RevisionInfo, SearchHit, Site, SnippetPart,
@@ -33,6 +33,7 @@ fn publisher(cfg: &Config) -> String {
             decl::<Method>(cfg),
             decl::<Outcome>(cfg),
             decl::<Poll>(cfg),
+            decl::<Partly>(cfg),
             decl::<Stage>(cfg),
             decl::<Standing>(cfg),
             decl::<Event>(cfg),

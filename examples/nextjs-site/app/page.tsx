@@ -6,7 +6,8 @@ export default async function Home() {
   return (
     <ul>
       {documents.map((d) => (
-        <li key={d.slug}>
+        // The per-document marker Pressroom's live confirmation looks for on listings.
+        <li key={d.slug} data-content-revision={d.revision}>
           <Link href={`/posts/${d.slug}`}>{d.title}</Link> <small>{d.summary}</small>
         </li>
       ))}

@@ -101,7 +101,12 @@ export function stageLabel(stage: Stage | null): string {
     case "live":
       return "Live ✓";
     case "stale":
-      return "Still stale";
+      // Some pages or instances serve it, not all: never "Live".
+      return stage.partly
+        ? stage.partly.of > 0
+          ? `Partly live (${stage.partly.fresh} of ${stage.partly.of})`
+          : "Partly live"
+        : "Still stale";
     case "failed":
     default:
       return "Error";

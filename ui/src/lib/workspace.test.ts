@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import type { Api, Document, DocumentSummary, Event, PreviewUpdate, PublishReport, SearchHit, Standing, TextEdit } from "./api";
-import { createWorkspace } from "./workspace.svelte";
+import { createWorkspace, stageLabel } from "./workspace.svelte";
 
 function summary(slug: string): DocumentSummary {
   return { slug, title: slug.toUpperCase(), tags: [], status: "draft", has_error: false, updated_at: "" };
@@ -212,8 +212,8 @@ describe("workspace store", () => {
     const ws = createWorkspace(
       fakeApi({
         listSites: async () => [
-          { id: 1, name: "a", webhook_url: "", page_url_template: "", tag_templates: [], path_templates: [], preset: "standard_webhooks", enabled: true, disabled_reason: null, confirm_timeout_ms: 1, secret_ref: null, created_at: "" },
-          { id: 2, name: "b", webhook_url: "", page_url_template: "", tag_templates: [], path_templates: [], preset: "standard_webhooks", enabled: true, disabled_reason: null, confirm_timeout_ms: 1, secret_ref: null, created_at: "" },
+          { id: 1, name: "a", webhook_url: "", page_url_template: "", tag_templates: [], path_templates: [], preset: "standard_webhooks", enabled: true, disabled_reason: null, confirm_timeout_ms: 1, secret_ref: null, created_at: "", also_confirm: [], instances: [] },
+          { id: 2, name: "b", webhook_url: "", page_url_template: "", tag_templates: [], path_templates: [], preset: "standard_webhooks", enabled: true, disabled_reason: null, confirm_timeout_ms: 1, secret_ref: null, created_at: "", also_confirm: [], instances: [] },
         ],
         publishDocument: async (_slug, sites) => {
           calls.push(sites);
@@ -286,7 +286,7 @@ describe("workspace store", () => {
           onEvent({ type: "published", slug, revision: "r_1", publish_id: 7, created: false, already_live: false,
             sites: [standing("a", 1, { stage: "queued" }), standing("b", 2, { stage: "queued" })] });
           for (const [site, id] of [["a", 1], ["b", 2]] as const) {
-            onEvent({ type: "changed", publish_id: 7, delivery_id: id, site, stage: { stage: "stale", seen: null }, confirming: false, message: "stale" });
+            onEvent({ type: "changed", publish_id: 7, delivery_id: id, site, stage: { stage: "stale", seen: null, partly: null }, confirming: false, message: "stale" });
           }
           return report(slug, ["a", "b"]);
         },
@@ -339,7 +339,7 @@ describe("workspace store", () => {
     expect(run.sites["demo"].stage).toEqual({ stage: "accepted" });
     expect(run.running).toBe(true);
     emit({ type: "confirming", publish_id: 7, delivery_id: 1, site: "demo", url: "http://127.0.0.1:1/posts/first", timeout_ms: 30000 });
-    emit({ type: "polled", publish_id: 7, delivery_id: 1, site: "demo", poll: { elapsed_ms: 1, status: 200, x_nextjs_cache: "MISS", age: null, cache_control: null, etag: null, seen_revision: "r_1", verdict: "live", error: null } });
+    emit({ type: "polled", publish_id: 7, delivery_id: 1, site: "demo", poll: { elapsed_ms: 1, status: 200, x_nextjs_cache: "MISS", age: null, cache_control: null, etag: null, seen_revision: "r_1", verdict: "live", error: null, cf_cache_status: null, x_vercel_cache: null, x_cache: null, instance: null } });
     // Publishing again is possible while the publisher still works on this run.
     expect(ws.state.publishing).toBe(false);
     emit({ type: "changed", publish_id: 7, delivery_id: 1, site: "demo", stage: { stage: "live", method: "exact" }, confirming: false, message: "Live: demo serves r_1" });
@@ -350,5 +350,14 @@ describe("workspace store", () => {
     expect(run.sites["demo"].webhookStatus).toBe(200);
     expect(run.sites["broken"].stage?.stage).toBe("failed");
     expect(run.sites["broken"].message).toContain("secret");
+  });
+});
+
+describe("stage labels", () => {
+  it("never calls a site live when only some of its pages or instances are", () => {
+    expect(stageLabel({ stage: "live", method: "exact" })).toBe("Live ✓");
+    expect(stageLabel({ stage: "stale", seen: "r_1", partly: null })).toBe("Still stale");
+    expect(stageLabel({ stage: "stale", seen: null, partly: { fresh: 2, of: 3 } })).toBe("Partly live (2 of 3)");
+    expect(stageLabel({ stage: "stale", seen: null, partly: { fresh: 1, of: 0 } })).toBe("Partly live");
   });
 });

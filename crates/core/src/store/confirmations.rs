@@ -70,6 +70,13 @@ pub struct Poll {
     pub age: Option<String>,
     pub cache_control: Option<String>,
     pub etag: Option<String>,
+    /// Cache layers in front of the site (a CDN, a caching proxy): Cloudflare's,
+    /// Vercel's, and the common `x-cache`/`x-cache-status`.
+    pub cf_cache_status: Option<String>,
+    pub x_vercel_cache: Option<String>,
+    pub x_cache: Option<String>,
+    /// The instance that answered, as it names itself (`x-instance-id`).
+    pub instance: Option<String>,
     /// The revision marker the page carried, if any.
     pub seen_revision: Option<String>,
     pub verdict: Outcome,
@@ -84,6 +91,8 @@ pub struct ConfirmationRecord {
     pub site_id: Option<i64>,
     pub site_name: String,
     pub url: String,
+    /// The instance origin the URL was fetched through (none: as the public reaches it).
+    pub instance: Option<String>,
     pub revision: String,
     pub outcome: Outcome,
     pub method: Option<Method>,
@@ -120,22 +129,24 @@ fn record_from_row(r: &Row<'_>) -> rusqlite::Result<ConfirmationRecord> {
         page_html: r.get(10)?,
         started_at: r.get(11)?,
         finished_at: r.get(12)?,
+        instance: r.get(13)?,
         polls: Vec::new(),
     })
 }
 
 impl Store {
-    /// Stores a finished confirmation and all its polls and, when `owner` still holds
-    /// delivery `delivery_id`'s confirmation, moves it to `stage` (no confirmation
-    /// owed any more), in one transaction; returns its id and whether the delivery
-    /// moved. (`id` and `polls[..]` ids of the argument are ignored.)
+    /// Stores a site's finished confirmations (one per URL and instance) with all their
+    /// polls and, when `owner` still holds delivery `delivery_id`'s confirmation, moves
+    /// it to `stage` (no confirmation owed any more), in one transaction; returns
+    /// whether the delivery moved. (`id` and `polls[..]` ids of the arguments are
+    /// ignored.)
     pub fn record_confirmation(
         &mut self,
         owner: &str,
         delivery_id: i64,
-        c: &ConfirmationRecord,
+        records: &[ConfirmationRecord],
         stage: &Stage,
-    ) -> Result<(i64, bool)> {
+    ) -> Result<bool> {
         let tx = self.write_transaction()?;
         let moved = tx.execute(
             "UPDATE deliveries SET stage = ?2, confirm_timeout_ms = NULL, lease_owner = NULL,
@@ -143,11 +154,14 @@ impl Store {
              WHERE id = ?1 AND state = 'delivered' AND lease_owner IS ?4",
             params![delivery_id, stage.to_json(), super::now(), owner],
         )? > 0;
-        tx.execute(
-            "INSERT INTO confirmations (publish_id, site_id, site_name, url, revision, outcome,
-                 method, message, page_text, page_html, started_at, finished_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            params![
+        for c in records {
+            tx.prepare_cached(
+                "INSERT INTO confirmations (publish_id, site_id, site_name, url, revision,
+                     outcome, method, message, page_text, page_html, started_at, finished_at,
+                     instance)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?
+            .execute(params![
                 c.publish_id,
                 c.site_id,
                 c.site_name,
@@ -159,15 +173,15 @@ impl Store {
                 c.page_text,
                 c.page_html,
                 c.started_at,
-                c.finished_at
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
-        {
+                c.finished_at,
+                c.instance
+            ])?;
+            let id = tx.last_insert_rowid();
             let mut insert = tx.prepare_cached(
                 "INSERT INTO polls (confirmation_id, elapsed_ms, status, x_nextjs_cache, age,
-                     cache_control, etag, seen_revision, verdict, error)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                     cache_control, etag, seen_revision, verdict, error, cf_cache_status,
+                     x_vercel_cache, x_cache, instance)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?;
             for p in &c.polls {
                 insert.execute(params![
@@ -180,19 +194,23 @@ impl Store {
                     p.etag,
                     p.seen_revision,
                     p.verdict.as_str(),
-                    p.error
+                    p.error,
+                    p.cf_cache_status,
+                    p.x_vercel_cache,
+                    p.x_cache,
+                    p.instance
                 ])?;
             }
         }
         tx.commit()?;
-        Ok((id, moved))
+        Ok(moved)
     }
 
     /// The confirmations of a publish, with their polls, in the order they finished.
     pub fn confirmations_of(&self, publish_id: i64) -> Result<Vec<ConfirmationRecord>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, publish_id, site_id, site_name, url, revision, outcome, method, message,
-                    page_text, page_html, started_at, finished_at
+                    page_text, page_html, started_at, finished_at, instance
              FROM confirmations WHERE publish_id = ?1 ORDER BY id",
         )?;
         let mut records = stmt
@@ -200,7 +218,8 @@ impl Store {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut polls = self.conn.prepare_cached(
             "SELECT elapsed_ms, status, x_nextjs_cache, age, cache_control, etag,
-                    seen_revision, verdict, error
+                    seen_revision, verdict, error, cf_cache_status, x_vercel_cache, x_cache,
+                    instance
              FROM polls WHERE confirmation_id = ?1 ORDER BY id",
         )?;
         for record in &mut records {
@@ -217,6 +236,10 @@ impl Store {
                         seen_revision: r.get(6)?,
                         verdict: Outcome::parse(&verdict),
                         error: r.get(8)?,
+                        cf_cache_status: r.get(9)?,
+                        x_vercel_cache: r.get(10)?,
+                        x_cache: r.get(11)?,
+                        instance: r.get(12)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;

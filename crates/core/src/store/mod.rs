@@ -45,6 +45,9 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("migrations/0004_sites_version.sql")),
     M::up(include_str!("migrations/0005_publisher.sql")),
     M::up(include_str!("migrations/0006_pending_index.sql")),
+    M::up(include_str!(
+        "migrations/0007_every_page_every_instance.sql"
+    )),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 

@@ -92,6 +92,12 @@ pub struct Site {
     /// Name of the site's entry in the secret store.
     pub secret_ref: Option<String>,
     pub created_at: String,
+    /// URL templates confirmed besides the page: paths on the page's origin (`/`,
+    /// `/tags/{tag}`, `/feed.xml`) or full URLs; `{slug}`, and `{tag}` once per tag.
+    pub also_confirm: Vec<String>,
+    /// Origins of the site's instances (self-hosted replicas without a shared cache):
+    /// the webhook goes to each, and each is confirmed through its own origin.
+    pub instances: Vec<String>,
 }
 
 impl Site {
@@ -123,7 +129,8 @@ pub struct NewSite {
 }
 
 const COLUMNS: &str = "id, name, webhook_url, page_url_template, tag_templates, path_templates, \
-     preset, enabled, disabled_reason, confirm_timeout_ms, secret_ref, created_at";
+     preset, enabled, disabled_reason, confirm_timeout_ms, secret_ref, created_at, also_confirm, \
+     instances";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Site> {
     let tags: String = r.get(4)?;
@@ -142,6 +149,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Site> {
         confirm_timeout_ms: r.get::<_, i64>(9)? as u64,
         secret_ref: r.get(10)?,
         created_at: r.get(11)?,
+        also_confirm: serde_json::from_str(&r.get::<_, String>(12)?).unwrap_or_default(),
+        instances: serde_json::from_str(&r.get::<_, String>(13)?).unwrap_or_default(),
     })
 }
 
@@ -335,6 +344,63 @@ impl Store {
             });
         }
         Ok(())
+    }
+
+    /// Sets what is confirmed besides the site's page (`also_confirm` URL templates) and
+    /// the instances the webhook goes to and each page is confirmed on (origins such
+    /// as `http://10.0.0.2:3000`).
+    pub fn set_site_reach(
+        &mut self,
+        name: &str,
+        also_confirm: &[String],
+        instances: &[String],
+    ) -> Result<Site> {
+        for template in also_confirm {
+            let ok = template.starts_with('/')
+                || template.starts_with("http://")
+                || template.starts_with("https://");
+            if !ok || template.chars().any(char::is_whitespace) {
+                return Err(Error::InvalidSite {
+                    reason: format!(
+                        "also-confirm URL {template:?} must be a path such as /tags/{{tag}} or an \
+                         http:// or https:// URL"
+                    ),
+                });
+            }
+        }
+        let mut origins = Vec::new();
+        for origin in instances {
+            let parsed = reqwest::Url::parse(origin).ok().filter(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host_str().is_some()
+                    && matches!(u.path(), "" | "/")
+                    && u.query().is_none()
+            });
+            let Some(parsed) = parsed else {
+                return Err(Error::InvalidSite {
+                    reason: format!(
+                        "instance {origin:?} must be an origin such as http://10.0.0.2:3000"
+                    ),
+                });
+            };
+            origins.push(parsed.origin().ascii_serialization());
+        }
+        let n = self.conn.execute(
+            "UPDATE sites SET also_confirm = ?2, instances = ?3, updated_at = ?4
+             WHERE name = ?1 AND removed_at IS NULL",
+            params![
+                name,
+                serde_json::to_string(also_confirm).expect("serializes"),
+                serde_json::to_string(&origins).expect("serializes"),
+                now()
+            ],
+        )?;
+        if n == 0 {
+            return Err(Error::SiteNotFound {
+                name: name.to_owned(),
+            });
+        }
+        self.site(name)
     }
 
     /// How long live confirmation waits for this site's page (1 s to 1 h).

@@ -27,7 +27,17 @@ page_url_template: string, tag_templates: Array<string>, path_templates: Array<s
 /**
  * Name of the site's entry in the secret store.
  */
-secret_ref: string | null, created_at: string, };
+secret_ref: string | null, created_at: string, 
+/**
+ * URL templates confirmed besides the page: paths on the page's origin (`/`,
+ * `/tags/{tag}`, `/feed.xml`) or full URLs; `{slug}`, and `{tag}` once per tag.
+ */
+also_confirm: Array<string>, 
+/**
+ * Origins of the site's instances (self-hosted replicas without a shared cache):
+ * the webhook goes to each, and each is confirmed through its own origin.
+ */
+instances: Array<string>, };
 
 /**
  * The site form: what a user types.

@@ -64,7 +64,17 @@ page_url_template: string, tag_templates: Array<string>, path_templates: Array<s
 /**
  * Name of the site's entry in the secret store.
  */
-secret_ref: string | null, created_at: string, };
+secret_ref: string | null, created_at: string, 
+/**
+ * URL templates confirmed besides the page: paths on the page's origin (`/`,
+ * `/tags/{tag}`, `/feed.xml`) or full URLs; `{slug}`, and `{tag}` once per tag.
+ */
+also_confirm: Array<string>, 
+/**
+ * Origins of the site's instances (self-hosted replicas without a shared cache):
+ * the webhook goes to each, and each is confirmed through its own origin.
+ */
+instances: Array<string>, };
 
 /**
  * Where this workspace publishes.
@@ -113,7 +123,11 @@ export type PublishRecord = { id: number, slug: string, revision: string, unpubl
 /**
  * A finished confirmation of one site.
  */
-export type ConfirmationRecord = { id: number, publish_id: number, site_id: number | null, site_name: string, url: string, revision: string, outcome: Outcome, method: Method | null, message: string, 
+export type ConfirmationRecord = { id: number, publish_id: number, site_id: number | null, site_name: string, url: string, 
+/**
+ * The instance origin the URL was fetched through (none: as the public reaches it).
+ */
+instance: string | null, revision: string, outcome: Outcome, method: Method | null, message: string, 
 /**
  * Visible text of the last page fetched (for the side-by-side view).
  */
@@ -130,7 +144,11 @@ export type Confirmed = {
 /**
  * The local render's text → the live page's text.
  */
-diff: Array<DiffLine>, id: number, publish_id: number, site_id: number | null, site_name: string, url: string, revision: string, outcome: Outcome, method: Method | null, message: string, 
+diff: Array<DiffLine>, id: number, publish_id: number, site_id: number | null, site_name: string, url: string, 
+/**
+ * The instance origin the URL was fetched through (none: as the public reaches it).
+ */
+instance: string | null, revision: string, outcome: Outcome, method: Method | null, message: string, 
 /**
  * Visible text of the last page fetched (for the side-by-side view).
  */

@@ -21,11 +21,27 @@ export type Poll = {
  */
 elapsed_ms: number, status: number | null, x_nextjs_cache: string | null, age: string | null, cache_control: string | null, etag: string | null, 
 /**
+ * Cache layers in front of the site (a CDN, a caching proxy): Cloudflare's,
+ * Vercel's, and the common `x-cache`/`x-cache-status`.
+ */
+cf_cache_status: string | null, x_vercel_cache: string | null, x_cache: string | null, 
+/**
+ * The instance that answered, as it names itself (`x-instance-id`).
+ */
+instance: string | null, 
+/**
  * The revision marker the page carried, if any.
  */
 seen_revision: string | null, verdict: Outcome, error: string | null, };
 
-export type Stage = { "stage": "queued" } | { "stage": "sending", attempt: number, } | { "stage": "retry_at", attempt: number, at: string, error: string, } | { "stage": "accepted" } | { "stage": "confirming", polls: number, } | { "stage": "live", method: Method, } | { "stage": "stale", seen: string | null, } | { "stage": "failed", reason: string, };
+/**
+ * How much of a site serves the new revision when not all of it does: `fresh` of
+ * `of` places (a URL on one instance), or one URL answered both ways (`of` 0: the
+ * instances behind it are not told apart).
+ */
+export type Partly = { fresh: number, of: number, };
+
+export type Stage = { "stage": "queued" } | { "stage": "sending", attempt: number, } | { "stage": "retry_at", attempt: number, at: string, error: string, } | { "stage": "accepted" } | { "stage": "confirming", polls: number, } | { "stage": "live", method: Method, } | { "stage": "stale", seen: string | null, partly: Partly | null, } | { "stage": "failed", reason: string, };
 
 /**
  * One site of one publish, as the window and the CLI show it.
