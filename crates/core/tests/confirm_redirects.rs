@@ -82,10 +82,11 @@ async fn a_redirect_within_the_origin_is_followed_without_a_referer() {
         "{}",
         confirmation.message
     );
-    assert_eq!(
-        *referers.lock().unwrap(),
-        [None],
-        "no Referer on the redirect"
+    // The first fresh answer and the fetches that verify it, each redirected.
+    let seen = referers.lock().unwrap().clone();
+    assert!(
+        seen.len() > 1 && seen.iter().all(Option::is_none),
+        "no Referer on any redirect: {seen:?}"
     );
     let _ = stop.send(());
 }
