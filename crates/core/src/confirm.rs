@@ -217,7 +217,8 @@ fn percent_segment(tag: &str) -> String {
 /// What one instance (told apart by `INSTANCE_HEADER`) served last.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceSeen {
-    pub id: String,
+    /// As the instance names itself; `None`: not told apart (no `INSTANCE_HEADER`).
+    pub id: Option<String>,
     pub fresh: bool,
     pub revision: Option<String>,
 }
@@ -229,8 +230,8 @@ pub struct Confirmation {
     /// The instance origin it was fetched through (`Target::instance`).
     pub instance: Option<String>,
     /// Where one URL was answered by several instances or caches that did not all
-    /// serve the revision: what each served last (told apart by `INSTANCE_HEADER`, or
-    /// "fresh"/"stale" answers when the site does not set it).
+    /// serve the revision: what each served last (told apart by `INSTANCE_HEADER`), or,
+    /// when the site does not set it, one unnamed fresh and one unnamed stale answer.
     pub mixed: Vec<InstanceSeen>,
     pub outcome: Outcome,
     pub method: Option<Method>,
@@ -322,7 +323,7 @@ impl Confirmer {
                 (on_poll.lock().unwrap_or_else(|p| p.into_inner()))(i, poll)
             })
         });
-        join_all(runs).await
+        futures_util::future::join_all(runs).await
     }
 
     /// Polls `target` until it serves `expected` — and goes on serving it for
@@ -643,44 +644,13 @@ fn visible_text(element: ElementRef<'_>, out: &mut String) {
     }
 }
 
-/// Polls all at once, in one task (they only wait on the network).
-pub(crate) async fn join_all<F: std::future::Future>(
-    futures: impl IntoIterator<Item = F>,
-) -> Vec<F::Output> {
-    let mut pending: Vec<_> = futures.into_iter().map(|f| Some(Box::pin(f))).collect();
-    let mut done: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut left = 0;
-        for (slot, out) in pending.iter_mut().zip(done.iter_mut()) {
-            if let Some(f) = slot {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => {
-                        *out = Some(v);
-                        *slot = None;
-                    }
-                    std::task::Poll::Pending => left += 1,
-                }
-            }
-        }
-        if left == 0 {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-    done.into_iter()
-        .map(|d| d.expect("every future finished"))
-        .collect()
-}
-
 /// Records what the instance that answered `poll` served (answers without the
 /// instance header are one unnamed instance).
 fn note_instance(seen: &mut Vec<InstanceSeen>, poll: &Poll) {
     if !matches!(poll.verdict, Outcome::Live | Outcome::Stale) {
         return;
     }
-    let id = poll.instance.clone().unwrap_or_default();
+    let id = poll.instance.clone();
     let now = InstanceSeen {
         id: id.clone(),
         fresh: poll.verdict == Outcome::Live,
@@ -695,7 +665,7 @@ fn note_instance(seen: &mut Vec<InstanceSeen>, poll: &Poll) {
 /// When fresh and stale answers came from one URL after the first fresh one: what each
 /// instance served last (by header), or, without the header, the two kinds of answer.
 fn mixed_answers(seen: &[InstanceSeen], polls: &[Poll]) -> Vec<InstanceSeen> {
-    let named: Vec<InstanceSeen> = seen.iter().filter(|s| !s.id.is_empty()).cloned().collect();
+    let named: Vec<InstanceSeen> = seen.iter().filter(|s| s.id.is_some()).cloned().collect();
     if named.len() > 1 && named.iter().any(|s| s.fresh) && named.iter().any(|s| !s.fresh) {
         return named;
     }
@@ -710,12 +680,12 @@ fn mixed_answers(seen: &[InstanceSeen], polls: &[Poll]) -> Vec<InstanceSeen> {
     match stale_after {
         Some(stale) if named.len() <= 1 => vec![
             InstanceSeen {
-                id: "fresh".into(),
+                id: None,
                 fresh: true,
                 revision: polls[first_fresh].seen_revision.clone(),
             },
             InstanceSeen {
-                id: "stale".into(),
+                id: None,
                 fresh: false,
                 revision: stale.seen_revision.clone(),
             },
@@ -725,7 +695,7 @@ fn mixed_answers(seen: &[InstanceSeen], polls: &[Poll]) -> Vec<InstanceSeen> {
 }
 
 fn partly_message(url: &str, expected: &Expected, mixed: &[InstanceSeen]) -> String {
-    let named = mixed.iter().all(|m| m.id != "fresh" && m.id != "stale");
+    let named = mixed.iter().all(|m| m.id.is_some());
     let old = |m: &InstanceSeen| {
         m.revision
             .as_deref()
@@ -736,7 +706,10 @@ fn partly_message(url: &str, expected: &Expected, mixed: &[InstanceSeen]) -> Str
         let stale: Vec<String> = mixed
             .iter()
             .filter(|m| !m.fresh)
-            .map(|m| format!("instance {} still serves {}", m.id, old(m)))
+            .map(|m| {
+                let id = m.id.as_deref().unwrap_or_default();
+                format!("instance {id} still serves {}", old(m))
+            })
             .collect();
         format!(
             "Partly live: {fresh} of {} instances serve revision {} at {url}; {}. Send the              webhook to every instance (list them in the site's instances) or give the              instances a shared cache handler.",

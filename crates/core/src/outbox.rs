@@ -653,7 +653,7 @@ async fn attempt(
     let sends = copies
         .iter()
         .map(|copy| attempt_url(http, config, copy, message, attempt_no, keys));
-    let records = crate::confirm::join_all(sends).await;
+    let records = futures_util::future::join_all(sends).await;
     let latency_ms = records.iter().map(|r| r.latency_ms).max().unwrap_or(0);
     // The first instance that did not accept decides (its error names it).
     match records.iter().position(|r| r.next != NextStep::Delivered) {

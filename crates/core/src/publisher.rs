@@ -724,10 +724,7 @@ impl Publisher {
 
     async fn try_confirm(&self, c: &ToConfirm, site: &Site) -> Result<()> {
         let publish = lock(&self.inner.store).publish_record(c.publish_id)?;
-        let expected = self.expected_of(&publish)?;
-        let tags = frontmatter::parse(&publish.source)
-            .map(|p| p.tags)
-            .unwrap_or_default();
+        let (expected, tags) = self.expected_of(&publish)?;
         let targets = confirm::targets(
             &site.page_url(&publish.slug),
             &site.also_confirm,
@@ -841,9 +838,9 @@ impl Publisher {
         record.next == NextStep::Delivered
     }
 
-    /// What the pages must show after `publish`: its revision, title and the text that
-    /// changed since the publish before it.
-    fn expected_of(&self, publish: &PublishRecord) -> Result<Expected> {
+    /// What the pages must show after `publish` (its revision, title and the text that
+    /// changed since the publish before it), and the document's tags (for `{tag}` URLs).
+    fn expected_of(&self, publish: &PublishRecord) -> Result<(Expected, Vec<String>)> {
         let previous = lock(&self.inner.store).previous_publish(&publish.slug, publish.id)?;
         let parsed = frontmatter::parse(&publish.source)?;
         let body_of = |p: &PublishRecord| {
@@ -851,12 +848,13 @@ impl Publisher {
                 .map(|p| p.body)
                 .unwrap_or_default()
         };
-        Ok(Expected::new(
+        let expected = Expected::new(
             &publish.revision,
             &parsed.title,
             &parsed.body,
             previous.as_ref().map(body_of).as_deref(),
-        ))
+        );
+        Ok((expected, parsed.tags))
     }
 }
 
@@ -890,13 +888,10 @@ fn site_verdict(
                     .iter()
                     .filter_map(|r| r.instance.as_deref())
                     .collect();
-                let urls: std::collections::BTreeSet<_> = results
-                    .iter()
-                    .map(|r| confirm::on_origin(&r.url, "http://x"))
-                    .collect();
+                // Every URL is confirmed once per instance (or once, without them).
+                let pages = results.len() / instances.len().max(1);
                 format!(
-                    "Live: {} pages{} serve revision {}{after}.",
-                    urls.len(),
+                    "Live: {pages} pages{} serve revision {}{after}.",
                     if instances.is_empty() {
                         String::new()
                     } else {
@@ -934,7 +929,7 @@ fn site_verdict(
         })
     } else {
         mixed.map(|r| {
-            let named = r.mixed.iter().all(|m| m.id != "fresh" && m.id != "stale");
+            let named = r.mixed.iter().all(|m| m.id.is_some());
             Partly {
                 fresh: r.mixed.iter().filter(|m| m.fresh).count() as u32,
                 of: if named { r.mixed.len() as u32 } else { 0 },
