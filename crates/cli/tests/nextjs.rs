@@ -7,84 +7,30 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
+use pressroom_testkit::{build_nextjs_example, free_port, wait_for_page, NextServer};
 use support::{ok, pressroom, run, ApiProcess, TOKEN_VAR};
 
-fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/nextjs-site")
-}
-
-fn next(args: &[&str]) -> Command {
-    let dir = example_dir();
-    let mut cmd = Command::new("node");
-    cmd.arg(dir.join("node_modules/next/dist/bin/next"))
-        .args(args)
-        .current_dir(&dir)
-        .env("NEXT_TELEMETRY_DISABLED", "1")
-        .stdin(Stdio::null());
-    cmd
-}
-
-/// `next start` in a process group of its own, ended (group and all) on drop.
-struct NextServer(Child);
-
-impl NextServer {
-    fn start(port: u16, api: &str, secret: &str, profile: &str, log: &Path) -> NextServer {
-        use std::os::unix::process::CommandExt;
-        let log = std::fs::File::create(log).unwrap();
-        let child = next(&["start", "-p", &port.to_string(), "-H", "127.0.0.1"])
-            .env("PRESSROOM_API_URL", api)
-            .env("PRESSROOM_WEBHOOK_SECRET", secret)
-            .env("PRESSROOM_REVALIDATE_PROFILE", profile)
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .process_group(0)
-            .spawn()
-            .unwrap();
-        NextServer(child)
-    }
-}
-
-impl Drop for NextServer {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.0.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The page's body once it answers 200, within 60 s.
-fn wait_for_page(url: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let out = Command::new("curl")
-            .args(["-sf", "--max-time", "5", url])
-            .output()
-            .unwrap();
-        if out.status.success() {
-            return String::from_utf8_lossy(&out.stdout).into_owned();
-        }
-        assert!(Instant::now() < deadline, "{url} did not come up");
-        std::thread::sleep(Duration::from_millis(250));
-    }
+/// `next start` of the example on `port`, reading from `api`, verifying with `secret`,
+/// revalidating with `profile`.
+fn start(
+    example: &Path,
+    port: u16,
+    api: &str,
+    secret: &str,
+    profile: &str,
+    log: &Path,
+) -> NextServer {
+    NextServer::start(
+        example,
+        port,
+        &[
+            ("PRESSROOM_API_URL", api),
+            ("PRESSROOM_WEBHOOK_SECRET", secret),
+            ("PRESSROOM_REVALIDATE_PROFILE", profile),
+        ],
+        log,
+    )
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -95,11 +41,6 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 #[test]
 fn publish_wait_live_confirms_the_new_revision_on_a_real_nextjs_site() {
-    let example = example_dir();
-    assert!(
-        example.join("node_modules/next").exists(),
-        "run scripts/setup.sh first (it installs the example's npm packages)"
-    );
     let tmp = tempfile::tempdir().unwrap();
     let (ws, api_dir) = (tmp.path().join("ws"), tmp.path().join("api"));
     let api = ApiProcess::start(&api_dir);
@@ -132,17 +73,7 @@ fn publish_wait_live_confirms_the_new_revision_on_a_real_nextjs_site() {
     ok(&ws, &["publish", "hello"]);
 
     // Build against the running API (it prerenders the known pages), from scratch.
-    let _ = std::fs::remove_dir_all(example.join(".next"));
-    let build = next(&["build"])
-        .env("PRESSROOM_API_URL", &api.url)
-        .output()
-        .unwrap();
-    assert!(
-        build.status.success(),
-        "next build failed:\n{}\n{}",
-        String::from_utf8_lossy(&build.stdout),
-        String::from_utf8_lossy(&build.stderr)
-    );
+    let example = build_nextjs_example(&api.url);
 
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
@@ -172,7 +103,8 @@ fn publish_wait_live_confirms_the_new_revision_on_a_real_nextjs_site() {
     );
 
     for (round, profile) in ["expire", "max"].into_iter().enumerate() {
-        let server = NextServer::start(
+        let server = start(
+            &example,
             port,
             &api.url,
             &secret,
@@ -217,7 +149,8 @@ fn publish_wait_live_confirms_the_new_revision_on_a_real_nextjs_site() {
     }
 
     // A wrong secret on the site: a clear 401 configuration error, exit 1, never live.
-    let _server = NextServer::start(
+    let _server = start(
+        &example,
         port,
         &api.url,
         pressroom_core::signing::Secret::generate().expose(),

@@ -712,7 +712,9 @@ fn partly_message(url: &str, expected: &Expected, mixed: &[InstanceSeen]) -> Str
             })
             .collect();
         format!(
-            "Partly live: {fresh} of {} instances serve revision {} at {url}; {}. Send the              webhook to every instance (list them in the site's instances) or give the              instances a shared cache handler.",
+            "Partly live: {fresh} of {} instances serve revision {} at {url}; {}. Send the \
+             webhook to every instance (list them in the site's instances) or give the \
+             instances a shared cache handler.",
             mixed.len(),
             expected.revision,
             stale.join("; ")
@@ -720,7 +722,10 @@ fn partly_message(url: &str, expected: &Expected, mixed: &[InstanceSeen]) -> Str
     } else {
         let stale = mixed.iter().find(|m| !m.fresh);
         format!(
-            "Partly live: {url} served revision {} and then {} again — several instances              or caches answer for it and not all of them were revalidated. Send the webhook              to every instance (list them in the site's instances), give the instances a              shared cache handler, or purge the cache in front.",
+            "Partly live: {url} served revision {} and then {} again — several instances \
+             or caches answer for it and not all of them were revalidated. Send the webhook \
+             to every instance (list them in the site's instances), give the instances a \
+             shared cache handler, or purge the cache in front.",
             expected.revision,
             stale.map_or("an older version".to_owned(), old)
         )

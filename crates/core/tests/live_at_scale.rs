@@ -10,10 +10,7 @@
 //! - an index page that lags → not Live;
 //! - a long-lived cache in front → stale, with the CDN hint.
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::response::{Html, IntoResponse};
@@ -28,6 +25,7 @@ use pressroom_core::stage::Stage;
 use pressroom_core::store::{NewDelivery, NewPublish, NewSite, Preset};
 use pressroom_core::webhook::{Envelope, EventKind};
 use pressroom_core::Store;
+use pressroom_testkit::Nginx;
 
 /// The revision the content API has now, shared by the instances (their data source).
 type Source = Arc<Mutex<String>>;
@@ -95,86 +93,6 @@ async fn instance(name: &'static str, source: &Source, index_lags: bool) -> Stri
     let origin = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     origin
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// nginx from Debian, in the foreground with everything in `dir`, stopped on drop.
-struct Nginx {
-    child: Child,
-    origin: String,
-}
-
-impl Nginx {
-    /// A round-robin balancer over `upstreams`, or, with `cache`, a caching proxy that
-    /// keeps pages for an hour (and says so in `X-Cache-Status`).
-    fn start(dir: &Path, upstreams: &[String], cache: bool) -> Nginx {
-        let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
-            .into_iter()
-            .find(|p| Path::new(p).exists())
-            .expect("nginx is installed (scripts/setup.sh installs nginx-light)");
-        std::fs::create_dir_all(dir).unwrap();
-        let port = free_port();
-        let d = dir.display();
-        let servers: String = upstreams
-            .iter()
-            .map(|u| format!("server {};\n", u.trim_start_matches("http://")))
-            .collect();
-        let caching = if cache {
-            "proxy_cache pages; proxy_cache_valid 200 1h; proxy_ignore_headers Cache-Control Set-Cookie;\n\
-             add_header X-Cache-Status $upstream_cache_status;"
-        } else {
-            ""
-        };
-        let conf = format!(
-            "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
-             events {{ worker_connections 256; }}\n\
-             http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
-             fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n\
-             proxy_cache_path {d}/cache keys_zone=pages:1m;\n\
-             upstream site {{\n{servers}}}\n\
-             server {{\n listen 127.0.0.1:{port};\n location / {{\n proxy_pass http://site;\n\
-             proxy_http_version 1.1;\n proxy_set_header Connection \"\";\n {caching}\n }}\n }}\n}}\n"
-        );
-        let path = dir.join("nginx.conf");
-        std::fs::write(&path, conf).unwrap();
-        let child = Command::new(nginx)
-            .args(["-c", path.to_str().unwrap(), "-p", dir.to_str().unwrap()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let origin = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "nginx did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Nginx { child, origin }
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        // SIGQUIT: graceful stop; the master ends its worker.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGQUIT) };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 struct Workspace {
@@ -304,6 +222,7 @@ async fn live_holds_for_every_page_every_instance_and_every_cache() {
         "{stage:?}: {message}"
     );
     assert!(message.contains("Partly live"), "{message}");
+    assert!(!message.contains("  "), "one sentence, no layout gaps: {message}");
     assert!(
         message.contains("still serves"),
         "names the stale instance: {message}"

@@ -1,0 +1,223 @@
+//! Real servers for the end-to-end tests, each started privately (its own config and
+//! files in a temp dir, a free loopback port) and stopped — process group and all — when
+//! dropped: nginx from Debian as a round-robin balancer or a caching proxy, and the
+//! Next.js example (`examples/nextjs-site`) built once and started as one or several
+//! instances that share nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16, what: &str, within: Duration) {
+    let deadline = Instant::now() + within;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "{what} did not start listening");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Sends `signal` to the process group `child` leads, then waits up to 5 s before
+/// killing the group outright.
+fn stop_group(child: &mut Child, signal: &str) {
+    let group = format!("-{}", child.id());
+    let _ = Command::new("kill")
+        .args([signal, "--", &group])
+        .stderr(Stdio::null())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &group])
+        .stderr(Stdio::null())
+        .status();
+    let _ = child.wait();
+}
+
+/// nginx from Debian in the foreground, everything it writes inside its own directory.
+pub struct Nginx {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub origin: String,
+}
+
+impl Nginx {
+    /// A round-robin balancer over `upstreams` (origins), or, with `cache`, a caching
+    /// proxy that keeps pages for an hour whatever they say (a CDN stand-in) and names
+    /// its verdict in `X-Cache-Status`.
+    pub fn start(dir: &Path, upstreams: &[String], cache: bool) -> Nginx {
+        use std::os::unix::process::CommandExt;
+        let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("nginx is installed (scripts/setup.sh installs nginx-light)");
+        std::fs::create_dir_all(dir).unwrap();
+        let port = free_port();
+        let d = dir.display();
+        let servers: String = upstreams
+            .iter()
+            .map(|u| format!("server {};\n", u.trim_start_matches("http://")))
+            .collect();
+        let caching = if cache {
+            "proxy_cache pages; proxy_cache_valid 200 1h; proxy_ignore_headers Cache-Control Set-Cookie Expires;\n\
+             add_header X-Cache-Status $upstream_cache_status;"
+        } else {
+            ""
+        };
+        let conf = format!(
+            "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
+             events {{ worker_connections 256; }}\n\
+             http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
+             fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n\
+             proxy_cache_path {d}/cache keys_zone=pages:1m;\n\
+             upstream site {{\n{servers}}}\n\
+             server {{\n listen 127.0.0.1:{port};\n location / {{\n proxy_pass http://site;\n\
+             proxy_http_version 1.1;\n proxy_set_header Connection \"\";\n {caching}\n }}\n }}\n}}\n"
+        );
+        let path = dir.join("nginx.conf");
+        std::fs::write(&path, conf).unwrap();
+        let child = Command::new(nginx)
+            .args(["-c", path.to_str().unwrap(), "-p", dir.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        wait_for_port(port, "nginx", Duration::from_secs(20));
+        Nginx {
+            child,
+            origin: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGQUIT: a graceful stop; the master ends its worker.
+        stop_group(&mut self.child, "-QUIT");
+    }
+}
+
+/// The Next.js example in this repository.
+pub fn nextjs_example() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/nextjs-site");
+    assert!(
+        dir.join("node_modules/next").exists(),
+        "run scripts/setup.sh first (it installs the example's npm packages)"
+    );
+    dir
+}
+
+/// `next ARGS` run in `dir` (the example or a copy of it), offline.
+pub fn next(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new("node");
+    cmd.arg(dir.join("node_modules/next/dist/bin/next"))
+        .args(args)
+        .current_dir(dir)
+        .env("NEXT_TELEMETRY_DISABLED", "1")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// `next build` of the example from scratch against the content API at `api` (it
+/// prerenders the documents published there); panics with the build's output if it fails.
+pub fn build_nextjs_example(api: &str) -> PathBuf {
+    let dir = nextjs_example();
+    let _ = std::fs::remove_dir_all(dir.join(".next"));
+    let build = next(&dir, &["build"])
+        .env("PRESSROOM_API_URL", api)
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "next build failed:\n{}\n{}",
+        String::from_utf8_lossy(&build.stdout),
+        String::from_utf8_lossy(&build.stderr)
+    );
+    dir
+}
+
+/// A copy of the built example in `dest` with a build (`.next`, its caches included) of
+/// its own and the example's `node_modules` linked: an instance that shares no cache
+/// with any other.
+pub fn copy_of_build(built: &Path, dest: &Path) -> PathBuf {
+    std::fs::create_dir_all(dest).unwrap();
+    let copy = Command::new("cp")
+        .arg("-a")
+        .args(
+            std::fs::read_dir(built)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.file_name().is_some_and(|n| n != "node_modules")),
+        )
+        .arg(dest)
+        .status()
+        .unwrap();
+    assert!(copy.success(), "copying {} failed", built.display());
+    std::os::unix::fs::symlink(built.join("node_modules"), dest.join("node_modules")).unwrap();
+    dest.to_path_buf()
+}
+
+/// `next start` in a process group of its own, ended (group and all) on drop.
+pub struct NextServer {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub origin: String,
+}
+
+impl NextServer {
+    /// Starts the site in `dir` on `port` with `env`, its output in `log`, and waits
+    /// until it listens.
+    pub fn start(dir: &Path, port: u16, env: &[(&str, &str)], log: &Path) -> NextServer {
+        use std::os::unix::process::CommandExt;
+        let log = std::fs::File::create(log).unwrap();
+        let child = next(dir, &["start", "-p", &port.to_string(), "-H", "127.0.0.1"])
+            .envs(env.iter().copied())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        wait_for_port(port, "next start", Duration::from_secs(60));
+        NextServer {
+            child,
+            origin: format!("http://127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for NextServer {
+    fn drop(&mut self) {
+        stop_group(&mut self.child, "-TERM");
+    }
+}
+
+/// The body of `url` once it answers 200, within 60 s.
+pub fn wait_for_page(url: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = Command::new("curl")
+            .args(["-sf", "--max-time", "5", url])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            return String::from_utf8_lossy(&out.stdout).into_owned();
+        }
+        assert!(Instant::now() < deadline, "{url} did not come up");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
