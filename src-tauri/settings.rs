@@ -4,7 +4,8 @@
 
 use pressroom_core::publish::{self, ApiSettings};
 use pressroom_core::sites::{self, SecretInput, WithSecret};
-use pressroom_core::store::{Attempt, Delivery, NewSite, NextStep, Preset, Site};
+use pressroom_core::store::{checked_reach, Attempt, Delivery, NewSite, NextStep, Preset, Site};
+use pressroom_core::Store;
 use serde::{Deserialize, Serialize};
 use tauri::State;
 
@@ -50,16 +51,27 @@ pub struct SiteForm {
     path_templates: Vec<String>,
     preset: String,
     confirm_timeout_ms: Option<u64>,
+    /// Pages confirmed besides the document's (paths on its origin or full URLs).
+    also_confirm: Vec<String>,
+    /// Instance origins: the webhook goes to each, each is confirmed on its own.
+    instances: Vec<String>,
+}
+
+fn clean(v: &[String]) -> Vec<String> {
+    v.iter()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 impl SiteForm {
+    /// The site, once everything in the form is known to be acceptable — nothing is
+    /// written for a form that would be refused halfway.
     fn to_new_site(&self) -> pressroom_core::Result<NewSite> {
-        let clean = |v: &[String]| -> Vec<String> {
-            v.iter()
-                .map(|t| t.trim().to_owned())
-                .filter(|t| !t.is_empty())
-                .collect()
-        };
+        checked_reach(&clean(&self.also_confirm), &clean(&self.instances))?;
+        if let Some(ms) = self.confirm_timeout_ms {
+            Store::check_confirm_timeout(ms)?;
+        }
         Ok(NewSite {
             name: self.name.trim().to_owned(),
             webhook_url: self.webhook_url.trim().to_owned(),
@@ -68,6 +80,15 @@ impl SiteForm {
             path_templates: clean(&self.path_templates),
             preset: Preset::parse(&self.preset)?,
         })
+    }
+
+    /// What `add_site`/`update_site` store besides the site itself: its confirmation
+    /// timeout and reach (also-confirm pages, instances).
+    fn apply_extras(&self, s: &mut Store, name: &str) -> pressroom_core::Result<Site> {
+        if let Some(ms) = self.confirm_timeout_ms {
+            s.set_site_confirm_timeout(name, ms)?;
+        }
+        s.set_site_reach(name, &clean(&self.also_confirm), &clean(&self.instances))
     }
 }
 
@@ -133,10 +154,8 @@ pub async fn add_site(
     };
     let secrets = state.publisher.secrets();
     let added = state.with_store(|s| -> pressroom_core::Result<_> {
-        let added = sites::add(s, secrets, &new, input)?;
-        if let Some(ms) = form.confirm_timeout_ms {
-            s.set_site_confirm_timeout(&new.name, ms)?;
-        }
+        let mut added = sites::add(s, secrets, &new, input)?;
+        added.site = form.apply_extras(s, &new.name)?;
         Ok(added)
     })?;
     Ok(added.into())
@@ -151,11 +170,8 @@ pub async fn update_site(
     let changed = form.to_new_site()?;
     let secrets = state.publisher.secrets();
     Ok(state.with_store(|s| -> pressroom_core::Result<_> {
-        let mut site = sites::update(s, secrets, &name, &changed)?;
-        if let Some(ms) = form.confirm_timeout_ms {
-            site = s.set_site_confirm_timeout(&site.name, ms)?;
-        }
-        Ok(site)
+        let site = sites::update(s, secrets, &name, &changed)?;
+        form.apply_extras(s, &site.name)
     })?)
 }
 

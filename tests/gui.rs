@@ -421,6 +421,8 @@ fn a_hostile_page_cannot_reach_the_app_and_the_csp_blocks_injected_script() {
             &format!("{site_url}/posts/{{slug}}"),
         )
         .await;
+        // Its one instance, listed: the webhook and the confirmation go to its origin.
+        fill(client, "textarea[name='instances']", &site_url).await;
         click(client, ".site-form button[type='submit']").await;
         texts_when(client, ".revealed .secret", |t| {
             t.len() == 1 && t[0].starts_with("whsec_")
@@ -530,6 +532,12 @@ fn a_hostile_page_cannot_reach_the_app_and_the_csp_blocks_injected_script() {
     });
     // No command was reached: the page's create_document never happened.
     let store = Store::open(workspace::database_path(&tmp.path().join("sandbox"))).unwrap();
+    let hostile = store.site("hostile").unwrap();
+    assert_eq!(
+        hostile.instances.len(),
+        1,
+        "saved from the form: {hostile:?}"
+    );
     assert!(store
         .list()
         .unwrap()
@@ -633,8 +641,15 @@ fn fields_history_settings_and_help() {
             click(client, ".add-site").await;
             fill(client, "input[name='name']", "bad name").await;
             fill(client, "input[name='webhook_url']", "ftp://x").await;
+            fill(
+                client,
+                "textarea[name='instances']",
+                "http://10.0.0.2:3000/api",
+            )
+            .await;
             click(client, ".site-form button[type='submit']").await;
-            let errors = texts_when(client, ".site-form em.error", |t| t.len() == 3).await;
+            let errors = texts_when(client, ".site-form em.error", |t| t.len() == 4).await;
+            assert!(errors.iter().any(|e| e.contains("origin")), "{errors:?}");
             assert!(
                 errors
                     .iter()

@@ -222,7 +222,10 @@ async fn live_holds_for_every_page_every_instance_and_every_cache() {
         "{stage:?}: {message}"
     );
     assert!(message.contains("Partly live"), "{message}");
-    assert!(!message.contains("  "), "one sentence, no layout gaps: {message}");
+    assert!(
+        !message.contains("  "),
+        "one sentence, no layout gaps: {message}"
+    );
     assert!(
         message.contains("still serves"),
         "names the stale instance: {message}"

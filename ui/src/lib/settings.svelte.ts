@@ -31,6 +31,8 @@ export function emptyForm(): SiteForm {
     path_templates: ["/posts/{slug}"],
     preset: "standard_webhooks",
     confirm_timeout_ms: 30000,
+    also_confirm: [],
+    instances: [],
   };
 }
 
@@ -43,6 +45,8 @@ export function formOf(site: SiteView): SiteForm {
     path_templates: [...site.path_templates],
     preset: site.preset,
     confirm_timeout_ms: site.confirm_timeout_ms,
+    also_confirm: [...site.also_confirm],
+    instances: [...site.instances],
   };
 }
 
@@ -58,6 +62,14 @@ export function validateForm(form: SiteForm): Partial<Record<keyof SiteForm, str
     errors.page_url_template = "An http:// or https:// URL.";
   } else if (!form.page_url_template.includes("{slug}")) {
     errors.page_url_template = "Put {slug} where the document's slug goes.";
+  }
+  const badAlso = form.also_confirm.find((t) => !/^(\/|https?:\/\/)\S*$/.test(t.trim()));
+  if (badAlso !== undefined) {
+    errors.also_confirm = `"${badAlso}": a path such as /tags/{tag}, or an http(s) URL.`;
+  }
+  const badInstance = form.instances.find((o) => !/^https?:\/\/[^\s/?#]+\/?$/.test(o.trim()));
+  if (badInstance !== undefined) {
+    errors.instances = `"${badInstance}": an origin such as http://10.0.0.2:3000, without a path.`;
   }
   if (form.confirm_timeout_ms !== null && !(form.confirm_timeout_ms >= 1000)) {
     errors.confirm_timeout_ms = "At least 1000 ms.";

@@ -29,6 +29,10 @@ describe("settings store", () => {
     const good = { ...emptyForm(), name: "blog", webhook_url: "https://b.example/api", page_url_template: "https://b.example/p/{slug}" };
     expect(validateForm(good)).toEqual({});
     expect(validateForm({ ...good, confirm_timeout_ms: 10 })).toHaveProperty("confirm_timeout_ms");
+    const reach = { ...good, also_confirm: ["/", "/tags/{tag}", "https://b.example/feed.xml"], instances: ["http://10.0.0.2:3000", "https://c.example/"] };
+    expect(validateForm(reach)).toEqual({});
+    expect(Object.keys(validateForm({ ...good, also_confirm: ["tags/{tag}"], instances: ["http://10.0.0.2:3000/api"] })).sort())
+      .toEqual(["also_confirm", "instances"]);
   });
 
   it("shows a generated secret once, and rotation state from the shell", async () => {

@@ -32,7 +32,7 @@ pub use outbox::{
 };
 pub use published::{Idempotency, PublishedStore, PutOutcome};
 pub use search::{SearchHit, SnippetPart};
-pub use sites::{NewSite, Preset, Site};
+pub use sites::{checked_reach, NewSite, Preset, Site};
 
 /// Largest document source the store accepts (1 MiB). Bigger texts are refused with
 /// `Error::TooLarge` before anything is written, so nothing stored is touched.

@@ -355,36 +355,7 @@ impl Store {
         also_confirm: &[String],
         instances: &[String],
     ) -> Result<Site> {
-        for template in also_confirm {
-            let ok = template.starts_with('/')
-                || template.starts_with("http://")
-                || template.starts_with("https://");
-            if !ok || template.chars().any(char::is_whitespace) {
-                return Err(Error::InvalidSite {
-                    reason: format!(
-                        "also-confirm URL {template:?} must be a path such as /tags/{{tag}} or an \
-                         http:// or https:// URL"
-                    ),
-                });
-            }
-        }
-        let mut origins = Vec::new();
-        for origin in instances {
-            let parsed = reqwest::Url::parse(origin).ok().filter(|u| {
-                matches!(u.scheme(), "http" | "https")
-                    && u.host_str().is_some()
-                    && matches!(u.path(), "" | "/")
-                    && u.query().is_none()
-            });
-            let Some(parsed) = parsed else {
-                return Err(Error::InvalidSite {
-                    reason: format!(
-                        "instance {origin:?} must be an origin such as http://10.0.0.2:3000"
-                    ),
-                });
-            };
-            origins.push(parsed.origin().ascii_serialization());
-        }
+        let origins = checked_reach(also_confirm, instances)?;
         let n = self.conn.execute(
             "UPDATE sites SET also_confirm = ?2, instances = ?3, updated_at = ?4
              WHERE name = ?1 AND removed_at IS NULL",
@@ -403,13 +374,20 @@ impl Store {
         self.site(name)
     }
 
+    /// A confirmation timeout is 1 s to 1 h.
+    pub fn check_confirm_timeout(timeout_ms: u64) -> Result<()> {
+        if (1_000..=3_600_000).contains(&timeout_ms) {
+            Ok(())
+        } else {
+            Err(Error::InvalidSite {
+                reason: "the confirmation timeout must be between 1 s and 1 h".into(),
+            })
+        }
+    }
+
     /// How long live confirmation waits for this site's page (1 s to 1 h).
     pub fn set_site_confirm_timeout(&mut self, name: &str, timeout_ms: u64) -> Result<Site> {
-        if !(1_000..=3_600_000).contains(&timeout_ms) {
-            return Err(Error::InvalidSite {
-                reason: "the confirmation timeout must be between 1 s and 1 h".into(),
-            });
-        }
+        Store::check_confirm_timeout(timeout_ms)?;
         let n = self.conn.execute(
             "UPDATE sites SET confirm_timeout_ms = ?2, updated_at = ?3 WHERE name = ?1",
             params![name, timeout_ms as i64, now()],
@@ -421,4 +399,40 @@ impl Store {
         }
         self.site(name)
     }
+}
+
+/// Checks a site's reach before it is stored: also-confirm templates are paths or
+/// http(s) URLs, instances are bare origins. The instances as canonical origins.
+pub fn checked_reach(also_confirm: &[String], instances: &[String]) -> Result<Vec<String>> {
+    for template in also_confirm {
+        let ok = template.starts_with('/')
+            || template.starts_with("http://")
+            || template.starts_with("https://");
+        if !ok || template.chars().any(char::is_whitespace) {
+            return Err(Error::InvalidSite {
+                reason: format!(
+                    "also-confirm URL {template:?} must be a path such as /tags/{{tag}} or an \
+                     http:// or https:// URL"
+                ),
+            });
+        }
+    }
+    let mut origins = Vec::new();
+    for origin in instances {
+        let parsed = reqwest::Url::parse(origin).ok().filter(|u| {
+            matches!(u.scheme(), "http" | "https")
+                && u.host_str().is_some()
+                && matches!(u.path(), "" | "/")
+                && u.query().is_none()
+        });
+        let Some(parsed) = parsed else {
+            return Err(Error::InvalidSite {
+                reason: format!(
+                    "instance {origin:?} must be an origin such as http://10.0.0.2:3000"
+                ),
+            });
+        };
+        origins.push(parsed.origin().ascii_serialization());
+    }
+    Ok(origins)
 }

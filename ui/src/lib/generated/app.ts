@@ -42,7 +42,15 @@ instances: Array<string>, };
 /**
  * The site form: what a user types.
  */
-export type SiteForm = { name: string, webhook_url: string, page_url_template: string, tag_templates: Array<string>, path_templates: Array<string>, preset: string, confirm_timeout_ms: number | null, };
+export type SiteForm = { name: string, webhook_url: string, page_url_template: string, tag_templates: Array<string>, path_templates: Array<string>, preset: string, confirm_timeout_ms: number | null, 
+/**
+ * Pages confirmed besides the document's (paths on its origin or full URLs).
+ */
+also_confirm: Array<string>, 
+/**
+ * Instance origins: the webhook goes to each, each is confirmed on its own.
+ */
+instances: Array<string>, };
 
 /**
  * A site just added or re-keyed; `new_secret` is shown once, then only the site has it.
