@@ -205,6 +205,7 @@ impl DemoSite {
     pub fn router(&self) -> Router {
         Router::new()
             .route("/", get(index))
+            .route("/tags/{tag}", get(tag_page))
             .route("/posts/{slug}", get(page))
             .route(WEBHOOK_PATH, post(webhook))
             .with_state(self.clone())
@@ -322,20 +323,33 @@ async fn page(State(site): State<DemoSite>, Path(slug): Path<String>) -> Respons
 }
 
 async fn index(State(site): State<DemoSite>) -> Response {
-    match site.inner.api.list(None).await {
+    listing(&site, None).await
+}
+
+async fn tag_page(State(site): State<DemoSite>, Path(tag): Path<String>) -> Response {
+    listing(&site, Some(&tag)).await
+}
+
+/// The index (or one tag's page), read from the content API on every request: each
+/// item carries `data-content-revision`, the marker live confirmation checks on
+/// listings.
+async fn listing(site: &DemoSite, tag: Option<&str>) -> Response {
+    match site.inner.api.list(tag).await {
         Ok(docs) => {
             let items: String = docs
                 .iter()
                 .map(|d| {
                     format!(
-                        "<li><a href=\"/posts/{}\">{}</a> <small>{}</small></li>",
+                        "<li data-content-revision=\"{}\"><a href=\"/posts/{}\">{}</a> <small>{}</small></li>",
+                        escape(&d.revision),
                         escape(&d.slug),
                         escape(&d.title),
                         escape(&d.summary)
                     )
                 })
                 .collect();
-            Html(shell("Demo site", "", &format!("<ul>{items}</ul>"))).into_response()
+            let title = tag.map_or("Demo site".to_owned(), |t| format!("Tagged {t}"));
+            Html(shell(&title, "", &format!("<ul>{items}</ul>"))).into_response()
         }
         Err(e) => (
             StatusCode::BAD_GATEWAY,
