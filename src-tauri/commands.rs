@@ -352,6 +352,26 @@ pub async fn published_view(
     Ok(state.with_store(|s| view::published_view(s, publish_id))?)
 }
 
+/// A confirmed page's own stylesheets as one inlinable stylesheet, fetched now (the
+/// side-by-side shows the live page as its visitors see it). Empty when the page had
+/// none or the confirmation is not part of that publish.
+#[tauri::command]
+pub async fn live_page_css(
+    state: State<'_, AppState>,
+    publish_id: i64,
+    confirmation_id: i64,
+) -> IpcResult<String> {
+    let styles = state
+        .with_store(|s| s.confirmations_of(publish_id))?
+        .into_iter()
+        .find(|c| c.id == confirmation_id)
+        .and_then(|c| c.page_styles);
+    Ok(match styles {
+        Some(styles) => state.publisher.confirmer().page_css(&styles).await,
+        None => String::new(),
+    })
+}
+
 /// Where the sites of the latest publish of `slug` stand, if it was ever published.
 #[tauri::command]
 pub async fn latest_publish(

@@ -53,6 +53,7 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
             commands::publish_document,
             commands::resend_delivery,
             commands::published_view,
+            commands::live_page_css,
             commands::watch_publish,
             commands::latest_publish,
             commands::set_fields,

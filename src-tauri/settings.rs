@@ -4,7 +4,9 @@
 
 use pressroom_core::publish::{self, ApiSettings};
 use pressroom_core::sites::{self, SecretInput, WithSecret};
-use pressroom_core::store::{checked_reach, Attempt, Delivery, NewSite, NextStep, Preset, Site};
+use pressroom_core::store::{
+    checked_reach, checked_selector, Attempt, Delivery, NewSite, NextStep, Preset, Site,
+};
 use pressroom_core::Store;
 use serde::{Deserialize, Serialize};
 use tauri::State;
@@ -55,6 +57,8 @@ pub struct SiteForm {
     also_confirm: Vec<String>,
     /// Instance origins: the webhook goes to each, each is confirmed on its own.
     instances: Vec<String>,
+    /// Where the site's pages hold the article ("" or none: the default).
+    article_selector: Option<String>,
 }
 
 fn clean(v: &[String]) -> Vec<String> {
@@ -69,6 +73,7 @@ impl SiteForm {
     /// written for a form that would be refused halfway.
     fn to_new_site(&self) -> pressroom_core::Result<NewSite> {
         checked_reach(&clean(&self.also_confirm), &clean(&self.instances))?;
+        checked_selector(self.article_selector.as_deref().unwrap_or(""))?;
         if let Some(ms) = self.confirm_timeout_ms {
             Store::check_confirm_timeout(ms)?;
         }
@@ -88,6 +93,7 @@ impl SiteForm {
         if let Some(ms) = self.confirm_timeout_ms {
             s.set_site_confirm_timeout(name, ms)?;
         }
+        s.set_site_article_selector(name, self.article_selector.as_deref().unwrap_or(""))?;
         s.set_site_reach(name, &clean(&self.also_confirm), &clean(&self.instances))
     }
 }

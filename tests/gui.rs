@@ -221,7 +221,7 @@ fn lists_the_local_store_and_previews_a_document() {
 #[test]
 fn edit_then_publish_to_the_sandbox_and_see_it_live_side_by_side() {
     let tmp = tempfile::tempdir().unwrap();
-    with_app("publish-live", tmp.path(), async |client, _| {
+    with_app("publish-live", tmp.path(), async |client, display| {
         texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
         type_at_end(client, "Typed in the GUI test, then published.").await;
         // The preview follows the typing.
@@ -245,6 +245,48 @@ fn edit_then_publish_to_the_sandbox_and_see_it_live_side_by_side() {
             json!(""),
             "the live page is in a sandboxed iframe"
         );
+        // As its visitors see it: the site's own stylesheet inlined, and the paragraph
+        // this publish added highlighted on both sides.
+        let frame = |css: &'static str| async move {
+            for _ in 0..100 {
+                let doc = eval(
+                    client,
+                    &format!(
+                        "const f = document.querySelector({}); return f ? f.srcdoc : '';",
+                        json!(css)
+                    ),
+                )
+                .await;
+                let doc = doc.as_str().unwrap_or_default().to_owned();
+                if doc.contains("max-width:46rem") {
+                    return doc;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            panic!("{css} never got the site's stylesheet");
+        };
+        let live = frame(".side-by-side[data-site='demo'] iframe.live-frame").await;
+        assert!(
+            live.contains("data-pressroom-changed") && live.contains("Typed in the GUI test"),
+            "{live}"
+        );
+        texts_when(
+            client,
+            ".side-by-side[data-site='demo'] .local [data-pressroom-changed]",
+            |t| t.iter().any(|p| p.contains("Typed in the GUI test")),
+        )
+        .await;
+        display.screenshot(&artifacts_dir().join("side-by-side.png"));
+        // The local render in the site's theme: inside the page's <main>, its styles on.
+        click(client, ".side-by-side[data-site='demo'] button.themed").await;
+        let themed = frame(".side-by-side[data-site='demo'] iframe.local-frame").await;
+        assert!(
+            themed.contains("<main><h1") && themed.contains("Pressroom demo site"),
+            "{themed}"
+        );
+        click(client, ".side-by-side[data-site='demo'] button.expand").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        display.screenshot(&artifacts_dir().join("side-by-side-themed-expanded.png"));
     });
     // The publish and its confirmation are in the sandbox workspace.
     let store = Store::open(workspace::database_path(&tmp.path().join("sandbox"))).unwrap();

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Subcommand;
 use pressroom_core::secrets::SecretStore;
 use pressroom_core::sites::{self, SecretInput};
-use pressroom_core::store::{NewSite, Preset};
+use pressroom_core::store::{checked_reach, checked_selector, NewSite, Preset};
 use pressroom_core::Store;
 
 use crate::output::Output;
@@ -48,6 +48,10 @@ pub enum SiteCommand {
         /// the webhook goes to each, and each is confirmed through its own origin
         #[arg(long, value_name = "ORIGINS")]
         instances: Option<String>,
+        /// Where the site's pages hold the article, for "preview in the site's theme"
+        /// (a CSS selector; '' for the default: 'article, main, [role=main]')
+        #[arg(long, value_name = "SELECTOR")]
+        article_selector: Option<String>,
     },
     /// Change a site's URLs, templates or preset (unset options keep their value)
     Edit {
@@ -73,6 +77,10 @@ pub enum SiteCommand {
         /// the webhook goes to each, and each is confirmed through its own origin
         #[arg(long, value_name = "ORIGINS")]
         instances: Option<String>,
+        /// Where the site's pages hold the article, for "preview in the site's theme"
+        /// (a CSS selector; '' for the default: 'article, main, [role=main]')
+        #[arg(long, value_name = "SELECTOR")]
+        article_selector: Option<String>,
     },
     /// List sites
     List,
@@ -126,8 +134,19 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
             confirm_timeout,
             also_confirm,
             instances,
+            article_selector,
         } => {
             let preset = Preset::parse(&preset)?;
+            // Everything checked before anything is written: no half-added site.
+            let (also, origins) = (
+                split(also_confirm.as_deref().unwrap_or("")),
+                split(instances.as_deref().unwrap_or("")),
+            );
+            checked_reach(&also, &origins)?;
+            checked_selector(article_selector.as_deref().unwrap_or(""))?;
+            if let Some(secs) = confirm_timeout {
+                Store::check_confirm_timeout(secs.saturating_mul(1000))?;
+            }
             let secret = match (secret_env, generate_secret) {
                 (Some(var), _) => secret_from_env(&var)?,
                 (None, true) => SecretInput::Generate,
@@ -147,11 +166,10 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
                 added.site = store.set_site_confirm_timeout(&added.site.name, secs * 1000)?;
             }
             if also_confirm.is_some() || instances.is_some() {
-                added.site = store.set_site_reach(
-                    &added.site.name,
-                    &split(also_confirm.as_deref().unwrap_or("")),
-                    &split(instances.as_deref().unwrap_or("")),
-                )?;
+                added.site = store.set_site_reach(&added.site.name, &also, &origins)?;
+            }
+            if let Some(selector) = article_selector {
+                added.site = store.set_site_article_selector(&added.site.name, &selector)?;
             }
             out.site_with_secret("added", &added);
         }
@@ -165,6 +183,7 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
             confirm_timeout,
             also_confirm,
             instances,
+            article_selector,
         } => {
             let site = store.site(&name)?;
             let (old_also, old_instances) = (site.also_confirm.clone(), site.instances.clone());
@@ -176,16 +195,22 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
                 path_templates: paths.as_deref().map_or(site.path_templates, split),
                 preset: preset.as_deref().map_or(Ok(site.preset), Preset::parse)?,
             };
+            let also = also_confirm.as_deref().map_or(old_also, split);
+            let origins = instances.as_deref().map_or(old_instances, split);
+            checked_reach(&also, &origins)?;
+            checked_selector(article_selector.as_deref().unwrap_or(""))?;
+            if let Some(secs) = confirm_timeout {
+                Store::check_confirm_timeout(secs.saturating_mul(1000))?;
+            }
             let mut site = sites::update(store, &secrets, &name, &changed)?;
             if let Some(secs) = confirm_timeout {
                 site = store.set_site_confirm_timeout(&name, secs * 1000)?;
             }
             if also_confirm.is_some() || instances.is_some() {
-                site = store.set_site_reach(
-                    &name,
-                    &also_confirm.as_deref().map_or(old_also, split),
-                    &instances.as_deref().map_or(old_instances, split),
-                )?;
+                site = store.set_site_reach(&name, &also, &origins)?;
+            }
+            if let Some(selector) = article_selector {
+                site = store.set_site_article_selector(&name, &selector)?;
             }
             out.sites(std::slice::from_ref(&site));
         }

@@ -327,3 +327,69 @@ fn wrong_secret_is_a_clear_error_and_fixing_it_then_redelivering_works() {
     assert_eq!(ids[1], ids[2]);
     rt.shutdown_background();
 }
+
+#[test]
+fn a_site_is_added_whole_or_not_at_all_and_its_theme_region_can_be_named() {
+    let ws = tempfile::tempdir().unwrap();
+    let ws = ws.path();
+    let add = |extra: &[&str]| {
+        let mut args = vec![
+            "site",
+            "add",
+            "blog",
+            "--webhook-url",
+            "https://blog.example/api/revalidate",
+            "--page-url",
+            "https://blog.example/posts/{slug}",
+        ];
+        args.extend_from_slice(extra);
+        run(ws, &args, &[])
+    };
+    // Each refused before anything is written: no site, no secret left behind.
+    for bad in [
+        &["--article-selector", "main["][..],
+        &["--instances", "http://10.0.0.2:3000/api"],
+        &["--also-confirm", "tags/{tag}"],
+        &["--confirm-timeout", "0"],
+    ] {
+        let out = add(bad);
+        assert_eq!(out.status.code(), Some(1), "{bad:?}");
+        let list = json(ws, &["site", "list"], &[]);
+        assert_eq!(list["sites"], serde_json::json!([]), "{bad:?} left a site");
+    }
+    let out = add(&["--article-selector", "main .post", "--also-confirm", "/"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = json(ws, &["site", "list"], &[]);
+    assert_eq!(list["sites"][0]["article_selector"], "main .post");
+    assert_eq!(list["sites"][0]["also_confirm"], serde_json::json!(["/"]));
+    // An edit that would be refused changes nothing either.
+    let out = run(
+        ws,
+        &[
+            "site",
+            "edit",
+            "blog",
+            "--page-url",
+            "https://other.example/{slug}",
+            "--instances",
+            "nope",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let list = json(ws, &["site", "list"], &[]);
+    assert_eq!(
+        list["sites"][0]["page_url_template"],
+        "https://blog.example/posts/{slug}"
+    );
+    json(ws, &["site", "edit", "blog", "--article-selector", ""], &[]);
+    let list = json(ws, &["site", "list"], &[]);
+    assert_eq!(
+        list["sites"][0]["article_selector"],
+        serde_json::Value::Null
+    );
+}

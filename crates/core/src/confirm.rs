@@ -11,6 +11,7 @@
 use std::time::{Duration, Instant};
 
 use scraper::{ElementRef, Html, Node, Selector};
+use serde::{Deserialize, Serialize};
 
 use crate::markdown;
 use crate::store::{Method, Outcome, Poll};
@@ -241,8 +242,97 @@ pub struct Confirmation {
     /// Visible text of the last page fetched, capped at 64 KB.
     pub page_text: Option<String>,
     /// The last page fetched, sanitized with ammonia (no scripts, styles or handlers),
-    /// capped at 512 KB: what the app shows beside its local render.
+    /// capped at 512 KB: what the app shows beside its local render. Its links and
+    /// images are absolute (the view has no base URL).
     pub page_html: Option<String>,
+    /// The page's own styles, to show it as its visitors see it.
+    pub page_styles: Option<PageStyles>,
+}
+
+/// A page's styles: the stylesheets it links (absolute http(s) URLs, at most
+/// `MAX_STYLESHEETS`) and the text of its `<style>` elements (capped at 64 KB).
+/// `Confirmer::page_css` fetches and inlines them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+pub struct PageStyles {
+    pub links: Vec<String>,
+    pub inline: String,
+}
+
+const MAX_STYLESHEETS: usize = 10;
+const INLINE_STYLE_LIMIT: usize = 64 * 1024;
+const STYLESHEET_LIMIT: usize = 512 * 1024;
+const PAGE_CSS_LIMIT: usize = 2 * 1024 * 1024;
+
+impl PageStyles {
+    /// The styles of `html`, fetched from `url`.
+    pub fn of(html: &str, url: &str) -> PageStyles {
+        let document = Html::parse_document(html);
+        let base = reqwest::Url::parse(url).ok();
+        let link = Selector::parse("link[rel][href]").expect("valid selector");
+        let links = document
+            .select(&link)
+            .filter(|l| {
+                l.value().attr("rel").is_some_and(|rel| {
+                    rel.split_ascii_whitespace()
+                        .any(|r| r.eq_ignore_ascii_case("stylesheet"))
+                })
+            })
+            .filter_map(|l| {
+                let href = l.value().attr("href")?;
+                let url = base.as_ref()?.join(href.trim()).ok()?;
+                matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+            })
+            .take(MAX_STYLESHEETS)
+            .collect();
+        let style = Selector::parse("style").expect("valid selector");
+        let mut inline = String::new();
+        for s in document.select(&style) {
+            // Not the fallbacks meant for script-less or template content.
+            let hidden = s.ancestors().any(|a| {
+                a.value()
+                    .as_element()
+                    .is_some_and(|e| matches!(e.name(), "noscript" | "template"))
+            });
+            if !hidden {
+                inline.extend(s.text());
+                inline.push('\n');
+            }
+        }
+        PageStyles {
+            links,
+            inline: cap(inlinable_css(&inline, url), INLINE_STYLE_LIMIT),
+        }
+    }
+}
+
+/// One stylesheet made safe to inline into a `<style>` of another document: relative
+/// `url(…)`s made absolute against where it came from, `@import`s dropped (they
+/// would load unchecked), and nothing that could close the `<style>` element.
+pub fn inlinable_css(css: &str, from: &str) -> String {
+    let base = reqwest::Url::parse(from).ok();
+    let mut out = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(at) = rest.find("url(") {
+        out.push_str(&rest[..at + 4]);
+        rest = &rest[at + 4..];
+        let end = rest.find(')').unwrap_or(rest.len());
+        let raw = rest[..end].trim().trim_matches(['"', '\'']);
+        let absolute = base
+            .as_ref()
+            .filter(|_| !raw.starts_with("data:"))
+            .and_then(|b| b.join(raw).ok())
+            .map_or_else(|| raw.to_owned(), |u| u.to_string());
+        out.push('"');
+        out.push_str(&absolute.replace(['"', '\\', '\n'], ""));
+        out.push('"');
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out.lines()
+        .filter(|l| !l.trim_start().to_ascii_lowercase().starts_with("@import"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("</", "<\\/")
 }
 
 const PAGE_TEXT_LIMIT: usize = 64 * 1024;
@@ -304,6 +394,43 @@ impl Confirmer {
     ) -> Confirmation {
         self.confirm_target(&Target::page(url), expected, timeout, on_poll)
             .await
+    }
+
+    /// The page's styles as one stylesheet to inline: its linked stylesheets fetched
+    /// (same client, same origin-bound redirects and timeouts as confirmation; each
+    /// capped at 512 KB, 2 MB in all; one that fails is left out) and made inlinable,
+    /// then its own `<style>` text.
+    pub async fn page_css(&self, styles: &PageStyles) -> String {
+        let fetches = styles
+            .links
+            .iter()
+            .take(MAX_STYLESHEETS)
+            .map(|link| async move {
+                let response = self
+                    .http
+                    .get(link)
+                    .timeout(self.config.request_timeout)
+                    .send()
+                    .await
+                    .ok()
+                    .filter(|r| r.status().is_success())?;
+                Some(inlinable_css(
+                    &read_prefix(response, STYLESHEET_LIMIT).await,
+                    link,
+                ))
+            });
+        let mut css = String::new();
+        for sheet in futures_util::future::join_all(fetches)
+            .await
+            .into_iter()
+            .flatten()
+        {
+            css.push_str(&sheet);
+            css.push('\n');
+        }
+        // Made inlinable when it was read; whatever the store holds, it closes nothing.
+        css.push_str(&styles.inline.replace("</", "<\\/"));
+        cap(css, PAGE_CSS_LIMIT)
     }
 
     /// Confirms every target at once (each as `confirm_target`); `on_poll` sees each
@@ -373,7 +500,10 @@ impl Confirmer {
                         message: live_message(url, expected, method, start.elapsed()),
                         polls,
                         page_text: last_page.as_ref().map(|(text, _)| text.clone()),
-                        page_html: last_page.map(|(_, html)| sanitize(&html)),
+                        page_styles: last_page
+                            .as_ref()
+                            .map(|(_, html)| PageStyles::of(html, url)),
+                        page_html: last_page.map(|(_, html)| sanitize(&html, url)),
                     };
                 }
                 // Verifying: the next answer at once (it may come from another instance).
@@ -408,7 +538,10 @@ impl Confirmer {
             mixed,
             polls,
             page_text: last_page.as_ref().map(|(text, _)| text.clone()),
-            page_html: last_page.map(|(_, html)| sanitize(&html)),
+            page_styles: last_page
+                .as_ref()
+                .map(|(_, html)| PageStyles::of(html, url)),
+            page_html: last_page.map(|(_, html)| sanitize(&html, url)),
         }
     }
 
@@ -519,20 +652,20 @@ impl Confirmer {
 /// The fetched page made safe to show: ammonia's defaults (no script, style, event
 /// handlers or javascript: URLs), capped; the text of head-only elements (`<title>`)
 /// and of `<noscript>`/`<template>` goes with them rather than onto the page.
-fn sanitize(html: &str) -> String {
-    static SANITIZER: std::sync::OnceLock<ammonia::Builder<'static>> = std::sync::OnceLock::new();
-    SANITIZER
-        .get_or_init(|| {
-            let mut b = ammonia::Builder::default();
-            b.clean_content_tags(
-                ["script", "style", "title", "noscript", "template"]
-                    .into_iter()
-                    .collect(),
-            );
-            b
-        })
-        .clean(&cap(html.to_owned(), PAGE_HTML_LIMIT))
-        .to_string()
+fn sanitize(html: &str, url: &str) -> String {
+    let mut b = ammonia::Builder::default();
+    b.clean_content_tags(
+        ["script", "style", "title", "noscript", "template"]
+            .into_iter()
+            .collect(),
+    )
+    // The page's landmarks and what its own stylesheets select on.
+    .add_tags(["main", "header", "section"])
+    .add_generic_attributes(["class", "id"]);
+    if let Ok(base) = reqwest::Url::parse(url) {
+        b.url_relative(ammonia::UrlRelative::RewriteWithBase(base));
+    }
+    b.clean(&cap(html.to_owned(), PAGE_HTML_LIMIT)).to_string()
 }
 
 /// What confirmation reads of a page.
@@ -556,22 +689,35 @@ pub fn compare_with_page(
     local_html: &str,
     page_text: &str,
 ) -> Vec<crate::diff::DiffLine> {
-    let body = Page::parse(&format!(
-        "<!doctype html><html><body>{local_html}</body></html>"
-    ));
-    let local = format!("{title}\n{}", body.text);
-    // Lines as a reader sees them: trimmed, blank ones dropped.
-    let lines = |text: &str| -> String {
-        text.lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .fold(String::new(), |mut out, l| {
-                out.push_str(l);
-                out.push('\n');
-                out
-            })
-    };
-    crate::diff::lines(&lines(&local), &lines(page_text))
+    crate::diff::lines(&render_lines(title, local_html), &reader_lines(page_text))
+}
+
+/// The lines of text a publish changed: those of the new render (title and body) that
+/// the previous one did not have — what the side-by-side highlights on both sides.
+pub fn changed_text(old: (&str, &str), new: (&str, &str)) -> Vec<String> {
+    crate::diff::lines(&render_lines(old.0, old.1), &render_lines(new.0, new.1))
+        .into_iter()
+        .filter(|l| l.op == "insert")
+        .map(|l| l.text)
+        .collect()
+}
+
+/// A local render's visible text (its title, then the body), as `reader_lines`.
+fn render_lines(title: &str, html: &str) -> String {
+    let body = Page::parse(&format!("<!doctype html><html><body>{html}</body></html>"));
+    reader_lines(&format!("{title}\n{}", body.text))
+}
+
+/// Lines as a reader sees them: trimmed, blank ones dropped.
+fn reader_lines(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .fold(String::new(), |mut out, l| {
+            out.push_str(l);
+            out.push('\n');
+            out
+        })
 }
 
 /// Elements whose content a visitor does not see as text.
@@ -850,11 +996,72 @@ mod tests {
     }
 
     #[test]
+    fn a_page_keeps_its_styles_and_nothing_that_escapes_them() {
+        let styles = PageStyles::of(
+            r#"<html><head>
+            <link rel="stylesheet" href="/_next/static/css/a.css">
+            <link rel="preload stylesheet" href="https://cdn.example/b.css">
+            <link rel="icon" href="/favicon.ico"><link rel="stylesheet" href="javascript:x()">
+            <style>body { background: url(bg.png) } </style><style>p{}</style>
+            <noscript><style>.js-only{display:none}</style></noscript>
+            </head><body><p>Text</p></body></html>"#,
+            "https://blog.example/posts/a",
+        );
+        assert_eq!(
+            styles.links,
+            [
+                "https://blog.example/_next/static/css/a.css",
+                "https://cdn.example/b.css"
+            ]
+        );
+        assert!(
+            styles
+                .inline
+                .contains(r#"url("https://blog.example/posts/bg.png")"#),
+            "{}",
+            styles.inline
+        );
+        assert!(styles.inline.contains("p{}") && !styles.inline.contains("js-only"));
+
+        let css = inlinable_css(
+            "@import url(evil.css);\n.a{background:url('../img/x.png')} .b{background:url(data:image/png;base64,AA)}\n.c::after{content:\"</style><script>x()</script>\"}",
+            "https://blog.example/static/css/site.css",
+        );
+        assert!(!css.contains("@import") && !css.contains("</"), "{css}");
+        assert!(
+            css.contains(r#"url("https://blog.example/static/img/x.png")"#),
+            "{css}"
+        );
+        assert!(css.contains(r#"url("data:image/png;base64,AA")"#), "{css}");
+    }
+
+    #[test]
+    fn the_page_shown_keeps_classes_and_absolute_links() {
+        let shown = sanitize(
+            r#"<body><main class="post" id="top"><img src="/img/a.png"><a href="../b">b</a></main></body>"#,
+            "https://blog.example/posts/a",
+        );
+        assert!(
+            shown.contains(r#"class="post""#) && shown.contains(r#"id="top""#),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(r#"src="https://blog.example/img/a.png""#),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(r#"href="https://blog.example/b""#),
+            "{shown}"
+        );
+    }
+
+    #[test]
     fn the_page_shown_has_no_script_and_no_head_text() {
         let shown = sanitize(
             r#"<html><head><title>Tab title</title><script>alert(1)</script></head><body>
             <h1 onclick="x()">Hello</h1><img src="a.png" onerror="x()"><a href="javascript:x()">l</a>
             <noscript>enable js</noscript><p>World</p></body></html>"#,
+            "https://blog.example/posts/a",
         );
         for gone in [
             "Tab title",

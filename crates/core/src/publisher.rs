@@ -250,6 +250,12 @@ impl Publisher {
         &self.inner.secrets
     }
 
+    /// The confirmer this publisher fetches pages with (and their stylesheets, for the
+    /// side-by-side view).
+    pub fn confirmer(&self) -> &Confirmer {
+        &self.inner.confirmer
+    }
+
     /// Every event from now on. Subscribe before publishing to see the whole run.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.events.subscribe()
@@ -799,6 +805,7 @@ impl Publisher {
                 message: r.message,
                 page_text: r.page_text,
                 page_html: r.page_html,
+                page_styles: r.page_styles,
                 started_at: started_at.clone(),
                 finished_at: current_timestamp(),
                 polls: r.polls,

@@ -17,6 +17,9 @@ pub struct PublishedView {
     pub local_html: String,
     pub title: String,
     pub confirmations: Vec<Confirmed>,
+    /// Lines of text this publish changed since the one before (all of them for a
+    /// first publish): highlighted in the local render and on each live page.
+    pub changed: Vec<String>,
     /// Where each site of this publish stands now.
     pub sites: Vec<Standing>,
 }
@@ -56,6 +59,17 @@ pub fn published_view(store: &Store, publish_id: i64) -> Result<PublishedView> {
     let sites = store.standings(publish_id)?;
     let parsed = frontmatter::parse(&publish.source)?;
     let local_html = markdown::render(&parsed.body);
+    // A previous text that no longer parses counts as none: everything is new.
+    let before = store
+        .previous_published_source(&publish.slug, publish_id)?
+        .and_then(|source| frontmatter::parse(&source).ok());
+    let changed = match before {
+        Some(before) => confirm::changed_text(
+            (&before.title, &markdown::render(&before.body)),
+            (&parsed.title, &local_html),
+        ),
+        None => confirm::changed_text(("", ""), (&parsed.title, &local_html)),
+    };
     let confirmations = confirmations
         .into_iter()
         .map(|record| Confirmed {
@@ -72,6 +86,7 @@ pub fn published_view(store: &Store, publish_id: i64) -> Result<PublishedView> {
         title: parsed.title,
         publish,
         confirmations,
+        changed,
         sites,
     })
 }

@@ -220,6 +220,7 @@ mod tests {
             created_at: String::new(),
             also_confirm: vec![],
             instances: vec![],
+            article_selector: None,
         }
     }
 

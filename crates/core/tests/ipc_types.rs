@@ -6,6 +6,7 @@
 //! anew. (The app shell's own types are in `ui/src/lib/generated/app.ts`, checked by
 //! `src-tauri/ipc_types.rs`.)
 
+use pressroom_core::confirm::PageStyles;
 use pressroom_core::diff::DiffLine;
 use pressroom_core::folder::{BrokenFrontMatter, ImportFailure, ImportReport};
 use pressroom_core::preview::{TextEdit, Update};
@@ -66,6 +67,7 @@ fn core(cfg: &Config) -> String {
             decl::<ApiDocument>(cfg),
             decl::<PublishReport>(cfg),
             decl::<PublishRecord>(cfg),
+            decl::<PageStyles>(cfg),
             decl::<ConfirmationRecord>(cfg),
             decl::<Confirmed>(cfg),
             decl::<PublishedView>(cfg),

@@ -206,6 +206,7 @@ impl DemoSite {
         Router::new()
             .route("/", get(index))
             .route("/tags/{tag}", get(tag_page))
+            .route(STYLESHEET_PATH, get(stylesheet))
             .route("/posts/{slug}", get(page))
             .route(WEBHOOK_PATH, post(webhook))
             .with_state(self.clone())
@@ -453,11 +454,20 @@ fn shell(title: &str, head: &str, main: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{} · Demo site</title>{head}<style>{STYLE}</style></head>\
+         <title>{} · Demo site</title>{head}<link rel=\"stylesheet\" href=\"{STYLESHEET_PATH}\">\
+         <style>main{{min-height:50vh}}</style></head>\
          <body><header><a href=\"/\">Pressroom demo site</a></header><main>{main}</main>\
          </body></html>\n",
         escape(title)
     )
+}
+
+/// Where the demo site serves its stylesheet (linked from every page, as a real site
+/// links its CSS bundle).
+pub const STYLESHEET_PATH: &str = "/assets/site.css";
+
+async fn stylesheet() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE).into_response()
 }
 
 const STYLE: &str = "body{font:16px/1.6 system-ui,sans-serif;max-width:46rem;margin:0 auto;\

@@ -11,7 +11,7 @@ use pressroom_core::publisher::{Event, Publisher, Running};
 use pressroom_core::secrets::SecretStore;
 use pressroom_core::stage::Stage;
 use pressroom_core::store::{lock, Method, NewSite, Outcome, Preset};
-use pressroom_core::{publish, Store};
+use pressroom_core::{publish, view, Store};
 use pressroom_sandbox::{demo_site, DemoConfig, DemoSite, Mode, Sandbox, SandboxOptions};
 
 struct Setup {
@@ -240,6 +240,24 @@ async fn expire_now_is_confirmed_live_by_the_exact_revision() {
         .as_deref()
         .unwrap()
         .contains("A freshly written closing paragraph"));
+
+    // The side-by-side: the page with its own styles, and what this publish changed.
+    let styles = recorded[0].page_styles.clone().expect("styles recorded");
+    assert_eq!(
+        styles.links,
+        [format!("{}/assets/site.css", s.sandbox.site_url)]
+    );
+    assert!(styles.inline.contains("min-height"), "{styles:?}");
+    let css = s.publisher.confirmer().page_css(&styles).await;
+    assert!(
+        css.contains("max-width:46rem") && css.contains("min-height"),
+        "{css}"
+    );
+    let view = view::published_view(&lock(&s.store), report.publish.publish_id).unwrap();
+    assert_eq!(
+        view.changed,
+        ["A freshly written closing paragraph for this test."]
+    );
     s.stop().await;
 }
 

@@ -165,6 +165,9 @@ export function createApi(invoke: Invoke, listen?: Listen) {
       call<Standing[]>("watch_publish", { publishId, onEvent: channel(onEvent) }),
     publishedView: (publishId: number) =>
       call<PublishedView>("published_view", { publishId }),
+    /** A confirmed page's own stylesheets, inlinable (fetched by the shell, now). */
+    livePageCss: (publishId: number, confirmationId: number) =>
+      call<string>("live_page_css", { publishId, confirmationId }),
     /** Where the sites of the latest publish of `slug` stand, if it was published. */
     latestPublish: (slug: string) => call<LatestPublish | null>("latest_publish", { slug }),
     setFields: (source: string, title: string, tags: string[]) =>

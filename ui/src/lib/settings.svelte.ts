@@ -33,6 +33,7 @@ export function emptyForm(): SiteForm {
     confirm_timeout_ms: 30000,
     also_confirm: [],
     instances: [],
+    article_selector: null,
   };
 }
 
@@ -47,6 +48,7 @@ export function formOf(site: SiteView): SiteForm {
     confirm_timeout_ms: site.confirm_timeout_ms,
     also_confirm: [...site.also_confirm],
     instances: [...site.instances],
+    article_selector: site.article_selector,
   };
 }
 

@@ -637,6 +637,9 @@ export function createWorkspace(api: Api) {
     show,
     reloadSelected,
     openInBrowser: (url: string) => run(() => api.openInBrowser(url)),
+    /** A confirmed page's own styles ("" when they cannot be had: the page still shows). */
+    livePageCss: (publishId: number, confirmationId: number) =>
+      api.livePageCss(publishId, confirmationId).catch(() => ""),
     dismissNotice: () => (state.notice = null),
   };
 }

@@ -101,6 +101,9 @@ pub struct ConfirmationRecord {
     pub page_text: Option<String>,
     /// The last page fetched, sanitized (no scripts, no handlers), capped.
     pub page_html: Option<String>,
+    /// Its styles: stylesheet links and inline `<style>` text (`Confirmer::page_css`
+    /// turns them into one stylesheet for the side-by-side view).
+    pub page_styles: Option<crate::confirm::PageStyles>,
     pub started_at: String,
     pub finished_at: String,
     pub polls: Vec<Poll>,
@@ -130,6 +133,9 @@ fn record_from_row(r: &Row<'_>) -> rusqlite::Result<ConfirmationRecord> {
         started_at: r.get(11)?,
         finished_at: r.get(12)?,
         instance: r.get(13)?,
+        page_styles: r
+            .get::<_, Option<String>>(14)?
+            .and_then(|json| serde_json::from_str(&json).ok()),
         polls: Vec::new(),
     })
 }
@@ -158,8 +164,8 @@ impl Store {
             tx.prepare_cached(
                 "INSERT INTO confirmations (publish_id, site_id, site_name, url, revision,
                      outcome, method, message, page_text, page_html, started_at, finished_at,
-                     instance)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                     instance, page_styles)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?
             .execute(params![
                 c.publish_id,
@@ -174,7 +180,10 @@ impl Store {
                 c.page_html,
                 c.started_at,
                 c.finished_at,
-                c.instance
+                c.instance,
+                c.page_styles
+                    .as_ref()
+                    .map(|s| serde_json::to_string(s).expect("serializes"))
             ])?;
             let id = tx.last_insert_rowid();
             let mut insert = tx.prepare_cached(
@@ -210,7 +219,7 @@ impl Store {
     pub fn confirmations_of(&self, publish_id: i64) -> Result<Vec<ConfirmationRecord>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, publish_id, site_id, site_name, url, revision, outcome, method, message,
-                    page_text, page_html, started_at, finished_at, instance
+                    page_text, page_html, started_at, finished_at, instance, page_styles
              FROM confirmations WHERE publish_id = ?1 ORDER BY id",
         )?;
         let mut records = stmt

@@ -32,7 +32,7 @@ pub use outbox::{
 };
 pub use published::{Idempotency, PublishedStore, PutOutcome};
 pub use search::{SearchHit, SnippetPart};
-pub use sites::{checked_reach, NewSite, Preset, Site};
+pub use sites::{checked_reach, checked_selector, NewSite, Preset, Site};
 
 /// Largest document source the store accepts (1 MiB). Bigger texts are refused with
 /// `Error::TooLarge` before anything is written, so nothing stored is touched.
@@ -48,6 +48,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!(
         "migrations/0007_every_page_every_instance.sql"
     )),
+    M::up(include_str!("migrations/0008_page_styles.sql")),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 

@@ -600,6 +600,21 @@ impl Store {
             .optional()?)
     }
 
+    /// What the publish of `slug` before `publish_id` published (none when it is the
+    /// first, or the one before was an unpublish).
+    pub fn previous_published_source(&self, slug: &str, publish_id: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT kind, source FROM publishes WHERE slug = ?1 AND id < ?2
+                 ORDER BY id DESC LIMIT 1",
+                params![slug, publish_id],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )
+            .optional()?
+            .and_then(|(kind, source)| (kind == "published").then_some(source)))
+    }
+
     pub fn deliveries_of(&self, publish_id: i64) -> Result<Vec<Delivery>> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "{} WHERE d.publish_id = ?1 ORDER BY d.id",

@@ -98,6 +98,9 @@ pub struct Site {
     /// Origins of the site's instances (self-hosted replicas without a shared cache):
     /// the webhook goes to each, and each is confirmed through its own origin.
     pub instances: Vec<String>,
+    /// Where the site's pages hold the article (a CSS selector), for "preview in the
+    /// site's theme"; none: `article, main, [role=main]`.
+    pub article_selector: Option<String>,
 }
 
 impl Site {
@@ -130,7 +133,7 @@ pub struct NewSite {
 
 const COLUMNS: &str = "id, name, webhook_url, page_url_template, tag_templates, path_templates, \
      preset, enabled, disabled_reason, confirm_timeout_ms, secret_ref, created_at, also_confirm, \
-     instances";
+     instances, article_selector";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Site> {
     let tags: String = r.get(4)?;
@@ -151,6 +154,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Site> {
         created_at: r.get(11)?,
         also_confirm: serde_json::from_str(&r.get::<_, String>(12)?).unwrap_or_default(),
         instances: serde_json::from_str(&r.get::<_, String>(13)?).unwrap_or_default(),
+        article_selector: r.get(14)?,
     })
 }
 
@@ -374,6 +378,23 @@ impl Store {
         self.site(name)
     }
 
+    /// Where the site's pages hold the article, for "preview in the site's theme"
+    /// (a CSS selector; empty: the default).
+    pub fn set_site_article_selector(&mut self, name: &str, selector: &str) -> Result<Site> {
+        let selector = checked_selector(selector)?;
+        let n = self.conn.execute(
+            "UPDATE sites SET article_selector = ?2, updated_at = ?3
+             WHERE name = ?1 AND removed_at IS NULL",
+            params![name, selector, now()],
+        )?;
+        if n == 0 {
+            return Err(Error::SiteNotFound {
+                name: name.to_owned(),
+            });
+        }
+        self.site(name)
+    }
+
     /// A confirmation timeout is 1 s to 1 h.
     pub fn check_confirm_timeout(timeout_ms: u64) -> Result<()> {
         if (1_000..=3_600_000).contains(&timeout_ms) {
@@ -435,4 +456,20 @@ pub fn checked_reach(also_confirm: &[String], instances: &[String]) -> Result<Ve
         origins.push(parsed.origin().ascii_serialization());
     }
     Ok(origins)
+}
+
+/// An article selector as stored: none for empty, else one that parses as CSS.
+pub fn checked_selector(selector: &str) -> Result<Option<String>> {
+    let selector = selector.trim();
+    if selector.is_empty() {
+        return Ok(None);
+    }
+    if selector.len() > 500 || scraper::Selector::parse(selector).is_err() {
+        return Err(Error::InvalidSite {
+            reason: format!(
+                "article selector {selector:?} is not a CSS selector (e.g. `article`, `main .post`)"
+            ),
+        });
+    }
+    Ok(Some(selector.to_owned()))
 }

@@ -37,7 +37,12 @@ also_confirm: Array<string>,
  * Origins of the site's instances (self-hosted replicas without a shared cache):
  * the webhook goes to each, and each is confirmed through its own origin.
  */
-instances: Array<string>, };
+instances: Array<string>, 
+/**
+ * Where the site's pages hold the article (a CSS selector), for "preview in the
+ * site's theme"; none: `article, main, [role=main]`.
+ */
+article_selector: string | null, };
 
 /**
  * The site form: what a user types.
@@ -50,7 +55,11 @@ also_confirm: Array<string>,
 /**
  * Instance origins: the webhook goes to each, each is confirmed on its own.
  */
-instances: Array<string>, };
+instances: Array<string>, 
+/**
+ * Where the site's pages hold the article ("" or none: the default).
+ */
+article_selector: string | null, };
 
 /**
  * A site just added or re-keyed; `new_secret` is shown once, then only the site has it.

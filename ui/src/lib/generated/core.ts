@@ -74,7 +74,12 @@ also_confirm: Array<string>,
  * Origins of the site's instances (self-hosted replicas without a shared cache):
  * the webhook goes to each, and each is confirmed through its own origin.
  */
-instances: Array<string>, };
+instances: Array<string>, 
+/**
+ * Where the site's pages hold the article (a CSS selector), for "preview in the
+ * site's theme"; none: `article, main, [role=main]`.
+ */
+article_selector: string | null, };
 
 /**
  * Where this workspace publishes.
@@ -121,6 +126,13 @@ sites: Array<string>, };
 export type PublishRecord = { id: number, slug: string, revision: string, unpublished: boolean, source: string, created_at: string, };
 
 /**
+ * A page's styles: the stylesheets it links (absolute http(s) URLs, at most
+ * `MAX_STYLESHEETS`) and the text of its `<style>` elements (capped at 64 KB).
+ * `Confirmer::page_css` fetches and inlines them.
+ */
+export type PageStyles = { links: Array<string>, inline: string, };
+
+/**
  * A finished confirmation of one site.
  */
 export type ConfirmationRecord = { id: number, publish_id: number, site_id: number | null, site_name: string, url: string, 
@@ -135,7 +147,12 @@ page_text: string | null,
 /**
  * The last page fetched, sanitized (no scripts, no handlers), capped.
  */
-page_html: string | null, started_at: string, finished_at: string, polls: Array<Poll>, };
+page_html: string | null, 
+/**
+ * Its styles: stylesheet links and inline `<style>` text (`Confirmer::page_css`
+ * turns them into one stylesheet for the side-by-side view).
+ */
+page_styles: PageStyles | null, started_at: string, finished_at: string, polls: Array<Poll>, };
 
 /**
  * A site's confirmation, with the local render's text against its page's.
@@ -156,9 +173,19 @@ page_text: string | null,
 /**
  * The last page fetched, sanitized (no scripts, no handlers), capped.
  */
-page_html: string | null, started_at: string, finished_at: string, polls: Array<Poll>, };
+page_html: string | null, 
+/**
+ * Its styles: stylesheet links and inline `<style>` text (`Confirmer::page_css`
+ * turns them into one stylesheet for the side-by-side view).
+ */
+page_styles: PageStyles | null, started_at: string, finished_at: string, polls: Array<Poll>, };
 
 export type PublishedView = { publish: PublishRecord, local_html: string, title: string, confirmations: Array<Confirmed>, 
+/**
+ * Lines of text this publish changed since the one before (all of them for a
+ * first publish): highlighted in the local render and on each live page.
+ */
+changed: Array<string>, 
 /**
  * Where each site of this publish stands now.
  */
