@@ -59,6 +59,8 @@ pub struct SiteForm {
     instances: Vec<String>,
     /// Where the site's pages hold the article ("" or none: the default).
     article_selector: Option<String>,
+    /// Still stale at the timeout: re-send and fetch again before reporting it.
+    heal: bool,
 }
 
 fn clean(v: &[String]) -> Vec<String> {
@@ -94,6 +96,7 @@ impl SiteForm {
             s.set_site_confirm_timeout(name, ms)?;
         }
         s.set_site_article_selector(name, self.article_selector.as_deref().unwrap_or(""))?;
+        s.set_site_heal(name, self.heal)?;
         s.set_site_reach(name, &clean(&self.also_confirm), &clean(&self.instances))
     }
 }

@@ -52,6 +52,10 @@ pub enum SiteCommand {
         /// (a CSS selector; '' for the default: 'article, main, [role=main]')
         #[arg(long, value_name = "SELECTOR")]
         article_selector: Option<String>,
+        /// Still stale at the timeout: send the webhook once more and fetch again before
+        /// reporting it (true or false) [default: true]
+        #[arg(long, value_name = "BOOL")]
+        heal: Option<bool>,
     },
     /// Change a site's URLs, templates or preset (unset options keep their value)
     Edit {
@@ -81,6 +85,10 @@ pub enum SiteCommand {
         /// (a CSS selector; '' for the default: 'article, main, [role=main]')
         #[arg(long, value_name = "SELECTOR")]
         article_selector: Option<String>,
+        /// Still stale at the timeout: send the webhook once more and fetch again before
+        /// reporting it (true or false) [default: true]
+        #[arg(long, value_name = "BOOL")]
+        heal: Option<bool>,
     },
     /// List sites
     List,
@@ -135,6 +143,7 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
             also_confirm,
             instances,
             article_selector,
+            heal,
         } => {
             let preset = Preset::parse(&preset)?;
             // Everything checked before anything is written: no half-added site.
@@ -171,6 +180,9 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
             if let Some(selector) = article_selector {
                 added.site = store.set_site_article_selector(&added.site.name, &selector)?;
             }
+            if let Some(heal) = heal {
+                added.site = store.set_site_heal(&added.site.name, heal)?;
+            }
             out.site_with_secret("added", &added);
         }
         SiteCommand::Edit {
@@ -184,6 +196,7 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
             also_confirm,
             instances,
             article_selector,
+            heal,
         } => {
             let site = store.site(&name)?;
             let (old_also, old_instances) = (site.also_confirm.clone(), site.instances.clone());
@@ -211,6 +224,9 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
             }
             if let Some(selector) = article_selector {
                 site = store.set_site_article_selector(&name, &selector)?;
+            }
+            if let Some(heal) = heal {
+                site = store.set_site_heal(&name, heal)?;
             }
             out.sites(std::slice::from_ref(&site));
         }

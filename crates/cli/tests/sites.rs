@@ -386,10 +386,24 @@ fn a_site_is_added_whole_or_not_at_all_and_its_theme_region_can_be_named() {
         list["sites"][0]["page_url_template"],
         "https://blog.example/posts/{slug}"
     );
-    json(ws, &["site", "edit", "blog", "--article-selector", ""], &[]);
+    assert_eq!(list["sites"][0]["heal"], true, "heals by default");
+    json(
+        ws,
+        &[
+            "site",
+            "edit",
+            "blog",
+            "--article-selector",
+            "",
+            "--heal",
+            "false",
+        ],
+        &[],
+    );
     let list = json(ws, &["site", "list"], &[]);
     assert_eq!(
         list["sites"][0]["article_selector"],
         serde_json::Value::Null
     );
+    assert_eq!(list["sites"][0]["heal"], false);
 }

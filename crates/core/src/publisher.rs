@@ -772,7 +772,7 @@ impl Publisher {
             .filter(|i| results[*i].outcome == Outcome::Stale)
             .collect();
         let mut healed = false;
-        if confirmer.config().heal && !stale.is_empty() {
+        if confirmer.config().heal && site.heal && !stale.is_empty() {
             healed = self.send_again(c.delivery_id, site).await;
             let again: Vec<confirm::Target> = stale.iter().map(|i| targets[*i].clone()).collect();
             let retried = confirmer

@@ -221,6 +221,7 @@ mod tests {
             also_confirm: vec![],
             instances: vec![],
             article_selector: None,
+            heal: true,
         }
     }
 

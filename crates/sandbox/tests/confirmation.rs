@@ -314,6 +314,14 @@ async fn a_site_that_ignores_the_webhook_is_still_stale_and_never_live() {
     );
     // The first publish's, this one's, and its one self-healing re-send.
     assert_eq!(s.sandbox.demo.stats().webhooks_accepted, 3);
+
+    // A site told not to heal is reported at its timeout, without a re-send.
+    lock(&s.store).set_site_heal("demo", false).unwrap();
+    s.edit("welcome", "Once more, without healing.");
+    let (report, _) = s.publish("welcome", LiveWait::SiteTimeout).await;
+    assert_eq!(states(&report), ["stale"], "{report:#?}");
+    assert!(!report.sites[0].message.contains("sent once more"));
+    assert_eq!(s.sandbox.demo.stats().webhooks_accepted, 4);
     s.stop().await;
 }
 

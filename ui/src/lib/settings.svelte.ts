@@ -34,6 +34,7 @@ export function emptyForm(): SiteForm {
     also_confirm: [],
     instances: [],
     article_selector: null,
+    heal: true,
   };
 }
 
@@ -49,6 +50,7 @@ export function formOf(site: SiteView): SiteForm {
     also_confirm: [...site.also_confirm],
     instances: [...site.instances],
     article_selector: site.article_selector,
+    heal: site.heal,
   };
 }
 

@@ -101,6 +101,9 @@ pub struct Site {
     /// Where the site's pages hold the article (a CSS selector), for "preview in the
     /// site's theme"; none: `article, main, [role=main]`.
     pub article_selector: Option<String>,
+    /// A page still stale at the timeout gets the webhook once more (every instance)
+    /// and is fetched again (warmed) for one more timeout before it is reported.
+    pub heal: bool,
 }
 
 impl Site {
@@ -133,7 +136,7 @@ pub struct NewSite {
 
 const COLUMNS: &str = "id, name, webhook_url, page_url_template, tag_templates, path_templates, \
      preset, enabled, disabled_reason, confirm_timeout_ms, secret_ref, created_at, also_confirm, \
-     instances, article_selector";
+     instances, article_selector, heal";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Site> {
     let tags: String = r.get(4)?;
@@ -155,6 +158,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Site> {
         also_confirm: serde_json::from_str(&r.get::<_, String>(12)?).unwrap_or_default(),
         instances: serde_json::from_str(&r.get::<_, String>(13)?).unwrap_or_default(),
         article_selector: r.get(14)?,
+        heal: r.get(15)?,
     })
 }
 
@@ -386,6 +390,21 @@ impl Store {
             "UPDATE sites SET article_selector = ?2, updated_at = ?3
              WHERE name = ?1 AND removed_at IS NULL",
             params![name, selector, now()],
+        )?;
+        if n == 0 {
+            return Err(Error::SiteNotFound {
+                name: name.to_owned(),
+            });
+        }
+        self.site(name)
+    }
+
+    /// Whether a site still stale at its timeout is healed (re-sent, warmed) before it
+    /// is reported.
+    pub fn set_site_heal(&mut self, name: &str, heal: bool) -> Result<Site> {
+        let n = self.conn.execute(
+            "UPDATE sites SET heal = ?2, updated_at = ?3 WHERE name = ?1 AND removed_at IS NULL",
+            params![name, heal, now()],
         )?;
         if n == 0 {
             return Err(Error::SiteNotFound {

@@ -42,7 +42,12 @@ instances: Array<string>,
  * Where the site's pages hold the article (a CSS selector), for "preview in the
  * site's theme"; none: `article, main, [role=main]`.
  */
-article_selector: string | null, };
+article_selector: string | null, 
+/**
+ * A page still stale at the timeout gets the webhook once more (every instance)
+ * and is fetched again (warmed) for one more timeout before it is reported.
+ */
+heal: boolean, };
 
 /**
  * The site form: what a user types.
@@ -59,7 +64,11 @@ instances: Array<string>,
 /**
  * Where the site's pages hold the article ("" or none: the default).
  */
-article_selector: string | null, };
+article_selector: string | null, 
+/**
+ * Still stale at the timeout: re-send and fetch again before reporting it.
+ */
+heal: boolean, };
 
 /**
  * A site just added or re-keyed; `new_secret` is shown once, then only the site has it.

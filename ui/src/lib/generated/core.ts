@@ -79,7 +79,12 @@ instances: Array<string>,
  * Where the site's pages hold the article (a CSS selector), for "preview in the
  * site's theme"; none: `article, main, [role=main]`.
  */
-article_selector: string | null, };
+article_selector: string | null, 
+/**
+ * A page still stale at the timeout gets the webhook once more (every instance)
+ * and is fetched again (warmed) for one more timeout before it is reported.
+ */
+heal: boolean, };
 
 /**
  * Where this workspace publishes.
