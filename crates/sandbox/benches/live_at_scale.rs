@@ -14,64 +14,34 @@
 //!
 //! `cargo bench -p pressroom-sandbox --bench live_at_scale [-- ROUNDS [SECONDS]]`
 
-use std::sync::{Arc, Mutex};
+mod common;
+
 use std::time::{Duration, Instant, SystemTime};
 
-use pressroom_core::client::ContentApi;
+use common::{report, Bench};
 use pressroom_core::publish::LiveWait;
-use pressroom_core::publisher::{Event, Publisher};
-use pressroom_core::secrets::SecretStore;
-use pressroom_core::stage::Stage;
 use pressroom_core::store::lock;
-use pressroom_core::{publish, Store};
-use pressroom_sandbox::{DemoConfig, DemoSite, Mode, Sandbox, SandboxOptions, SITE_NAME};
+use pressroom_sandbox::{DemoConfig, DemoSite, Mode, SITE_NAME};
 use tokio::task::JoinHandle;
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i]
-}
-
-fn report(name: &str, mut ms: Vec<f64>) -> f64 {
-    ms.sort_by(|a, b| a.total_cmp(b));
-    let median = percentile(&ms, 0.5);
-    println!(
-        "{name:<58} median {median:>7.2} ms   p95 {:>7.2} ms   (n = {})",
-        percentile(&ms, 0.95),
-        ms.len()
-    );
-    median
-}
-
-/// The sandbox (content API, demo site, workspace) and `extra` more demo-site instances
-/// of the same site: same content API, same secret, caches of their own.
+/// The sandbox and `extra` more demo-site instances of the same site: same content
+/// API, same secret, caches of their own.
 struct Fleet {
-    _dir: tempfile::TempDir,
-    sandbox: Sandbox,
+    bench: Bench,
     instances: Vec<(DemoSite, String)>,
     tasks: Vec<JoinHandle<()>>,
-    store: Arc<Mutex<Store>>,
-    publisher: Publisher,
-    api: ContentApi,
 }
 
 impl Fleet {
     async fn start(mode: Mode, extra: usize) -> Fleet {
-        let dir = tempfile::tempdir().unwrap();
-        let sandbox = Sandbox::start(
-            dir.path(),
-            SandboxOptions {
-                mode,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-        let store = Store::open(sandbox.workspace_db()).unwrap();
-        let secrets = SecretStore::for_workspace(&store);
-        let api = publish::content_api(&store, &secrets).unwrap();
-        let reference = store.site(SITE_NAME).unwrap().secret_ref.unwrap();
-        let secret = secrets.get(&reference).unwrap().unwrap().current;
+        let bench = Bench::start(mode).await;
+        let reference = lock(&bench.store)
+            .site(SITE_NAME)
+            .unwrap()
+            .secret_ref
+            .unwrap();
+        let secret = bench.secrets.get(&reference).unwrap().unwrap().current;
+        let sandbox = &bench.sandbox;
         let mut instances = vec![(sandbox.demo.clone(), sandbox.site_url.clone())];
         let mut tasks = Vec::new();
         for _ in 0..extra {
@@ -91,16 +61,10 @@ impl Fleet {
             }));
             instances.push((demo, origin));
         }
-        let store = Arc::new(Mutex::new(store));
-        let publisher = Publisher::new(store.clone(), secrets);
         Fleet {
-            _dir: dir,
-            sandbox,
+            bench,
             instances,
             tasks,
-            store,
-            publisher,
-            api,
         }
     }
 
@@ -111,42 +75,15 @@ impl Fleet {
             true => self.instances.iter().map(|(_, o)| o.clone()).collect(),
             false => Vec::new(),
         };
-        lock(&self.store)
+        lock(&self.bench.store)
             .set_site_reach(SITE_NAME, &also, &origins)
             .unwrap();
     }
 
-    /// Changes "welcome" and publishes it; the time the publisher said Live, if it did.
+    /// Changes "welcome" and publishes it; its revision and when the publisher said Live.
     async fn publish(&self, round: usize, live: LiveWait) -> (String, Option<SystemTime>) {
-        {
-            let mut store = lock(&self.store);
-            let source = store.get("welcome").unwrap().source;
-            store
-                .save("welcome", &format!("{source}\nRound {round}.\n"))
-                .unwrap();
-        }
-        let mut live_at = None;
-        let report = self
-            .publisher
-            .publish_and_follow(
-                &self.api,
-                "welcome",
-                &[],
-                live,
-                Duration::from_secs(10),
-                |e| {
-                    if let Event::Changed {
-                        stage: Stage::Live { .. },
-                        ..
-                    } = e
-                    {
-                        live_at = Some(SystemTime::now());
-                    }
-                },
-            )
-            .await
-            .unwrap();
-        (report.publish.revision, live_at)
+        let (publish, live_at) = self.bench.publish(round, live).await;
+        (publish.revision, live_at)
     }
 
     /// When the last instance started serving `revision`.
@@ -162,7 +99,7 @@ impl Fleet {
         for task in self.tasks {
             task.abort();
         }
-        self.sandbox.stop().await;
+        self.bench.sandbox.stop().await;
     }
 }
 
@@ -179,7 +116,7 @@ async fn overhead(rounds: usize, wide: bool) -> Vec<f64> {
     if wide {
         fleet.reach(&["/", "/tags/{tag}"], true);
     }
-    let running = fleet.publisher.spawn();
+    let running = fleet.bench.publisher.spawn();
     let mut ms = Vec::new();
     for round in 0..rounds {
         let (revision, live_at) = fleet.publish(round, LiveWait::SiteTimeout).await;
@@ -201,7 +138,7 @@ async fn overhead(rounds: usize, wide: bool) -> Vec<f64> {
 async fn staleness(rounds: usize, window: Duration, warm: bool) -> (usize, usize) {
     let fleet = Fleet::start(Mode::StaleOnce, 2).await;
     fleet.reach(&["/"], true);
-    let running = fleet.publisher.spawn();
+    let running = fleet.bench.publisher.spawn();
     let http = reqwest::Client::new();
     let pages: Vec<String> = fleet
         .instances

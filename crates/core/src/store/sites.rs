@@ -246,11 +246,7 @@ impl Store {
                 now()
             ],
         )?;
-        if n == 0 {
-            return Err(Error::SiteNotFound {
-                name: name.to_owned(),
-            });
-        }
+        found(n, name)?;
         self.site(name)
     }
 
@@ -260,11 +256,7 @@ impl Store {
             "UPDATE sites SET secret_ref = ?2, updated_at = ?3 WHERE name = ?1",
             params![name, secret_ref, now()],
         )?;
-        if n == 0 {
-            return Err(Error::SiteNotFound {
-                name: name.to_owned(),
-            });
-        }
+        found(n, name)?;
         self.site(name)
     }
 
@@ -346,11 +338,7 @@ impl Store {
             "UPDATE sites SET enabled = ?2, disabled_reason = ?3, updated_at = ?4 WHERE name = ?1",
             params![name, enabled, if enabled { None } else { reason }, now()],
         )?;
-        if n == 0 {
-            return Err(Error::SiteNotFound {
-                name: name.to_owned(),
-            });
-        }
+        found(n, name)?;
         Ok(())
     }
 
@@ -374,11 +362,7 @@ impl Store {
                 now()
             ],
         )?;
-        if n == 0 {
-            return Err(Error::SiteNotFound {
-                name: name.to_owned(),
-            });
-        }
+        found(n, name)?;
         self.site(name)
     }
 
@@ -391,11 +375,7 @@ impl Store {
              WHERE name = ?1 AND removed_at IS NULL",
             params![name, selector, now()],
         )?;
-        if n == 0 {
-            return Err(Error::SiteNotFound {
-                name: name.to_owned(),
-            });
-        }
+        found(n, name)?;
         self.site(name)
     }
 
@@ -406,11 +386,7 @@ impl Store {
             "UPDATE sites SET heal = ?2, updated_at = ?3 WHERE name = ?1 AND removed_at IS NULL",
             params![name, heal, now()],
         )?;
-        if n == 0 {
-            return Err(Error::SiteNotFound {
-                name: name.to_owned(),
-            });
-        }
+        found(n, name)?;
         self.site(name)
     }
 
@@ -432,11 +408,7 @@ impl Store {
             "UPDATE sites SET confirm_timeout_ms = ?2, updated_at = ?3 WHERE name = ?1",
             params![name, timeout_ms as i64, now()],
         )?;
-        if n == 0 {
-            return Err(Error::SiteNotFound {
-                name: name.to_owned(),
-            });
-        }
+        found(n, name)?;
         self.site(name)
     }
 }
@@ -491,4 +463,14 @@ pub fn checked_selector(selector: &str) -> Result<Option<String>> {
         });
     }
     Ok(Some(selector.to_owned()))
+}
+
+/// An update by name that changed no row: there is no such site.
+fn found(rows: usize, name: &str) -> Result<()> {
+    match rows {
+        0 => Err(Error::SiteNotFound {
+            name: name.to_owned(),
+        }),
+        _ => Ok(()),
+    }
 }
