@@ -90,7 +90,7 @@ impl SiteForm {
     }
 
     /// What `add_site`/`update_site` store besides the site itself: its confirmation
-    /// timeout and reach (also-confirm pages, instances).
+    /// timeout, article region, healing and reach (also-confirm pages, instances).
     fn apply_extras(&self, s: &mut Store, name: &str) -> pressroom_core::Result<Site> {
         if let Some(ms) = self.confirm_timeout_ms {
             s.set_site_confirm_timeout(name, ms)?;
