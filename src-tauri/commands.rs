@@ -8,7 +8,7 @@ use pressroom_core::folder::{self, ImportReport};
 use pressroom_core::publish::{LiveWait, PublishReport};
 use pressroom_core::publisher::{Event, Publisher};
 use pressroom_core::stage::Stage;
-use pressroom_core::store::{RevisionInfo, SearchHit, Site, Standing};
+use pressroom_core::store::{ConfirmationRecord, RevisionInfo, SearchHit, Site, Standing};
 use pressroom_core::view::{self, PublishedView};
 use pressroom_core::{frontmatter, preview, publish, slug, Document, DocumentSummary};
 use tauri::ipc::Channel;
@@ -370,6 +370,34 @@ pub async fn live_page_css(
         Some(styles) => state.publisher.confirmer().page_css(&styles).await,
         None => String::new(),
     })
+}
+
+/// A page of a site to show a draft in the site's theme (the preview's "In the site's
+/// theme"), with the site's article region.
+#[derive(serde::Serialize, ts_rs::TS)]
+pub struct ThemePage {
+    site: String,
+    article_selector: Option<String>,
+    page: ConfirmationRecord,
+}
+
+/// For each enabled site that has served a page: the page to preview `slug` in — its
+/// own last confirmed page, else the site's latest.
+#[tauri::command]
+pub async fn theme_pages(state: State<'_, AppState>, slug: String) -> IpcResult<Vec<ThemePage>> {
+    Ok(state.with_store(|s| -> pressroom_core::Result<_> {
+        let mut pages = Vec::new();
+        for site in s.sites()?.into_iter().filter(|site| site.enabled) {
+            if let Some(page) = s.theme_page(&site.name, &slug)? {
+                pages.push(ThemePage {
+                    site: site.name,
+                    article_selector: site.article_selector,
+                    page,
+                });
+            }
+        }
+        Ok(pages)
+    })?)
 }
 
 /// Where the sites of the latest publish of `slug` stand, if it was ever published.

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use ts_rs::{Config, TS};
 
+use crate::commands::ThemePage;
 use crate::ipc_error::IpcError;
 use crate::settings::{Keyed, SiteForm, SiteView, TestResult};
 use crate::state::WorkspaceInfo;
@@ -28,7 +29,7 @@ fn generated() -> String {
         "// Generated from the Rust types (src-tauri/ipc_types.rs); do not edit.\n\
          // PRESSROOM_WRITE_TYPES=1 cargo test -p pressroom-app --bin pressroom-app ipc_types\n\
          \n\
-         import type { Preset, Site } from \"./core\";\n",
+         import type { ConfirmationRecord, Preset, Site } from \"./core\";\n",
     );
     for decl in [
         decl::<WorkspaceInfo>(&cfg),
@@ -37,6 +38,7 @@ fn generated() -> String {
         decl::<Keyed>(&cfg),
         decl::<TestResult>(&cfg),
         decl::<IpcError>(&cfg),
+        decl::<ThemePage>(&cfg),
     ] {
         out.push('\n');
         out.push_str(&decl);

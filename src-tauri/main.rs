@@ -54,6 +54,7 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
             commands::resend_delivery,
             commands::published_view,
             commands::live_page_css,
+            commands::theme_pages,
             commands::watch_publish,
             commands::latest_publish,
             commands::set_fields,

@@ -223,6 +223,13 @@ fn edit_then_publish_to_the_sandbox_and_see_it_live_side_by_side() {
     let tmp = tempfile::tempdir().unwrap();
     with_app("publish-live", tmp.path(), async |client, display| {
         texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+        // Before any site served a page, the theme preview says what it needs.
+        click(client, ".preview-mode .theme-toggle").await;
+        texts_when(client, ".theme-preview .note", |t| {
+            t.len() == 1 && t[0].contains("No site has served a page yet")
+        })
+        .await;
+        click(client, ".preview-mode button:first-child").await;
         type_at_end(client, "Typed in the GUI test, then published.").await;
         // The preview follows the typing.
         texts_when(client, ".preview", |t| {
@@ -287,6 +294,47 @@ fn edit_then_publish_to_the_sandbox_and_see_it_live_side_by_side() {
         click(client, ".side-by-side[data-site='demo'] button.expand").await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         display.screenshot(&artifacts_dir().join("side-by-side-themed-expanded.png"));
+        click(client, ".side-by-side[data-site='demo'] button.expand").await;
+
+        // Before publishing another document: its draft in the demo site's design, in a
+        // page the site served (the one just confirmed), as the preview follows typing.
+        click(client, ".doc-item[data-slug='release-notes']").await;
+        texts_when(client, ".doc-title", |t| {
+            t.len() == 1 && t[0] != "Welcome to Pressroom"
+        })
+        .await;
+        click(client, ".preview-mode .theme-toggle").await;
+        let themed = frame(".theme-preview iframe.theme-frame").await;
+        assert!(
+            themed.contains("<main><h1") && themed.contains("Pressroom demo site"),
+            "{themed}"
+        );
+        type_at_end(client, "A line only the draft has.").await;
+        for _ in 0..100 {
+            let doc = eval(
+                client,
+                "const f = document.querySelector('.theme-preview iframe.theme-frame'); return f ? f.srcdoc : '';",
+            )
+            .await;
+            if doc
+                .as_str()
+                .unwrap_or_default()
+                .contains("A line only the draft has.")
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let doc = eval(
+            client,
+            "return document.querySelector('.theme-preview iframe.theme-frame').srcdoc",
+        )
+        .await;
+        assert!(
+            doc.as_str().unwrap().contains("A line only the draft has."),
+            "the themed preview follows the typing"
+        );
+        display.screenshot(&artifacts_dir().join("preview-in-theme.png"));
     });
     // The publish and its confirmation are in the sandbox workspace.
     let store = Store::open(workspace::database_path(&tmp.path().join("sandbox"))).unwrap();

@@ -49,6 +49,7 @@ import type {
   SiteForm,
   SiteView,
   TestResult,
+  ThemePage,
   WorkspaceInfo,
 } from "./generated/app";
 export type {
@@ -89,6 +90,7 @@ export type {
   Status,
   TestResult,
   TextEdit,
+  ThemePage,
   WorkspaceInfo,
 };
 export type Verdict = Poll["verdict"];
@@ -168,6 +170,8 @@ export function createApi(invoke: Invoke, listen?: Listen) {
     /** A confirmed page's own stylesheets, inlinable (fetched by the shell, now). */
     livePageCss: (publishId: number, confirmationId: number) =>
       call<string>("live_page_css", { publishId, confirmationId }),
+    /** Per enabled site, a page of it to preview `slug` in the site's theme. */
+    themePages: (slug: string) => call<ThemePage[]>("theme_pages", { slug }),
     /** Where the sites of the latest publish of `slug` stand, if it was published. */
     latestPublish: (slug: string) => call<LatestPublish | null>("latest_publish", { slug }),
     setFields: (source: string, title: string, tags: string[]) =>

@@ -640,6 +640,8 @@ export function createWorkspace(api: Api) {
     /** A confirmed page's own styles ("" when they cannot be had: the page still shows). */
     livePageCss: (publishId: number, confirmationId: number) =>
       api.livePageCss(publishId, confirmationId).catch(() => ""),
+    /** Pages to preview `slug` in each site's theme (none when no site served one). */
+    themePages: (slug: string) => api.themePages(slug).catch(() => []),
     dismissNotice: () => (state.notice = null),
   };
 }

@@ -1,6 +1,6 @@
 //! Live confirmations: for each (publish, site), the outcome and every poll of the page.
 
-use rusqlite::{params, Row};
+use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
 use super::Store;
@@ -109,6 +109,10 @@ pub struct ConfirmationRecord {
     pub polls: Vec<Poll>,
 }
 
+/// What `record_from_row` reads, in its order.
+const RECORD_COLUMNS: &str = "id, publish_id, site_id, site_name, url, revision, outcome, \
+     method, message, page_text, page_html, started_at, finished_at, instance, page_styles";
+
 fn record_from_row(r: &Row<'_>) -> rusqlite::Result<ConfirmationRecord> {
     let outcome: String = r.get(6)?;
     let method: Option<String> = r.get(7)?;
@@ -215,13 +219,43 @@ impl Store {
         Ok(moved)
     }
 
+    /// A page of `site` to show a draft of `slug` in the site's theme (without its
+    /// polls): the page the latest confirmed publish of `slug` fetched, else the
+    /// latest page the site served for any document — a site's page is the first
+    /// place its confirmation fetched (listings and other instances come after).
+    pub fn theme_page(&self, site: &str, slug: &str) -> Result<Option<ConfirmationRecord>> {
+        const FIRST_PAGE: &str = "site_name = ?1 AND page_html IS NOT NULL
+             AND id = (SELECT MIN(f.id) FROM confirmations f
+                       WHERE f.publish_id = confirmations.publish_id AND f.site_name = ?1)";
+        let own = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {RECORD_COLUMNS} FROM confirmations
+                 WHERE publish_id IN (SELECT id FROM publishes WHERE slug = ?2
+                                      ORDER BY id DESC LIMIT 20)
+                   AND {FIRST_PAGE}
+                 ORDER BY publish_id DESC LIMIT 1"
+            ))?
+            .query_row(params![site, slug], record_from_row)
+            .optional()?;
+        if own.is_some() {
+            return Ok(own);
+        }
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {RECORD_COLUMNS} FROM confirmations WHERE {FIRST_PAGE}
+                 ORDER BY id DESC LIMIT 1"
+            ))?
+            .query_row(params![site], record_from_row)
+            .optional()?)
+    }
+
     /// The confirmations of a publish, with their polls, in the order they finished.
     pub fn confirmations_of(&self, publish_id: i64) -> Result<Vec<ConfirmationRecord>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, publish_id, site_id, site_name, url, revision, outcome, method, message,
-                    page_text, page_html, started_at, finished_at, instance, page_styles
-             FROM confirmations WHERE publish_id = ?1 ORDER BY id",
-        )?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM confirmations WHERE publish_id = ?1 ORDER BY id"
+        ))?;
         let mut records = stmt
             .query_map([publish_id], record_from_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?;

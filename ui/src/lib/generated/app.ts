@@ -1,7 +1,7 @@
 // Generated from the Rust types (src-tauri/ipc_types.rs); do not edit.
 // PRESSROOM_WRITE_TYPES=1 cargo test -p pressroom-app --bin pressroom-app ipc_types
 
-import type { Preset, Site } from "./core";
+import type { ConfirmationRecord, Preset, Site } from "./core";
 
 /**
  * What the window shows about where it publishes.
@@ -88,3 +88,9 @@ message: string, };
  * What every failed command rejects with.
  */
 export type IpcError = { kind: string, message: string, };
+
+/**
+ * A page of a site to show a draft in the site's theme (the preview's "In the site's
+ * theme"), with the site's article region.
+ */
+export type ThemePage = { site: string, article_selector: string | null, page: ConfirmationRecord, };
