@@ -260,13 +260,14 @@ async fn expire_now_is_confirmed_live_by_the_exact_revision() {
     );
     // A page to preview drafts in the site's theme: the document's own, else the
     // latest page of the site (here, for a document never published).
-    let store = lock(&s.store);
-    let own = store.theme_page("demo", "welcome").unwrap().unwrap();
-    assert_eq!(own.id, recorded[0].id);
-    let other = store.theme_page("demo", "release-notes").unwrap().unwrap();
-    assert_eq!(other.id, recorded[0].id);
-    assert!(store.theme_page("nowhere", "welcome").unwrap().is_none());
-    drop(store);
+    {
+        let store = lock(&s.store);
+        let own = store.theme_page("demo", "welcome").unwrap().unwrap();
+        assert_eq!(own.id, recorded[0].id);
+        let other = store.theme_page("demo", "release-notes").unwrap().unwrap();
+        assert_eq!(other.id, recorded[0].id);
+        assert!(store.theme_page("nowhere", "welcome").unwrap().is_none());
+    }
     s.stop().await;
 }
 
