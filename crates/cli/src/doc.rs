@@ -51,8 +51,19 @@ pub enum DocCommand {
     Restore { slug: String, revision: i64 },
     /// Change a draft's slug, keeping its history
     Rename { slug: String, new_slug: String },
-    /// Delete a draft and its history
+    /// Move a document to the Trash (restorable for 30 days, history and all)
     Delete { slug: String },
+    /// What is in the Trash
+    Trash,
+    /// Bring a document back from the Trash
+    Undelete { slug: String },
+    /// Delete from the Trash for good: one document, or with --all everything in it
+    Purge {
+        #[arg(required_unless_present = "all")]
+        slug: Option<String>,
+        #[arg(long, conflicts_with = "slug")]
+        all: bool,
+    },
 }
 
 pub fn run(cmd: DocCommand, store: &mut Store, out: &Output) -> anyhow::Result<ExitCode> {
@@ -100,6 +111,21 @@ pub fn run(cmd: DocCommand, store: &mut Store, out: &Output) -> anyhow::Result<E
             store.delete(&slug)?;
             out.deleted(&slug);
         }
+        DocCommand::Trash => out.trash(&store.trash()?),
+        DocCommand::Undelete { slug } => {
+            out.wrote("restored from the Trash", &store.restore_from_trash(&slug)?)
+        }
+        DocCommand::Purge { slug, all } => match slug {
+            Some(slug) => {
+                store.purge_from_trash(&slug)?;
+                out.message(&format!("deleted {slug} for good"));
+            }
+            None if all => {
+                let n = store.purge_trash(None)?;
+                out.message(&format!("deleted {n} document(s) in the Trash for good"));
+            }
+            None => unreachable!("clap requires SLUG or --all"),
+        },
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -196,9 +196,23 @@ impl Output {
 
     pub fn deleted(&self, slug: &str) {
         if self.json {
-            return self.print_json(&serde_json::json!({"deleted": slug}));
+            return self.print_json(&serde_json::json!({"deleted": slug, "trash": true}));
         }
-        println!("deleted {slug}");
+        println!(
+            "moved {slug} to the Trash (`pressroom doc undelete {slug}` brings it back for 30 days)"
+        );
+    }
+
+    pub fn trash(&self, trashed: &[pressroom_core::store::Trashed]) {
+        if self.json {
+            return self.print_json(&serde_json::json!({ "trash": trashed }));
+        }
+        if trashed.is_empty() {
+            return println!("the Trash is empty");
+        }
+        for t in trashed {
+            println!("{:<30} {:<40} deleted {}", t.slug, t.title, t.deleted_at);
+        }
     }
 
     pub fn search_hits(&self, hits: &[SearchHit]) {

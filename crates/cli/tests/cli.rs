@@ -101,6 +101,32 @@ fn draft_lifecycle_new_edit_history_diff_restore() {
         html.trim().is_empty(),
         "empty body renders nothing: {html:?}"
     );
+    // Delete goes to the Trash; undelete brings it back with its history; purge ends it.
+    let said = ws.ok(&["doc", "delete", "hello"]);
+    assert!(
+        said.contains("Trash") && said.contains("undelete"),
+        "{said}"
+    );
+    assert_eq!(
+        ws.json(&["doc", "list"])["documents"],
+        serde_json::json!([])
+    );
+    assert_eq!(ws.json(&["doc", "trash"])["trash"][0]["slug"], "hello");
+    let taken = ws.run(&["doc", "new", "hello"]);
+    assert_eq!(taken.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&taken.stderr).contains("Trash"));
+    ws.ok(&["doc", "undelete", "hello"]);
+    assert_eq!(
+        ws.json(&["doc", "history", "hello"])["revisions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    ws.ok(&["doc", "delete", "hello"]);
+    ws.ok(&["doc", "purge", "--all"]);
+    assert_eq!(ws.json(&["doc", "trash"])["trash"], serde_json::json!([]));
+    ws.ok(&["doc", "new", "hello"]);
 }
 
 #[test]

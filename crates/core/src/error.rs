@@ -15,6 +15,9 @@ pub enum Error {
     #[error("a document with the slug {slug:?} already exists; choose another slug")]
     DuplicateSlug { slug: String },
 
+    #[error("a document with the slug {slug:?} is in the Trash; restore it, or delete it for good from the Trash, to use the slug again")]
+    SlugInTrash { slug: String },
+
     #[error("no document with the slug {slug:?}")]
     DocumentNotFound { slug: String },
 
@@ -119,6 +122,7 @@ impl Error {
         match self {
             Error::InvalidSlug { .. } => "invalid_slug",
             Error::DuplicateSlug { .. } => "duplicate_slug",
+            Error::SlugInTrash { .. } => "duplicate_slug",
             Error::DocumentNotFound { .. } => "not_found",
             Error::RevisionNotFound { .. } => "not_found",
             Error::FrontMatter { .. } => "front_matter",

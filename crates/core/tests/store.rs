@@ -47,12 +47,32 @@ fn migrates_from_an_empty_file() {
 fn migrates_from_the_first_schema_version_keeping_data() {
     let (_dir, path) = temp_db();
     {
-        let mut v1 = Store::open_at_version(&path, 1).unwrap();
+        let v1 = Store::open_at_version(&path, 1).unwrap();
         assert_eq!(v1.schema_version().unwrap(), 1);
-        v1.create("old-post", HELLO).unwrap();
-        v1.save("old-post", "---\ntitle: Old\n---\nchanged\n")
-            .unwrap();
     }
+    // Written as version 1 wrote them (today's code speaks only today's schema).
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "INSERT INTO documents (id, slug, source, title, body, search_text,
+                 content_revision, created_at, updated_at)
+             VALUES (1, 'old-post', '---
+title: Old
+---
+changed
+', 'Old', 'changed',
+                 'changed', 'r_0000000000000002', '2026-11-01T10:00:00.000Z',
+                 '2026-11-01T10:01:00.000Z');
+             INSERT INTO revisions (document_id, source, content_revision, created_at)
+             VALUES (1, 'first', 'r_0000000000000001', '2026-11-01T10:00:00.000Z'),
+                    (1, '---
+title: Old
+---
+changed
+', 'r_0000000000000002',
+                     '2026-11-01T10:01:00.000Z');",
+        )
+        .unwrap();
     let store = Store::open(&path).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     assert_eq!(store.get("old-post").unwrap().title, "Old");
@@ -375,14 +395,13 @@ fn a_removed_site_leaves_its_history_and_frees_its_name() {
 #[test]
 fn migrates_a_version_5_workspace_with_deliveries() {
     let (_dir, path) = temp_db();
-    {
-        let mut v5 = Store::open_at_version(&path, 5).unwrap();
-        v5.create("p", HELLO).unwrap();
-    }
+    drop(Store::open_at_version(&path, 5).unwrap());
     // Written as version 5 wrote them (today's code speaks only today's schema).
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "INSERT INTO sites (name, webhook_url, page_url_template, tag_templates,
+        "INSERT INTO documents (id, slug, source, title, created_at, updated_at)
+         VALUES (1, 'p', 'x', 'P', '2026-11-30T10:00:00.000Z', '2026-11-30T10:00:00.000Z');
+         INSERT INTO sites (name, webhook_url, page_url_template, tag_templates,
              path_templates, preset, created_at, updated_at)
          VALUES ('blog', 'http://127.0.0.1:9/hook', 'http://127.0.0.1:9/posts/{slug}', '[]',
              '[]', 'standard_webhooks', '2026-11-30T10:00:00.000Z', '2026-11-30T10:00:00.000Z');
@@ -406,4 +425,66 @@ fn migrates_a_version_5_workspace_with_deliveries() {
         Some(d.next_attempt_at.clone().unwrap())
     );
     assert_eq!(store.integrity_check().unwrap(), ["ok"]);
+}
+
+#[test]
+fn a_deleted_document_waits_in_the_trash_with_its_history_until_purged() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    store
+        .create("notes", "---\ntitle: Notes\n---\nFirst words.\n")
+        .unwrap();
+    store
+        .save("notes", "---\ntitle: Notes\n---\nSecond words.\n")
+        .unwrap();
+    store.delete("notes").unwrap();
+
+    // Gone from everything an editor works with…
+    assert!(store.list().unwrap().is_empty());
+    assert!(matches!(
+        store.get("notes"),
+        Err(Error::DocumentNotFound { .. })
+    ));
+    assert!(store.search("words", 10).unwrap().is_empty());
+    assert!(matches!(
+        store.save("notes", "x"),
+        Err(Error::DocumentNotFound { .. })
+    ));
+    // …but in the Trash, holding its slug.
+    let trash = store.trash().unwrap();
+    assert_eq!(trash.len(), 1);
+    assert_eq!(
+        (trash[0].slug.as_str(), trash[0].title.as_str()),
+        ("notes", "Notes")
+    );
+    let err = store
+        .create("notes", "---\ntitle: Other\n---\n")
+        .unwrap_err();
+    assert!(matches!(err, Error::SlugInTrash { .. }), "{err}");
+    assert!(err.to_string().contains("Trash"), "{err}");
+
+    // Restored as it was, history and all; and it survives a reopen.
+    let back = store.restore_from_trash("notes").unwrap();
+    assert!(back.source.contains("Second words."));
+    assert_eq!(store.history("notes").unwrap().len(), 2);
+    assert!(store.trash().unwrap().is_empty());
+    store.delete("notes").unwrap();
+    drop(store);
+    let mut store = Store::open(&path).unwrap();
+    assert_eq!(store.trash().unwrap().len(), 1, "not 30 days old: kept");
+
+    // Purged: only what is old enough, then for good; the slug is free again.
+    assert_eq!(
+        store
+            .purge_trash(Some(std::time::Duration::from_secs(3600)))
+            .unwrap(),
+        0
+    );
+    assert_eq!(store.purge_trash(None).unwrap(), 1);
+    assert!(store.trash().unwrap().is_empty());
+    assert!(matches!(
+        store.restore_from_trash("notes"),
+        Err(Error::DocumentNotFound { .. })
+    ));
+    store.create("notes", "---\ntitle: New\n---\n").unwrap();
 }

@@ -82,6 +82,14 @@ impl Document {
     }
 }
 
+/// A document in the Trash.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct Trashed {
+    pub slug: String,
+    pub title: String,
+    pub deleted_at: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct DocumentSummary {
     pub slug: String,
@@ -164,11 +172,7 @@ impl Store {
         slug::validate(slug)?;
         let derived = derive(source)?;
         let tx = self.write_transaction()?;
-        if slug_taken(&tx, slug)? {
-            return Err(Error::DuplicateSlug {
-                slug: slug.to_owned(),
-            });
-        }
+        slug_free(&tx, slug)?;
         let ts = now();
         tx.execute(
             "INSERT INTO documents (slug, source, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
@@ -206,7 +210,10 @@ impl Store {
     pub fn get(&self, slug: &str) -> Result<Document> {
         self.conn
             .query_row(
-                &format!("SELECT {DOCUMENT_COLUMNS}, {STATUS_SQL} FROM documents WHERE slug = ?1"),
+                &format!(
+                    "SELECT {DOCUMENT_COLUMNS}, {STATUS_SQL} FROM documents
+                     WHERE slug = ?1 AND deleted_at IS NULL"
+                ),
                 [slug],
                 document_from_row,
             )
@@ -224,7 +231,7 @@ impl Store {
     pub fn list(&self) -> Result<Vec<DocumentSummary>> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT slug, title, tags, {STATUS_SQL}, parse_error IS NOT NULL, updated_at
-             FROM documents ORDER BY updated_at DESC, id DESC"
+             FROM documents WHERE deleted_at IS NULL ORDER BY updated_at DESC, id DESC"
         ))?;
         let rows = stmt.query_map([], |r| {
             let tags: String = r.get(2)?;
@@ -299,11 +306,7 @@ impl Store {
             return self.get(slug);
         }
         let tx = self.write_transaction()?;
-        if slug_taken(&tx, new_slug)? {
-            return Err(Error::DuplicateSlug {
-                slug: new_slug.to_owned(),
-            });
-        }
+        slug_free(&tx, new_slug)?;
         let (id, source) = id_and_source(&tx, slug)?;
         tx.execute(
             "UPDATE documents SET slug = ?2, updated_at = ?3 WHERE id = ?1",
@@ -315,10 +318,67 @@ impl Store {
         self.get(new_slug)
     }
 
+    /// Moves `slug` to the Trash, history and all; `restore_from_trash` brings it back.
     pub fn delete(&mut self, slug: &str) -> Result<()> {
-        let n = self
-            .conn
-            .execute("DELETE FROM documents WHERE slug = ?1", [slug])?;
+        let n = self.conn.execute(
+            "UPDATE documents SET deleted_at = ?2 WHERE slug = ?1 AND deleted_at IS NULL",
+            params![slug, now()],
+        )?;
+        if n == 0 {
+            return Err(Error::DocumentNotFound {
+                slug: slug.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// What is in the Trash, most recently deleted first.
+    pub fn trash(&self) -> Result<Vec<Trashed>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT slug, title, deleted_at FROM documents WHERE deleted_at IS NOT NULL
+             ORDER BY deleted_at DESC, id DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Trashed {
+                slug: r.get(0)?,
+                title: r.get(1)?,
+                deleted_at: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Brings `slug` back from the Trash, as it was.
+    pub fn restore_from_trash(&mut self, slug: &str) -> Result<Document> {
+        let n = self.conn.execute(
+            "UPDATE documents SET deleted_at = NULL WHERE slug = ?1 AND deleted_at IS NOT NULL",
+            [slug],
+        )?;
+        if n == 0 {
+            return Err(Error::DocumentNotFound {
+                slug: slug.to_owned(),
+            });
+        }
+        self.get(slug)
+    }
+
+    /// Deletes for good what has been in the Trash longer than `older_than` (`None`:
+    /// all of it), history included; how many documents.
+    pub fn purge_trash(&mut self, older_than: Option<std::time::Duration>) -> Result<usize> {
+        let cutoff =
+            older_than.map(|d| super::format_timestamp(time::OffsetDateTime::now_utc() - d));
+        Ok(self.conn.execute(
+            "DELETE FROM documents WHERE deleted_at IS NOT NULL AND (?1 IS NULL OR deleted_at < ?1)",
+            [cutoff],
+        )?)
+    }
+
+    /// Deletes one document in the Trash for good.
+    pub fn purge_from_trash(&mut self, slug: &str) -> Result<()> {
+        let n = self.conn.execute(
+            "DELETE FROM documents WHERE slug = ?1 AND deleted_at IS NOT NULL",
+            [slug],
+        )?;
         if n == 0 {
             return Err(Error::DocumentNotFound {
                 slug: slug.to_owned(),
@@ -334,17 +394,36 @@ impl Store {
 
 fn slug_taken(conn: &Connection, slug: &str) -> Result<bool> {
     Ok(conn.query_row(
-        "SELECT EXISTS(SELECT 1 FROM documents WHERE slug = ?1)",
+        "SELECT EXISTS(SELECT 1 FROM documents WHERE slug = ?1 AND deleted_at IS NULL)",
         [slug],
         |r| r.get(0),
     )?)
 }
 
+/// `slug` is held by no document, in the Trash or not.
+fn slug_free(conn: &Connection, slug: &str) -> Result<()> {
+    let trashed: Option<bool> = conn
+        .query_row(
+            "SELECT deleted_at IS NOT NULL FROM documents WHERE slug = ?1",
+            [slug],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let slug = slug.to_owned();
+    match trashed {
+        None => Ok(()),
+        Some(false) => Err(Error::DuplicateSlug { slug }),
+        Some(true) => Err(Error::SlugInTrash { slug }),
+    }
+}
+
 /// The row id of `slug`, or `DocumentNotFound`. Works on a connection or a transaction.
 pub(super) fn document_id(conn: &Connection, slug: &str) -> Result<i64> {
-    conn.query_row("SELECT id FROM documents WHERE slug = ?1", [slug], |r| {
-        r.get(0)
-    })
+    conn.query_row(
+        "SELECT id FROM documents WHERE slug = ?1 AND deleted_at IS NULL",
+        [slug],
+        |r| r.get(0),
+    )
     .optional()?
     .ok_or_else(|| Error::DocumentNotFound {
         slug: slug.to_owned(),
@@ -353,7 +432,7 @@ pub(super) fn document_id(conn: &Connection, slug: &str) -> Result<i64> {
 
 fn id_and_source(conn: &Connection, slug: &str) -> Result<(i64, String)> {
     conn.query_row(
-        "SELECT id, source FROM documents WHERE slug = ?1",
+        "SELECT id, source FROM documents WHERE slug = ?1 AND deleted_at IS NULL",
         [slug],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )

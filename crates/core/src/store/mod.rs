@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 
 pub use confirmations::{ConfirmationRecord, Method, Outcome, Poll};
 pub use documents::{
-    DiffLine, Document, DocumentSummary, ParseProblem, RevisionInfo, Saved, Status,
+    DiffLine, Document, DocumentSummary, ParseProblem, RevisionInfo, Saved, Status, Trashed,
 };
 pub use outbox::{
     Attempt, AttemptRecord, Delivery, DeliveryState, DueDelivery, Enqueued, Moved, NewDelivery,
@@ -49,8 +49,12 @@ const MIGRATION_SLICE: &[M<'static>] = &[
         "migrations/0007_every_page_every_instance.sql"
     )),
     M::up(include_str!("migrations/0008_page_styles.sql")),
+    M::up(include_str!("migrations/0009_trash.sql")),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
+
+/// How long a deleted document stays in the Trash, restorable.
+pub const TRASH_KEEPS: Duration = Duration::from_secs(30 * 24 * 3600);
 
 /// Schema version `Store::open` migrates to.
 pub const SCHEMA_VERSION: usize = MIGRATION_SLICE.len();
@@ -70,7 +74,12 @@ impl std::fmt::Debug for Store {
 impl Store {
     /// Opens (creating if needed) the workspace database and brings its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
-        Self::open_at_version(path, SCHEMA_VERSION)
+        let mut store = Self::open_at_version(path, SCHEMA_VERSION)?;
+        // What has been in the Trash for its time goes for good.
+        if let Err(e) = store.purge_trash(Some(TRASH_KEEPS)) {
+            tracing::warn!("the Trash could not be emptied of old documents: {e}");
+        }
+        Ok(store)
     }
 
     /// Like `open`, but migrates only up to `version`; for testing upgrades from old files.

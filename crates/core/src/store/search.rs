@@ -35,7 +35,7 @@ impl Store {
             "SELECT d.slug, d.title,
                     snippet(documents_fts, 1, char(57344), char(57345), '…', 16)
              FROM documents_fts JOIN documents d ON d.id = documents_fts.rowid
-             WHERE documents_fts MATCH ?1
+             WHERE documents_fts MATCH ?1 AND d.deleted_at IS NULL
              ORDER BY bm25(documents_fts, 10.0, 1.0)
              LIMIT ?2",
         )?;
