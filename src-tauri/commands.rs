@@ -8,7 +8,7 @@ use pressroom_core::folder::{self, ImportReport};
 use pressroom_core::publish::{LiveWait, PublishReport};
 use pressroom_core::publisher::{Event, Publisher};
 use pressroom_core::stage::Stage;
-use pressroom_core::store::{ConfirmationRecord, RevisionInfo, SearchHit, Site, Standing};
+use pressroom_core::store::{ConfirmationRecord, RevisionInfo, SearchHit, Site, Standing, Trashed};
 use pressroom_core::view::{self, PublishedView};
 use pressroom_core::{frontmatter, preview, publish, slug, Document, DocumentSummary};
 use tauri::ipc::Channel;
@@ -86,9 +86,26 @@ pub async fn rename_document(
     Ok(state.with_store(|s| s.rename(&slug, new_slug.trim()))?)
 }
 
+/// Moves a document to the Trash (restorable for 30 days).
 #[tauri::command]
 pub async fn delete_document(state: State<'_, AppState>, slug: String) -> IpcResult<()> {
     Ok(state.with_store(|s| s.delete(&slug))?)
+}
+
+#[tauri::command]
+pub async fn trash_list(state: State<'_, AppState>) -> IpcResult<Vec<Trashed>> {
+    Ok(state.with_store(|s| s.trash())?)
+}
+
+#[tauri::command]
+pub async fn restore_from_trash(state: State<'_, AppState>, slug: String) -> IpcResult<Document> {
+    Ok(state.with_store(|s| s.restore_from_trash(&slug))?)
+}
+
+/// Deletes one document in the Trash for good, history and all.
+#[tauri::command]
+pub async fn purge_from_trash(state: State<'_, AppState>, slug: String) -> IpcResult<()> {
+    Ok(state.with_store(|s| s.purge_from_trash(&slug))?)
 }
 
 #[tauri::command]

@@ -148,6 +148,71 @@ where
 }
 
 #[test]
+fn delete_and_remove_site_ask_first_and_the_trash_gives_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    with_app("trash", tmp.path(), async |client, display| {
+        texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+        type_at_end(client, "Words typed just before deleting.").await;
+
+        // Delete asks; Cancel and Escape keep the document.
+        click(client, "button.delete-doc").await;
+        let title = texts_when(client, ".dialog h2", |t| t.len() == 1).await;
+        assert_eq!(title, ["Move “Welcome to Pressroom” to the Trash?"]);
+        display.screenshot(&artifacts_dir().join("delete-asks.png"));
+        click(client, ".dialog .cancel").await;
+        texts_when(client, ".dialog h2", |t| t.is_empty()).await;
+        click(client, "button.delete-doc").await;
+        texts_when(client, ".dialog h2", |t| t.len() == 1).await;
+        eval(
+            client,
+            "window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }))",
+        )
+        .await;
+        texts_when(client, ".dialog h2", |t| t.is_empty()).await;
+        texts_when(client, ".doc-item[data-slug='welcome'] .title", |t| {
+            t.len() == 1
+        })
+        .await;
+
+        // Going ahead moves it to the Trash, with the words typed last.
+        click(client, "button.delete-doc").await;
+        click(client, ".dialog .go").await;
+        texts_when(client, ".doc-item[data-slug='welcome']", |t| t.is_empty()).await;
+        texts_when(client, ".trash-toggle", |t| {
+            t.len() == 1 && t[0].starts_with("Trash (1)")
+        })
+        .await;
+        click(client, ".trash-toggle").await;
+        display.screenshot(&artifacts_dir().join("trash-open.png"));
+        click(client, ".trashed[data-slug='welcome'] .restore").await;
+        texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+        texts_when(client, ".preview", |t| {
+            t.iter()
+                .any(|p| p.contains("Words typed just before deleting."))
+        })
+        .await;
+        texts_when(client, ".trash-toggle", |t| t.is_empty()).await;
+
+        // Remove site asks too; Cancel keeps it.
+        click(client, ".nav-settings").await;
+        click(client, ".site[data-site='demo'] .remove-site").await;
+        let title = texts_when(client, ".dialog h2", |t| t.len() == 1).await;
+        assert_eq!(title, ["Remove the site demo?"]);
+        click(client, ".dialog .cancel").await;
+        texts_when(client, ".dialog h2", |t| t.is_empty()).await;
+        texts_when(client, ".site[data-site='demo'] strong", |t| t == ["demo"]).await;
+    });
+    let store = Store::open(workspace::database_path(&tmp.path().join("sandbox"))).unwrap();
+    assert!(store
+        .get("welcome")
+        .unwrap()
+        .source
+        .contains("Words typed just before deleting."));
+    assert!(store.trash().unwrap().is_empty());
+    assert!(store.site("demo").is_ok());
+}
+
+#[test]
 fn first_start_shows_the_sandbox_samples() {
     let tmp = tempfile::tempdir().unwrap();
     with_app("first-start", tmp.path(), async |client, _| {

@@ -16,7 +16,7 @@ use pressroom_core::stage::{Partly, Stage};
 use pressroom_core::store::{
     Attempt, ConfirmationRecord, Delivery, DeliveryState, Document, DocumentSummary, Method,
     Outcome, ParseProblem, Poll, Preset, PublishRecord, RevisionInfo, SearchHit, Site, SnippetPart,
-    Standing, Status,
+    Standing, Status, Trashed,
 };
 use pressroom_core::view::{Confirmed, LatestPublish, PublishedView};
 use pressroom_core::wire::ApiDocument;
@@ -55,6 +55,7 @@ fn core(cfg: &Config) -> String {
             decl::<ParseProblem>(cfg),
             decl::<Document>(cfg),
             decl::<DocumentSummary>(cfg),
+            decl::<Trashed>(cfg),
             decl::<RevisionInfo>(cfg),
             decl::<DiffLine>(cfg),
             decl::<SnippetPart>(cfg),

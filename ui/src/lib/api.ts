@@ -28,6 +28,7 @@ import type {
   RevisionInfo,
   SearchHit,
   Site,
+  Trashed,
   SnippetPart,
   Status,
   TextEdit,
@@ -89,6 +90,7 @@ export type {
   Standing,
   Status,
   TestResult,
+  Trashed,
   TextEdit,
   ThemePage,
   WorkspaceInfo,
@@ -178,7 +180,12 @@ export function createApi(invoke: Invoke, listen?: Listen) {
       call<string>("set_fields", { source, title, tags }),
     renameDocument: (slug: string, newSlug: string) =>
       call<Document>("rename_document", { slug, newSlug }),
+    /** Moves the document to the Trash (restorable for 30 days). */
     deleteDocument: (slug: string) => call<void>("delete_document", { slug }),
+    trashList: () => call<Trashed[]>("trash_list"),
+    restoreFromTrash: (slug: string) => call<Document>("restore_from_trash", { slug }),
+    /** Deletes a document in the Trash for good. */
+    purgeFromTrash: (slug: string) => call<void>("purge_from_trash", { slug }),
     documentHistory: (slug: string) => call<RevisionInfo[]>("document_history", { slug }),
     revisionDiff: (slug: string, from: number, to: number | null) =>
       call<DiffLine[]>("revision_diff", { slug, from, to }),

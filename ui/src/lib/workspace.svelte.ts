@@ -16,6 +16,7 @@ import type {
   RevisionInfo,
   SearchHit,
   Site,
+  Trashed,
   Stage,
   Standing,
   WorkspaceInfo,
@@ -117,6 +118,8 @@ export function createWorkspace(api: Api) {
   const state = $state({
     info: null as WorkspaceInfo | null,
     documents: [] as DocumentSummary[],
+    /** What is in the Trash (restorable for 30 days). */
+    trash: [] as Trashed[],
     query: "",
     hits: null as SearchHit[] | null,
     selected: null as Document | null,
@@ -499,15 +502,40 @@ export function createWorkspace(api: Api) {
   async function remove() {
     const doc = state.selected;
     if (!doc) return;
+    // The Trash keeps the text as it is on screen, last keystrokes included.
+    if (state.dirty) await save();
     clearTimeout(saveTimer);
     const done = await run(() => api.deleteDocument(doc.slug));
     if (done !== undefined) {
       state.selected = null;
       state.dirty = false;
       state.history = null;
-      state.notice = `Deleted “${doc.title || doc.slug}”.`;
+      if (state.publish?.slug === doc.slug) state.publish = null;
+      state.notice = `Moved “${doc.title || doc.slug}” to the Trash.`;
       await refresh();
+      await loadTrash();
     }
+  }
+
+  async function loadTrash() {
+    const trash = await run(() => api.trashList());
+    if (trash) state.trash = trash;
+  }
+
+  /** Brings a document back from the Trash and opens it. */
+  async function restoreFromTrash(slug: string) {
+    const doc = await run(() => api.restoreFromTrash(slug));
+    if (!doc) return;
+    state.notice = `Restored “${doc.title || doc.slug}”.`;
+    await refresh();
+    await loadTrash();
+    await select(doc.slug);
+  }
+
+  /** Deletes a document in the Trash for good. */
+  async function purgeFromTrash(slug: string) {
+    const done = await run(() => api.purgeFromTrash(slug));
+    if (done !== undefined) await loadTrash();
   }
 
   async function openHistory() {
@@ -626,6 +654,9 @@ export function createWorkspace(api: Api) {
     setFields,
     rename,
     remove,
+    loadTrash,
+    restoreFromTrash,
+    purgeFromTrash,
     openHistory,
     showRevision,
     restore,

@@ -22,6 +22,11 @@ revision: string | null, published_revision: string | null, status: Status, crea
 
 export type DocumentSummary = { slug: string, title: string, tags: Array<string>, status: Status, has_error: boolean, updated_at: string, };
 
+/**
+ * A document in the Trash.
+ */
+export type Trashed = { slug: string, title: string, deleted_at: string, };
+
 export type RevisionInfo = { id: number, content_revision: string | null, created_at: string, bytes: number, };
 
 export type DiffLine = { 
