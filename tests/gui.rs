@@ -213,6 +213,45 @@ fn delete_and_remove_site_ask_first_and_the_trash_gives_back() {
 }
 
 #[test]
+fn ctrl_enter_right_after_typing_publishes_the_exact_text_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    with_app("publish-exact", tmp.path(), async |client, _| {
+        texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+        type_at_end(client, "Typed, then published at once").await;
+        // The last keystroke and Ctrl+Enter in the same instant, as a fast typist does;
+        // the editor and the window both see the key.
+        client
+            .execute(
+                "const c = document.querySelector('.cm-content');
+                 document.execCommand('insertText', false, '.');
+                 c.dispatchEvent(new KeyboardEvent('keydown',
+                   { key: 'Enter', code: 'Enter', keyCode: 13, ctrlKey: true, bubbles: true }));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        demo_is_live_with_the_published_revision(client).await;
+    });
+    let store = Store::open(workspace::database_path(&tmp.path().join("sandbox"))).unwrap();
+    let (publish_id, revision) = store.latest_publish_of("welcome").unwrap().unwrap();
+    let published = store.publish_record(publish_id).unwrap();
+    assert!(
+        published
+            .source
+            .trim_end()
+            .ends_with("Typed, then published at once."),
+        "the final keystroke was published: {:?}",
+        &published.source[published.source.len().saturating_sub(60)..]
+    );
+    assert_eq!(
+        store.get("welcome").unwrap().published_revision.as_deref(),
+        Some(revision.as_str())
+    );
+    // One key press, one publish: a single delivery to the demo site.
+    assert_eq!(store.deliveries(false, 100).unwrap().len(), 1);
+}
+
+#[test]
 fn first_start_shows_the_sandbox_samples() {
     let tmp = tempfile::tempdir().unwrap();
     with_app("first-start", tmp.path(), async |client, _| {

@@ -241,7 +241,17 @@ export function createWorkspace(api: Api) {
     saveTimer = setTimeout(() => void save(), AUTOSAVE_DELAY);
   }
 
-  async function save() {
+  /** Saves run one after another, never side by side: a slow autosave of an older text
+   * must not land after the save a publish makes of the newest. */
+  let saving: Promise<void> = Promise.resolve();
+
+  /** Saves the text on screen (waiting for a save under way first). */
+  function save(): Promise<void> {
+    saving = saving.then(saveNow, saveNow);
+    return saving;
+  }
+
+  async function saveNow() {
     clearTimeout(saveTimer);
     const doc = state.selected;
     if (!doc || !state.dirty) return;
