@@ -9,7 +9,7 @@ use pressroom_core::publish::{LiveWait, PublishReport};
 use pressroom_core::publisher::{Event, Publisher};
 use pressroom_core::stage::Stage;
 use pressroom_core::store::{ConfirmationRecord, RevisionInfo, SearchHit, Site, Standing, Trashed};
-use pressroom_core::view::{self, PublishedView};
+use pressroom_core::view::{self, DocumentSites, PublishedView};
 use pressroom_core::{frontmatter, preview, publish, slug, Document, DocumentSummary};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
@@ -387,6 +387,13 @@ pub async fn live_page_css(
         Some(styles) => state.publisher.confirmer().page_css(&styles).await,
         None => String::new(),
     })
+}
+
+/// Per published document, where its sites stand and the worst of them (the list's
+/// badge and its tooltip).
+#[tauri::command]
+pub async fn documents_sites(state: State<'_, AppState>) -> IpcResult<Vec<DocumentSites>> {
+    Ok(state.with_store(|s| view::documents_sites(s))?)
 }
 
 /// A page of a site to show a draft in the site's theme (the preview's "In the site's

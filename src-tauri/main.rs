@@ -55,6 +55,7 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
             commands::published_view,
             commands::live_page_css,
             commands::theme_pages,
+            commands::documents_sites,
             commands::watch_publish,
             commands::latest_publish,
             commands::set_fields,

@@ -344,6 +344,10 @@ fn edit_then_publish_to_the_sandbox_and_see_it_live_side_by_side() {
 
         click(client, "button.publish").await;
         demo_is_live_with_the_published_revision(client).await;
+        texts_when(client, ".doc-item[data-slug='welcome'] .health", |t| {
+            t == ["Live ✓"]
+        })
+        .await;
         let sandboxed: serde_json::Value = client
             .execute(
                 "const f = document.querySelector('iframe.live-frame'); return f && f.getAttribute('sandbox');",
@@ -524,6 +528,11 @@ fn a_wrong_secret_shows_the_error_and_fixing_it_then_resending_goes_live() {
             message[0].contains("secret does not match"),
             "the error says what is wrong: {message:?}"
         );
+        // The list says so too, not just "published".
+        texts_when(client, ".doc-item[data-slug='welcome'] .health", |t| {
+            t == ["Failed"]
+        })
+        .await;
         display.screenshot(&artifacts_dir().join("wrong-secret-error.png"));
 
         // Fix the secret in Settings, then re-send from the publish panel: live.

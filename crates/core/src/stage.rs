@@ -58,7 +58,42 @@ pub struct Partly {
     pub of: u32,
 }
 
+/// A site's stage in one word, ordered from best to worst: a document list shows the
+/// worst of its sites, so one failed site is never hidden behind "published".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    /// Its page serves the revision.
+    Live,
+    /// The webhook was accepted; nobody asked to confirm.
+    Sent,
+    /// On its way: queued, sending, or being confirmed.
+    Pending,
+    /// A retry is due later.
+    Scheduled,
+    /// Some of its pages or instances serve the revision, not all.
+    Partly,
+    /// Its page still serves an older version.
+    Stale,
+    /// Given up.
+    Failed,
+}
+
 impl Stage {
+    pub fn health(&self) -> Health {
+        match self {
+            Stage::Live { .. } => Health::Live,
+            Stage::Accepted => Health::Sent,
+            Stage::Queued | Stage::Sending { .. } | Stage::Confirming { .. } => Health::Pending,
+            Stage::RetryAt { .. } => Health::Scheduled,
+            Stage::Stale {
+                partly: Some(_), ..
+            } => Health::Partly,
+            Stage::Stale { .. } => Health::Stale,
+            Stage::Failed { .. } => Health::Failed,
+        }
+    }
+
     /// Nothing more will happen to it without a user's action (a re-send).
     pub fn is_terminal(&self) -> bool {
         matches!(

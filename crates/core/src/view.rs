@@ -9,6 +9,7 @@ use crate::diff::DiffLine;
 use crate::error::Result;
 use crate::frontmatter;
 use crate::markdown;
+use crate::stage::Health;
 use crate::store::{ConfirmationRecord, PublishRecord, Standing, Store};
 
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -40,6 +41,35 @@ pub struct LatestPublish {
     pub publish_id: i64,
     pub revision: String,
     pub sites: Vec<Standing>,
+}
+
+/// Where a document's sites stand after its latest publish, and the worst of them:
+/// what the document list shows.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct DocumentSites {
+    pub slug: String,
+    pub health: Health,
+    pub sites: Vec<Standing>,
+}
+
+/// Every document's `DocumentSites` (those published to at least one site).
+pub fn documents_sites(store: &Store) -> Result<Vec<DocumentSites>> {
+    let mut out: Vec<DocumentSites> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    for (slug, standing) in store.latest_standings()? {
+        let at = *index.entry(slug.clone()).or_insert_with(|| {
+            out.push(DocumentSites {
+                slug,
+                health: Health::Live,
+                sites: Vec::new(),
+            });
+            out.len() - 1
+        });
+        let doc = &mut out[at];
+        doc.health = doc.health.max(standing.stage.health());
+        doc.sites.push(standing);
+    }
+    Ok(out)
 }
 
 pub fn latest_publish(store: &Store, slug: &str) -> Result<Option<LatestPublish>> {

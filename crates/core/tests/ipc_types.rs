@@ -12,13 +12,13 @@ use pressroom_core::folder::{BrokenFrontMatter, ImportFailure, ImportReport};
 use pressroom_core::preview::{TextEdit, Update};
 use pressroom_core::publish::{ApiSettings, PublishReport};
 use pressroom_core::publisher::Event;
-use pressroom_core::stage::{Partly, Stage};
+use pressroom_core::stage::{Health, Partly, Stage};
 use pressroom_core::store::{
     Attempt, ConfirmationRecord, Delivery, DeliveryState, Document, DocumentSummary, Method,
     Outcome, ParseProblem, Poll, Preset, PublishRecord, RevisionInfo, SearchHit, Site, SnippetPart,
     Standing, Status, Trashed,
 };
-use pressroom_core::view::{Confirmed, LatestPublish, PublishedView};
+use pressroom_core::view::{Confirmed, DocumentSites, LatestPublish, PublishedView};
 use pressroom_core::wire::ApiDocument;
 use ts_rs::{Config, TS};
 
@@ -36,6 +36,7 @@ fn publisher(cfg: &Config) -> String {
             decl::<Poll>(cfg),
             decl::<Partly>(cfg),
             decl::<Stage>(cfg),
+            decl::<Health>(cfg),
             decl::<Standing>(cfg),
             decl::<Event>(cfg),
             decl::<DeliveryState>(cfg),
@@ -49,7 +50,7 @@ fn publisher(cfg: &Config) -> String {
 /// types of `publisher.ts` these refer to are imported here).
 fn core(cfg: &Config) -> String {
     file(
-        "\nimport type { Method, Outcome, Poll, Standing } from \"./publisher\";\n",
+        "\nimport type { Health, Method, Outcome, Poll, Standing } from \"./publisher\";\n",
         [
             decl::<Status>(cfg),
             decl::<ParseProblem>(cfg),
@@ -73,6 +74,7 @@ fn core(cfg: &Config) -> String {
             decl::<Confirmed>(cfg),
             decl::<PublishedView>(cfg),
             decl::<LatestPublish>(cfg),
+            decl::<DocumentSites>(cfg),
             decl::<ImportFailure>(cfg),
             decl::<BrokenFrontMatter>(cfg),
             decl::<ImportReport>(cfg),

@@ -9,7 +9,7 @@ use pressroom_core::outbox::OutboxConfig;
 use pressroom_core::publish::{LiveWait, PublishReport};
 use pressroom_core::publisher::{Event, Publisher, Running};
 use pressroom_core::secrets::SecretStore;
-use pressroom_core::stage::Stage;
+use pressroom_core::stage::{Health, Stage};
 use pressroom_core::store::{lock, Method, NewSite, Outcome, Preset};
 use pressroom_core::{publish, view, Store};
 use pressroom_sandbox::{demo_site, DemoConfig, DemoSite, Mode, Sandbox, SandboxOptions};
@@ -262,6 +262,11 @@ async fn expire_now_is_confirmed_live_by_the_exact_revision() {
     // latest page of the site (here, for a document never published).
     {
         let store = lock(&s.store);
+        // The list's word for the document: the worst of its sites, here all live.
+        let sites = view::documents_sites(&store).unwrap();
+        assert_eq!(sites.len(), 1, "only the published document: {sites:?}");
+        assert_eq!(sites[0].slug, "welcome");
+        assert_eq!(sites[0].health, Health::Live);
         let own = store.theme_page("demo", "welcome").unwrap().unwrap();
         assert_eq!(own.id, recorded[0].id);
         let other = store.theme_page("demo", "release-notes").unwrap().unwrap();
@@ -353,6 +358,8 @@ async fn a_wrong_secret_is_a_clear_configuration_error_and_nothing_is_polled() {
         .iter()
         .any(|e| matches!(e, Event::Confirming { .. } | Event::Polled { .. })));
     assert_eq!(s.sandbox.demo.stats().webhooks_rejected, 1);
+    let sites = view::documents_sites(&lock(&s.store)).unwrap();
+    assert_eq!(sites[0].health, Health::Failed, "{sites:?}");
     s.stop().await;
 }
 

@@ -15,6 +15,7 @@ import type {
   Confirmed,
   DiffLine,
   Document,
+  DocumentSites,
   DocumentSummary,
   ImportFailure,
   ImportReport,
@@ -38,6 +39,7 @@ import type {
   Delivery,
   DeliveryState,
   Event,
+  Health,
   Method,
   Outcome,
   Poll,
@@ -54,6 +56,8 @@ import type {
   WorkspaceInfo,
 } from "./generated/app";
 export type {
+  DocumentSites,
+  Health,
   ApiDocument,
   ApiSettings,
   Attempt,
@@ -183,6 +187,8 @@ export function createApi(invoke: Invoke, listen?: Listen) {
     /** Moves the document to the Trash (restorable for 30 days). */
     deleteDocument: (slug: string) => call<void>("delete_document", { slug }),
     trashList: () => call<Trashed[]>("trash_list"),
+    /** Per published document, where its sites stand and the worst of them. */
+    documentsSites: () => call<DocumentSites[]>("documents_sites"),
     restoreFromTrash: (slug: string) => call<Document>("restore_from_trash", { slug }),
     /** Deletes a document in the Trash for good. */
     purgeFromTrash: (slug: string) => call<void>("purge_from_trash", { slug }),

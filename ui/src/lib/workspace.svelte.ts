@@ -7,6 +7,7 @@ import type {
   Api,
   DiffLine,
   Document,
+  DocumentSites,
   DocumentSummary,
   Event,
   IpcError,
@@ -118,6 +119,8 @@ export function createWorkspace(api: Api) {
   const state = $state({
     info: null as WorkspaceInfo | null,
     documents: [] as DocumentSummary[],
+    /** Where each published document's sites stand, by slug (the list's badges). */
+    docSites: {} as Record<string, DocumentSites>,
     /** What is in the Trash (restorable for 30 days). */
     trash: [] as Trashed[],
     query: "",
@@ -165,6 +168,7 @@ export function createWorkspace(api: Api) {
     state.loading = true;
     await run(async () => {
       state.documents = await api.listDocuments();
+      state.docSites = Object.fromEntries((await api.documentsSites()).map((d) => [d.slug, d]));
       state.info ??= await api.workspaceInfo();
       state.sites = await api.listSites();
     });

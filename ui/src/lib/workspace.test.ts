@@ -77,6 +77,7 @@ function fakeApi(overrides: Partial<Api> = {}): Api {
   return {
     ...unused,
     listDocuments: async () => [summary("first"), summary("second")],
+    documentsSites: async () => [],
     getDocument: async (slug) => doc(slug),
     searchDocuments: async () => [],
     workspaceInfo: async () => ({ data_dir: "/tmp/x", sandbox: true, api_url: null, demo_site_url: null }),

@@ -180,6 +180,25 @@ pub struct Standing {
     pub updated_at: String,
 }
 
+/// What `standing_from_row` reads, in its order (`:removed` is bound to `REMOVED_SITE`).
+const STANDING_COLUMNS: &str = "d.id, d.publish_id, coalesce(s.name, :removed), d.stage, \
+     d.confirm_timeout_ms IS NOT NULL, d.attempt_count, d.updated_at";
+
+fn standing_from_row(r: &Row<'_>) -> rusqlite::Result<Standing> {
+    let site: String = r.get(2)?;
+    let stage = Stage::from_json(&r.get::<_, String>(3)?);
+    Ok(Standing {
+        delivery_id: r.get(0)?,
+        publish_id: r.get(1)?,
+        message: stage.sentence(&site),
+        site,
+        stage,
+        confirming: r.get(4)?,
+        attempts: r.get(5)?,
+        updated_at: r.get(6)?,
+    })
+}
+
 /// Every column of a `Delivery`; `{last_status}` is the expression for the status of
 /// the latest attempt, which only the delivery log needs.
 const DELIVERY_SELECT: &str = "SELECT d.id, d.publish_id, s.id, s.name, p.slug, p.revision,
@@ -564,26 +583,30 @@ impl Store {
 
     /// Where every site of a publish stands, in delivery order.
     pub fn standings(&self, publish_id: i64) -> Result<Vec<Standing>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT d.id, d.publish_id, coalesce(s.name, ?2), d.stage,
-                    d.confirm_timeout_ms IS NOT NULL, d.attempt_count, d.updated_at
-             FROM deliveries d
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {STANDING_COLUMNS} FROM deliveries d
              LEFT JOIN sites s ON s.id = d.site_id AND s.removed_at IS NULL
-             WHERE d.publish_id = ?1 ORDER BY d.id",
+             WHERE d.publish_id = :publish ORDER BY d.id"
+        ))?;
+        let rows = stmt.query_map(
+            rusqlite::named_params! {":publish": publish_id, ":removed": REMOVED_SITE},
+            standing_from_row,
         )?;
-        let rows = stmt.query_map(params![publish_id, REMOVED_SITE], |r| {
-            let site: String = r.get(2)?;
-            let stage = Stage::from_json(&r.get::<_, String>(3)?);
-            Ok(Standing {
-                delivery_id: r.get(0)?,
-                publish_id: r.get(1)?,
-                message: stage.sentence(&site),
-                site,
-                stage,
-                confirming: r.get(4)?,
-                attempts: r.get(5)?,
-                updated_at: r.get(6)?,
-            })
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Where the sites of each document's latest publish stand, by slug (documents
+    /// never published, or published to no site, have none).
+    pub fn latest_standings(&self) -> Result<Vec<(String, Standing)>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {STANDING_COLUMNS}, p.slug FROM deliveries d
+             JOIN publishes p ON p.id = d.publish_id
+             LEFT JOIN sites s ON s.id = d.site_id AND s.removed_at IS NULL
+             WHERE d.publish_id IN (SELECT max(id) FROM publishes GROUP BY slug)
+             ORDER BY d.id"
+        ))?;
+        let rows = stmt.query_map(rusqlite::named_params! {":removed": REMOVED_SITE}, |r| {
+            Ok((r.get(7)?, standing_from_row(r)?))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

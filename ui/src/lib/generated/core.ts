@@ -1,7 +1,7 @@
 // Generated from the Rust types (crates/core/tests/ipc_types.rs); do not edit.
 // PRESSROOM_WRITE_TYPES=1 cargo test -p pressroom-core --test ipc_types
 
-import type { Method, Outcome, Poll, Standing } from "./publisher";
+import type { Health, Method, Outcome, Poll, Standing } from "./publisher";
 
 export type Status = "draft" | "published" | "modified";
 
@@ -206,6 +206,12 @@ sites: Array<Standing>, };
  * opening a document (cheap: no pages, no render).
  */
 export type LatestPublish = { publish_id: number, revision: string, sites: Array<Standing>, };
+
+/**
+ * Where a document's sites stand after its latest publish, and the worst of them:
+ * what the document list shows.
+ */
+export type DocumentSites = { slug: string, health: Health, sites: Array<Standing>, };
 
 export type ImportFailure = { path: string, kind: string, message: string, };
 

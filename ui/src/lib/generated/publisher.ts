@@ -44,6 +44,12 @@ export type Partly = { fresh: number, of: number, };
 export type Stage = { "stage": "queued" } | { "stage": "sending", attempt: number, } | { "stage": "retry_at", attempt: number, at: string, error: string, } | { "stage": "accepted" } | { "stage": "confirming", polls: number, } | { "stage": "live", method: Method, } | { "stage": "stale", seen: string | null, partly: Partly | null, } | { "stage": "failed", reason: string, };
 
 /**
+ * A site's stage in one word, ordered from best to worst: a document list shows the
+ * worst of its sites, so one failed site is never hidden behind "published".
+ */
+export type Health = "live" | "sent" | "pending" | "scheduled" | "partly" | "stale" | "failed";
+
+/**
  * One site of one publish, as the window and the CLI show it.
  */
 export type Standing = { delivery_id: number, publish_id: number, site: string, stage: Stage, 
