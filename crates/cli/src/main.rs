@@ -77,6 +77,22 @@ enum Command {
               require_equals = true)]
         wait_live: Option<String>,
     },
+    /// Take a published document down: delete it from the content API and tell every
+    /// site (`content.unpublished`); with --wait-live, until each page answers 404/410
+    Unpublish {
+        slug: String,
+        /// Only these sites (repeatable) [default: every enabled site]
+        #[arg(long = "site", value_name = "NAME")]
+        sites: Vec<String>,
+        /// How long to keep retrying webhooks before leaving them to the outbox
+        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+        wait: u64,
+        /// Wait until every site's page is gone (each site's own timeout, or SECONDS);
+        /// exit 0 only if all are
+        #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "site",
+              require_equals = true)]
+        wait_live: Option<String>,
+    },
     /// Run the content API and the demo site on loopback, with a workspace set up to
     /// publish there (in DATA_DIR/sandbox): the whole loop with zero setup
     Sandbox(sandbox::SandboxArgs),
@@ -174,6 +190,53 @@ async fn deliver(
     Ok(())
 }
 
+/// `publish` and `unpublish`: the run, followed and printed; exit 1 unless every site
+/// got there (live, or gone, when --wait-live asked for it).
+fn publish_command(
+    store: Store,
+    out: &Output,
+    slug: &str,
+    sites: &[String],
+    wait: u64,
+    wait_live: Option<String>,
+    unpublish: bool,
+) -> anyhow::Result<ExitCode> {
+    let live = match wait_live.as_deref() {
+        None => LiveWait::No,
+        Some("site") => LiveWait::SiteTimeout,
+        Some(secs) => LiveWait::Upto(Duration::from_secs_f64(
+            secs.parse::<f64>()
+                .ok()
+                .filter(|s| *s > 0.0 && *s <= 3600.0)
+                .with_context(|| {
+                    format!("--wait-live={secs}: give a number of seconds (0 to 3600)")
+                })?,
+        )),
+    };
+    let api = publish::content_api(&store, &SecretStore::for_workspace(&store))?;
+    let (report, deliveries) = with_publisher(store, async |publisher: &Publisher| {
+        let printer = out.event_printer(api.base_url());
+        let deliver_for = Duration::from_secs(wait);
+        let report = if unpublish {
+            publisher
+                .unpublish_and_follow(&api, slug, sites, live, deliver_for, printer)
+                .await?
+        } else {
+            publisher
+                .publish_and_follow(&api, slug, sites, live, deliver_for, printer)
+                .await?
+        };
+        let deliveries = lock(publisher.store()).deliveries_of(report.publish.publish_id)?;
+        Ok((report, deliveries))
+    })?;
+    out.run_report(&report, &deliveries);
+    Ok(if report.all_done(live) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
 /// Runs `work` with this workspace's publisher serving beside it, then stops it
 /// (what is still pending stays queued for the next worker).
 fn with_publisher<T>(
@@ -246,40 +309,13 @@ fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
             sites,
             wait,
             wait_live,
-        } => {
-            let live = match wait_live.as_deref() {
-                None => LiveWait::No,
-                Some("site") => LiveWait::SiteTimeout,
-                Some(secs) => LiveWait::Upto(Duration::from_secs_f64(
-                    secs.parse::<f64>()
-                        .ok()
-                        .filter(|s| *s > 0.0 && *s <= 3600.0)
-                        .with_context(|| {
-                            format!("--wait-live={secs}: give a number of seconds (0 to 3600)")
-                        })?,
-                )),
-            };
-            let api = publish::content_api(&store, &SecretStore::for_workspace(&store))?;
-            let (report, deliveries) = with_publisher(store, async |publisher: &Publisher| {
-                let report = publisher
-                    .publish_and_follow(
-                        &api,
-                        &slug,
-                        &sites,
-                        live,
-                        Duration::from_secs(wait),
-                        out.event_printer(api.base_url()),
-                    )
-                    .await?;
-                let deliveries =
-                    lock(publisher.store()).deliveries_of(report.publish.publish_id)?;
-                Ok((report, deliveries))
-            })?;
-            out.run_report(&report, &deliveries);
-            if !report.all_done(live) {
-                return Ok(ExitCode::FAILURE);
-            }
-        }
+        } => return publish_command(store, out, &slug, &sites, wait, wait_live, false),
+        Command::Unpublish {
+            slug,
+            sites,
+            wait,
+            wait_live,
+        } => return publish_command(store, out, &slug, &sites, wait, wait_live, true),
         Command::Site(cmd) => return site::run(cmd, &mut store, out),
         Command::Deliveries {
             failed,

@@ -314,10 +314,13 @@ impl Output {
                     revision,
                     created,
                     already_live,
+                    unpublish,
                     sites,
                     ..
                 } => {
-                    let what = if *already_live {
+                    let what = if *unpublish {
+                        "taken down"
+                    } else if *already_live {
                         "already published"
                     } else if *created {
                         "published (new)"
@@ -423,7 +426,11 @@ impl Output {
             println!("{}", Self::delivery_line(d));
         }
         for s in &report.sites {
-            println!("{:<20} {}", s.site, stage_label(&s.stage, s.confirming));
+            let label = match s.stage {
+                Stage::Live { .. } if report.publish.unpublished => "gone ✓",
+                _ => stage_label(&s.stage, s.confirming),
+            };
+            println!("{:<20} {label}", s.site);
         }
     }
 

@@ -27,11 +27,15 @@ impl SandboxProcess {
     }
 
     fn publish(&self, args: &[&str]) -> (Option<i32>, String) {
+        self.command("publish", args)
+    }
+
+    fn command(&self, command: &str, args: &[&str]) -> (Option<i32>, String) {
         let out = Command::new(env!("CARGO_BIN_EXE_pressroom"))
             .arg("--data-dir")
             .arg(&self.workspace)
             .env_remove("PRESSROOM_SECRETS_FILE")
-            .arg("publish")
+            .arg(command)
             .args(args)
             .output()
             .unwrap();
@@ -68,6 +72,25 @@ fn the_sandbox_publishes_to_live_with_zero_setup() {
         out.contains("✓ Live:") && out.contains("serves revision r_"),
         "{out}"
     );
+    // Taken down: gone from the content API and the site, confirmed 404.
+    let (code, out) = sandbox.command("unpublish", &["welcome", "--wait-live"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("taken down") && out.contains("gone ✓"),
+        "{out}"
+    );
+    let page = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg(format!("{}/posts/welcome", sandbox.site))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&page.stdout), "404");
+    let (code, out) = sandbox.command("unpublish", &["welcome"]);
+    assert_eq!(code, Some(1), "nothing left to take down: {out}");
+    assert!(out.contains("not published"), "{out}");
+    // Published again: live again.
+    let (code, out) = sandbox.publish(&["welcome", "--wait-live"]);
+    assert_eq!(code, Some(0), "{out}");
     sandbox.stop();
 
     // Restarted (new ports) with a site that never regenerates: exit 1, still stale.

@@ -20,7 +20,10 @@ use crate::{cap, read_prefix};
 /// What the page must show.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expected {
+    /// The revision published, or, for an unpublish, the one taken down.
     pub revision: String,
+    /// An unpublish: the page must be gone (404 or 410), listings without the item.
+    pub gone: bool,
     pub title: String,
     /// Lines of the new text that the previous revision did not have (at most three),
     /// for the heuristic.
@@ -61,8 +64,19 @@ impl Expected {
             .collect();
         Expected {
             revision: revision.to_owned(),
+            gone: false,
             title: normalize(title),
             phrases,
+        }
+    }
+
+    /// What an unpublish of `revision` must show: no page, no item in listings.
+    pub fn gone(revision: &str) -> Expected {
+        Expected {
+            revision: revision.to_owned(),
+            gone: true,
+            title: String::new(),
+            phrases: Vec::new(),
         }
     }
 }
@@ -604,6 +618,11 @@ impl Confirmer {
         let ok = response.status().is_success();
         let body = read_prefix(response, self.config.max_page).await;
         poll.elapsed_ms = start.elapsed().as_millis() as u64;
+        if expected.gone && !target.listing && matches!(poll.status, Some(404 | 410)) {
+            // Taken down: what an unpublish must show.
+            poll.verdict = Outcome::Live;
+            return (poll, None, Some(Method::Exact));
+        }
         if !ok {
             poll.verdict = Outcome::HttpError;
             poll.error = Some(match location {
@@ -619,7 +638,16 @@ impl Confirmer {
         if target.listing {
             // A listing shows many documents: the published revision among its items'
             // markers is fresh; markers without it, stale; no markers, the new title.
-            let (verdict, method) = if page.item_revisions.contains(&expected.revision) {
+            let listed = page.item_revisions.contains(&expected.revision);
+            let (verdict, method) = if expected.gone {
+                // Taken down: the listing no longer has the item (by its marker).
+                if listed {
+                    poll.seen_revision = Some(expected.revision.clone());
+                    (Outcome::Stale, None)
+                } else {
+                    (Outcome::Live, Some(Method::Exact))
+                }
+            } else if listed {
                 poll.seen_revision = Some(expected.revision.clone());
                 (Outcome::Live, Some(Method::Exact))
             } else if !page.item_revisions.is_empty() {
@@ -635,6 +663,12 @@ impl Confirmer {
             return (poll, Some((text, body)), method);
         }
         poll.seen_revision = header_revision.or(page.revision);
+        if expected.gone {
+            // The page is still there: not taken down yet.
+            poll.verdict = Outcome::Stale;
+            let text = cap(page.text, PAGE_TEXT_LIMIT);
+            return (poll, Some((text, body)), None);
+        }
         let (verdict, method) = match &poll.seen_revision {
             Some(seen) if *seen == expected.revision => (Outcome::Live, Some(Method::Exact)),
             Some(_) => (Outcome::Stale, None),
@@ -922,6 +956,12 @@ fn heuristic_match(page_text: &str, expected: &Expected) -> bool {
 
 fn live_message(url: &str, expected: &Expected, method: Method, after: Duration) -> String {
     let ms = after.as_millis();
+    if expected.gone {
+        return format!(
+            "Taken down: {url} no longer serves revision {} ({ms} ms).",
+            expected.revision
+        );
+    }
     match method {
         Method::Exact => format!(
             "Live: {url} serves revision {} ({ms} ms).",
@@ -940,6 +980,14 @@ fn live_message(url: &str, expected: &Expected, method: Method, after: Duration)
 /// poll saw (never live: a live poll ends the confirmation at once).
 fn give_up_message(url: &str, expected: &Expected, last: &Poll, timeout: Duration) -> String {
     let secs = timeout.as_secs_f32();
+    if expected.gone && last.verdict == Outcome::Stale {
+        return format!(
+            "Still there after {secs:.0} s: {url} answers {} instead of 404 or 410. The site \
+             has not taken the page down; check that its handler revalidates on \
+             content.unpublished, then re-send.",
+            last.status.unwrap_or(0)
+        );
+    }
     match last.verdict {
         Outcome::Stale if cache_hit(last).is_some() => format!(
             "Still stale after {secs:.0} s: {url} is served from a cache in front of the site \

@@ -79,6 +79,9 @@ pub enum Error {
     )]
     TokenMissing { variable: String },
 
+    #[error("{slug:?} is not published from this workspace: there is nothing to take down")]
+    NotPublished { slug: String },
+
     #[error("{slug:?} has no title; add `title:` to its front matter before publishing")]
     MissingTitle { slug: String },
 
@@ -143,6 +146,7 @@ impl Error {
             Error::NotConfigured => "not_configured",
             Error::TokenMissing { .. } => "token_missing",
             Error::MissingTitle { .. } => "missing_title",
+            Error::NotPublished { .. } => "not_published",
             Error::Unauthorized { .. } => "unauthorized",
             Error::Unreachable { .. } => "unreachable",
             Error::PayloadTooLarge { .. } => "too_large",

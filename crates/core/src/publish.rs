@@ -149,6 +149,9 @@ pub struct PublishReport {
     pub publish_id: i64,
     /// The sites told to revalidate.
     pub sites: Vec<String>,
+    /// It was an unpublish: the revision was taken down.
+    #[serde(default)]
+    pub unpublished: bool,
 }
 
 /// The enabled sites, or exactly the named ones (each must exist and be enabled).
@@ -212,9 +215,13 @@ pub async fn publish(
     site_names: &[String],
     live: LiveWait,
 ) -> Result<ApiPublished> {
-    let (doc, sites) = {
+    let (doc, sites, latest) = {
         let store = lock(store);
-        (store.get(slug)?, target_sites(&store, site_names)?)
+        (
+            store.get(slug)?,
+            target_sites(&store, site_names)?,
+            store.latest_publish_of(slug)?.map(|(id, _)| id),
+        )
     };
     let content: Content = doc.content()?;
     if content.title.trim().is_empty() {
@@ -226,7 +233,7 @@ pub async fn publish(
     // Never published from here: the client publishes create-only, so whatever someone
     // else published under this slug is a conflict, not overwritten.
     let base = doc.published_revision.as_deref();
-    let key = idempotency_key(slug, &revision, base);
+    let key = idempotency_key(slug, &revision, base, latest);
     let (document, created, already_live) = match api.publish(&content, base, &key).await {
         Ok(p) => {
             let already = !p.created && base == Some(revision.as_str());
@@ -268,10 +275,75 @@ pub async fn publish(
     })
 }
 
-/// The same publish (slug, revision, base) always uses the same key, so a retry after a
-/// crash or a lost answer is recognised by the server.
-fn idempotency_key(slug: &str, revision: &str, base: Option<&str>) -> String {
+/// Takes `slug` down: deletes it from the content API (already gone counts as done)
+/// and prepares one `content.unpublished` webhook per target site, each confirmed per
+/// `live` — the page must answer 404 or 410, listings must no longer show it. Refused
+/// for a document this workspace has not published.
+pub async fn unpublish(
+    store: &Mutex<Store>,
+    api: &ContentApi,
+    slug: &str,
+    site_names: &[String],
+    live: LiveWait,
+) -> Result<ApiPublished> {
+    let (doc, sites) = {
+        let store = lock(store);
+        (store.get(slug)?, target_sites(&store, site_names)?)
+    };
+    let Some(revision) = doc.published_revision.clone() else {
+        return Err(Error::NotPublished {
+            slug: slug.to_owned(),
+        });
+    };
+    match api.unpublish(slug).await {
+        Ok(()) | Err(Error::DocumentNotFound { .. }) => {}
+        Err(e) => return Err(e),
+    }
+    let at = current_timestamp();
+    let deliveries = sites
+        .iter()
+        .map(|site| NewDelivery {
+            site_id: site.id,
+            message_id: message_id(),
+            body: serde_json::to_string(&Envelope::new(
+                EventKind::Unpublished,
+                slug,
+                &revision,
+                site,
+                &at,
+            ))
+            .expect("envelopes serialize"),
+            confirm_timeout_ms: live.timeout_for(site),
+        })
+        .collect();
+    Ok(ApiPublished {
+        slug: slug.to_owned(),
+        revision: revision.clone(),
+        created: false,
+        already_live: false,
+        // What was taken down, as this workspace knows it.
+        document: ApiDocument {
+            slug: slug.to_owned(),
+            title: doc.title.clone(),
+            revision: revision.clone(),
+            ..ApiDocument::default()
+        },
+        source: doc.source,
+        sites: sites.into_iter().map(|s| s.name).collect(),
+        deliveries,
+    })
+}
+
+/// The same publish (slug, revision, base, after the same local publish record) always
+/// uses the same key, so a retry after a crash or a lost answer is recognised by the
+/// server; a later publish of the same revision and base (after an unpublish) is not
+/// taken for that retry.
+fn idempotency_key(slug: &str, revision: &str, base: Option<&str>, after: Option<i64>) -> String {
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("{slug}\n{revision}\n{}", base.unwrap_or("")));
+    let digest = Sha256::digest(format!(
+        "{slug}\n{revision}\n{}\n{}",
+        base.unwrap_or(""),
+        after.unwrap_or(0)
+    ));
     format!("pub_{}", crate::hex(&digest[..16]))
 }

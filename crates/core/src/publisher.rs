@@ -60,6 +60,9 @@ pub enum Event {
         revision: String,
         created: bool,
         already_live: bool,
+        /// It was taken down (an unpublish), not published.
+        #[serde(default)]
+        unpublish: bool,
         sites: Vec<Standing>,
     },
     /// A site's stage moved; `message` says what happened and what to do.
@@ -426,6 +429,7 @@ impl Publisher {
             revision: p.revision.clone(),
             created: p.created,
             already_live: p.already_live,
+            unpublish: false,
             sites: e.standings.clone(),
         })?;
         Ok(PublishReport {
@@ -436,6 +440,44 @@ impl Publisher {
             already_live: p.already_live,
             document: p.document,
             sites: p.sites,
+            unpublished: false,
+        })
+    }
+
+    /// Takes `slug` down from the content API and tells its sites
+    /// (`content.unpublished`); with `live`, each site's page is confirmed gone.
+    pub async fn unpublish(
+        &self,
+        api: &ContentApi,
+        slug: &str,
+        sites: &[String],
+        live: LiveWait,
+    ) -> Result<PublishReport> {
+        let p = publish::unpublish(&self.inner.store, api, slug, sites, live).await?;
+        let record = NewPublish {
+            slug: &p.slug,
+            revision: &p.revision,
+            source: &p.source,
+            unpublish: true,
+        };
+        let enqueued = self.enqueue_announced(&record, &p.deliveries, |e| Event::Published {
+            publish_id: e.publish_id,
+            slug: p.slug.clone(),
+            revision: p.revision.clone(),
+            created: false,
+            already_live: false,
+            unpublish: true,
+            sites: e.standings.clone(),
+        })?;
+        Ok(PublishReport {
+            publish_id: enqueued.publish_id,
+            slug: p.slug,
+            revision: p.revision,
+            created: false,
+            already_live: false,
+            document: p.document,
+            sites: p.sites,
+            unpublished: true,
         })
     }
 
@@ -624,6 +666,33 @@ impl Publisher {
     ) -> Result<RunReport> {
         let events = self.subscribe();
         let publish = self.publish(api, slug, sites, live).await?;
+        self.follow_run(events, publish, deliver_for, on_event)
+            .await
+    }
+
+    /// `unpublish`, then follows it as `publish_and_follow` does.
+    pub async fn unpublish_and_follow(
+        &self,
+        api: &ContentApi,
+        slug: &str,
+        sites: &[String],
+        live: LiveWait,
+        deliver_for: Duration,
+        on_event: impl FnMut(&Event),
+    ) -> Result<RunReport> {
+        let events = self.subscribe();
+        let publish = self.unpublish(api, slug, sites, live).await?;
+        self.follow_run(events, publish, deliver_for, on_event)
+            .await
+    }
+
+    async fn follow_run(
+        &self,
+        events: broadcast::Receiver<Event>,
+        publish: PublishReport,
+        deliver_for: Duration,
+        on_event: impl FnMut(&Event),
+    ) -> Result<RunReport> {
         let sites = self
             .follow(
                 events,
@@ -848,6 +917,13 @@ impl Publisher {
     /// What the pages must show after `publish` (its revision, title and the text that
     /// changed since the publish before it), and the document's tags (for `{tag}` URLs).
     fn expected_of(&self, publish: &PublishRecord) -> Result<(Expected, Vec<String>)> {
+        if publish.unpublished {
+            // Gone everywhere it was: its tags are those it was published with.
+            let tags = frontmatter::parse(&publish.source)
+                .map(|p| p.tags)
+                .unwrap_or_default();
+            return Ok((Expected::gone(&publish.revision), tags));
+        }
         let previous = lock(&self.inner.store).previous_publish(&publish.slug, publish.id)?;
         let parsed = frontmatter::parse(&publish.source)?;
         let body_of = |p: &PublishRecord| {

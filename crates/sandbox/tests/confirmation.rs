@@ -534,3 +534,66 @@ async fn a_restarted_sandbox_keeps_its_site_and_survives_a_lost_secrets_file() {
     running.stop().await.unwrap();
     sandbox.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unpublish_takes_the_page_down_and_confirms_it_gone() {
+    let s = setup(SandboxOptions::default()).await;
+    let (report, _) = s.republish("welcome", LiveWait::SiteTimeout).await;
+    assert_eq!(states(&report), ["live"], "{report:#?}");
+    let revision = report.publish.revision.clone();
+    let api = {
+        let store = lock(&s.store);
+        publish::content_api(&store, s.publisher.secrets()).unwrap()
+    };
+
+    let events = s.publisher.subscribe();
+    let down = s
+        .publisher
+        .unpublish(&api, "welcome", &[], LiveWait::SiteTimeout)
+        .await
+        .unwrap();
+    assert_eq!(down.revision, revision, "what was taken down");
+    let mut messages = Vec::new();
+    let standings = s
+        .publisher
+        .follow(
+            events,
+            down.publish_id,
+            None,
+            Some(Duration::from_secs(15)),
+            |e| {
+                if let Event::Changed { message, .. } = e {
+                    messages.push(message.clone());
+                }
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(standings[0].stage, Stage::Live { .. }),
+        "{standings:?} {messages:?}"
+    );
+    assert!(
+        messages.iter().any(|m| m.contains("Taken down")),
+        "{messages:?}"
+    );
+    // Gone from the content API and the site; the draft stays, no longer published.
+    assert!(matches!(
+        api.get("welcome").await,
+        Err(pressroom_core::Error::DocumentNotFound { .. })
+    ));
+    let page = reqwest::get(format!("{}/posts/welcome", s.sandbox.site_url))
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404);
+    let doc = lock(&s.store).get("welcome").unwrap();
+    assert_eq!(doc.published_revision, None);
+    // Nothing to take down twice.
+    assert!(matches!(
+        s.publisher
+            .unpublish(&api, "welcome", &[], LiveWait::No)
+            .await,
+        Err(pressroom_core::Error::NotPublished { .. })
+    ));
+    s.stop().await;
+}

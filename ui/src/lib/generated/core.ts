@@ -128,7 +128,11 @@ publish_id: number,
 /**
  * The sites told to revalidate.
  */
-sites: Array<string>, };
+sites: Array<string>, 
+/**
+ * It was an unpublish: the revision was taken down.
+ */
+unpublished: boolean, };
 
 /**
  * One publish (or unpublish) of a document, as recorded locally.

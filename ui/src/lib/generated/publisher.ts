@@ -65,7 +65,11 @@ message: string, attempts: number, updated_at: string, };
 /**
  * What the publisher reports, as it happens (after it is committed).
  */
-export type Event = { "type": "published", publish_id: number, slug: string, revision: string, created: boolean, already_live: boolean, sites: Array<Standing>, } | { "type": "changed", publish_id: number, delivery_id: number, site: string, stage: Stage, 
+export type Event = { "type": "published", publish_id: number, slug: string, revision: string, created: boolean, already_live: boolean, 
+/**
+ * It was taken down (an unpublish), not published.
+ */
+unpublish: boolean, sites: Array<Standing>, } | { "type": "changed", publish_id: number, delivery_id: number, site: string, stage: Stage, 
 /**
  * A confirmation of its page is (still) owed: the stage will move on.
  */
