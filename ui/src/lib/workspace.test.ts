@@ -12,7 +12,7 @@ function report(slug: string, sites: string[]): PublishReport {
     slug, title: slug, revision: "r_1", html: "", markdown: "", summary: "", tags: [],
     front_matter: {}, published_at: "", updated_at: "",
   };
-  return { slug, revision: "r_1", created: false, already_live: false, document, publish_id: 7, sites };
+  return { slug, revision: "r_1", created: false, already_live: false, document, publish_id: 7, sites, unpublished: false };
 }
 
 function doc(slug: string): Document {
@@ -284,7 +284,7 @@ describe("workspace store", () => {
     const ws = createWorkspace(
       fakeApi({
         publishDocument: async (slug, _sites, onEvent) => {
-          onEvent({ type: "published", slug, revision: "r_1", publish_id: 7, created: false, already_live: false,
+          onEvent({ type: "published", slug, revision: "r_1", publish_id: 7, created: false, already_live: false, unpublish: false,
             sites: [standing("a", 1, { stage: "queued" }), standing("b", 2, { stage: "queued" })] });
           for (const [site, id] of [["a", 1], ["b", 2]] as const) {
             onEvent({ type: "changed", publish_id: 7, delivery_id: id, site, stage: { stage: "stale", seen: null, partly: null }, confirming: false, message: "stale" });
@@ -324,7 +324,7 @@ describe("workspace store", () => {
       fakeApi({
         publishDocument: async (slug, _sites, onEvent) => {
           emit = onEvent;
-          emit({ type: "published", slug, revision: "r_1", publish_id: 7, created: false, already_live: false, sites: [standing("demo", 1), standing("broken", 2)] });
+          emit({ type: "published", slug, revision: "r_1", publish_id: 7, created: false, already_live: false, unpublish: false, sites: [standing("demo", 1), standing("broken", 2)] });
           return report(slug, ["demo", "broken"]);
         },
       }),
