@@ -326,6 +326,26 @@ pub async fn publish_document(
     Ok(report)
 }
 
+/// Takes a document down from the content API and tells its sites
+/// (`content.unpublished`), each confirmed gone; the run's events arrive over
+/// `on_event` as a publish's do.
+#[tauri::command]
+pub async fn unpublish_document(
+    state: State<'_, AppState>,
+    slug: String,
+    sites: Vec<String>,
+    on_event: Channel<Event>,
+) -> IpcResult<PublishReport> {
+    let api = state.with_store(|s| publish::content_api(s, state.publisher.secrets()))?;
+    let events = state.publisher.subscribe();
+    let report = state
+        .publisher
+        .unpublish(&api, &slug, &sites, LiveWait::SiteTimeout)
+        .await?;
+    follow_over(&state, events, report.publish_id, None, on_event);
+    Ok(report)
+}
+
 /// Sends one delivery again (same webhook-id) and confirms its site; its events
 /// arrive over `on_event`.
 #[tauri::command]

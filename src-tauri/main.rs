@@ -51,6 +51,7 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
             commands::create_document,
             commands::list_sites,
             commands::publish_document,
+            commands::unpublish_document,
             commands::resend_delivery,
             commands::published_view,
             commands::live_page_css,

@@ -252,6 +252,62 @@ fn ctrl_enter_right_after_typing_publishes_the_exact_text_once() {
 }
 
 #[test]
+fn unpublish_takes_the_page_down_and_delete_offers_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    with_app("unpublish", tmp.path(), async |client, display| {
+        texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+        click(client, "button.publish").await;
+        demo_is_live_with_the_published_revision(client).await;
+
+        // Unpublish asks, then follows every site until its page is gone.
+        click(client, "button.unpublish").await;
+        let title = texts_when(client, ".dialog h2", |t| t.len() == 1).await;
+        assert_eq!(title, ["Unpublish “Welcome to Pressroom”?"]);
+        click(client, ".dialog .go").await;
+        texts_when(client, ".site[data-site='demo'] .stage", |t| {
+            t == ["Gone ✓"]
+        })
+        .await;
+        texts_when(client, ".panel h2", |t| {
+            t.len() == 1 && t[0].starts_with("Taking down")
+        })
+        .await;
+        display.screenshot(&artifacts_dir().join("unpublished.png"));
+        texts_when(client, ".doc-item[data-slug='welcome'] .health", |t| {
+            t.is_empty()
+        })
+        .await;
+
+        // Published again, then deleted: the dialog offers to take it down on the way.
+        click(client, "button.publish").await;
+        texts_when(client, ".site[data-site='demo'] .stage", |t| {
+            t == ["Live ✓"]
+        })
+        .await;
+        click(client, "button.delete-doc").await;
+        let actions = texts_when(client, ".dialog .go", |t| t.len() == 2).await;
+        assert_eq!(
+            actions,
+            ["Keep online, move to Trash", "Unpublish and move to Trash"]
+        );
+        display.screenshot(&artifacts_dir().join("delete-published-asks.png"));
+        click(client, ".dialog [data-action='unpublish']").await;
+        texts_when(client, ".doc-item[data-slug='welcome']", |t| t.is_empty()).await;
+        texts_when(client, ".trash-toggle", |t| {
+            t.len() == 1 && t[0].starts_with("Trash (1)")
+        })
+        .await;
+    });
+    let store = Store::open(workspace::database_path(&tmp.path().join("sandbox"))).unwrap();
+    assert_eq!(store.trash().unwrap()[0].slug, "welcome");
+    let (latest, _) = store.latest_publish_of("welcome").unwrap().unwrap();
+    assert!(
+        store.publish_record(latest).unwrap().unpublished,
+        "taken down, then trashed"
+    );
+}
+
+#[test]
 fn first_start_shows_the_sandbox_samples() {
     let tmp = tempfile::tempdir().unwrap();
     with_app("first-start", tmp.path(), async |client, _| {

@@ -40,6 +40,8 @@ pub struct Confirmed {
 pub struct LatestPublish {
     pub publish_id: i64,
     pub revision: String,
+    /// It took the document down.
+    pub unpublished: bool,
     pub sites: Vec<Standing>,
 }
 
@@ -77,6 +79,7 @@ pub fn latest_publish(store: &Store, slug: &str) -> Result<Option<LatestPublish>
         return Ok(None);
     };
     Ok(Some(LatestPublish {
+        unpublished: store.publish_record(publish_id)?.unpublished,
         publish_id,
         revision,
         sites: store.standings(publish_id)?,

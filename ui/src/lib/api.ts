@@ -165,6 +165,9 @@ export function createApi(invoke: Invoke, listen?: Listen) {
      * has settled (also after this returns). */
     publishDocument: (slug: string, sites: string[], onEvent: (e: Event) => void) =>
       call<PublishReport>("publish_document", { slug, sites, onEvent: channel(onEvent) }),
+    /** Takes the document down from the content API and its sites, each confirmed gone. */
+    unpublishDocument: (slug: string, sites: string[], onEvent: (e: Event) => void) =>
+      call<PublishReport>("unpublish_document", { slug, sites, onEvent: channel(onEvent) }),
     /** Sends one delivery again; its events arrive through `onEvent`. */
     resendDelivery: (deliveryId: number, onEvent: (e: Event) => void) =>
       call<Standing>("resend_delivery", { deliveryId, onEvent: channel(onEvent) }),

@@ -43,6 +43,8 @@ export interface SiteProgress {
 
 export interface PublishRun {
   slug: string;
+  /** Taking the document down rather than publishing it: "live" means gone. */
+  unpublish: boolean;
   /** Some site has not settled yet: the panel follows the publisher's events. */
   running: boolean;
   revision: string | null;
@@ -394,17 +396,29 @@ export function createWorkspace(api: Api) {
   /** Saves, publishes the selected document to the chosen sites (every enabled one
    * unless chosen otherwise) and follows each to live — the publisher goes on in the
    * background (retries included) and its events keep arriving. */
-  async function publish() {
+  function publish() {
+    return runPublish(false);
+  }
+
+  /** Takes the selected document down from the content API and the chosen sites, and
+   * follows each until its page is gone. Resolves once the content API has let go of
+   * it (false when it refused); the sites follow in the background. */
+  function unpublish() {
+    return runPublish(true);
+  }
+
+  async function runPublish(takeDown: boolean): Promise<boolean> {
     const doc = state.selected;
-    if (!doc || state.publishing) return;
+    if (!doc || state.publishing) return false;
     state.publishing = true;
     state.choosingTargets = false;
     let report;
     let run: PublishRun;
     try {
-      await save();
+      if (!takeDown) await save();
       state.publish = {
         slug: doc.slug,
+        unpublish: takeDown,
         running: true,
         revision: null,
         publishId: null,
@@ -414,13 +428,14 @@ export function createWorkspace(api: Api) {
         events: 0,
       };
       run = state.publish;
-      report = await attempt(state, () => api.publishDocument(doc.slug, chosenTargets(), eventsOf(run)));
+      const send = takeDown ? api.unpublishDocument : api.publishDocument;
+      report = await attempt(state, () => send(doc.slug, chosenTargets(), eventsOf(run)));
     } finally {
       state.publishing = false;
     }
     if (!report) {
       run.running = false;
-      return;
+      return false;
     }
     run.publishId = report.publish_id;
     run.revision = report.revision;
@@ -430,9 +445,10 @@ export function createWorkspace(api: Api) {
       run.running = false;
       await refresh();
       await reloadSelected();
-      return;
+      return true;
     }
     await settle(run);
+    return true;
   }
 
   /** Shows where the latest publish of the selected document stands (after a
@@ -446,6 +462,7 @@ export function createWorkspace(api: Api) {
     if (!running) return;
     state.publish = {
       slug: doc.slug,
+      unpublish: latest.unpublished,
       running: true,
       revision: latest.revision,
       publishId: latest.publish_id,
@@ -662,6 +679,7 @@ export function createWorkspace(api: Api) {
     create,
     search,
     publish,
+    unpublish,
     showLatestPublish,
     resend,
     closePublish,

@@ -596,13 +596,14 @@ impl Store {
     }
 
     /// Where the sites of each document's latest publish stand, by slug (documents
-    /// never published, or published to no site, have none).
+    /// never published, published to no site, or taken down since, have none).
     pub fn latest_standings(&self) -> Result<Vec<(String, Standing)>> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {STANDING_COLUMNS}, p.slug FROM deliveries d
              JOIN publishes p ON p.id = d.publish_id
              LEFT JOIN sites s ON s.id = d.site_id AND s.removed_at IS NULL
              WHERE d.publish_id IN (SELECT max(id) FROM publishes GROUP BY slug)
+               AND p.kind = 'published'
              ORDER BY d.id"
         ))?;
         let rows = stmt.query_map(rusqlite::named_params! {":removed": REMOVED_SITE}, |r| {

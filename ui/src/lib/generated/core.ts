@@ -209,7 +209,11 @@ sites: Array<Standing>, };
  * Where the sites of a document's latest publish stand: what the window asks on
  * opening a document (cheap: no pages, no render).
  */
-export type LatestPublish = { publish_id: number, revision: string, sites: Array<Standing>, };
+export type LatestPublish = { publish_id: number, revision: string, 
+/**
+ * It took the document down.
+ */
+unpublished: boolean, sites: Array<Standing>, };
 
 /**
  * Where a document's sites stand after its latest publish, and the worst of them:
