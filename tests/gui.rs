@@ -231,6 +231,34 @@ fn ctrl_enter_right_after_typing_publishes_the_exact_text_once() {
             .await
             .unwrap();
         demo_is_live_with_the_published_revision(client).await;
+
+        // Ctrl+B on a selection makes it bold, as one change; the counter follows.
+        type_at_end(client, " Make this bold").await;
+        client
+            .execute(
+                "const c = document.querySelector('.cm-content');
+                 const line = c.lastElementChild; const t = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+                 let node, last; while ((node = t.nextNode())) last = node;
+                 const r = document.createRange();
+                 r.setStart(last, last.length - 'this bold'.length); r.setEnd(last, last.length);
+                 const s = getSelection(); s.removeAllRanges(); s.addRange(r);
+                 return new Promise(done => setTimeout(() => {
+                   c.dispatchEvent(new KeyboardEvent('keydown',
+                     { key: 'b', code: 'KeyB', keyCode: 66, ctrlKey: true, bubbles: true }));
+                   done();
+                 }, 150));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        texts_when(client, ".cm-content", |t| {
+            t.len() == 1 && t[0].contains("Make **this bold**")
+        })
+        .await;
+        texts_when(client, ".words", |t| {
+            t.len() == 1 && t[0].ends_with("min read")
+        })
+        .await;
     });
     let store = Store::open(workspace::database_path(&tmp.path().join("sandbox"))).unwrap();
     let (publish_id, revision) = store.latest_publish_of("welcome").unwrap().unwrap();
