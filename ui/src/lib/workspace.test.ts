@@ -357,6 +357,12 @@ describe("workspace store", () => {
 describe("stage labels", () => {
   it("never calls a site live when only some of its pages or instances are", () => {
     expect(stageLabel({ stage: "live", method: "exact" })).toBe("Live ✓");
+    const now = Date.parse("2026-12-02T10:00:00Z");
+    const retry = (at: string) => stageLabel({ stage: "retry_at", attempt: 1, at, error: "" }, now);
+    expect(retry("2026-12-02T10:04:00Z")).toBe("Retrying in 4 min");
+    expect(retry("2026-12-02T10:00:05Z")).toBe("Retrying in 5 s");
+    expect(retry("2026-12-02T12:00:00Z")).toBe("Retrying in 2 h");
+    expect(retry("2026-12-02T09:59:00Z")).toBe("Retrying now");
     expect(stageLabel({ stage: "stale", seen: "r_1", partly: null })).toBe("Still stale");
     expect(stageLabel({ stage: "stale", seen: null, partly: { fresh: 2, of: 3 } })).toBe("Partly live (2 of 3)");
     expect(stageLabel({ stage: "stale", seen: null, partly: { fresh: 1, of: 0 } })).toBe("Partly live");
