@@ -488,3 +488,39 @@ fn a_deleted_document_waits_in_the_trash_with_its_history_until_purged() {
     ));
     store.create("notes", "---\ntitle: New\n---\n").unwrap();
 }
+
+#[test]
+fn search_forgives_other_endings_and_one_typo() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    store
+        .create(
+            "isr",
+            "---\ntitle: On-demand Revalidation\n---\nSites regenerate a page when told to.\n",
+        )
+        .unwrap();
+    store
+        .create("other", "---\ntitle: Other\n---\nNothing related.\n")
+        .unwrap();
+    let slugs = |q: &str| -> Vec<String> {
+        store
+            .search(q, 10)
+            .unwrap()
+            .into_iter()
+            .map(|h| h.slug)
+            .collect()
+    };
+    assert_eq!(slugs("revalidation"), ["isr"], "exact");
+    assert_eq!(slugs("revalidate"), ["isr"], "another ending of the word");
+    assert_eq!(slugs("revalidaton"), ["isr"], "one typo");
+    assert_eq!(
+        slugs("regenrate page"),
+        ["isr"],
+        "a typo among several words"
+    );
+    assert!(slugs("zebra").is_empty());
+    assert!(
+        slugs("revalidate zebra").is_empty(),
+        "every word is still required"
+    );
+}

@@ -27,10 +27,23 @@ pub struct SearchHit {
 
 impl Store {
     /// Documents matching every word of `query`, best first. An empty query matches nothing.
+    /// When nothing matches, a forgiving second pass also takes other endings of each
+    /// word ("revalidate" finds "revalidation") and words one typo away from it.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
         let Some(fts_query) = to_fts_query(query) else {
             return Ok(Vec::new());
         };
+        let hits = self.run_search(&fts_query, limit)?;
+        if !hits.is_empty() {
+            return Ok(hits);
+        }
+        match self.forgiving_query(query)? {
+            Some(forgiving) if forgiving != fts_query => self.run_search(&forgiving, limit),
+            _ => Ok(hits),
+        }
+    }
+
+    fn run_search(&self, fts_query: &str, limit: usize) -> Result<Vec<SearchHit>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT d.slug, d.title,
                     snippet(documents_fts, 1, char(57344), char(57345), '…', 16)
@@ -72,6 +85,93 @@ fn to_fts_query(query: &str) -> Option<String> {
             .collect::<Vec<_>>()
             .join(" "),
     )
+}
+
+impl Store {
+    /// Each word as any of: itself as a prefix, its stem as a prefix, and the indexed
+    /// words one edit away from it; words still all required.
+    fn forgiving_query(&self, query: &str) -> Result<Option<String>> {
+        let mut groups = Vec::new();
+        for word in query.split_whitespace() {
+            let word: String = word
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect();
+            if word.is_empty() {
+                continue;
+            }
+            let mut options = vec![format!("\"{word}\"*")];
+            if let Some(stem) = stem(&word) {
+                options.push(format!("\"{stem}\"*"));
+            }
+            if word.chars().count() >= 4 {
+                for term in self.near_terms(&word)? {
+                    options.push(format!("\"{term}\""));
+                }
+            }
+            options.dedup();
+            groups.push(format!("({})", options.join(" OR ")));
+        }
+        Ok((!groups.is_empty()).then(|| groups.join(" AND ")))
+    }
+
+    /// Indexed words one insertion, deletion or substitution away from `word` (sharing
+    /// its first letter: where typos rarely are), at most 20.
+    fn near_terms(&self, word: &str) -> Result<Vec<String>> {
+        let first: String = word.chars().take(1).collect();
+        let mut next = first.clone();
+        let last = next.pop().map_or('\u{10FFFF}', |c| {
+            char::from_u32(c as u32 + 1).unwrap_or('\u{10FFFF}')
+        });
+        next.push(last);
+        let len = word.chars().count() as i64;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT term FROM documents_fts_vocab
+             WHERE term >= ?1 AND term < ?2 AND length(term) BETWEEN ?3 - 1 AND ?3 + 1",
+        )?;
+        let terms = stmt
+            .query_map(rusqlite::params![first, next, len], |r| {
+                r.get::<_, String>(0)
+            })?
+            .filter_map(|t| t.ok())
+            .filter(|t| t != word && one_edit_apart(word, t))
+            .take(20)
+            .collect();
+        Ok(terms)
+    }
+}
+
+/// `word` without a common English ending, when enough is left to mean something.
+fn stem(word: &str) -> Option<String> {
+    const ENDINGS: [&str; 8] = ["ations", "ation", "ions", "ion", "ing", "ed", "es", "e"];
+    ENDINGS.iter().find_map(|end| {
+        let stem = word.strip_suffix(end)?;
+        (stem.chars().count() >= 4).then(|| stem.to_owned())
+    })
+}
+
+/// One insertion, deletion or substitution turns `a` into `b`.
+fn one_edit_apart(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    if long.len() - short.len() > 1 {
+        return false;
+    }
+    let head = short
+        .iter()
+        .zip(long.iter())
+        .take_while(|(x, y)| x == y)
+        .count();
+    if short.len() == long.len() {
+        short[head + 1..] == long[head + 1..]
+    } else {
+        short[head..] == long[head + 1..]
+    }
 }
 
 fn split_snippet(snippet: &str) -> Vec<SnippetPart> {
@@ -118,6 +218,20 @@ mod tests {
             to_fts_query(r#"c++ "half rust"#).as_deref(),
             Some(r#""c++" "half" "rust"*"#)
         );
+    }
+
+    #[test]
+    fn one_edit_and_stems() {
+        assert!(one_edit_apart("revalidaton", "revalidation"));
+        assert!(one_edit_apart("pressrom", "pressroom"));
+        assert!(one_edit_apart("publsh", "publish"));
+        assert!(one_edit_apart("pubilsh", "pubalsh"));
+        assert!(!one_edit_apart("publish", "polish"));
+        assert!(!one_edit_apart("abc", "abcde"));
+        assert_eq!(stem("revalidate").as_deref(), Some("revalidat"));
+        // Either way round, each finds the other.
+        assert!("revalidate".starts_with(&stem("revalidation").unwrap()));
+        assert_eq!(stem("ride"), None);
     }
 
     #[test]
