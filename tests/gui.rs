@@ -403,6 +403,11 @@ fn lists_the_local_store_and_previews_a_document() {
             .unwrap();
         texts_when(client, ".search-hit .title", |t| t == ["Zebra field notes"]).await;
         texts_when(client, ".search-hit mark", |t| t == ["Stripes"]).await;
+        // A typo still finds it.
+        let search = client.find(Locator::Css("input.search")).await.unwrap();
+        search.clear().await.unwrap();
+        search.send_keys("zebar").await.unwrap();
+        texts_when(client, ".search-hit .title", |t| t == ["Zebra field notes"]).await;
     });
 }
 

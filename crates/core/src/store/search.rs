@@ -116,7 +116,7 @@ impl Store {
         Ok((!groups.is_empty()).then(|| groups.join(" AND ")))
     }
 
-    /// Indexed words one insertion, deletion or substitution away from `word` (sharing
+    /// Indexed words one insertion, deletion, substitution or swap away from `word` (sharing
     /// its first letter: where typos rarely are), at most 20.
     fn near_terms(&self, word: &str) -> Result<Vec<String>> {
         let first: String = word.chars().take(1).collect();
@@ -151,7 +151,7 @@ fn stem(word: &str) -> Option<String> {
     })
 }
 
-/// One insertion, deletion or substitution turns `a` into `b`.
+/// One insertion, deletion, substitution or swap of neighbours turns `a` into `b`.
 fn one_edit_apart(a: &str, b: &str) -> bool {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     let (short, long) = if a.len() <= b.len() {
@@ -168,7 +168,15 @@ fn one_edit_apart(a: &str, b: &str) -> bool {
         .take_while(|(x, y)| x == y)
         .count();
     if short.len() == long.len() {
+        if head == short.len() {
+            return true;
+        }
+        // One letter replaced, or two neighbours swapped ("zebar" for "zebra").
         short[head + 1..] == long[head + 1..]
+            || (head + 1 < short.len()
+                && short[head] == long[head + 1]
+                && short[head + 1] == long[head]
+                && short[head + 2..] == long[head + 2..])
     } else {
         short[head..] == long[head + 1..]
     }
@@ -227,6 +235,8 @@ mod tests {
         assert!(one_edit_apart("publsh", "publish"));
         assert!(one_edit_apart("pubilsh", "pubalsh"));
         assert!(!one_edit_apart("publish", "polish"));
+        assert!(one_edit_apart("zebar", "zebra"));
+        assert!(!one_edit_apart("ezbar", "zebra"));
         assert!(!one_edit_apart("abc", "abcde"));
         assert_eq!(stem("revalidate").as_deref(), Some("revalidat"));
         // Either way round, each finds the other.
