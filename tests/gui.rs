@@ -624,6 +624,14 @@ fn a_wrong_secret_shows_the_error_and_fixing_it_then_resending_goes_live() {
         .await;
         display.screenshot(&artifacts_dir().join("wrong-secret-error.png"));
 
+        // The error's action opens that site's settings, its form in view.
+        click(client, ".site[data-site='demo'] .fix-site").await;
+        texts_when(client, ".site-form-card h3", |t| t == ["Edit demo"]).await;
+        display.screenshot(&artifacts_dir().join("wrong-secret-settings.png"));
+        click(client, ".site-form-card .actions button[type='button']").await; // Cancel
+        texts_when(client, ".site-form-card h3", |t| t.is_empty()).await;
+        click(client, ".appbar button:first-child").await; // back to the editor
+
         // Fix the secret in Settings, then re-send from the publish panel: live.
         replace_demo_secret(client, &right).await;
         click(client, ".site[data-site='demo'] .resend").await;

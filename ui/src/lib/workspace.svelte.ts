@@ -134,6 +134,8 @@ export function createWorkspace(api: Api) {
     documents: [] as DocumentSummary[],
     /** Where each published document's sites stand, by slug (the list's badges). */
     docSites: {} as Record<string, DocumentSites>,
+    /** The site whose form Settings opens with (from an error's action button). */
+    settingsSite: null as string | null,
     /** What is in the Trash (restorable for 30 days). */
     trash: [] as Trashed[],
     query: "",
@@ -676,6 +678,13 @@ export function createWorkspace(api: Api) {
     state.view = view;
     state.help = false;
     state.notice = null;
+    state.settingsSite = null;
+  }
+
+  /** Settings, with the form of `site` open: where an error about it is fixed. */
+  function showSiteSettings(site: string) {
+    show("settings");
+    state.settingsSite = site;
   }
 
   return {
@@ -709,6 +718,7 @@ export function createWorkspace(api: Api) {
     setTargets,
     chosenTargets,
     show,
+    showSiteSettings,
     reloadSelected,
     openInBrowser: (url: string) => run(() => api.openInBrowser(url)),
     /** A confirmed page's own styles ("" when they cannot be had: the page still shows). */
