@@ -214,23 +214,26 @@ pub async fn save_document(
 #[tauri::command]
 pub async fn create_document(state: State<'_, AppState>, title: String) -> IpcResult<Document> {
     let title = title.trim();
-    let base = match slug::slugify(title) {
-        s if s.is_empty() => "untitled".to_owned(),
-        s => s,
-    };
     let source = format!(
         "---\ntitle: {}\n---\n\n",
         serde_json::to_string(title).expect("strings serialize")
     );
     Ok(state.with_store(|s| {
-        let mut candidate = base.clone();
-        let mut n = 2;
-        while s.exists(&candidate)? {
-            candidate = format!("{base}-{n}");
-            n += 1;
-        }
-        s.create(&candidate, &source)
+        let slug = s.slug_for_title(title, None)?;
+        s.create(&slug, &source)
     })?)
+}
+
+/// The slug follows the title until the first publish (`Store::follow_title`): the
+/// renamed document, or none when the slug stays.
+#[tauri::command]
+pub async fn follow_title(
+    state: State<'_, AppState>,
+    slug: String,
+    old_title: String,
+    new_title: String,
+) -> IpcResult<Option<Document>> {
+    Ok(state.with_store(|s| s.follow_title(&slug, &old_title, &new_title))?)
 }
 
 #[tauri::command]

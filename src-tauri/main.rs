@@ -61,6 +61,7 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
             commands::latest_publish,
             commands::set_fields,
             commands::rename_document,
+            commands::follow_title,
             commands::delete_document,
             commands::trash_list,
             commands::restore_from_trash,

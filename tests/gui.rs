@@ -336,6 +336,39 @@ fn unpublish_takes_the_page_down_and_delete_offers_it() {
 }
 
 #[test]
+fn a_new_documents_slug_follows_its_title_until_published() {
+    let tmp = tempfile::tempdir().unwrap();
+    with_app("slug-follows", tmp.path(), async |client, _| {
+        texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+        click(client, "button.new").await;
+        texts_when(client, ".doc-item.active", |t| {
+            t.len() == 1 && t[0].contains("/untitled")
+        })
+        .await;
+        fill(client, "input[name='title']", "Spring launch notes").await;
+        click(client, "input[name='tags']").await; // leave the title
+        texts_when(client, ".doc-item.active .slug", |t| {
+            t == ["/spring-launch-notes"]
+        })
+        .await;
+        // Published, it keeps its address whatever the title becomes.
+        click(client, "button.publish").await;
+        texts_when(client, ".site[data-site='demo'] .stage", |t| {
+            t == ["Live ✓"]
+        })
+        .await;
+        fill(client, "input[name='title']", "Spring launch").await;
+        click(client, "input[name='tags']").await;
+        texts_when(client, ".doc-title", |t| t == ["Spring launch"]).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        texts_when(client, ".doc-item.active .slug", |t| {
+            t == ["/spring-launch-notes"]
+        })
+        .await;
+    });
+}
+
+#[test]
 fn first_start_shows_the_sandbox_samples() {
     let tmp = tempfile::tempdir().unwrap();
     with_app("first-start", tmp.path(), async |client, _| {

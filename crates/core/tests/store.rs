@@ -524,3 +524,50 @@ fn search_forgives_other_endings_and_one_typo() {
         "every word is still required"
     );
 }
+
+#[test]
+fn the_slug_follows_the_title_until_the_first_publish() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    let slug = store.slug_for_title("Untitled", None).unwrap();
+    assert_eq!(slug, "untitled");
+    store.create(&slug, "---\ntitle: Untitled\n---\n").unwrap();
+    // A second untitled one gets its own slug (a trashed one still holds its slug).
+    store.delete("untitled").unwrap();
+    assert_eq!(
+        store.slug_for_title("Untitled", None).unwrap(),
+        "untitled-2"
+    );
+    store.restore_from_trash("untitled").unwrap();
+
+    let renamed = store
+        .follow_title("untitled", "Untitled", "Spring launch notes")
+        .unwrap()
+        .expect("follows");
+    assert_eq!(renamed.slug, "spring-launch-notes");
+    // Again, from the title it follows.
+    let renamed = store
+        .follow_title(
+            "spring-launch-notes",
+            "Spring launch notes",
+            "Spring launch",
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(renamed.slug, "spring-launch");
+    // A slug chosen by hand stays.
+    store.rename("spring-launch", "my-own").unwrap();
+    assert!(store
+        .follow_title("my-own", "Spring launch", "Autumn")
+        .unwrap()
+        .is_none());
+    // So does a published one.
+    store.create("notes", "---\ntitle: Notes\n---\n").unwrap();
+    store
+        .record_publish_with_deliveries("notes", "r_1", "---\ntitle: Notes\n---\n", false, &[])
+        .unwrap();
+    assert!(store
+        .follow_title("notes", "Notes", "Other notes")
+        .unwrap()
+        .is_none());
+}

@@ -185,6 +185,10 @@ export function createApi(invoke: Invoke, listen?: Listen) {
     latestPublish: (slug: string) => call<LatestPublish | null>("latest_publish", { slug }),
     setFields: (source: string, title: string, tags: string[]) =>
       call<string>("set_fields", { source, title, tags }),
+    /** Renames the document to follow its new title, if it still does (never published,
+     * its slug made from the old title); the renamed document or null. */
+    followTitle: (slug: string, oldTitle: string, newTitle: string) =>
+      call<Document | null>("follow_title", { slug, oldTitle, newTitle }),
     renameDocument: (slug: string, newSlug: string) =>
       call<Document>("rename_document", { slug, newSlug }),
     /** Moves the document to the Trash (restorable for 30 days). */

@@ -531,6 +531,19 @@ export function createWorkspace(api: Api) {
     if (source !== undefined) edit(source);
   }
 
+  /** Until the first publish the slug follows the title (the shell decides whether
+   * this one still does). */
+  async function followTitle(oldTitle: string, newTitle: string) {
+    const doc = state.selected;
+    if (!doc || doc.published_revision !== null) return;
+    await save();
+    const renamed = await run(() => api.followTitle(doc.slug, oldTitle, newTitle));
+    if (renamed && state.selected?.slug === doc.slug) {
+      state.selected = { ...renamed, source: state.draft };
+      state.documents = await api.listDocuments();
+    }
+  }
+
   async function rename(newSlug: string) {
     const doc = state.selected;
     if (!doc || newSlug.trim() === doc.slug) return;
@@ -705,6 +718,7 @@ export function createWorkspace(api: Api) {
     closePublish,
     setFields,
     rename,
+    followTitle,
     remove,
     loadTrash,
     restoreFromTrash,

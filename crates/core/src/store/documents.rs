@@ -223,8 +223,58 @@ impl Store {
             })
     }
 
+    /// The slug is held by a document, in the Trash or not.
     pub fn exists(&self, slug: &str) -> Result<bool> {
-        slug_taken(&self.conn, slug)
+        Ok(self.conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM documents WHERE slug = ?1)",
+            [slug],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// A free slug made from `title` ("untitled" when it has nothing to make one of):
+    /// the slugified title, else with `-2`, `-3`… appended. `mine` counts as free.
+    pub fn slug_for_title(&self, title: &str, mine: Option<&str>) -> Result<String> {
+        let base = match crate::slug::slugify(title.trim()) {
+            s if s.is_empty() => "untitled".to_owned(),
+            s => s,
+        };
+        let mut candidate = base.clone();
+        let mut n = 2;
+        while Some(candidate.as_str()) != mine && self.exists(&candidate)? {
+            candidate = format!("{base}-{n}");
+            n += 1;
+        }
+        Ok(candidate)
+    }
+
+    /// Until a document is first published its slug follows its title: when `slug` is
+    /// what `old_title` made (or an "untitled" one) and was never published, it is
+    /// renamed to what `new_title` makes. The renamed document, or `None` when the slug
+    /// stays (published, chosen by hand, or already right).
+    pub fn follow_title(
+        &mut self,
+        slug: &str,
+        old_title: &str,
+        new_title: &str,
+    ) -> Result<Option<Document>> {
+        let doc = self.get(slug)?;
+        if doc.published_revision.is_some() || self.latest_publish_of(slug)?.is_some() {
+            return Ok(None);
+        }
+        let untitled = slug == "untitled"
+            || slug
+                .strip_prefix("untitled-")
+                .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()));
+        let derived = self.slug_for_title(old_title, Some(slug))? == slug;
+        if !untitled && !derived {
+            return Ok(None);
+        }
+        let wanted = self.slug_for_title(new_title, Some(slug))?;
+        if wanted == slug || new_title.trim().is_empty() {
+            return Ok(None);
+        }
+        self.rename(slug, &wanted).map(Some)
     }
 
     /// Every document, most recently edited first.
@@ -390,14 +440,6 @@ impl Store {
     fn document_id(&self, slug: &str) -> Result<i64> {
         document_id(&self.conn, slug)
     }
-}
-
-fn slug_taken(conn: &Connection, slug: &str) -> Result<bool> {
-    Ok(conn.query_row(
-        "SELECT EXISTS(SELECT 1 FROM documents WHERE slug = ?1 AND deleted_at IS NULL)",
-        [slug],
-        |r| r.get(0),
-    )?)
 }
 
 /// `slug` is held by no document, in the Trash or not.
