@@ -10,7 +10,7 @@ use pressroom_core::publisher::{Event, Publisher};
 use pressroom_core::stage::Stage;
 use pressroom_core::store::{ConfirmationRecord, RevisionInfo, SearchHit, Site, Standing, Trashed};
 use pressroom_core::view::{self, DocumentSites, PublishedView};
-use pressroom_core::{frontmatter, preview, publish, slug, Document, DocumentSummary};
+use pressroom_core::{frontmatter, preview, publish, Document, DocumentSummary};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
