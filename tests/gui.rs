@@ -232,6 +232,22 @@ fn ctrl_enter_right_after_typing_publishes_the_exact_text_once() {
             .unwrap();
         demo_is_live_with_the_published_revision(client).await;
 
+        // The panel's share of the height is the user's: the splitter moves it.
+        let moved = eval(
+            client,
+            "const s = document.querySelector('.splitter'); const p = document.querySelector('.panel');
+             const before = [Number(s.getAttribute('aria-valuenow')), p.getBoundingClientRect().height];
+             s.focus();
+             s.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowDown', bubbles: true }));
+             return new Promise(done => requestAnimationFrame(() => done([before,
+               [Number(s.getAttribute('aria-valuenow')), p.getBoundingClientRect().height]])));",
+        )
+        .await;
+        let (before, after) = (&moved[0], &moved[1]);
+        assert!(
+            after[0].as_f64() < before[0].as_f64() && after[1].as_f64() < before[1].as_f64(),
+            "ArrowDown gives the panel less height: {moved}"
+        );
         // Ctrl+B on a selection makes it bold, as one change; the counter follows.
         type_at_end(client, " Make this bold").await;
         client
