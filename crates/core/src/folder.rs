@@ -139,7 +139,11 @@ fn import_file(
     }
     seen.insert(slug.clone(), file.to_path_buf());
     if store.exists(&slug)? {
-        let saved = store.save(&slug, &source)?;
+        // Held but not found: the document with that slug is in the Trash.
+        let saved = store.save(&slug, &source).map_err(|e| match e {
+            Error::DocumentNotFound { slug } => Error::SlugInTrash { slug },
+            e => e,
+        })?;
         let outcome = if saved.revision_id.is_some() {
             Outcome::Updated
         } else {

@@ -231,3 +231,27 @@ fn export_never_writes_through_a_planted_symlink() {
         .unwrap()
         .contains("mine"));
 }
+
+#[test]
+fn a_file_whose_slug_is_in_the_trash_is_reported_not_lost() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = Store::open(tmp.path().join("w.db")).unwrap();
+    store
+        .create("notes", "---\ntitle: Notes\n---\nOld.\n")
+        .unwrap();
+    store.delete("notes").unwrap();
+    let dir = tmp.path().join("in");
+    write(&dir.join("notes.md"), "---\ntitle: Notes\n---\nNew.\n");
+    write(&dir.join("other.md"), "---\ntitle: Other\n---\n");
+    let report = import(&mut store, &dir).unwrap();
+    assert_eq!(report.created, ["other"]);
+    assert_eq!(report.failed.len(), 1, "{:?}", report.failed);
+    assert!(
+        report.failed[0].message.contains("Trash"),
+        "{}",
+        report.failed[0].message
+    );
+    // The trashed one is as it was.
+    let back = store.restore_from_trash("notes").unwrap();
+    assert!(back.source.contains("Old."));
+}
