@@ -92,6 +92,8 @@ export function createSettings(api: Api) {
     handler: null as { site: string; code: string } | null,
     error: null as IpcError | null,
     notice: null as string | null,
+    /** The notice reports a failure (shown in red, not green). */
+    noticeBad: false,
     deliveries: [] as Delivery[],
     failedOnly: false,
     attempts: null as { delivery: Delivery; list: Attempt[] } | null,
@@ -229,11 +231,13 @@ export function createSettings(api: Api) {
       api.resendDelivery(delivery.id, (e) => {
         if (e.type !== "changed") return;
         state.notice = e.message;
+        state.noticeBad = ["failed", "stale", "retry_at"].includes(e.stage.stage);
         if (["accepted", "live", "stale", "failed", "retry_at"].includes(e.stage.stage)) void refreshLog();
       }),
     );
     if (queued) {
       state.notice = queued.message;
+      state.noticeBad = ["failed", "stale", "retry_at"].includes(queued.stage.stage);
       await refreshLog();
     }
   }
@@ -257,7 +261,7 @@ export function createSettings(api: Api) {
     redeliver,
     forgetSecret: () => (state.revealed = null),
     closeHandler: () => (state.handler = null),
-    dismiss: () => ((state.notice = null), (state.error = null)),
+    dismiss: () => ((state.notice = null), (state.noticeBad = false), (state.error = null)),
   };
 }
 

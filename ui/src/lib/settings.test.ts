@@ -71,4 +71,20 @@ describe("settings store", () => {
     expect(st.state.error?.kind).toBe("invalid_secret");
     expect(st.state.revealed).toBeNull();
   });
+
+  it("shows a redelivery that failed as a failure, not in green", async () => {
+    const failed = { stage: "failed" as const, reason: "401" };
+    const st = createSettings(
+      api({
+        listDeliveries: async () => [],
+        resendDelivery: async (id, onEvent) => {
+          onEvent({ type: "changed", publish_id: 1, delivery_id: id, site: "blog", stage: failed, confirming: false, message: "blog refused it (401)." });
+          return { delivery_id: id, publish_id: 1, site: "blog", stage: failed, confirming: false, message: "blog refused it (401).", attempts: 2, updated_at: "" };
+        },
+      }),
+    );
+    await st.redeliver({ id: 5 } as never);
+    expect(st.state.notice).toBe("blog refused it (401).");
+    expect(st.state.noticeBad).toBe(true);
+  });
 });
