@@ -319,14 +319,7 @@ pub async fn publish_document(
     sites: Vec<String>,
     on_event: Channel<Event>,
 ) -> IpcResult<PublishReport> {
-    let api = state.with_store(|s| publish::content_api(s, state.publisher.secrets()))?;
-    let events = state.publisher.subscribe();
-    let report = state
-        .publisher
-        .publish(&api, &slug, &sites, LiveWait::SiteTimeout)
-        .await?;
-    follow_over(&state, events, report.publish_id, None, on_event);
-    Ok(report)
+    start_run(&state, &slug, &sites, on_event, false).await
 }
 
 /// Takes a document down from the content API and tells its sites
@@ -339,13 +332,26 @@ pub async fn unpublish_document(
     sites: Vec<String>,
     on_event: Channel<Event>,
 ) -> IpcResult<PublishReport> {
+    start_run(&state, &slug, &sites, on_event, true).await
+}
+
+/// A publish (or take-down) of `slug`, its events forwarded over `on_event`.
+async fn start_run(
+    state: &AppState,
+    slug: &str,
+    sites: &[String],
+    on_event: Channel<Event>,
+    unpublish: bool,
+) -> IpcResult<PublishReport> {
     let api = state.with_store(|s| publish::content_api(s, state.publisher.secrets()))?;
     let events = state.publisher.subscribe();
-    let report = state
-        .publisher
-        .unpublish(&api, &slug, &sites, LiveWait::SiteTimeout)
-        .await?;
-    follow_over(&state, events, report.publish_id, None, on_event);
+    let live = LiveWait::SiteTimeout;
+    let report = if unpublish {
+        state.publisher.unpublish(&api, slug, sites, live).await?
+    } else {
+        state.publisher.publish(&api, slug, sites, live).await?
+    };
+    follow_over(state, events, report.publish_id, None, on_event);
     Ok(report)
 }
 

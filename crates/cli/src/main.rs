@@ -63,36 +63,10 @@ enum Command {
     #[command(subcommand)]
     Api(ApiCommand),
     /// Publish a draft to the content API and tell every site to revalidate
-    Publish {
-        slug: String,
-        /// Only these sites (repeatable) [default: every enabled site]
-        #[arg(long = "site", value_name = "NAME")]
-        sites: Vec<String>,
-        /// How long to keep retrying webhooks before leaving them to the outbox
-        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
-        wait: u64,
-        /// Wait until every site serves the new revision (each site's own timeout, or
-        /// SECONDS); exit 0 only if all do
-        #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "site",
-              require_equals = true)]
-        wait_live: Option<String>,
-    },
+    Publish(RunArgs),
     /// Take a published document down: delete it from the content API and tell every
     /// site (`content.unpublished`); with --wait-live, until each page answers 404/410
-    Unpublish {
-        slug: String,
-        /// Only these sites (repeatable) [default: every enabled site]
-        #[arg(long = "site", value_name = "NAME")]
-        sites: Vec<String>,
-        /// How long to keep retrying webhooks before leaving them to the outbox
-        #[arg(long, value_name = "SECONDS", default_value_t = 30)]
-        wait: u64,
-        /// Wait until every site's page is gone (each site's own timeout, or SECONDS);
-        /// exit 0 only if all are
-        #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "site",
-              require_equals = true)]
-        wait_live: Option<String>,
-    },
+    Unpublish(RunArgs),
     /// Run the content API and the demo site on loopback, with a workspace set up to
     /// publish there (in DATA_DIR/sandbox): the whole loop with zero setup
     Sandbox(sandbox::SandboxArgs),
@@ -190,17 +164,38 @@ async fn deliver(
     Ok(())
 }
 
+/// What `publish` and `unpublish` take.
+#[derive(clap::Args)]
+struct RunArgs {
+    slug: String,
+    /// Only these sites (repeatable) [default: every enabled site]
+    #[arg(long = "site", value_name = "NAME")]
+    sites: Vec<String>,
+    /// How long to keep retrying webhooks before leaving them to the outbox
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    wait: u64,
+    /// Wait until every site shows the result — the new revision, or for an unpublish
+    /// its page gone (each site's own timeout, or SECONDS); exit 0 only if all do
+    #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "site",
+          require_equals = true)]
+    wait_live: Option<String>,
+}
+
 /// `publish` and `unpublish`: the run, followed and printed; exit 1 unless every site
 /// got there (live, or gone, when --wait-live asked for it).
 fn publish_command(
     store: Store,
     out: &Output,
-    slug: &str,
-    sites: &[String],
-    wait: u64,
-    wait_live: Option<String>,
+    run: RunArgs,
     unpublish: bool,
 ) -> anyhow::Result<ExitCode> {
+    let RunArgs {
+        slug,
+        sites,
+        wait,
+        wait_live,
+    } = run;
+    let (slug, sites) = (slug.as_str(), sites.as_slice());
     let live = match wait_live.as_deref() {
         None => LiveWait::No,
         Some("site") => LiveWait::SiteTimeout,
@@ -304,18 +299,8 @@ fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
             Some(settings) => out.api_settings(&settings),
             None => return Err(pressroom_core::Error::NotConfigured.into()),
         },
-        Command::Publish {
-            slug,
-            sites,
-            wait,
-            wait_live,
-        } => return publish_command(store, out, &slug, &sites, wait, wait_live, false),
-        Command::Unpublish {
-            slug,
-            sites,
-            wait,
-            wait_live,
-        } => return publish_command(store, out, &slug, &sites, wait, wait_live, true),
+        Command::Publish(run) => return publish_command(store, out, run, false),
+        Command::Unpublish(run) => return publish_command(store, out, run, true),
         Command::Site(cmd) => return site::run(cmd, &mut store, out),
         Command::Deliveries {
             failed,

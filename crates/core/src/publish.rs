@@ -246,23 +246,7 @@ pub async fn publish(
         }) if current == revision => (api.get(slug).await?, false, true),
         Err(e) => return Err(e),
     };
-    let at = current_timestamp();
-    let deliveries: Vec<NewDelivery> = sites
-        .iter()
-        .map(|site| NewDelivery {
-            site_id: site.id,
-            message_id: message_id(),
-            body: serde_json::to_string(&Envelope::new(
-                EventKind::Published,
-                slug,
-                &revision,
-                site,
-                &at,
-            ))
-            .expect("envelopes serialize"),
-            confirm_timeout_ms: live.timeout_for(site),
-        })
-        .collect();
+    let deliveries = deliveries(&sites, EventKind::Published, slug, &revision, live);
     Ok(ApiPublished {
         slug: slug.to_owned(),
         revision,
@@ -299,23 +283,7 @@ pub async fn unpublish(
         Ok(()) | Err(Error::DocumentNotFound { .. }) => {}
         Err(e) => return Err(e),
     }
-    let at = current_timestamp();
-    let deliveries = sites
-        .iter()
-        .map(|site| NewDelivery {
-            site_id: site.id,
-            message_id: message_id(),
-            body: serde_json::to_string(&Envelope::new(
-                EventKind::Unpublished,
-                slug,
-                &revision,
-                site,
-                &at,
-            ))
-            .expect("envelopes serialize"),
-            confirm_timeout_ms: live.timeout_for(site),
-        })
-        .collect();
+    let deliveries = deliveries(&sites, EventKind::Unpublished, slug, &revision, live);
     Ok(ApiPublished {
         slug: slug.to_owned(),
         revision: revision.clone(),
@@ -332,6 +300,27 @@ pub async fn unpublish(
         sites: sites.into_iter().map(|s| s.name).collect(),
         deliveries,
     })
+}
+
+/// One signed `kind` webhook per site, each confirmed per `live` once accepted.
+fn deliveries(
+    sites: &[Site],
+    kind: EventKind,
+    slug: &str,
+    revision: &str,
+    live: LiveWait,
+) -> Vec<NewDelivery> {
+    let at = current_timestamp();
+    sites
+        .iter()
+        .map(|site| NewDelivery {
+            site_id: site.id,
+            message_id: message_id(),
+            body: serde_json::to_string(&Envelope::new(kind, slug, revision, site, &at))
+                .expect("envelopes serialize"),
+            confirm_timeout_ms: live.timeout_for(site),
+        })
+        .collect()
 }
 
 /// The same publish (slug, revision, base, after the same local publish record) always

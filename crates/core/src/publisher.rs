@@ -417,31 +417,7 @@ impl Publisher {
         live: LiveWait,
     ) -> Result<PublishReport> {
         let p = publish::publish(&self.inner.store, api, slug, sites, live).await?;
-        let record = NewPublish {
-            slug: &p.slug,
-            revision: &p.revision,
-            source: &p.source,
-            unpublish: false,
-        };
-        let enqueued = self.enqueue_announced(&record, &p.deliveries, |e| Event::Published {
-            publish_id: e.publish_id,
-            slug: p.slug.clone(),
-            revision: p.revision.clone(),
-            created: p.created,
-            already_live: p.already_live,
-            unpublish: false,
-            sites: e.standings.clone(),
-        })?;
-        Ok(PublishReport {
-            publish_id: enqueued.publish_id,
-            slug: p.slug,
-            revision: p.revision,
-            created: p.created,
-            already_live: p.already_live,
-            document: p.document,
-            sites: p.sites,
-            unpublished: false,
-        })
+        self.record_run(p, false)
     }
 
     /// Takes `slug` down from the content API and tells its sites
@@ -454,30 +430,36 @@ impl Publisher {
         live: LiveWait,
     ) -> Result<PublishReport> {
         let p = publish::unpublish(&self.inner.store, api, slug, sites, live).await?;
+        self.record_run(p, true)
+    }
+
+    /// Records what the content API took (a publish, or with `unpublish` a take-down)
+    /// and hands its deliveries to the worker, announcing it first.
+    fn record_run(&self, p: publish::ApiPublished, unpublish: bool) -> Result<PublishReport> {
         let record = NewPublish {
             slug: &p.slug,
             revision: &p.revision,
             source: &p.source,
-            unpublish: true,
+            unpublish,
         };
         let enqueued = self.enqueue_announced(&record, &p.deliveries, |e| Event::Published {
             publish_id: e.publish_id,
             slug: p.slug.clone(),
             revision: p.revision.clone(),
-            created: false,
-            already_live: false,
-            unpublish: true,
+            created: p.created,
+            already_live: p.already_live,
+            unpublish,
             sites: e.standings.clone(),
         })?;
         Ok(PublishReport {
             publish_id: enqueued.publish_id,
             slug: p.slug,
             revision: p.revision,
-            created: false,
-            already_live: false,
+            created: p.created,
+            already_live: p.already_live,
             document: p.document,
             sites: p.sites,
-            unpublished: true,
+            unpublished: unpublish,
         })
     }
 
