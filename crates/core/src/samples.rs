@@ -13,11 +13,16 @@ pub const SAMPLES: [(&str, &str); 3] = [
 /// Creates the samples in an empty workspace; returns how many were created. The
 /// list shows the newest first, so they are created last-to-first: Welcome on top.
 pub fn seed_if_empty(store: &mut Store) -> Result<usize> {
-    if !store.list()?.is_empty() {
+    // A workspace whose documents are all in the Trash is not empty: they may come back.
+    if !store.list()?.is_empty() || !store.trash()?.is_empty() {
         return Ok(0);
     }
+    let mut created = 0;
     for (slug, source) in SAMPLES.into_iter().rev() {
-        store.create(slug, source)?;
+        if !store.exists(slug)? {
+            store.create(slug, source)?;
+            created += 1;
+        }
     }
-    Ok(SAMPLES.len())
+    Ok(created)
 }

@@ -571,3 +571,26 @@ fn the_slug_follows_the_title_until_the_first_publish() {
         .unwrap()
         .is_none());
 }
+
+#[test]
+fn samples_are_not_seeded_over_a_trash() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    let seeded = pressroom_core::samples::seed_if_empty(&mut store).unwrap();
+    assert!(seeded > 0);
+    for doc in store.list().unwrap() {
+        store.delete(&doc.slug).unwrap();
+    }
+    // Everything is in the Trash: a restart neither fails nor seeds again.
+    assert_eq!(
+        pressroom_core::samples::seed_if_empty(&mut store).unwrap(),
+        0
+    );
+    assert_eq!(store.trash().unwrap().len(), seeded);
+    // Emptied for good: a truly empty workspace gets the samples again.
+    store.purge_trash(None).unwrap();
+    assert_eq!(
+        pressroom_core::samples::seed_if_empty(&mut store).unwrap(),
+        seeded
+    );
+}
