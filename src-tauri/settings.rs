@@ -3,11 +3,8 @@
 //! store, like `commands`.
 
 use pressroom_core::publish::{self, ApiSettings};
-use pressroom_core::sites::{self, SecretInput, WithSecret};
-use pressroom_core::store::{
-    checked_reach, checked_selector, Attempt, Delivery, NewSite, NextStep, Preset, Site,
-};
-use pressroom_core::Store;
+use pressroom_core::sites::{self, SecretInput, SiteExtras, WithSecret};
+use pressroom_core::store::{Attempt, Delivery, NewSite, NextStep, Preset, Site};
 use serde::{Deserialize, Serialize};
 use tauri::State;
 
@@ -74,11 +71,7 @@ impl SiteForm {
     /// The site, once everything in the form is known to be acceptable — nothing is
     /// written for a form that would be refused halfway.
     fn to_new_site(&self) -> pressroom_core::Result<NewSite> {
-        checked_reach(&clean(&self.also_confirm), &clean(&self.instances))?;
-        checked_selector(self.article_selector.as_deref().unwrap_or(""))?;
-        if let Some(ms) = self.confirm_timeout_ms {
-            Store::check_confirm_timeout(ms)?;
-        }
+        self.extras().check()?;
         Ok(NewSite {
             name: self.name.trim().to_owned(),
             webhook_url: self.webhook_url.trim().to_owned(),
@@ -89,15 +82,16 @@ impl SiteForm {
         })
     }
 
-    /// What `add_site`/`update_site` store besides the site itself: its confirmation
-    /// timeout, article region, healing and reach (also-confirm pages, instances).
-    fn apply_extras(&self, s: &mut Store, name: &str) -> pressroom_core::Result<Site> {
-        if let Some(ms) = self.confirm_timeout_ms {
-            s.set_site_confirm_timeout(name, ms)?;
+    /// What `add_site`/`update_site` store besides the site itself: the form sets all
+    /// of it (an empty article region is the default one).
+    fn extras(&self) -> SiteExtras {
+        SiteExtras {
+            confirm_timeout_ms: self.confirm_timeout_ms,
+            also_confirm: Some(clean(&self.also_confirm)),
+            instances: Some(clean(&self.instances)),
+            article_selector: Some(self.article_selector.clone().unwrap_or_default()),
+            heal: Some(self.heal),
         }
-        s.set_site_article_selector(name, self.article_selector.as_deref().unwrap_or(""))?;
-        s.set_site_heal(name, self.heal)?;
-        s.set_site_reach(name, &clean(&self.also_confirm), &clean(&self.instances))
     }
 }
 
@@ -164,7 +158,7 @@ pub async fn add_site(
     let secrets = state.publisher.secrets();
     let added = state.with_store(|s| -> pressroom_core::Result<_> {
         let mut added = sites::add(s, secrets, &new, input)?;
-        added.site = form.apply_extras(s, &new.name)?;
+        added.site = form.extras().apply(s, &new.name)?;
         Ok(added)
     })?;
     Ok(added.into())
@@ -180,7 +174,7 @@ pub async fn update_site(
     let secrets = state.publisher.secrets();
     Ok(state.with_store(|s| -> pressroom_core::Result<_> {
         let site = sites::update(s, secrets, &name, &changed)?;
-        form.apply_extras(s, &site.name)
+        form.extras().apply(s, &site.name)
     })?)
 }
 

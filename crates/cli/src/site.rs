@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Subcommand;
 use pressroom_core::secrets::SecretStore;
-use pressroom_core::sites::{self, SecretInput};
-use pressroom_core::store::{checked_reach, checked_selector, NewSite, Preset};
+use pressroom_core::sites::{self, SecretInput, SiteExtras};
+use pressroom_core::store::{NewSite, Preset};
 use pressroom_core::Store;
 
 use crate::output::Output;
@@ -37,25 +37,8 @@ pub enum SiteCommand {
         /// Generate a secret and show it once [default for signed presets]
         #[arg(long)]
         generate_secret: bool,
-        /// How long to wait for the page to go live [default: 30]
-        #[arg(long, value_name = "SECONDS")]
-        confirm_timeout: Option<u64>,
-        /// Comma-separated URL templates confirmed besides the page: paths on its origin
-        /// ('/,/tags/{tag},/feed.xml') or full URLs
-        #[arg(long, value_name = "TEMPLATES")]
-        also_confirm: Option<String>,
-        /// Comma-separated instance origins ('http://10.0.0.2:3000,http://10.0.0.3:3000'):
-        /// the webhook goes to each, and each is confirmed through its own origin
-        #[arg(long, value_name = "ORIGINS")]
-        instances: Option<String>,
-        /// Where the site's pages hold the article, for "preview in the site's theme"
-        /// (a CSS selector; '' for the default: 'article, main, [role=main]')
-        #[arg(long, value_name = "SELECTOR")]
-        article_selector: Option<String>,
-        /// Still stale at the timeout: send the webhook once more and fetch again before
-        /// reporting it (true or false) [default: true]
-        #[arg(long, value_name = "BOOL")]
-        heal: Option<bool>,
+        #[command(flatten)]
+        extras: ExtraArgs,
     },
     /// Change a site's URLs, templates or preset (unset options keep their value)
     Edit {
@@ -70,25 +53,8 @@ pub enum SiteCommand {
         paths: Option<String>,
         #[arg(long)]
         preset: Option<String>,
-        /// How long to wait for the page to go live
-        #[arg(long, value_name = "SECONDS")]
-        confirm_timeout: Option<u64>,
-        /// Comma-separated URL templates confirmed besides the page: paths on its origin
-        /// ('/,/tags/{tag},/feed.xml') or full URLs
-        #[arg(long, value_name = "TEMPLATES")]
-        also_confirm: Option<String>,
-        /// Comma-separated instance origins ('http://10.0.0.2:3000,http://10.0.0.3:3000'):
-        /// the webhook goes to each, and each is confirmed through its own origin
-        #[arg(long, value_name = "ORIGINS")]
-        instances: Option<String>,
-        /// Where the site's pages hold the article, for "preview in the site's theme"
-        /// (a CSS selector; '' for the default: 'article, main, [role=main]')
-        #[arg(long, value_name = "SELECTOR")]
-        article_selector: Option<String>,
-        /// Still stale at the timeout: send the webhook once more and fetch again before
-        /// reporting it (true or false) [default: true]
-        #[arg(long, value_name = "BOOL")]
-        heal: Option<bool>,
+        #[command(flatten)]
+        extras: ExtraArgs,
     },
     /// List sites
     List,
@@ -107,6 +73,43 @@ pub enum SiteCommand {
     Enable { name: String },
     /// Print a ready-to-paste Next.js route handler for the site
     Handler { name: String },
+}
+
+/// What `site add` and `site edit` set besides URLs, templates and preset (unset
+/// options keep their value).
+#[derive(clap::Args)]
+pub struct ExtraArgs {
+    /// How long to wait for the page to go live [default for a new site: 30]
+    #[arg(long, value_name = "SECONDS")]
+    confirm_timeout: Option<u64>,
+    /// Comma-separated URL templates confirmed besides the page: paths on its origin
+    /// ('/,/tags/{tag},/feed.xml') or full URLs
+    #[arg(long, value_name = "TEMPLATES")]
+    also_confirm: Option<String>,
+    /// Comma-separated instance origins ('http://10.0.0.2:3000,http://10.0.0.3:3000'):
+    /// the webhook goes to each, and each is confirmed through its own origin
+    #[arg(long, value_name = "ORIGINS")]
+    instances: Option<String>,
+    /// Where the site's pages hold the article, for "preview in the site's theme"
+    /// (a CSS selector; '' for the default: 'article, main, [role=main]')
+    #[arg(long, value_name = "SELECTOR")]
+    article_selector: Option<String>,
+    /// Still stale at the timeout: send the webhook once more and fetch again before
+    /// reporting it (true or false) [default: true]
+    #[arg(long, value_name = "BOOL")]
+    heal: Option<bool>,
+}
+
+impl ExtraArgs {
+    fn extras(self) -> SiteExtras {
+        SiteExtras {
+            confirm_timeout_ms: self.confirm_timeout.map(|secs| secs.saturating_mul(1000)),
+            also_confirm: self.also_confirm.as_deref().map(split),
+            instances: self.instances.as_deref().map(split),
+            article_selector: self.article_selector,
+            heal: self.heal,
+        }
+    }
 }
 
 fn secret_from_env(var: &str) -> anyhow::Result<SecretInput> {
@@ -139,23 +142,12 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
             preset,
             secret_env,
             generate_secret,
-            confirm_timeout,
-            also_confirm,
-            instances,
-            article_selector,
-            heal,
+            extras,
         } => {
             let preset = Preset::parse(&preset)?;
             // Everything checked before anything is written: no half-added site.
-            let (also, origins) = (
-                split(also_confirm.as_deref().unwrap_or("")),
-                split(instances.as_deref().unwrap_or("")),
-            );
-            checked_reach(&also, &origins)?;
-            checked_selector(article_selector.as_deref().unwrap_or(""))?;
-            if let Some(secs) = confirm_timeout {
-                Store::check_confirm_timeout(secs.saturating_mul(1000))?;
-            }
+            let extras = extras.extras();
+            extras.check()?;
             let secret = match (secret_env, generate_secret) {
                 (Some(var), _) => secret_from_env(&var)?,
                 (None, true) => SecretInput::Generate,
@@ -171,18 +163,7 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
                 preset,
             };
             let mut added = sites::add(store, &secrets, &new, secret)?;
-            if let Some(secs) = confirm_timeout {
-                added.site = store.set_site_confirm_timeout(&added.site.name, secs * 1000)?;
-            }
-            if also_confirm.is_some() || instances.is_some() {
-                added.site = store.set_site_reach(&added.site.name, &also, &origins)?;
-            }
-            if let Some(selector) = article_selector {
-                added.site = store.set_site_article_selector(&added.site.name, &selector)?;
-            }
-            if let Some(heal) = heal {
-                added.site = store.set_site_heal(&added.site.name, heal)?;
-            }
+            added.site = extras.apply(store, &added.site.name)?;
             out.site_with_secret("added", &added);
         }
         SiteCommand::Edit {
@@ -192,14 +173,9 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
             tags,
             paths,
             preset,
-            confirm_timeout,
-            also_confirm,
-            instances,
-            article_selector,
-            heal,
+            extras,
         } => {
             let site = store.site(&name)?;
-            let (old_also, old_instances) = (site.also_confirm.clone(), site.instances.clone());
             let changed = NewSite {
                 name: site.name.clone(),
                 webhook_url: webhook_url.unwrap_or(site.webhook_url),
@@ -208,26 +184,10 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
                 path_templates: paths.as_deref().map_or(site.path_templates, split),
                 preset: preset.as_deref().map_or(Ok(site.preset), Preset::parse)?,
             };
-            let also = also_confirm.as_deref().map_or(old_also, split);
-            let origins = instances.as_deref().map_or(old_instances, split);
-            checked_reach(&also, &origins)?;
-            checked_selector(article_selector.as_deref().unwrap_or(""))?;
-            if let Some(secs) = confirm_timeout {
-                Store::check_confirm_timeout(secs.saturating_mul(1000))?;
-            }
-            let mut site = sites::update(store, &secrets, &name, &changed)?;
-            if let Some(secs) = confirm_timeout {
-                site = store.set_site_confirm_timeout(&name, secs * 1000)?;
-            }
-            if also_confirm.is_some() || instances.is_some() {
-                site = store.set_site_reach(&name, &also, &origins)?;
-            }
-            if let Some(selector) = article_selector {
-                site = store.set_site_article_selector(&name, &selector)?;
-            }
-            if let Some(heal) = heal {
-                site = store.set_site_heal(&name, heal)?;
-            }
+            let extras = extras.extras();
+            extras.check()?;
+            sites::update(store, &secrets, &name, &changed)?;
+            let site = extras.apply(store, &name)?;
             out.sites(std::slice::from_ref(&site));
         }
         SiteCommand::List => out.sites(&store.sites()?),

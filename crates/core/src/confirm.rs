@@ -505,6 +505,7 @@ impl Confirmer {
             let needed = self.config.verify_samples.max(3 * seen.len());
             if let Some((n, method)) = verifying {
                 if n >= needed {
+                    let (page_text, page_styles, page_html) = kept_page(last_page, url);
                     return Confirmation {
                         url: url.to_owned(),
                         instance: target.instance.clone(),
@@ -513,11 +514,9 @@ impl Confirmer {
                         method: Some(method),
                         message: live_message(url, expected, method, start.elapsed()),
                         polls,
-                        page_text: last_page.as_ref().map(|(text, _)| text.clone()),
-                        page_styles: last_page
-                            .as_ref()
-                            .map(|(_, html)| PageStyles::of(html, url)),
-                        page_html: last_page.map(|(_, html)| sanitize(&html, url)),
+                        page_text,
+                        page_styles,
+                        page_html,
                     };
                 }
                 // Verifying: the next answer at once (it may come from another instance).
@@ -539,6 +538,7 @@ impl Confirmer {
         } else {
             partly_message(url, expected, &mixed)
         };
+        let (page_text, page_styles, page_html) = kept_page(last_page, url);
         Confirmation {
             url: url.to_owned(),
             instance: target.instance.clone(),
@@ -551,11 +551,9 @@ impl Confirmer {
             message,
             mixed,
             polls,
-            page_text: last_page.as_ref().map(|(text, _)| text.clone()),
-            page_styles: last_page
-                .as_ref()
-                .map(|(_, html)| PageStyles::of(html, url)),
-            page_html: last_page.map(|(_, html)| sanitize(&html, url)),
+            page_text,
+            page_styles,
+            page_html,
         }
     }
 
@@ -680,6 +678,22 @@ impl Confirmer {
         poll.verdict = verdict;
         let text = cap(page.text, PAGE_TEXT_LIMIT);
         (poll, Some((text, body)), method)
+    }
+}
+
+/// What a confirmation keeps of the last page it fetched (`(text, html)`): its visible
+/// text, its styles, and the page made safe to show.
+fn kept_page(
+    last_page: Option<(String, String)>,
+    url: &str,
+) -> (Option<String>, Option<PageStyles>, Option<String>) {
+    match last_page {
+        Some((text, html)) => (
+            Some(text),
+            Some(PageStyles::of(&html, url)),
+            Some(sanitize(&html, url)),
+        ),
+        None => (None, None, None),
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::secrets::{SecretStore, SiteSecrets};
 use crate::signing::Secret;
-use crate::store::{NewSite, Preset, Site, Store};
+use crate::store::{checked_reach, checked_selector, NewSite, Preset, Site, Store};
 
 /// Where a site's secret comes from.
 pub enum SecretInput {
@@ -64,6 +64,56 @@ const REDACTED: &str = "(in-the-secret-store)";
 
 fn is_redacted(url: &str) -> bool {
     url.ends_with(REDACTED)
+}
+
+/// What a site has besides its URLs, templates and preset, as a form or command line
+/// gives it: each `None` leaves the stored value as it is.
+#[derive(Debug, Clone, Default)]
+pub struct SiteExtras {
+    pub confirm_timeout_ms: Option<u64>,
+    pub also_confirm: Option<Vec<String>>,
+    pub instances: Option<Vec<String>>,
+    /// `""`: back to the default region.
+    pub article_selector: Option<String>,
+    pub heal: Option<bool>,
+}
+
+impl SiteExtras {
+    /// Refuses what `apply` would refuse, before anything is written: a site is added
+    /// or changed whole or not at all.
+    pub fn check(&self) -> Result<()> {
+        checked_reach(
+            self.also_confirm.as_deref().unwrap_or_default(),
+            self.instances.as_deref().unwrap_or_default(),
+        )?;
+        checked_selector(self.article_selector.as_deref().unwrap_or_default())?;
+        if let Some(ms) = self.confirm_timeout_ms {
+            Store::check_confirm_timeout(ms)?;
+        }
+        Ok(())
+    }
+
+    /// Writes what is given to site `name`; the site as it then is.
+    pub fn apply(&self, store: &mut Store, name: &str) -> Result<Site> {
+        if let Some(ms) = self.confirm_timeout_ms {
+            store.set_site_confirm_timeout(name, ms)?;
+        }
+        if self.also_confirm.is_some() || self.instances.is_some() {
+            let site = store.site(name)?;
+            store.set_site_reach(
+                name,
+                self.also_confirm.as_deref().unwrap_or(&site.also_confirm),
+                self.instances.as_deref().unwrap_or(&site.instances),
+            )?;
+        }
+        if let Some(selector) = &self.article_selector {
+            store.set_site_article_selector(name, selector)?;
+        }
+        if let Some(heal) = self.heal {
+            store.set_site_heal(name, heal)?;
+        }
+        store.site(name)
+    }
 }
 
 /// Adds a site; its secret goes to the secret store first, so a site never exists
