@@ -108,6 +108,10 @@ impl Output {
         if docs.is_empty() {
             println!("No documents yet. Create one with `pressroom doc new SLUG`.");
         }
+        // One write for the whole list (stdout is line-buffered: a write per line made
+        // listing 10 000 documents mostly system calls). A closed pipe (`| head`) ends
+        // the listing quietly.
+        let mut w = std::io::BufWriter::new(std::io::stdout().lock());
         for d in docs {
             let title = if d.title.is_empty() {
                 "(untitled)"
@@ -119,13 +123,23 @@ impl Output {
             } else {
                 ""
             };
-            println!(
-                "{:<32} {:<10} {}{flag}",
-                d.slug,
+            // Columns padded by hand: the formatter pads a character at a time.
+            let line = [
+                d.slug.as_str(),
+                pad(&d.slug, 32),
+                " ",
                 status_label(d.status),
-                title
-            );
+                pad(status_label(d.status), 10),
+                " ",
+                title,
+                flag,
+                "\n",
+            ];
+            if line.iter().any(|part| w.write_all(part.as_bytes()).is_err()) {
+                return;
+            }
         }
+        let _ = w.flush();
     }
 
     pub fn history(&self, slug: &str, revisions: &[RevisionInfo]) {
@@ -540,4 +554,11 @@ impl Output {
             );
         }
     }
+}
+
+/// The spaces that pad `text` to `width` columns (none when it is as wide already).
+fn pad(text: &str, width: usize) -> &'static str {
+    const SPACES: &str = "                                        ";
+    let used = text.chars().count();
+    &SPACES[..width.saturating_sub(used).min(SPACES.len())]
 }

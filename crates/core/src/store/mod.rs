@@ -51,6 +51,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("migrations/0008_page_styles.sql")),
     M::up(include_str!("migrations/0009_trash.sql")),
     M::up(include_str!("migrations/0010_search_vocabulary.sql")),
+    M::up(include_str!("migrations/0011_document_list_index.sql")),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 
