@@ -10,8 +10,13 @@
 //! - keystroke to preview on a 100 KB document: from a character typed into the
 //!   editor to the preview's DOM showing it, through tauri-driver.
 //!
+//! - large workspaces: launch to interactive and idle memory with 10 000 article-length
+//!   documents against one document, rounds alternating (PRESSROOM_BENCH_LARGE_ONLY=1
+//!   runs only this part).
+//!
 //! Goals: at most 1.5x the hello app's memory, under 1.5 s to interactive, under 16 ms
-//! keystroke to preview (medians).
+//! keystroke to preview (medians); 10 000 documents at most 1.2x the launch time and
+//! memory of one (issue #18).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -200,8 +205,77 @@ async fn keystrokes(driver: &Driver, exe: &Path) -> Vec<f64> {
     serde_json::from_value(times).expect("a list of milliseconds")
 }
 
+/// A workspace of `n` article-length (about 4 KB) documents.
+fn workspace_of(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store =
+        pressroom_core::Store::open(pressroom_core::workspace::database_path(dir.path())).unwrap();
+    let paragraph = "A paragraph about publishing, long enough to read for a while.\n\n";
+    for i in 0..n {
+        let source = format!(
+            "---\ntitle: Article number {i}\ntags: [bench]\n---\n{}",
+            paragraph.repeat(60)
+        );
+        store.create(&format!("article-{i}"), &source).unwrap();
+    }
+    dir
+}
+
+/// Launch time and memory with 10 000 documents against one, rounds alternating.
+fn large_workspaces(display: &Display, app: &Path) {
+    let one = workspace_of(1);
+    let many = workspace_of(10_000);
+    // First starts: the app settles each workspace (sandbox settings, caches).
+    let _ = launch(display, app, one.path());
+    let _ = launch(display, app, many.path());
+    let (mut small, mut large) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let (s, l) = if round % 2 == 0 {
+            let s = launch(display, app, one.path());
+            (s, launch(display, app, many.path()))
+        } else {
+            let l = launch(display, app, many.path());
+            (launch(display, app, one.path()), l)
+        };
+        println!(
+            "round {}: 1 document {:>5} ms {:>7} kB PSS   10 000 documents {:>5} ms {:>7} kB PSS",
+            round + 1,
+            s.interactive.as_millis(),
+            s.pss_kb,
+            l.interactive.as_millis(),
+            l.pss_kb
+        );
+        small.push(s);
+        large.push(l);
+    }
+    let ms = |v: &[Launch]| {
+        median(
+            v.iter()
+                .map(|l| l.interactive.as_secs_f64() * 1e3)
+                .collect(),
+        )
+    };
+    let mb = |v: &[Launch]| median(v.iter().map(|l| l.pss_kb as f64 / 1024.0).collect());
+    println!(
+        "large workspace, launch to interactive: 10 000 documents median {:.0} ms, 1 document median {:.0} ms, ratio {:.2}x (goal <= 1.2x)",
+        ms(&large),
+        ms(&small),
+        ms(&large) / ms(&small)
+    );
+    println!(
+        "large workspace, idle memory (PSS): 10 000 documents median {:.1} MB, 1 document median {:.1} MB, ratio {:.2}x (goal <= 1.2x)",
+        mb(&large),
+        mb(&small),
+        mb(&large) / mb(&small)
+    );
+}
+
 fn main() {
     let app = PathBuf::from(env!("CARGO_BIN_EXE_pressroom-app"));
+    if std::env::var_os("PRESSROOM_BENCH_LARGE_ONLY").is_some() {
+        large_workspaces(&Display::start(), &app);
+        return;
+    }
     let hello = std::env::var_os("PRESSROOM_HELLO_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| app.with_file_name("pressroom-hello"));
@@ -262,6 +336,8 @@ fn main() {
         mb(&ours) / mb(&theirs)
     );
     }
+
+    large_workspaces(&display, &app);
 
     // Keystroke to preview, on a workspace holding one 100 KB document.
     let big = tempfile::tempdir().unwrap();

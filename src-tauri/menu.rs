@@ -16,7 +16,11 @@ const DOCUMENT: [(&str, &str, Option<&str>); 3] = [
     ("publish", "Publish…", Some("CmdOrCtrl+Enter")),
     ("history", "History", Some("CmdOrCtrl+H")),
 ];
-const VIEW: [(&str, &str, Option<&str>); 3] = [
+/// Undo and Redo act on the field or editor that has the focus. They carry no
+/// accelerator: GTK would take Ctrl+Z from the page, whose fields undo on their own.
+const EDIT: [(&str, &str, Option<&str>); 2] = [("undo", "Undo", None), ("redo", "Redo", None)];
+const VIEW: [(&str, &str, Option<&str>); 4] = [
+    ("focus", "Focus mode", Some("CmdOrCtrl+Shift+F")),
     ("deliveries", "Deliveries", Some("CmdOrCtrl+Shift+D")),
     ("settings", "Settings", Some("CmdOrCtrl+,")),
     ("help", "Keyboard shortcuts", Some("F1")),
@@ -48,7 +52,13 @@ pub fn build<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Menu<R>> {
         PredefinedMenuItem::paste(app, None)?,
         PredefinedMenuItem::select_all(app, None)?,
     );
-    let edit = submenu(app, "Edit", &[], &[&cut, &copy, &paste, &all])?;
+    let edit_separator = PredefinedMenuItem::separator(app)?;
+    let edit = submenu(
+        app,
+        "Edit",
+        &EDIT,
+        &[&edit_separator, &cut, &copy, &paste, &all],
+    )?;
     let document = submenu(app, "Document", &DOCUMENT, &[])?;
     let view = submenu(app, "View", &VIEW, &[])?;
     Menu::with_items(app, &[&file, &edit, &document, &view])

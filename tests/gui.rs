@@ -52,22 +52,39 @@ async fn open_app(driver: &Driver) -> Client {
 /// polled until `ready` accepts it. WebKitWebDriver's own "element text" answers ""
 /// for Tauri pages, so the page is asked directly.
 async fn texts_when(client: &Client, css: &str, ready: impl Fn(&[String]) -> bool) -> Vec<String> {
+    values_when(client, css, "e.innerText.trim()", ready).await
+}
+
+/// The revision ids (`data-revision`: the app shows editors words, and the id on
+/// hover) of every element matching `css`, polled until `ready` accepts them.
+async fn revisions_when(
+    client: &Client,
+    css: &str,
+    ready: impl Fn(&[String]) -> bool,
+) -> Vec<String> {
+    values_when(client, css, "e.getAttribute('data-revision') || ''", ready).await
+}
+
+/// `value` (a JavaScript expression of `e`) of every element matching `css`, polled
+/// until `ready` accepts them.
+async fn values_when(
+    client: &Client,
+    css: &str,
+    value: &str,
+    ready: impl Fn(&[String]) -> bool,
+) -> Vec<String> {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let script =
+        format!("return Array.from(document.querySelectorAll(arguments[0]), e => {value})");
     loop {
-        let value = client
-            .execute(
-                "return Array.from(document.querySelectorAll(arguments[0]), e => e.innerText.trim())",
-                vec![json!(css)],
-            )
-            .await
-            .unwrap();
-        let texts: Vec<String> = serde_json::from_value(value).unwrap();
-        if ready(&texts) {
-            return texts;
+        let found = client.execute(&script, vec![json!(css)]).await.unwrap();
+        let values: Vec<String> = serde_json::from_value(found).unwrap();
+        if ready(&values) {
+            return values;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "{css}: never became ready, last saw {texts:?}"
+            "{css}: never became ready, last saw {values:?}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -93,9 +110,13 @@ async fn demo_is_live_with_the_published_revision(client: &Client) {
         t == ["Live ✓"]
     })
     .await;
-    let revision = texts_when(client, ".panel h2 .rev", |t| t.len() == 1).await;
-    texts_when(client, ".side-by-side .live-rev", |t| {
+    let revision = revisions_when(client, ".panel h2", |t| t.len() == 1).await;
+    revisions_when(client, ".side-by-side .live-rev", |t| {
         t == revision.as_slice()
+    })
+    .await;
+    texts_when(client, ".side-by-side .live-rev", |t| {
+        t == ["shows this text"]
     })
     .await;
 }
@@ -103,6 +124,14 @@ async fn demo_is_live_with_the_published_revision(client: &Client) {
 /// Runs `test` against the app on a fresh display, then saves a screenshot of the
 /// display as `tests/artifacts/<name>.png` — also when the test failed.
 fn with_app<F>(name: &str, data_dir: &Path, test: F)
+where
+    F: AsyncFnOnce(&Client, &Display),
+{
+    with_app_in(name, data_dir, &[], test)
+}
+
+/// `with_app` with more environment for the app (`GTK_THEME` for the dark theme).
+fn with_app_in<F>(name: &str, data_dir: &Path, more_env: &[(&str, &str)], test: F)
 where
     F: AsyncFnOnce(&Client, &Display),
 {
@@ -115,7 +144,11 @@ where
     let mut tries = 0;
     let (_driver, client) = loop {
         tries += 1;
-        let driver = Driver::start(&display, &[(workspace::DATA_DIR_ENV, data_dir)]);
+        let driver = Driver::start_with(
+            &display,
+            &[(workspace::DATA_DIR_ENV, data_dir.as_os_str())],
+            more_env,
+        );
         match rt.block_on(async { tokio::time::timeout(SESSION_TIMEOUT, open_app(&driver)).await })
         {
             Ok(client) => break (driver, client),
@@ -675,10 +708,10 @@ fn a_wrong_secret_shows_the_error_and_fixing_it_then_resending_goes_live() {
 
         // The error's action opens that site's settings, its form in view.
         click(client, ".site[data-site='demo'] .fix-site").await;
-        texts_when(client, ".site-form-card h3", |t| t == ["Edit demo"]).await;
+        texts_when(client, ".site-form-card h2", |t| t == ["Edit demo"]).await;
         display.screenshot(&artifacts_dir().join("wrong-secret-settings.png"));
         click(client, ".site-form-card .actions button[type='button']").await; // Cancel
-        texts_when(client, ".site-form-card h3", |t| t.is_empty()).await;
+        texts_when(client, ".site-form-card h2", |t| t.is_empty()).await;
         click(client, ".appbar button:first-child").await; // back to the editor
 
         // Fix the secret in Settings, then re-send from the publish panel: live.
@@ -823,7 +856,7 @@ fn a_hostile_page_cannot_reach_the_app_and_the_csp_blocks_injected_script() {
             t == ["Live ✓"]
         })
         .await;
-        texts_when(
+        revisions_when(
             client,
             ".side-by-side[data-site='hostile'] .live-rev",
             |t| t.len() == 1 && t[0].starts_with("r_"),
@@ -1205,4 +1238,121 @@ fn a_webhook_that_failed_is_delivered_by_the_running_app_and_by_a_restarted_one(
     });
     let _ = stop.send(());
     runtime.shutdown_timeout(Duration::from_secs(2));
+}
+
+/// axe-core 4, from the UI's npm packages, run inside the window on what is on screen:
+/// each violation as "VIEW: rule (impact): what to fix — where". The live page's frame
+/// is someone else's site (and sandboxed), so frames are left out.
+async fn axe(client: &Client, view: &str) -> Vec<String> {
+    static AXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let source = AXE.get_or_init(|| {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/ui/node_modules/axe-core/axe.min.js"
+        );
+        std::fs::read_to_string(path)
+            .unwrap_or_else(|e| panic!("{path}: {e} (scripts/setup.sh installs it)"))
+    });
+    // Animations and transitions settle first: a half-faded colour is not the colour.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let script = format!(
+        "const done = arguments[arguments.length - 1];
+         if (!window.axe) {{ {source} }}
+         window.axe.run(document, {{
+             iframes: false,
+             resultTypes: ['violations'],
+             runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa',
+                                               'wcag22aa', 'best-practice'] }},
+         }}).then(
+             (r) => done(r.violations.flatMap((v) => v.nodes.map((n) =>
+                 `${{v.id}} (${{v.impact}}): ${{n.failureSummary.split('\\n').slice(1).join(' ').trim()}} — ${{n.target.join(' ')}}`))),
+             (e) => done(['axe failed: ' + e]),
+         );"
+    );
+    let found: Vec<String> = serde_json::from_value(
+        client
+            .execute_async(&script, vec![])
+            .await
+            .expect("axe runs in the window"),
+    )
+    .unwrap();
+    found.into_iter().map(|v| format!("{view}: {v}")).collect()
+}
+
+/// Every view of the app, in the light and the dark theme, has no accessibility
+/// violation axe-core can find (WCAG 2.2 A/AA and best practice), and each is
+/// screenshotted.
+#[test]
+fn every_view_passes_axe_in_light_and_dark() {
+    let mut found = Vec::new();
+    for theme in ["light", "dark"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let env: &[(&str, &str)] = if theme == "dark" {
+            &[("GTK_THEME", "Adwaita:dark")]
+        } else {
+            &[]
+        };
+        let found = &mut found;
+        with_app_in(
+            &format!("a11y-{theme}"),
+            tmp.path(),
+            env,
+            async |client, display| {
+                let shot = |view: &str| artifacts_dir().join(format!("a11y-{theme}-{view}.png"));
+                texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+                found.extend(axe(client, "editor").await);
+                display.screenshot(&shot("editor"));
+
+                click(client, ".preview-mode .theme-toggle").await;
+                found.extend(axe(client, "theme preview").await);
+                click(client, ".preview-mode button:first-child").await;
+
+                click(client, "button.delete-doc").await;
+                texts_when(client, ".dialog h2", |t| t.len() == 1).await;
+                found.extend(axe(client, "confirm dialog").await);
+                display.screenshot(&shot("dialog"));
+                click(client, ".dialog .cancel").await;
+
+                click(client, ".history-button").await;
+                texts_when(client, ".revision", |t| !t.is_empty()).await;
+                found.extend(axe(client, "history").await);
+                display.screenshot(&shot("history"));
+                click(client, ".history .small-button").await;
+
+                click(client, "button.publish").await;
+                demo_is_live_with_the_published_revision(client).await;
+                found.extend(axe(client, "published").await);
+                display.screenshot(&shot("published"));
+
+                click(client, ".nav-deliveries").await;
+                texts_when(client, ".deliveries tbody tr, .delivery", |t| !t.is_empty()).await;
+                found.extend(axe(client, "deliveries").await);
+                display.screenshot(&shot("deliveries"));
+
+                click(client, ".nav-settings").await;
+                texts_when(client, ".site[data-site='demo'] strong", |t| t == ["demo"]).await;
+                found.extend(axe(client, "settings").await);
+                click(client, ".add-site").await;
+                found.extend(axe(client, "settings, site form").await);
+                display.screenshot(&shot("settings"));
+
+                eval(
+                    client,
+                    "window.dispatchEvent(new KeyboardEvent('keydown', { key: 'F1' }))",
+                )
+                .await;
+                texts_when(client, ".help kbd", |t| !t.is_empty()).await;
+                found.extend(axe(client, "help").await);
+                display.screenshot(&shot("help"));
+            },
+        );
+    }
+    found.sort();
+    found.dedup();
+    assert!(
+        found.is_empty(),
+        "axe-core found {} violations:\n{}",
+        found.len(),
+        found.join("\n")
+    );
 }

@@ -135,7 +135,10 @@ impl Output {
                 flag,
                 "\n",
             ];
-            if line.iter().any(|part| w.write_all(part.as_bytes()).is_err()) {
+            if line
+                .iter()
+                .any(|part| w.write_all(part.as_bytes()).is_err())
+            {
                 return;
             }
         }
@@ -148,13 +151,14 @@ impl Output {
         }
         for r in revisions {
             println!(
-                "{:>6}  {}  {:>8} bytes  {}",
+                "{:>6}  {}  {:>8} bytes  {:<18}  {}",
                 r.id,
                 r.created_at,
                 r.bytes,
                 r.content_revision
                     .as_deref()
-                    .unwrap_or("(front matter error)")
+                    .unwrap_or("(front matter error)"),
+                r.change.as_deref().unwrap_or("")
             );
         }
     }

@@ -1,6 +1,7 @@
 //! Line diffs: a document's revisions (history), and the local render against the live
 //! page's text (the side-by-side view). And `shared_ends`, where two sequences start
-//! and stop differing (the live preview's edits and changed blocks).
+//! and stop differing (the live preview's edits and changed blocks), which also names
+//! a save in the history by the first words it changed.
 
 use serde::Serialize;
 
@@ -64,9 +65,96 @@ pub(crate) fn shared_ends<T: PartialEq>(a: &[T], b: &[T]) -> (usize, usize) {
     (start, end)
 }
 
+/// Words a history entry shows of what a save changed.
+const CHANGE_WORDS: usize = 8;
+
+/// The first words `old` → `new` changed, from the start of the word where the two
+/// begin to differ ("…" when there is more); "Deleted: …" with the old words when the
+/// change only took text away. `None` when nothing changed.
+pub fn first_changed_words(old: &str, new: &str) -> Option<String> {
+    let (start, end) = shared_ends(old.as_bytes(), new.as_bytes());
+    if start == old.len() && start == new.len() {
+        return None;
+    }
+    // (A stretch that does not start or end on a character boundary counts as text.)
+    let added = new.get(start..new.len() - end).unwrap_or("x");
+    let removed = old.get(start..old.len() - end).unwrap_or("x");
+    if added.trim().is_empty() && removed.trim().is_empty() {
+        return Some("Spacing".into());
+    }
+    let (text, prefix, changed_end) = if added.trim().is_empty() {
+        (old, "Deleted: ", old.len() - end)
+    } else {
+        (new, "", new.len() - end)
+    };
+    let mut from = start.min(text.len());
+    while !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    // Back to the start of the word the change is in.
+    while let Some(c) = text[..from].chars().next_back() {
+        if c.is_whitespace() {
+            break;
+        }
+        from -= c.len_utf8();
+    }
+    // Up to the end of the line the change ends on.
+    let cut = text
+        .get(changed_end..)
+        .and_then(|rest| rest.find('\n'))
+        .map_or(text.len(), |n| changed_end + n);
+    let mut words = text.get(from..cut).unwrap_or_default().split_whitespace();
+    let shown: Vec<&str> = words.by_ref().take(CHANGE_WORDS).collect();
+    if shown.is_empty() {
+        return Some("Spacing".into());
+    }
+    let more = if words.next().is_some() { "…" } else { "" };
+    Some(format!("{prefix}{}{more}", shown.join(" ")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_save_is_named_by_the_first_words_it_changed() {
+        let old = "---\ntitle: Hello\n---\nThe first paragraph.\n\nThe second one.\n";
+        let typed = old.replace("second one.", "second one, longer now.");
+        assert_eq!(
+            first_changed_words(old, &typed).as_deref(),
+            Some("one, longer now.")
+        );
+        let renamed = old.replace("Hello", "Hello world");
+        assert_eq!(
+            first_changed_words(old, &renamed).as_deref(),
+            Some("Hello world")
+        );
+        let cut = old.replace("The first paragraph.\n\n", "");
+        assert_eq!(
+            first_changed_words(old, &cut).as_deref(),
+            Some("Deleted: first paragraph. The second one.")
+        );
+        let long = format!("{old}{}\n", "word ".repeat(20));
+        assert_eq!(
+            first_changed_words(old, &long).as_deref(),
+            Some("word word word word word word word word…")
+        );
+        assert_eq!(first_changed_words(old, old), None);
+        // Multi-byte text is cut at character boundaries, never inside one.
+        let accented = "Café crème\n";
+        assert_eq!(
+            first_changed_words(accented, "Café crèmes\n").as_deref(),
+            Some("crèmes")
+        );
+        assert_eq!(
+            first_changed_words("x\n", "x\n\n\ny\n").as_deref(),
+            Some("y")
+        );
+        assert_eq!(
+            first_changed_words("x\n\ny\n", "x\n\n\n\ny\n").as_deref(),
+            Some("Spacing")
+        );
+    }
 
     #[test]
     fn shared_ends_find_the_one_changed_stretch() {

@@ -72,6 +72,13 @@ pub struct Block {
     standalone: bool,
 }
 
+impl Block {
+    /// Where in the markdown (a byte offset, at the start of a line) the block begins.
+    pub(crate) fn source_start(&self) -> usize {
+        self.source.start
+    }
+}
+
 /// `render_blocks` of `markdown` as `Block`s. With `previous` (an earlier text and its
 /// blocks) a block is taken over instead of rendered again when it is the same
 /// source at the same place relative to the unchanged start or end of the text, with

@@ -44,6 +44,10 @@ pub struct Update {
     pub tags: Vec<String>,
     /// Malformed front matter: (line, message). The body still renders.
     pub problem: Option<(usize, String)>,
+    /// The line of the text (1-based, front matter included) each block of the whole
+    /// preview starts on, every block: what keeps the editor and the preview level
+    /// when scrolling.
+    pub lines: Vec<usize>,
 }
 
 #[derive(Debug, Default)]
@@ -76,6 +80,7 @@ impl Session {
             start: 0,
             removed: 0,
             blocks: self.blocks.iter().map(|b| b.html.clone()).collect(),
+            lines: block_lines(&self.source, &self.body, &self.blocks),
             title: rendered.title,
             tags: rendered.tags,
             problem: rendered.problem,
@@ -125,11 +130,30 @@ impl Session {
                 .iter()
                 .map(|b| b.html.clone())
                 .collect(),
+            lines: block_lines(&self.source, &self.body, new),
             title: rendered.title,
             tags: rendered.tags,
             problem: rendered.problem,
         })
     }
+}
+
+/// The line of `source` each block starts on (1-based); `body` is the end of
+/// `source` the blocks were rendered from. One pass over the text.
+fn block_lines(source: &str, body: &str, blocks: &[Block]) -> Vec<usize> {
+    let newlines = |text: &str| text.bytes().filter(|b| *b == b'\n').count();
+    let body_start = source.len().saturating_sub(body.len());
+    let mut line = 1 + source.get(..body_start).map_or(0, newlines);
+    let mut at = 0;
+    blocks
+        .iter()
+        .map(|b| {
+            let start = b.source_start().clamp(at, body.len());
+            line += body.get(at..start).map_or(0, newlines);
+            at = start;
+            line
+        })
+        .collect()
 }
 
 fn htmls(blocks: &[Block]) -> Vec<&str> {
@@ -197,6 +221,23 @@ fn byte_range(text: &str, from: usize, to: usize) -> Option<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_update_says_the_line_each_block_starts_on() {
+        let text = "---\ntitle: T\n---\n# Head\n\nOne\ntwo\n\n- a\n- b\n";
+        let mut session = Session::new();
+        let first = session.render(text.into());
+        assert_eq!(first.lines, [4, 6, 9]);
+        // A line added to the front matter moves every block down, though none of
+        // them changed (and so none is sent again).
+        let longer = text.replace("title: T\n", "title: T\ntags: [x]\n");
+        let edit = edit_of(&session, text, &longer);
+        let update = session.edit(&edit).unwrap();
+        assert!(update.blocks.is_empty());
+        assert_eq!(update.lines, [5, 7, 10]);
+        let blockless = session.render("no front matter".into());
+        assert_eq!(blockless.lines, [1]);
+    }
 
     fn edit_of(session: &Session, old: &str, new: &str) -> TextEdit {
         let old16: Vec<u16> = old.encode_utf16().collect();

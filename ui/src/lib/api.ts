@@ -111,13 +111,15 @@ export function isIpcError(e: unknown): e is IpcError {
 }
 
 /** Runs one call into the shell for a store: its error (if any) lands in
- * `state.error`, cleared first; the result, or undefined after an error, comes back. */
+ * `state.error`, cleared first (with what would retry the last failure); the result,
+ * or undefined after an error, comes back. */
 export async function attempt<T>(
-  state: { error: IpcError | null },
+  state: { error: IpcError | null; retry?: (() => unknown) | null },
   work: () => Promise<T>,
 ): Promise<T | undefined> {
   try {
     state.error = null;
+    if (state.retry) state.retry = null;
     return await work();
   } catch (e) {
     state.error = isIpcError(e) ? e : { kind: "ipc", message: String(e) };

@@ -70,7 +70,7 @@ describe("textEdit", () => {
 
 describe("applyUpdate", () => {
   const update = (over: Partial<PreviewUpdate>): PreviewUpdate => ({
-    version: 5, base: 4, start: 1, removed: 1, blocks: ["B"], title: "", tags: [], problem: null,
+    version: 5, base: 4, start: 1, removed: 1, blocks: ["B"], title: "", tags: [], problem: null, lines: [],
     ...over,
   });
 

@@ -129,9 +129,17 @@ export function stageLabel(stage: Stage | null, now = Date.now()): string {
 }
 
 export function createWorkspace(api: Api) {
+  // The list is replaced whole, never mutated: with 10 000 documents, a deep proxy per
+  // summary would cost memory and time for rows nobody looks at.
+  let documents = $state.raw<DocumentSummary[]>([]);
   const state = $state({
     info: null as WorkspaceInfo | null,
-    documents: [] as DocumentSummary[],
+    get documents(): DocumentSummary[] {
+      return documents;
+    },
+    set documents(list: DocumentSummary[]) {
+      documents = list;
+    },
     /** Where each published document's sites stand, by slug (the list's badges). */
     docSites: {} as Record<string, DocumentSites>,
     /** The site whose form Settings opens with (from an error's action button). */
@@ -150,6 +158,8 @@ export function createWorkspace(api: Api) {
     previewProblem: null as [number, string] | null,
     loading: true,
     error: null as IpcError | null,
+    /** What runs the action that failed with `error` again ("Retry now"), if it can. */
+    retry: null as (() => unknown) | null,
     publish: null as PublishRun | null,
     /** A publish is being handed to the content API (the key press is being acted on). */
     publishing: false,
@@ -167,6 +177,8 @@ export function createWorkspace(api: Api) {
   // The preview's blocks: replaced whole on each render, never mutated, so not made
   // deeply reactive (a 100 KB document has over a thousand).
   let previewBlocks: string[] = $state.raw([]);
+  /** The line of the text each preview block starts on (scroll sync). */
+  let previewLines: number[] = $state.raw([]);
   /** The version of the shell's preview session the blocks on screen come from. */
   let previewVersion = 0;
   /** What the shell's preview session holds: its version and the text it rendered. */
@@ -215,6 +227,7 @@ export function createWorkspace(api: Api) {
     previewSession = { version: update.version, text: source };
     previewVersion = update.version;
     previewBlocks = blocks;
+    previewLines = update.lines;
     state.previewTitle = update.title;
     state.previewTags = update.tags;
     state.previewProblem = update.problem;
@@ -283,13 +296,15 @@ export function createWorkspace(api: Api) {
       state.dirty = state.draft !== source;
       const i = state.documents.findIndex((d) => d.slug === saved.slug);
       if (i >= 0) {
-        state.documents[i] = {
-          ...state.documents[i],
+        const list = state.documents.slice();
+        list[i] = {
+          ...list[i],
           title: saved.title,
           tags: saved.tags,
           status: saved.status,
           has_error: saved.parse_error !== null,
         };
+        state.documents = list;
       }
     }
   }
@@ -448,6 +463,9 @@ export function createWorkspace(api: Api) {
     }
     if (!report) {
       run.running = false;
+      if (state.error && state.selected?.slug === doc.slug) {
+        state.retry = () => runPublish(takeDown);
+      }
       return false;
     }
     run.publishId = report.publish_id;
@@ -617,12 +635,13 @@ export function createWorkspace(api: Api) {
     const h = state.history;
     if (!h) return;
     const doc = await run(() => api.restoreRevision(h.slug, id));
+    const version = h.revisions.length - h.revisions.findIndex((r) => r.id === id);
     if (doc && state.selected?.slug === doc.slug) {
       state.selected = doc;
       state.draft = doc.source;
       state.dirty = false;
       await renderPreview(doc.source);
-      state.notice = `Restored revision ${id}; the text before it is kept in the history.`;
+      state.notice = `Restored version ${version}; the text before it is kept in the history.`;
       await openHistory();
       await refresh();
     }
@@ -702,6 +721,9 @@ export function createWorkspace(api: Api) {
 
   return {
     state,
+    get previewLines() {
+      return previewLines;
+    },
     get previewBlocks() {
       return previewBlocks;
     },
@@ -741,6 +763,10 @@ export function createWorkspace(api: Api) {
     /** Pages to preview `slug` in each site's theme (none when no site served one). */
     themePages: (slug: string) => api.themePages(slug).catch(() => []),
     dismissNotice: () => (state.notice = null),
+    dismissError: () => {
+      state.error = null;
+      state.retry = null;
+    },
   };
 }
 

@@ -42,7 +42,7 @@ function fakePreviewSession() {
   let blocks: string[] = [];
   const render = (source: string) => source.split("\n\n").map((p) => `<p>${p}</p>`);
   const answer = (base: number | null, start: number, removed: number, added: string[]): PreviewUpdate => ({
-    version, base, start, removed, blocks: added, title: "", tags: [], problem: null,
+    version, base, start, removed, blocks: added, title: "", tags: [], problem: null, lines: [],
   });
   const self = {
     /** What reached the session: ["whole" | "edit", the text it then held]. */
@@ -230,12 +230,33 @@ describe("workspace store", () => {
     expect(calls).toEqual([["b"], []]);
   });
 
+  it("offers to retry a publish the content API did not take, and the retry publishes again", async () => {
+    let calls = 0;
+    const ws = createWorkspace(
+      fakeApi({
+        publishDocument: async () => {
+          calls++;
+          throw { kind: "unreachable", message: "The content API did not answer." };
+        },
+      }),
+    );
+    await ws.refresh();
+    await ws.publish();
+    expect(ws.state.error?.kind).toBe("unreachable");
+    expect(ws.state.retry).not.toBeNull();
+    await ws.state.retry!();
+    expect(calls).toBe(2);
+    ws.dismissError();
+    expect(ws.state.error).toBeNull();
+    expect(ws.state.retry).toBeNull();
+  });
+
   it("shows a revision's diff and restores it", async () => {
     const ws = createWorkspace(
       fakeApi({
         documentHistory: async () => [
-          { id: 2, content_revision: "r_2", created_at: "", bytes: 3 },
-          { id: 1, content_revision: "r_1", created_at: "", bytes: 2 },
+          { id: 2, content_revision: "r_2", created_at: "", bytes: 3, change: "new words" },
+          { id: 1, content_revision: "r_1", created_at: "", bytes: 2, change: null },
         ],
         revisionDiff: async () => [{ op: "delete", old_line: 1, new_line: null, text: "old" }],
         restoreRevision: async (slug) => ({ ...doc(slug), source: "old" }),
@@ -248,7 +269,7 @@ describe("workspace store", () => {
     expect(ws.state.history?.diff[0].text).toBe("old");
     await ws.restore(1);
     expect(ws.state.draft).toBe("old");
-    expect(ws.state.notice).toContain("Restored revision 1");
+    expect(ws.state.notice).toContain("Restored version 1");
   });
 
   it("saves a little later while typing, and only once", async () => {

@@ -8,6 +8,7 @@ pub use crate::diff::DiffLine;
 use serde_json::{Map, Value};
 
 use super::{now, Store, MAX_DOCUMENT_BYTES};
+use crate::diff;
 use crate::error::{Error, Result};
 use crate::frontmatter;
 use crate::markdown;
@@ -116,6 +117,9 @@ pub struct RevisionInfo {
     pub content_revision: Option<String>,
     pub created_at: String,
     pub bytes: usize,
+    /// The first words this save changed (`diff::first_changed_words`); none for the
+    /// first save, and for saves from before history kept them.
+    pub change: Option<String>,
 }
 
 /// What a save did.
@@ -189,7 +193,7 @@ impl Store {
             params![slug, source, ts],
         )?;
         let id = tx.last_insert_rowid();
-        write_revision(&tx, id, slug, source, &derived, &ts)?;
+        write_revision(&tx, id, slug, source, None, &derived, &ts)?;
         tx.commit()?;
         self.get(slug)
     }
@@ -208,7 +212,16 @@ impl Store {
                 "UPDATE documents SET source = ?2, updated_at = ?3 WHERE id = ?1",
                 params![id, source, ts],
             )?;
-            Some(write_revision(&tx, id, slug, source, &derived, &ts)?)
+            let change = diff::first_changed_words(&old_source, source);
+            Some(write_revision(
+                &tx,
+                id,
+                slug,
+                source,
+                change.as_deref(),
+                &derived,
+                &ts,
+            )?)
         };
         tx.commit()?;
         Ok(Saved {
@@ -313,7 +326,7 @@ impl Store {
     pub fn history(&self, slug: &str) -> Result<Vec<RevisionInfo>> {
         let id = self.document_id(slug)?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, content_revision, created_at, length(CAST(source AS BLOB))
+            "SELECT id, content_revision, created_at, length(CAST(source AS BLOB)), change
              FROM revisions WHERE document_id = ?1 ORDER BY id DESC",
         )?;
         let rows = stmt.query_map([id], |r| {
@@ -322,6 +335,7 @@ impl Store {
                 content_revision: r.get(1)?,
                 created_at: r.get(2)?,
                 bytes: r.get::<_, i64>(3)? as usize,
+                change: r.get(4)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -502,14 +516,15 @@ fn write_revision(
     id: i64,
     slug: &str,
     source: &str,
+    change: Option<&str>,
     derived: &Derived,
     at: &str,
 ) -> Result<i64> {
     let content_revision = write_derived(tx, id, slug, derived)?;
     tx.execute(
-        "INSERT INTO revisions (document_id, source, content_revision, created_at)
-         VALUES (?1, ?2, ?3, ?4)",
-        params![id, source, content_revision, at],
+        "INSERT INTO revisions (document_id, source, content_revision, created_at, change)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, source, content_revision, at, change],
     )?;
     Ok(tx.last_insert_rowid())
 }

@@ -52,6 +52,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("migrations/0009_trash.sql")),
     M::up(include_str!("migrations/0010_search_vocabulary.sql")),
     M::up(include_str!("migrations/0011_document_list_index.sql")),
+    M::up(include_str!("migrations/0012_revision_change.sql")),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 

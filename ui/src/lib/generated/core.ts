@@ -27,7 +27,12 @@ export type DocumentSummary = { slug: string, title: string, tags: Array<string>
  */
 export type Trashed = { slug: string, title: string, deleted_at: string, };
 
-export type RevisionInfo = { id: number, content_revision: string | null, created_at: string, bytes: number, };
+export type RevisionInfo = { id: number, content_revision: string | null, created_at: string, bytes: number, 
+/**
+ * The first words this save changed (`diff::first_changed_words`); none for the
+ * first save, and for saves from before history kept them.
+ */
+change: string | null, };
 
 export type DiffLine = { 
 /**
@@ -48,7 +53,13 @@ export type PreviewUpdate = { version: number, base: number | null, start: numbe
 /**
  * Malformed front matter: (line, message). The body still renders.
  */
-problem: [number, string] | null, };
+problem: [number, string] | null, 
+/**
+ * The line of the text (1-based, front matter included) each block of the whole
+ * preview starts on, every block: what keeps the editor and the preview level
+ * when scrolling.
+ */
+lines: Array<number>, };
 
 /**
  * A change of the previewed text: UTF-16 code units `from..to` of the text at version
