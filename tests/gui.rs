@@ -110,7 +110,7 @@ async fn demo_is_live_with_the_published_revision(client: &Client) {
         t == ["Live ✓"]
     })
     .await;
-    let revision = revisions_when(client, ".panel h2", |t| t.len() == 1).await;
+    let revision = revisions_when(client, ".panel > .head > h2", |t| t.len() == 1).await;
     revisions_when(client, ".side-by-side .live-rev", |t| {
         t == revision.as_slice()
     })
@@ -382,6 +382,87 @@ fn unpublish_takes_the_page_down_and_delete_offers_it() {
         store.publish_record(latest).unwrap().unpublished,
         "taken down, then trashed"
     );
+}
+
+/// What the native menu sends the window (a menu item's id), sent the same way.
+async fn menu(client: &Client, id: &str) {
+    eval(
+        client,
+        &format!(
+            "return window.__TAURI_INTERNALS__.invoke('plugin:event|emit', \
+             {{ event: 'menu', payload: {id:?} }})"
+        ),
+    )
+    .await;
+}
+
+#[test]
+fn undo_from_the_menu_focus_mode_history_words_and_the_error_action() {
+    let tmp = tempfile::tempdir().unwrap();
+    with_app("writing-comfort", tmp.path(), async |client, display| {
+        texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+        let shows = |t: &[String], words: &str| t.iter().any(|p| p.contains(words));
+
+        // Edit ▸ Undo and Redo act on the editor that has the focus.
+        type_at_end(client, " Typed, then undone.").await;
+        texts_when(client, ".preview", |t| shows(t, "Typed, then undone.")).await;
+        menu(client, "undo").await;
+        texts_when(client, ".preview", |t| !shows(t, "Typed, then undone.")).await;
+        menu(client, "redo").await;
+        texts_when(client, ".preview", |t| shows(t, "Typed, then undone.")).await;
+        texts_when(client, ".save-state", |t| t == ["Saved"]).await;
+
+        // The history names the save by when and by the words it changed.
+        click(client, ".history-button").await;
+        let newest = texts_when(client, ".revisions .revision", |t| t.len() >= 2).await;
+        assert!(
+            newest[0].starts_with("Version") && newest[0].contains("just now"),
+            "{newest:?}"
+        );
+        assert!(newest[0].contains("Typed, then undone."), "{newest:?}");
+        display.screenshot(&artifacts_dir().join("history-words.png"));
+        click(client, ".history .small-button").await;
+
+        // Focus mode: the text alone; Escape brings the rest back.
+        menu(client, "focus").await;
+        texts_when(client, ".leave-focus", |t| t == ["Leave focus mode"]).await;
+        let hidden = eval(
+            client,
+            "return [!!document.querySelector('.sidebar'),
+                     document.querySelector('.preview-pane').offsetParent === null,
+                     document.querySelector('.toolbar').offsetParent === null]",
+        )
+        .await;
+        assert_eq!(hidden, json!([false, true, true]), "only the text is left");
+        display.screenshot(&artifacts_dir().join("focus-mode.png"));
+        eval(
+            client,
+            "window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }))",
+        )
+        .await;
+        texts_when(client, ".leave-focus", |t| t.is_empty()).await;
+        texts_when(client, ".doc-item[data-slug='welcome'] .title", |t| {
+            t.len() == 1
+        })
+        .await;
+
+        // An error comes with the one thing to do about it: a slug already taken
+        // offers the slug field, and the button puts the cursor there.
+        fill(client, "input[name='slug']", "markdown-tour").await;
+        click(client, "input[name='title']").await;
+        let action = texts_when(client, ".banner.error .error-action", |t| t.len() == 1).await;
+        assert_eq!(action, ["Change the slug"]);
+        display.screenshot(&artifacts_dir().join("error-action.png"));
+        click(client, ".banner.error .error-action").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let focused = eval(
+            client,
+            "return document.activeElement.name || document.activeElement.outerHTML.slice(0, 120)",
+        )
+        .await;
+        assert_eq!(focused, json!("slug"));
+        texts_when(client, ".banner.error", |t| t.is_empty()).await;
+    });
 }
 
 #[test]
@@ -1299,41 +1380,42 @@ fn every_view_passes_axe_in_light_and_dark() {
             env,
             async |client, display| {
                 let shot = |view: &str| artifacts_dir().join(format!("a11y-{theme}-{view}.png"));
+                let axe = async |view: &str| axe(client, &format!("{theme}, {view}")).await;
                 texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
-                found.extend(axe(client, "editor").await);
+                found.extend(axe("editor").await);
                 display.screenshot(&shot("editor"));
 
                 click(client, ".preview-mode .theme-toggle").await;
-                found.extend(axe(client, "theme preview").await);
+                found.extend(axe("theme preview").await);
                 click(client, ".preview-mode button:first-child").await;
 
                 click(client, "button.delete-doc").await;
                 texts_when(client, ".dialog h2", |t| t.len() == 1).await;
-                found.extend(axe(client, "confirm dialog").await);
+                found.extend(axe("confirm dialog").await);
                 display.screenshot(&shot("dialog"));
                 click(client, ".dialog .cancel").await;
 
                 click(client, ".history-button").await;
                 texts_when(client, ".revision", |t| !t.is_empty()).await;
-                found.extend(axe(client, "history").await);
+                found.extend(axe("history").await);
                 display.screenshot(&shot("history"));
                 click(client, ".history .small-button").await;
 
                 click(client, "button.publish").await;
                 demo_is_live_with_the_published_revision(client).await;
-                found.extend(axe(client, "published").await);
+                found.extend(axe("published").await);
                 display.screenshot(&shot("published"));
 
                 click(client, ".nav-deliveries").await;
                 texts_when(client, ".deliveries tbody tr, .delivery", |t| !t.is_empty()).await;
-                found.extend(axe(client, "deliveries").await);
+                found.extend(axe("deliveries").await);
                 display.screenshot(&shot("deliveries"));
 
                 click(client, ".nav-settings").await;
                 texts_when(client, ".site[data-site='demo'] strong", |t| t == ["demo"]).await;
-                found.extend(axe(client, "settings").await);
+                found.extend(axe("settings").await);
                 click(client, ".add-site").await;
-                found.extend(axe(client, "settings, site form").await);
+                found.extend(axe("settings, site form").await);
                 display.screenshot(&shot("settings"));
 
                 eval(
@@ -1342,7 +1424,7 @@ fn every_view_passes_axe_in_light_and_dark() {
                 )
                 .await;
                 texts_when(client, ".help kbd", |t| !t.is_empty()).await;
-                found.extend(axe(client, "help").await);
+                found.extend(axe("help").await);
                 display.screenshot(&shot("help"));
             },
         );
