@@ -465,6 +465,61 @@ fn undo_from_the_menu_focus_mode_history_words_and_the_error_action() {
     });
 }
 
+/// The preview keeps level with the editor: scrolled to a section in the text, the
+/// preview shows that section at its top.
+#[test]
+fn the_preview_follows_the_editors_scrolling() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let mut store = Store::open(workspace::database_path(tmp.path())).unwrap();
+        let mut text = String::from("---\ntitle: A long read\n---\n");
+        for n in 1..=60 {
+            text.push_str(&format!(
+                "## Section {n}\n\nA paragraph of section {n}, long enough to wrap on a \
+                 narrow pane and so to be taller in the preview than in the text.\n\n\
+                 - one\n- two\n\n"
+            ));
+        }
+        store.create("long-read", &text).unwrap();
+    }
+    with_app("scroll-sync", tmp.path(), async |client, display| {
+        texts_when(client, ".doc-title", |t| t == ["A long read"]).await;
+        texts_when(client, ".preview h2", |t| t.len() == 60).await;
+        // The sections at the top of the text and of the preview, after scrolling the
+        // text to `share` of its height.
+        let tops = async |share: f64| {
+            eval(
+                client,
+                &format!(
+                    "const s = document.querySelector('.cm-scroller');
+                     s.scrollTop = (s.scrollHeight - s.clientHeight) * {share};
+                     return new Promise(done => setTimeout(() => {{
+                       const top = (els, box) => Array.from(els).find(e =>
+                         e.getBoundingClientRect().bottom > box.getBoundingClientRect().top + 4);
+                       const line = top(document.querySelectorAll('.cm-line'), s);
+                       const pane = document.querySelector('.preview-pane');
+                       const head = top(document.querySelectorAll('.preview h2'), pane);
+                       const section = (t) => Number((/Section (\\d+)/.exec(t) || [])[1]);
+                       const lines = Array.from(document.querySelectorAll('.cm-line'));
+                       const from = lines.indexOf(line);
+                       const heading = lines.slice(from).find(l => /## Section/.test(l.textContent));
+                       done([section(heading.textContent), section(head.textContent)]);
+                     }}, 400));"
+                ),
+            )
+            .await
+        };
+        for share in [0.3, 0.6] {
+            let [text, preview]: [u32; 2] = serde_json::from_value(tops(share).await).unwrap();
+            assert!(
+                text.abs_diff(preview) <= 1,
+                "text at section {text}, preview at section {preview} (scrolled to {share})"
+            );
+        }
+        display.screenshot(&artifacts_dir().join("scroll-sync.png"));
+    });
+}
+
 #[test]
 fn a_new_documents_slug_follows_its_title_until_published() {
     let tmp = tempfile::tempdir().unwrap();
