@@ -98,6 +98,8 @@ export function createSettings(api: Api) {
     failedOnly: false,
     attempts: null as { delivery: Delivery; list: Attempt[] } | null,
     busy: false,
+    /** The delivery being re-sent, until its site settles (the button says so). */
+    resending: null as number | null,
   });
 
   async function run<T>(work: () => Promise<T>): Promise<T | undefined> {
@@ -227,14 +229,21 @@ export function createSettings(api: Api) {
       const again = state.deliveries.find((d) => d.id === delivery.id);
       if (again) await openAttempts(again);
     };
+    const settled = ["live", "stale", "failed", "retry_at"];
+    state.resending = delivery.id;
     const queued = await run(() =>
       api.resendDelivery(delivery.id, (e) => {
         if (e.type !== "changed") return;
         state.notice = e.message;
         state.noticeBad = ["failed", "stale", "retry_at"].includes(e.stage.stage);
-        if (["accepted", "live", "stale", "failed", "retry_at"].includes(e.stage.stage)) void refreshLog();
+        const done = settled.includes(e.stage.stage) || (e.stage.stage === "accepted" && !e.confirming);
+        if (done && state.resending === delivery.id) state.resending = null;
+        if (["accepted", ...settled].includes(e.stage.stage)) void refreshLog();
       }),
     );
+    if (!queued || settled.includes(queued.stage.stage) || (queued.stage.stage === "accepted" && !queued.confirming)) {
+      state.resending = null;
+    }
     if (queued) {
       state.notice = queued.message;
       state.noticeBad = ["failed", "stale", "retry_at"].includes(queued.stage.stage);

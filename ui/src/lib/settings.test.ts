@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Api, SiteView } from "./api";
+import type { Api, Event as PublisherEvent, SiteView } from "./api";
 import { createSettings, emptyForm, validateForm } from "./settings.svelte";
 
 function site(name: string, rotating = false): SiteView {
@@ -86,5 +86,25 @@ describe("settings store", () => {
     await st.redeliver({ id: 5 } as never);
     expect(st.state.notice).toBe("blog refused it (401).");
     expect(st.state.noticeBad).toBe(true);
+    expect(st.state.resending).toBeNull();
+  });
+
+  it("says a redelivery is under way until its site settles", async () => {
+    let later: ((e: PublisherEvent) => void) | undefined;
+    const confirming = { stage: "confirming" as const, polls: 0 };
+    const st = createSettings(
+      api({
+        listDeliveries: async () => [],
+        resendDelivery: async (id, onEvent) => {
+          later = onEvent;
+          return { delivery_id: id, publish_id: 1, site: "blog", stage: confirming, confirming: true, message: "waiting", attempts: 2, updated_at: "" };
+        },
+      }),
+    );
+    await st.redeliver({ id: 5 } as never);
+    expect(st.state.resending).toBe(5);
+    later!({ type: "changed", publish_id: 1, delivery_id: 5, site: "blog", stage: { stage: "live", method: "exact" }, confirming: false, message: "live" });
+    expect(st.state.resending).toBeNull();
+    expect(st.state.noticeBad).toBe(false);
   });
 });

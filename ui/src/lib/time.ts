@@ -18,3 +18,14 @@ export function local(at: string): string {
   const t = Date.parse(at);
   return Number.isFinite(t) ? new Date(t).toLocaleString() : at;
 }
+
+/** How long until `at` (RFC 3339), in an editor's words: "in 4 min", "in 2 h", "now". */
+export function untilText(at: string, now = Date.now()): string {
+  const ms = Date.parse(at) - now;
+  if (!Number.isFinite(ms)) return "later";
+  const minutes = Math.round(ms / 60000);
+  if (minutes < 1) return ms > 0 ? `in ${Math.max(1, Math.round(ms / 1000))} s` : "now";
+  if (minutes < 60) return `in ${minutes} min`;
+  const hours = Math.round(minutes / 60);
+  return hours < 24 ? `in ${hours} h` : `on ${new Date(at).toLocaleString()}`;
+}

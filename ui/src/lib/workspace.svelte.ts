@@ -2,6 +2,7 @@
 // with its live preview and autosave, and the publish in progress. Views read it and
 // call its actions; they hold no logic.
 import { attempt } from "./api";
+import { untilText } from "./time";
 import { applyUpdate, textEdit } from "./preview";
 import type {
   Api,
@@ -88,16 +89,6 @@ export function isSettled(s: { stage: Stage | null; confirming: boolean }): bool
   }
 }
 
-/** How long until `at` (RFC 3339), in an editor's words: "in 4 min", "in 2 h", "now". */
-export function untilText(at: string, now = Date.now()): string {
-  const ms = Date.parse(at) - now;
-  if (!Number.isFinite(ms)) return "later";
-  const minutes = Math.round(ms / 60000);
-  if (minutes < 1) return ms > 0 ? `in ${Math.max(1, Math.round(ms / 1000))} s` : "now";
-  if (minutes < 60) return `in ${minutes} min`;
-  const hours = Math.round(minutes / 60);
-  return hours < 24 ? `in ${hours} h` : `on ${new Date(at).toLocaleString()}`;
-}
 
 /** The short label of a stage. */
 export function stageLabel(stage: Stage | null, now = Date.now()): string {
