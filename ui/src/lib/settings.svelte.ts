@@ -76,7 +76,7 @@ export function validateForm(form: SiteForm): Partial<Record<keyof SiteForm, str
     errors.instances = `"${badInstance}": an origin such as http://10.0.0.2:3000, without a path.`;
   }
   if (form.confirm_timeout_ms !== null && !(form.confirm_timeout_ms >= 1000)) {
-    errors.confirm_timeout_ms = "At least 1000 ms.";
+    errors.confirm_timeout_ms = "At least 1 second.";
   }
   return errors;
 }
