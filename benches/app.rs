@@ -205,26 +205,10 @@ async fn keystrokes(driver: &Driver, exe: &Path) -> Vec<f64> {
     serde_json::from_value(times).expect("a list of milliseconds")
 }
 
-/// A workspace of `n` article-length (about 4 KB) documents.
-fn workspace_of(n: usize) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store =
-        pressroom_core::Store::open(pressroom_core::workspace::database_path(dir.path())).unwrap();
-    let paragraph = "A paragraph about publishing, long enough to read for a while.\n\n";
-    for i in 0..n {
-        let source = format!(
-            "---\ntitle: Article number {i}\ntags: [bench]\n---\n{}",
-            paragraph.repeat(60)
-        );
-        store.create(&format!("article-{i}"), &source).unwrap();
-    }
-    dir
-}
-
 /// Launch time and memory with 10 000 documents against one, rounds alternating.
 fn large_workspaces(display: &Display, app: &Path) {
-    let one = workspace_of(1);
-    let many = workspace_of(10_000);
+    let one = pressroom_testkit::workspace_of_articles(1);
+    let many = pressroom_testkit::workspace_of_articles(10_000);
     // First starts: the app settles each workspace (sandbox settings, caches).
     let _ = launch(display, app, one.path());
     let _ = launch(display, app, many.path());

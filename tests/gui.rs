@@ -1415,6 +1415,45 @@ async fn axe(client: &Client, view: &str) -> Vec<String> {
     found.into_iter().map(|v| format!("{view}: {v}")).collect()
 }
 
+/// Tab alone, from the top of the window, reaches the views, the document list, the
+/// fields, the text and Publish, each with a visible focus ring.
+async fn keyboard_reaches_everything(client: &Client) {
+    eval(client, "document.activeElement.blur()").await;
+    let mut reached = Vec::new();
+    for _ in 0..30 {
+        client
+            .active_element()
+            .await
+            .unwrap()
+            .send_keys("\u{E004}")
+            .await
+            .unwrap();
+        let now = eval(
+            client,
+            "const e = document.activeElement, s = getComputedStyle(e);
+             return [e.className + ' ' + (e.name || ''), s.outlineStyle !== 'none'
+                     || e.classList.contains('cm-content') || e.classList.contains('field')]",
+        )
+        .await;
+        let (what, ring): (String, bool) = serde_json::from_value(now).unwrap();
+        assert!(ring, "{what}: focused without a visible ring");
+        reached.push(what);
+    }
+    for want in [
+        "nav-settings",
+        "doc-item",
+        " title",
+        " slug",
+        "cm-content",
+        "publish",
+    ] {
+        assert!(
+            reached.iter().any(|r| r.contains(want)),
+            "Tab never reached {want}: {reached:?}"
+        );
+    }
+}
+
 /// Every view of the app, in the light and the dark theme, has no accessibility
 /// violation axe-core can find (WCAG 2.2 A/AA and best practice), and each is
 /// screenshotted.
@@ -1438,6 +1477,9 @@ fn every_view_passes_axe_in_light_and_dark() {
                 let axe = async |view: &str| axe(client, &format!("{theme}, {view}")).await;
                 texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
                 found.extend(axe("editor").await);
+                if theme == "light" {
+                    keyboard_reaches_everything(client).await;
+                }
                 display.screenshot(&shot("editor"));
 
                 click(client, ".preview-mode .theme-toggle").await;
@@ -1459,6 +1501,14 @@ fn every_view_passes_axe_in_light_and_dark() {
                 click(client, "button.publish").await;
                 demo_is_live_with_the_published_revision(client).await;
                 found.extend(axe("published").await);
+                // Publish progress is announced (an ARIA live region), in words.
+                values_when(
+                    client,
+                    ".panel [aria-live='polite']",
+                    "e.textContent",
+                    |t| t.len() == 1 && t[0].contains("demo: Live ✓"),
+                )
+                .await;
                 display.screenshot(&shot("published"));
 
                 click(client, ".nav-deliveries").await;

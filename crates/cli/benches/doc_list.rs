@@ -13,33 +13,6 @@ use pressroom_core::{workspace, Store};
 
 const RUNS: usize = 40;
 
-fn article(i: usize) -> String {
-    let words = [
-        "garden", "harbour", "release", "kernel", "pipeline", "webhook", "tomato", "nebula",
-    ];
-    let w = |k: usize| words[(i * 7 + k * 13 + i / 16) % words.len()];
-    format!(
-        "---\ntitle: {} and {} number {i}\ntags: [{}]\n---\n{}",
-        w(0),
-        w(1),
-        w(2),
-        format!(
-            "A paragraph on {} written as entry {i}, long enough to read.\n\n",
-            w(3)
-        )
-        .repeat(60)
-    )
-}
-
-fn workspace_of(n: usize) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(workspace::database_path(dir.path())).unwrap();
-    for i in 0..n {
-        store.create(&format!("doc-{i}"), &article(i)).unwrap();
-    }
-    dir
-}
-
 /// Medians of `RUNS` runs of `pressroom doc list` in `dir`, after three warm-ups.
 fn doc_list(dir: &std::path::Path) -> (f64, usize) {
     let exe = env!("CARGO_BIN_EXE_pressroom");
@@ -87,8 +60,8 @@ fn median_of(mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    let one = workspace_of(1);
-    let many = workspace_of(10_000);
+    let one = pressroom_testkit::workspace_of_articles(1);
+    let many = pressroom_testkit::workspace_of_articles(10_000);
     let (floor, _) = doc_list(one.path());
     let (ms, lines) = doc_list(many.path());
     let path = workspace::database_path(many.path());

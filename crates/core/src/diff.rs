@@ -65,8 +65,9 @@ pub(crate) fn shared_ends<T: PartialEq>(a: &[T], b: &[T]) -> (usize, usize) {
     (start, end)
 }
 
-/// Words a history entry shows of what a save changed.
+/// Words a history entry shows of what a save changed, and at most this many characters.
 const CHANGE_WORDS: usize = 8;
+const CHANGE_CHARS: usize = 80;
 
 /// The first words `old` → `new` changed, from the start of the word where the two
 /// begin to differ ("…" when there is more); "Deleted: …" with the old words when the
@@ -98,18 +99,33 @@ pub fn first_changed_words(old: &str, new: &str) -> Option<String> {
         }
         from -= c.len_utf8();
     }
-    // Up to the end of the line the change ends on.
-    let cut = text
-        .get(changed_end..)
-        .and_then(|rest| rest.find('\n'))
-        .map_or(text.len(), |n| changed_end + n);
+    // What was typed: up to the end of the line it ends on. What was deleted: only that
+    // (to the end of the word it ends in).
+    let rest = text.get(changed_end..).unwrap_or_default();
+    let cut = changed_end
+        + if prefix.is_empty() {
+            rest.find('\n').unwrap_or(rest.len())
+        } else if text[..changed_end].ends_with(char::is_whitespace) {
+            0
+        } else {
+            rest.find(char::is_whitespace).unwrap_or(rest.len())
+        };
     let mut words = text.get(from..cut).unwrap_or_default().split_whitespace();
     let shown: Vec<&str> = words.by_ref().take(CHANGE_WORDS).collect();
     if shown.is_empty() {
         return Some("Spacing".into());
     }
-    let more = if words.next().is_some() { "…" } else { "" };
-    Some(format!("{prefix}{}{more}", shown.join(" ")))
+    let mut label = format!("{prefix}{}", shown.join(" "));
+    let mut more = words.next().is_some();
+    // A long "word" (a URL, a data: URI) is cut too: the label is a glance, not a copy.
+    if label.chars().count() > CHANGE_CHARS {
+        label = label.chars().take(CHANGE_CHARS).collect();
+        more = true;
+    }
+    if more {
+        label.push('…');
+    }
+    Some(label)
 }
 
 #[cfg(test)]
@@ -132,7 +148,7 @@ mod tests {
         let cut = old.replace("The first paragraph.\n\n", "");
         assert_eq!(
             first_changed_words(old, &cut).as_deref(),
-            Some("Deleted: first paragraph. The second one.")
+            Some("Deleted: first paragraph. The")
         );
         let long = format!("{old}{}\n", "word ".repeat(20));
         assert_eq!(
@@ -140,6 +156,16 @@ mod tests {
             Some("word word word word word word word word…")
         );
         assert_eq!(first_changed_words(old, old), None);
+        let uri = format!("{old}![](data:image/png;base64,{})\n", "A".repeat(5000));
+        let label = first_changed_words(old, &uri).unwrap();
+        assert_eq!(label.chars().count(), 81, "{label}");
+        assert!(label.ends_with('…'));
+        // Only what went: a word deleted from the middle of a line.
+        let shorter = old.replace("The second one.", "The one.");
+        assert_eq!(
+            first_changed_words(old, &shorter).as_deref(),
+            Some("Deleted: second")
+        );
         // Multi-byte text is cut at character boundaries, never inside one.
         let accented = "Café crème\n";
         assert_eq!(

@@ -2,7 +2,7 @@
 //! files in a temp dir, a free loopback port) and stopped — process group and all — when
 //! dropped: nginx from Debian as a round-robin balancer or a caching proxy, and the
 //! Next.js example (`examples/nextjs-site`) built once and started as one or several
-//! instances that share nothing.
+//! instances that share nothing. And workspaces of many documents, for the benchmarks.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -220,4 +220,21 @@ pub fn wait_for_page(url: &str) -> String {
         assert!(Instant::now() < deadline, "{url} did not come up");
         std::thread::sleep(Duration::from_millis(250));
     }
+}
+
+/// A workspace (in a temp dir) of `n` article-length documents, about 4 KB each:
+/// `article-0` … `article-{n-1}`, all drafts.
+pub fn workspace_of_articles(n: usize) -> tempfile::TempDir {
+    use pressroom_core::{workspace, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(workspace::database_path(dir.path())).unwrap();
+    let paragraph = "A paragraph about publishing, long enough to read for a while.\n\n";
+    for i in 0..n {
+        let source = format!(
+            "---\ntitle: Article number {i}\ntags: [bench]\n---\n{}",
+            paragraph.repeat(60)
+        );
+        store.create(&format!("article-{i}"), &source).unwrap();
+    }
+    dir
 }

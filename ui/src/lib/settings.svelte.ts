@@ -1,6 +1,7 @@
 // Settings and the delivery log: the content API, the sites with their secrets, and
 // every webhook attempt. Like the workspace store, views only read this and call it.
 import { attempt } from "./api";
+import { isSettled } from "./workspace.svelte";
 import type {
   Api,
   ApiSettings,
@@ -9,6 +10,7 @@ import type {
   IpcError,
   SiteForm,
   SiteView,
+  Stage,
   TestResult,
 } from "./api";
 
@@ -229,24 +231,23 @@ export function createSettings(api: Api) {
       const again = state.deliveries.find((d) => d.id === delivery.id);
       if (again) await openAttempts(again);
     };
-    const settled = ["live", "stale", "failed", "retry_at"];
+    // Done for this button once the site settled, or the send is left to a retry.
+    const done = (s: { stage: Stage; confirming: boolean }) => isSettled(s) || s.stage.stage === "retry_at";
+    const bad = (s: { stage: Stage }) => ["failed", "stale", "retry_at"].includes(s.stage.stage);
     state.resending = delivery.id;
     const queued = await run(() =>
       api.resendDelivery(delivery.id, (e) => {
         if (e.type !== "changed") return;
         state.notice = e.message;
-        state.noticeBad = ["failed", "stale", "retry_at"].includes(e.stage.stage);
-        const done = settled.includes(e.stage.stage) || (e.stage.stage === "accepted" && !e.confirming);
-        if (done && state.resending === delivery.id) state.resending = null;
-        if (["accepted", ...settled].includes(e.stage.stage)) void refreshLog();
+        state.noticeBad = bad(e);
+        if (done(e) && state.resending === delivery.id) state.resending = null;
+        if (done(e) || e.stage.stage === "accepted") void refreshLog();
       }),
     );
-    if (!queued || settled.includes(queued.stage.stage) || (queued.stage.stage === "accepted" && !queued.confirming)) {
-      state.resending = null;
-    }
+    if (!queued || done(queued)) state.resending = null;
     if (queued) {
       state.notice = queued.message;
-      state.noticeBad = ["failed", "stale", "retry_at"].includes(queued.stage.stage);
+      state.noticeBad = bad(queued);
       await refreshLog();
     }
   }

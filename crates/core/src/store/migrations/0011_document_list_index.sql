@@ -7,3 +7,5 @@ CREATE INDEX documents_list ON documents(
     updated_at DESC, id DESC, slug, title, tags, content_revision, published_revision,
     deleted_at
 ) WHERE deleted_at IS NULL;
+-- It also orders the list, which was all the older index by update time was for.
+DROP INDEX documents_by_updated;
