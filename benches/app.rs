@@ -44,6 +44,49 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// Median launch-to-interactive time (ms) and idle memory (MB) of `launches`.
+fn median_ms(launches: &[Launch]) -> f64 {
+    median(
+        launches
+            .iter()
+            .map(|l| l.interactive.as_secs_f64() * 1e3)
+            .collect(),
+    )
+}
+fn median_mb(launches: &[Launch]) -> f64 {
+    median(launches.iter().map(|l| l.pss_kb as f64 / 1024.0).collect())
+}
+
+/// `ROUNDS` launches of each of `a` and `b` (an app and its workspace), alternating
+/// which goes first; each round printed with the two names.
+fn alternate(
+    display: &Display,
+    (a_name, a_exe, a_dir): (&str, &Path, &Path),
+    (b_name, b_exe, b_dir): (&str, &Path, &Path),
+) -> (Vec<Launch>, Vec<Launch>) {
+    let (mut a_runs, mut b_runs) = (Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let (a, b) = if round % 2 == 0 {
+            let a = launch(display, a_exe, a_dir);
+            (a, launch(display, b_exe, b_dir))
+        } else {
+            let b = launch(display, b_exe, b_dir);
+            (launch(display, a_exe, a_dir), b)
+        };
+        println!(
+            "round {}: {a_name} {:>5} ms {:>7} kB PSS   {b_name} {:>5} ms {:>7} kB PSS",
+            round + 1,
+            a.interactive.as_millis(),
+            a.pss_kb,
+            b.interactive.as_millis(),
+            b.pss_kb
+        );
+        a_runs.push(a);
+        b_runs.push(b);
+    }
+    (a_runs, b_runs)
+}
+
 /// Every process whose parent chain leads to `root`, and `root` itself.
 fn descendants(root: u32) -> Vec<u32> {
     let mut parents: Vec<(u32, u32)> = Vec::new();
@@ -212,34 +255,12 @@ fn large_workspaces(display: &Display, app: &Path) {
     // First starts: the app settles each workspace (sandbox settings, caches).
     let _ = launch(display, app, one.path());
     let _ = launch(display, app, many.path());
-    let (mut small, mut large) = (Vec::new(), Vec::new());
-    for round in 0..ROUNDS {
-        let (s, l) = if round % 2 == 0 {
-            let s = launch(display, app, one.path());
-            (s, launch(display, app, many.path()))
-        } else {
-            let l = launch(display, app, many.path());
-            (launch(display, app, one.path()), l)
-        };
-        println!(
-            "round {}: 1 document {:>5} ms {:>7} kB PSS   10 000 documents {:>5} ms {:>7} kB PSS",
-            round + 1,
-            s.interactive.as_millis(),
-            s.pss_kb,
-            l.interactive.as_millis(),
-            l.pss_kb
-        );
-        small.push(s);
-        large.push(l);
-    }
-    let ms = |v: &[Launch]| {
-        median(
-            v.iter()
-                .map(|l| l.interactive.as_secs_f64() * 1e3)
-                .collect(),
-        )
-    };
-    let mb = |v: &[Launch]| median(v.iter().map(|l| l.pss_kb as f64 / 1024.0).collect());
+    let (small, large) = alternate(
+        display,
+        ("1 document", app, one.path()),
+        ("10 000 documents", app, many.path()),
+    );
+    let (ms, mb) = (median_ms, median_mb);
     println!(
         "large workspace, launch to interactive: 10 000 documents median {:.0} ms, 1 document median {:.0} ms, ratio {:.2}x (goal <= 1.2x)",
         ms(&large),
@@ -280,34 +301,12 @@ fn main() {
             first.interactive.as_millis()
         );
 
-        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-        for round in 0..ROUNDS {
-            let (o, h) = if round % 2 == 0 {
-                let o = launch(&display, &app, data.path());
-                (o, launch(&display, &hello, data.path()))
-            } else {
-                let h = launch(&display, &hello, data.path());
-                (launch(&display, &app, data.path()), h)
-            };
-            println!(
-                "round {}: pressroom {:>5} ms {:>7} kB PSS   hello {:>5} ms {:>7} kB PSS",
-                round + 1,
-                o.interactive.as_millis(),
-                o.pss_kb,
-                h.interactive.as_millis(),
-                h.pss_kb
-            );
-            ours.push(o);
-            theirs.push(h);
-        }
-        let ms = |v: &[Launch]| {
-            median(
-                v.iter()
-                    .map(|l| l.interactive.as_secs_f64() * 1e3)
-                    .collect(),
-            )
-        };
-        let mb = |v: &[Launch]| median(v.iter().map(|l| l.pss_kb as f64 / 1024.0).collect());
+        let (ours, theirs) = alternate(
+            &display,
+            ("pressroom", &app, data.path()),
+            ("hello", &hello, data.path()),
+        );
+        let (ms, mb) = (median_ms, median_mb);
         println!(
         "launch to interactive: pressroom median {:.0} ms, hello median {:.0} ms (goal < 1500 ms)",
         ms(&ours),
