@@ -20,14 +20,27 @@ if [ "$mode" = test ]; then
 fi
 if ! command -v node >/dev/null; then packages+=(nodejs npm); fi
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  say "Installing Debian packages: ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+install_missing() { # [apt-get install options...] -- PACKAGE...
+  local options=()
+  while [ "$1" != "--" ]; do options+=("$1"); shift; done
+  shift
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "Installing Debian packages: ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${options[@]}" "${missing[@]}" >/dev/null
+  fi
+}
+install_missing -- "${packages[@]}"
+# A real WordPress for the CMS tests (crates/core/tests/wordpress.rs): Debian's, run
+# privately by the test kit (its own MariaDB, `php -S`); apt starts no service here.
+# Without recommends, but with a theme (else every page is empty).
+if [ "$mode" = test ]; then
+  install_missing --no-install-recommends -- wordpress wordpress-theme-twentytwentythree \
+    mariadb-server php-cli php-mysql php-curl php-xml php-mbstring
 fi
 
 if ! command -v cargo >/dev/null; then

@@ -65,6 +65,9 @@ pub enum Error {
         message: String,
     },
 
+    #[error("{url} refused: {reason}")]
+    DestinationRefused { url: String, reason: String },
+
     #[error("the content API failed with {status}: {message}; try again later")]
     ServerError { status: u16, message: String },
 
@@ -151,6 +154,7 @@ impl Error {
             Error::Unreachable { .. } => "unreachable",
             Error::PayloadTooLarge { .. } => "too_large",
             Error::Rejected { .. } => "rejected",
+            Error::DestinationRefused { .. } => "unauthorized",
             Error::ServerError { .. } => "server_error",
             Error::InvalidUrl { .. } => "invalid_url",
             Error::Migration(_) => "database",

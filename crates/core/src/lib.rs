@@ -33,6 +33,7 @@ pub mod store;
 pub mod view;
 pub mod webhook;
 pub mod wire;
+pub mod wordpress;
 pub mod workspace;
 
 pub use error::{Error, Result};

@@ -238,3 +238,184 @@ pub fn workspace_of_articles(n: usize) -> tempfile::TempDir {
     }
     dir
 }
+
+/// A private WordPress (Debian's 6.1 package) on its own MariaDB, both on free loopback
+/// ports with everything in a temp dir: the database is made with
+/// `mariadb-install-db`, WordPress is a copy of `/usr/share/wordpress` with its own
+/// `wp-config.php` (Debian's reads `/etc/wordpress`), installed from PHP, and served by
+/// `php -S`. Plain permalinks, so the REST root is `/?rest_route=/`. An Application
+/// Password for `admin` is made at install. Both servers stop (process groups) on drop.
+pub struct WordPress {
+    dir: tempfile::TempDir,
+    db: Child,
+    web: Option<Child>,
+    web_port: u16,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    /// The REST root as WordPress announces it without pretty permalinks.
+    pub rest_root: String,
+    pub user: String,
+    pub app_password: String,
+}
+
+impl WordPress {
+    pub fn start() -> WordPress {
+        use std::os::unix::process::CommandExt;
+        assert!(
+            Path::new("/usr/share/wordpress/wp-settings.php").exists(),
+            "WordPress is not installed (scripts/setup.sh installs it)"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // Test-only speed: a small redo log, no flush per commit, no doublewrite.
+        let fast = [
+            "--innodb-log-file-size=8M",
+            "--innodb-flush-log-at-trx-commit=0",
+            "--skip-innodb-doublewrite",
+        ];
+        let datadir = format!("--datadir={}", d.join("db").display());
+        let out = Command::new("mariadb-install-db")
+            .args(["--no-defaults", "--user=root", &datadir])
+            .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
+            .arg("--skip-name-resolve")
+            .args(fast)
+            .output()
+            .expect("mariadb-install-db (scripts/setup.sh installs mariadb-server)");
+        assert!(out.status.success(), "mariadb-install-db: {out:?}");
+        let db_port = free_port();
+        let socket = d.join("mysqld.sock");
+        let db = Command::new("mariadbd")
+            .args(["--no-defaults", "--user=root", &datadir])
+            .args(["--bind-address=127.0.0.1", &format!("--port={db_port}")])
+            .arg(format!("--socket={}", socket.display()))
+            .arg(format!("--pid-file={}", d.join("mysqld.pid").display()))
+            .arg(format!("--log-error={}", d.join("mysqld.err").display()))
+            .args(["--skip-name-resolve", "--skip-log-bin"])
+            .args(fast)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("mariadbd");
+        wait_for_port(db_port, "MariaDB", Duration::from_secs(30));
+        let sql = "CREATE DATABASE wp CHARACTER SET utf8mb4; \
+                   CREATE USER 'wp'@'127.0.0.1' IDENTIFIED BY 'wp'; \
+                   GRANT ALL ON wp.* TO 'wp'@'127.0.0.1';";
+        let out = Command::new("mariadb")
+            .args(["--no-defaults", "-uroot"])
+            .arg(format!("--socket={}", socket.display()))
+            .args(["-e", sql])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "creating the database: {out:?}");
+
+        // A real copy: PHP resolves symlinks, and a tree of links would run Debian's.
+        let wp = d.join("wp");
+        let out = Command::new("cp")
+            .args(["-a", "/usr/share/wordpress"])
+            .arg(&wp)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "copying WordPress: {out:?}");
+        let _ = std::fs::remove_file(wp.join("wp-config.php"));
+        let _ = std::fs::remove_file(wp.join(".htaccess"));
+        let web_port = free_port();
+        let url = format!("http://127.0.0.1:{web_port}");
+        let keys: String = [
+            "AUTH_KEY",
+            "SECURE_AUTH_KEY",
+            "LOGGED_IN_KEY",
+            "NONCE_KEY",
+            "AUTH_SALT",
+            "SECURE_AUTH_SALT",
+            "LOGGED_IN_SALT",
+            "NONCE_SALT",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("define('{k}', '{}-{i}-{web_port}');\n", d.display()))
+        .collect();
+        std::fs::write(
+            wp.join("wp-config.php"),
+            format!(
+                "<?php\ndefine('DB_NAME', 'wp'); define('DB_USER', 'wp'); \
+                 define('DB_PASSWORD', 'wp');\ndefine('DB_HOST', '127.0.0.1:{db_port}'); \
+                 define('DB_CHARSET', 'utf8mb4'); define('DB_COLLATE', '');\n{keys}\
+                 $table_prefix = 'wp_';\ndefine('WP_HOME', '{url}'); define('WP_SITEURL', '{url}');\n\
+                 // Application Passwords over plain http.\n\
+                 define('WP_ENVIRONMENT_TYPE', 'local');\n\
+                 define('DISABLE_WP_CRON', true); define('AUTOMATIC_UPDATER_DISABLED', true);\n\
+                 define('WP_HTTP_BLOCK_EXTERNAL', true);\n\
+                 if (!defined('ABSPATH')) define('ABSPATH', __DIR__ . '/');\n\
+                 require_once ABSPATH . 'wp-settings.php';\n"
+            ),
+        )
+        .unwrap();
+        let install = d.join("install.php");
+        std::fs::write(
+            &install,
+            "<?php\ndefine('WP_INSTALLING', true);\n\
+             $_SERVER['HTTP_HOST'] = '127.0.0.1'; $_SERVER['REQUEST_URI'] = '/';\n\
+             require $argv[1] . '/wp-load.php';\n\
+             // No mail on install (there is no sendmail).\n\
+             function wp_new_blog_notification() {}\n\
+             require_once ABSPATH . 'wp-admin/includes/upgrade.php';\n\
+             $r = wp_install('Pressroom test', 'admin', 'admin@example.com', true, '', 'password');\n\
+             update_option('permalink_structure', '');\n\
+             list($password) = WP_Application_Passwords::create_new_application_password(\n\
+               $r['user_id'], ['name' => 'pressroom']);\n\
+             echo $password;\n",
+        )
+        .unwrap();
+        let out = Command::new("php").arg(&install).arg(&wp).output().unwrap();
+        assert!(out.status.success(), "installing WordPress: {out:?}");
+        let app_password = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        assert!(!app_password.is_empty(), "no application password: {out:?}");
+        let mut wordpress = WordPress {
+            dir,
+            db,
+            web: None,
+            web_port,
+            rest_root: format!("{url}/?rest_route=/"),
+            url,
+            user: "admin".into(),
+            app_password,
+        };
+        wordpress.start_web();
+        wordpress
+    }
+
+    /// Starts the web server (again, after `stop_web`), on the same port.
+    pub fn start_web(&mut self) {
+        use std::os::unix::process::CommandExt;
+        assert!(self.web.is_none(), "the web server is running");
+        let wp = self.dir.path().join("wp");
+        let log = std::fs::File::create(self.dir.path().join("php-server.log")).unwrap();
+        let child = Command::new("php")
+            .args(["-S", &format!("127.0.0.1:{}", self.web_port), "-t"])
+            .arg(&wp)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .expect("php -S");
+        self.web = Some(child);
+        wait_for_port(self.web_port, "WordPress (php -S)", Duration::from_secs(20));
+    }
+
+    /// Stops the web server (the database stays): WordPress is down.
+    pub fn stop_web(&mut self) {
+        if let Some(mut web) = self.web.take() {
+            stop_group(&mut web, "-TERM");
+        }
+    }
+}
+
+impl Drop for WordPress {
+    fn drop(&mut self) {
+        self.stop_web();
+        stop_group(&mut self.db, "-TERM");
+    }
+}

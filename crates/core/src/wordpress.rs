@@ -1,0 +1,354 @@
+//! WordPress as a place to publish to (issue #13): its REST API v2 with an Application
+//! Password over Basic auth. A post is created once and then updated in place by the id
+//! recorded at that first publish (WordPress would silently rename a second post with
+//! the same slug), tags are looked up by slug and created when missing, and a post
+//! edited in WordPress since Pressroom last published it is a conflict unless the
+//! editor chooses to overwrite it.
+//!
+//! The REST root is given as WordPress announces it (`Link: <…>; rel="https://api.w.org/"`
+//! on any page): `https://example.com/wp-json/` with pretty permalinks, or
+//! `https://example.com/index.php?rest_route=/` without them. Both work here.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode, Url};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::error::{Error, Result};
+
+/// Where a published post is, and when WordPress last changed it (its `modified_gmt`):
+/// what the next publish updates, and what tells it whether someone edited the post
+/// in WordPress meanwhile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemotePost {
+    pub id: u64,
+    pub modified_gmt: String,
+    /// The post's public address.
+    pub link: String,
+}
+
+/// What Pressroom sends: the renderer's HTML as the content.
+#[derive(Debug, Clone)]
+pub struct Post<'a> {
+    pub title: &'a str,
+    pub slug: &'a str,
+    pub html: &'a str,
+    pub excerpt: &'a str,
+    pub tags: &'a [String],
+    /// Published, or kept as a draft in WordPress.
+    pub draft: bool,
+}
+
+/// Who the Application Password belongs to, and whether they may publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub name: String,
+    pub can_publish: bool,
+}
+
+pub struct WordPress {
+    root: Url,
+    user: String,
+    password: String,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for WordPress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the password.
+        f.debug_struct("WordPress")
+            .field("root", &self.root.as_str())
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WordPress {
+    pub fn new(root: &str, user: &str, password: &str) -> Result<WordPress> {
+        let invalid = |reason: &str| Error::InvalidUrl {
+            url: root.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let root = Url::parse(root).map_err(|e| invalid(&e.to_string()))?;
+        if !matches!(root.scheme(), "http" | "https") {
+            return Err(invalid("use an http:// or https:// URL"));
+        }
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("Pressroom/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| invalid(&e.to_string()))?;
+        Ok(WordPress {
+            root,
+            user: user.to_owned(),
+            // Application Passwords are shown with spaces, which WordPress ignores.
+            password: password.split_whitespace().collect(),
+            http,
+        })
+    }
+
+    /// The URL of REST route `route` (such as `wp/v2/posts/7`), in the root's form.
+    fn endpoint(&self, route: &str) -> Url {
+        let mut url = self.root.clone();
+        let rest_route = url
+            .query_pairs()
+            .find(|(k, _)| k == "rest_route")
+            .map(|(_, v)| v.into_owned());
+        match rest_route {
+            Some(base) => {
+                let others: Vec<(String, String)> = url
+                    .query_pairs()
+                    .filter(|(k, _)| k != "rest_route")
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+                let route = format!("{}/{route}", base.trim_end_matches('/'));
+                url.query_pairs_mut()
+                    .clear()
+                    .extend_pairs(others)
+                    .append_pair("rest_route", &route);
+            }
+            None => {
+                let path = format!("{}/{route}", url.path().trim_end_matches('/'));
+                url.set_path(&path);
+            }
+        }
+        url
+    }
+
+    /// The account the password logs in as (a connection test).
+    pub async fn account(&self) -> Result<Account> {
+        let me = self
+            .call(Method::GET, "wp/v2/users/me", &[("context", "edit")], None)
+            .await?;
+        Ok(Account {
+            name: me["name"].as_str().unwrap_or_default().to_owned(),
+            can_publish: me["capabilities"]["publish_posts"]
+                .as_bool()
+                .unwrap_or(false),
+        })
+    }
+
+    /// Creates the post, or updates the one at `remote` in place. A post changed in
+    /// WordPress since `remote` was recorded is a conflict, unless `overwrite`; one
+    /// deleted there is created again.
+    pub async fn publish(
+        &self,
+        post: &Post<'_>,
+        remote: Option<&RemotePost>,
+        overwrite: bool,
+    ) -> Result<RemotePost> {
+        let tags = self.tag_ids(post.tags).await?;
+        let body = json!({
+            "title": post.title,
+            "slug": post.slug,
+            "content": post.html,
+            "excerpt": post.excerpt,
+            "tags": tags,
+            "status": if post.draft { "draft" } else { "publish" },
+        });
+        let current = match remote {
+            Some(remote) => self.current(remote.id).await?,
+            None => None,
+        };
+        let answer = match (remote, current) {
+            (Some(remote), Some(modified)) => {
+                if modified != remote.modified_gmt && !overwrite {
+                    return Err(Error::Conflict {
+                        slug: post.slug.to_owned(),
+                        current_revision: Some(format!(
+                            "WordPress post {} edited there at {modified} UTC",
+                            remote.id
+                        )),
+                    });
+                }
+                let route = format!("wp/v2/posts/{}", remote.id);
+                self.call(Method::POST, &route, &[], Some(&body)).await?
+            }
+            _ => {
+                self.call(Method::POST, "wp/v2/posts", &[], Some(&body))
+                    .await?
+            }
+        };
+        remote_post(&answer)
+    }
+
+    /// Deletes the post for good (not to WordPress's trash: its page must be gone). A
+    /// post already gone counts as done.
+    pub async fn unpublish(&self, remote: &RemotePost) -> Result<()> {
+        let route = format!("wp/v2/posts/{}", remote.id);
+        match self
+            .call(Method::DELETE, &route, &[("force", "true")], None)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(Error::Rejected {
+                status: 404 | 410, ..
+            }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The post's `modified_gmt` now, or `None` when it no longer exists.
+    async fn current(&self, id: u64) -> Result<Option<String>> {
+        let route = format!("wp/v2/posts/{id}");
+        match self
+            .call(Method::GET, &route, &[("context", "edit")], None)
+            .await
+        {
+            Ok(post) => Ok(post["modified_gmt"].as_str().map(str::to_owned)),
+            Err(Error::Rejected {
+                status: 404 | 410, ..
+            }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The ids of `tags` (by their slug), each created when WordPress has none.
+    async fn tag_ids(&self, tags: &[String]) -> Result<Vec<u64>> {
+        let mut ids = Vec::with_capacity(tags.len());
+        for name in tags {
+            let slug = crate::slug::slugify(name);
+            let found = self
+                .call(Method::GET, "wp/v2/tags", &[("slug", slug.as_str())], None)
+                .await?;
+            if let Some(id) = found.get(0).and_then(|t| t["id"].as_u64()) {
+                ids.push(id);
+                continue;
+            }
+            let body = json!({ "name": name, "slug": slug });
+            let id = match self
+                .call(Method::POST, "wp/v2/tags", &[], Some(&body))
+                .await
+            {
+                Ok(tag) => tag["id"].as_u64(),
+                // The same name under another slug (made in WordPress): that tag.
+                Err(Error::Rejected { code, .. }) if code == "term_exists" => {
+                    let same = self
+                        .call(
+                            Method::GET,
+                            "wp/v2/tags",
+                            &[("search", name.as_str())],
+                            None,
+                        )
+                        .await?;
+                    same.as_array()
+                        .into_iter()
+                        .flatten()
+                        .find(|t| t["name"].as_str() == Some(name.as_str()))
+                        .and_then(|t| t["id"].as_u64())
+                }
+                Err(e) => return Err(e),
+            };
+            ids.push(id.ok_or_else(|| answer_without("id"))?);
+        }
+        Ok(ids)
+    }
+
+    /// One request; the JSON answer of a 2xx, else the error WordPress's answer means.
+    async fn call(
+        &self,
+        method: Method,
+        route: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Value> {
+        let mut url = self.endpoint(route);
+        url.query_pairs_mut().extend_pairs(query);
+        let mut request = self
+            .http
+            .request(method, url)
+            .basic_auth(&self.user, Some(&self.password));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let unreachable = |e: reqwest::Error| Error::Unreachable {
+            url: self.root.to_string(),
+            reason: e.to_string(),
+        };
+        let response = request.send().await.map_err(unreachable)?;
+        let status = response.status();
+        let text = response.text().await.map_err(unreachable)?;
+        let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok(answer);
+        }
+        let code = answer["code"].as_str().unwrap_or("").to_owned();
+        let message = answer["message"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| text.chars().take(200).collect());
+        Err(match status {
+            StatusCode::UNAUTHORIZED => Error::DestinationRefused {
+                url: self.root.to_string(),
+                reason: format!(
+                    "{message} Check the user name and the Application Password (Users ▸ \
+                     Profile ▸ Application Passwords)."
+                ),
+            },
+            StatusCode::FORBIDDEN => Error::DestinationRefused {
+                url: self.root.to_string(),
+                reason: format!("{message} The user may not do this: publishing needs the Author role or above."),
+            },
+            s if s.is_server_error() => Error::ServerError {
+                status: s.as_u16(),
+                message,
+            },
+            s => Error::Rejected {
+                status: s.as_u16(),
+                code,
+                message,
+            },
+        })
+    }
+}
+
+fn answer_without(field: &str) -> Error {
+    Error::Rejected {
+        status: 200,
+        code: "unexpected_answer".into(),
+        message: format!("WordPress answered without the post's {field}"),
+    }
+}
+
+fn remote_post(answer: &Value) -> Result<RemotePost> {
+    Ok(RemotePost {
+        id: answer["id"].as_u64().ok_or_else(|| answer_without("id"))?,
+        modified_gmt: answer["modified_gmt"]
+            .as_str()
+            .ok_or_else(|| answer_without("modified_gmt"))?
+            .to_owned(),
+        link: answer["link"].as_str().unwrap_or_default().to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_follow_the_roots_form() {
+        let pretty = WordPress::new("https://example.com/wp-json/", "u", "p").unwrap();
+        assert_eq!(
+            pretty.endpoint("wp/v2/posts/7").as_str(),
+            "https://example.com/wp-json/wp/v2/posts/7"
+        );
+        let plain =
+            WordPress::new("http://127.0.0.1:8080/index.php?rest_route=/", "u", "p").unwrap();
+        assert_eq!(
+            plain.endpoint("wp/v2/posts").as_str(),
+            "http://127.0.0.1:8080/index.php?rest_route=%2Fwp%2Fv2%2Fposts"
+        );
+        assert!(WordPress::new("ftp://x/", "u", "p").is_err());
+    }
+
+    #[test]
+    fn the_password_never_shows_and_its_spaces_go() {
+        let wp =
+            WordPress::new("https://example.com/wp-json/", "editor", "abcd efgh ijkl").unwrap();
+        assert_eq!(wp.password, "abcdefghijkl");
+        assert!(!format!("{wp:?}").contains("abcd"));
+    }
+}

@@ -1,0 +1,190 @@
+//! The WordPress client against a real WordPress (Debian's 6.1 on its own MariaDB,
+//! started privately by the test kit): create, update in place, tags, a post edited in
+//! WordPress meanwhile, a wrong password, WordPress down mid-publish, take down.
+//! One server for the whole file, so the steps run in order in one test.
+
+use std::time::Duration;
+
+use pressroom_core::wordpress::{Post, RemotePost, WordPress};
+use pressroom_core::Error;
+use pressroom_testkit::WordPress as Server;
+use serde_json::Value;
+
+/// What WordPress itself says (as the admin, with the Application Password).
+async fn rest(server: &Server, method: reqwest::Method, route: &str, body: Option<Value>) -> Value {
+    let url = format!("{}{route}", server.rest_root.trim_end_matches('/'));
+    let mut request = reqwest::Client::new()
+        .request(method, url)
+        .basic_auth(&server.user, Some(&server.app_password));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+/// The posts (any status) with `slug`.
+async fn posts_with_slug(server: &Server, slug: &str) -> Vec<Value> {
+    let found = rest(
+        server,
+        reqwest::Method::GET,
+        &format!("/wp/v2/posts&slug={slug}&status=publish,draft&context=edit"),
+        None,
+    )
+    .await;
+    found.as_array().cloned().unwrap_or_default()
+}
+
+/// The public page of post `id`: its status and HTML.
+async fn page(server: &Server, id: u64) -> (u16, String) {
+    let response = reqwest::get(format!("{}/?p={id}", server.url))
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+fn post<'a>(title: &'a str, html: &'a str, tags: &'a [String]) -> Post<'a> {
+    Post {
+        title,
+        slug: "spring-launch",
+        html,
+        excerpt: "What launches this spring.",
+        tags,
+        draft: false,
+    }
+}
+
+#[test]
+fn publishes_to_a_real_wordpress_in_place_and_never_overwrites_its_edits() {
+    let mut server = Server::start();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let wp = WordPress::new(&server.rest_root, &server.user, &server.app_password).unwrap();
+
+        // The connection test names the account and whether it may publish.
+        let account = wp.account().await.unwrap();
+        assert_eq!(account.name, "admin");
+        assert!(account.can_publish);
+
+        // A wrong password is a clear refusal, and nothing is written.
+        let wrong = WordPress::new(&server.rest_root, "admin", "not the password").unwrap();
+        let refused = wrong.account().await.unwrap_err();
+        assert!(
+            matches!(refused, Error::DestinationRefused { .. }),
+            "{refused}"
+        );
+        assert!(
+            refused.to_string().contains("Application Password"),
+            "{refused}"
+        );
+        let tags = vec!["launch".to_owned(), "Spring News".to_owned()];
+        let refused = wrong
+            .publish(&post("Spring launch", "<p>One.</p>", &tags), None, false)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, Error::DestinationRefused { .. }),
+            "{refused}"
+        );
+        assert!(posts_with_slug(&server, "spring-launch").await.is_empty());
+
+        // Created once, with its tags (made in WordPress, found by slug the next time).
+        let first = wp
+            .publish(&post("Spring launch", "<p>One.</p>", &tags), None, false)
+            .await
+            .unwrap();
+        let (status, html) = page(&server, first.id).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Spring launch") && html.contains("One."));
+        let made = rest(
+            &server,
+            reqwest::Method::GET,
+            "/wp/v2/tags&slug=spring-news",
+            None,
+        )
+        .await;
+        assert_eq!(made[0]["name"], "Spring News");
+
+        // Updated in place: the same post, never a second one.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let second = wp
+            .publish(
+                &post("Spring launch", "<p>Two.</p>", &tags),
+                Some(&first),
+                false,
+            )
+            .await
+            .unwrap();
+        assert_eq!(second.id, first.id);
+        assert_ne!(second.modified_gmt, first.modified_gmt);
+        let same = posts_with_slug(&server, "spring-launch").await;
+        assert_eq!(same.len(), 1, "one post, updated in place");
+        assert_eq!(same[0]["tags"].as_array().map(Vec::len), Some(2));
+        assert!(page(&server, first.id).await.1.contains("Two."));
+
+        // Someone edits the post in WordPress: publishing over it is refused, naming
+        // it, until the editor chooses to overwrite.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let route = format!("/wp/v2/posts/{}", first.id);
+        rest(
+            &server,
+            reqwest::Method::POST,
+            &route,
+            Some(serde_json::json!({ "title": "Edited in WordPress" })),
+        )
+        .await;
+        let conflict = wp
+            .publish(
+                &post("Spring launch", "<p>Three.</p>", &tags),
+                Some(&second),
+                false,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(conflict, Error::Conflict { .. }), "{conflict}");
+        assert!(conflict.to_string().contains("edited there"), "{conflict}");
+        assert!(page(&server, first.id)
+            .await
+            .1
+            .contains("Edited in WordPress"));
+        let third = wp
+            .publish(
+                &post("Spring launch", "<p>Three.</p>", &tags),
+                Some(&second),
+                true,
+            )
+            .await
+            .unwrap();
+        assert_eq!(third.id, first.id);
+
+        // WordPress down mid-publish: a clear error, nothing half-written; once it is
+        // back, the same publish goes through in place.
+        server.stop_web();
+        let down = wp
+            .publish(
+                &post("Spring launch", "<p>Four.</p>", &tags),
+                Some(&third),
+                false,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(down, Error::Unreachable { .. }), "{down}");
+        server.start_web();
+        assert!(page(&server, first.id).await.1.contains("Three."));
+        let fourth: RemotePost = wp
+            .publish(
+                &post("Spring launch", "<p>Four.</p>", &tags),
+                Some(&third),
+                false,
+            )
+            .await
+            .unwrap();
+        assert_eq!(fourth.id, first.id);
+        assert!(page(&server, first.id).await.1.contains("Four."));
+
+        // Taken down: its page is gone; taking it down again is no error.
+        wp.unpublish(&fourth).await.unwrap();
+        assert_eq!(page(&server, first.id).await.0, 404);
+        wp.unpublish(&fourth).await.unwrap();
+        assert!(posts_with_slug(&server, "spring-launch").await.is_empty());
+    });
+}
