@@ -4,6 +4,7 @@
 //! result (`output`): human text by default, JSON with `--json`. Errors exit 1 with the
 //! message (or `{"error":{"kind","message"}}` with `--json`); usage errors exit 2.
 
+mod destination;
 mod doc;
 mod output;
 mod sandbox;
@@ -75,6 +76,9 @@ enum Command {
     /// Site targets: webhook URL, page URL, secret, preset
     #[command(subcommand)]
     Site(site::SiteCommand),
+    /// CMSs to publish to besides the content API (WordPress), and publishing there
+    #[command(subcommand)]
+    Destination(destination::DestinationCommand),
     /// The webhook delivery log, newest first
     Deliveries {
         /// Only failed deliveries and configuration errors
@@ -302,6 +306,7 @@ fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
         Command::Publish(run) => return publish_command(store, out, run, false),
         Command::Unpublish(run) => return publish_command(store, out, run, true),
         Command::Site(cmd) => return site::run(cmd, &mut store, out),
+        Command::Destination(cmd) => destination::run(cmd, store, out)?,
         Command::Deliveries {
             failed,
             limit,

@@ -68,6 +68,12 @@ pub enum Error {
     #[error("{url} refused: {reason}")]
     DestinationRefused { url: String, reason: String },
 
+    #[error("no destination named {name:?}; `pressroom destination list` shows them")]
+    DestinationNotFound { name: String },
+
+    #[error("invalid destination: {reason}")]
+    InvalidDestination { reason: String },
+
     #[error("the content API failed with {status}: {message}; try again later")]
     ServerError { status: u16, message: String },
 
@@ -155,6 +161,8 @@ impl Error {
             Error::PayloadTooLarge { .. } => "too_large",
             Error::Rejected { .. } => "rejected",
             Error::DestinationRefused { .. } => "unauthorized",
+            Error::DestinationNotFound { .. } => "not_found",
+            Error::InvalidDestination { .. } => "invalid_destination",
             Error::ServerError { .. } => "server_error",
             Error::InvalidUrl { .. } => "invalid_url",
             Error::Migration(_) => "database",

@@ -13,6 +13,7 @@
 
 pub mod client;
 pub mod confirm;
+pub mod destinations;
 pub mod diff;
 pub mod error;
 pub mod folder;

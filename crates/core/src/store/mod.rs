@@ -7,6 +7,7 @@
 
 mod checkpoint;
 mod confirmations;
+mod destinations;
 mod documents;
 mod outbox;
 mod published;
@@ -23,6 +24,7 @@ use rusqlite_migration::{Migrations, M};
 use crate::error::{Error, Result};
 
 pub use confirmations::{ConfirmationRecord, Method, Outcome, Poll};
+pub use destinations::Destination;
 pub use documents::{
     DiffLine, Document, DocumentSummary, ParseProblem, RevisionInfo, Saved, Status, Trashed,
 };
@@ -53,6 +55,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("migrations/0010_search_vocabulary.sql")),
     M::up(include_str!("migrations/0011_document_list_index.sql")),
     M::up(include_str!("migrations/0012_revision_change.sql")),
+    M::up(include_str!("migrations/0013_destinations.sql")),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 
