@@ -1275,6 +1275,96 @@ async fn start_site(
     stop
 }
 
+/// A site of two instances, one of which never regenerates: the panel and the list's
+/// badge say "Partly live", never Live.
+#[test]
+fn the_list_badge_says_partly_live_when_one_place_is_stale() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sandbox_dir = tmp.path().join("sandbox");
+    with_app("partly-live", tmp.path(), async |client, display| {
+        texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+        click(client, "button.publish").await;
+        demo_is_live_with_the_published_revision(client).await;
+
+        // A second instance of the site that ignores webhooks, its cache filled with
+        // what is published now; the site lists both instances.
+        let port = support::free_port();
+        let config = {
+            let mut store = Store::open(workspace::database_path(&sandbox_dir)).unwrap();
+            let demo = store.site("demo").unwrap();
+            let origin = demo
+                .page_url_template
+                .split("/posts/")
+                .next()
+                .unwrap()
+                .to_owned();
+            let secret = SecretStore::for_workspace(&store)
+                .get(demo.secret_ref.as_deref().unwrap())
+                .unwrap()
+                .unwrap()
+                .current;
+            pressroom_core::sites::SiteExtras {
+                instances: Some(vec![origin, format!("http://127.0.0.1:{port}")]),
+                confirm_timeout_ms: Some(3000),
+                heal: Some(false),
+                ..Default::default()
+            }
+            .apply(&mut store, "demo")
+            .unwrap();
+            pressroom_sandbox::DemoConfig {
+                api_url: pressroom_core::publish::api_settings(&store)
+                    .unwrap()
+                    .unwrap()
+                    .url,
+                secret,
+                mode: pressroom_sandbox::Mode::IgnoreWebhook,
+                regen_delay: Duration::ZERO,
+                marker: true,
+            }
+        };
+        let _stop = start_site(config, port).await;
+        let cached = reqwest_get(&format!("http://127.0.0.1:{port}/posts/welcome")).await;
+        assert_eq!(cached, 200);
+
+        type_at_end(client, " Published again, seen in one place only.").await;
+        texts_when(client, ".save-state", |t| t == ["Saved"]).await;
+        click(client, "button.publish").await;
+        texts_when(client, ".site[data-site='demo'] .stage", |t| {
+            t.len() == 1 && t[0].starts_with("Partly live")
+        })
+        .await;
+        let badge = texts_when(client, ".doc-item[data-slug='welcome'] .health", |t| {
+            t == ["Partly live"]
+        })
+        .await;
+        let tooltip = values_when(
+            client,
+            ".doc-item[data-slug='welcome'] .health",
+            "e.title",
+            |t| t.len() == 1,
+        )
+        .await;
+        assert!(tooltip[0].starts_with("demo: "), "{badge:?} {tooltip:?}");
+        display.screenshot(&artifacts_dir().join("partly-live.png"));
+    });
+}
+
+/// The status of a GET of `url`.
+async fn reqwest_get(url: &str) -> u16 {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let url = url.to_owned();
+    // The test's own runtime drives the site; the request goes from another thread.
+    std::thread::spawn(move || {
+        let status = std::process::Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", &url])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).parse().unwrap_or(0))
+            .unwrap_or(0);
+        let _ = tx.send(status);
+    });
+    rx.await.unwrap()
+}
+
 /// Opens the delivery log and refreshes it until the newest delivery is `state`.
 async fn newest_delivery_becomes(client: &Client, state: &str) {
     click(client, ".nav-deliveries").await;
