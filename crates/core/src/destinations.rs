@@ -17,8 +17,10 @@ use crate::wordpress::{Account, Post, RemotePost, WordPress};
 /// The kinds of destination there are.
 pub const KINDS: [&str; 1] = ["wordpress"];
 
-fn secret_ref(name: &str) -> String {
-    format!("destination-{name}")
+/// A keyring entry of its own: entries share one service name across workspaces, so
+/// the destination's name alone would collide.
+fn new_secret_ref() -> String {
+    format!("destination-{}", crate::random_hex(8))
 }
 
 /// Records a destination and keeps its password in the secret store. The name follows
@@ -49,7 +51,13 @@ pub fn add(
         });
     }
     WordPress::new(url, user, password)?;
-    let reference = secret_ref(name);
+    // Refused before the password is kept anywhere.
+    if store.destination(name).is_ok() {
+        return Err(Error::InvalidDestination {
+            reason: format!("a destination named {name:?} exists already"),
+        });
+    }
+    let reference = new_secret_ref();
     secrets.set(
         &reference,
         &SiteSecrets {
@@ -149,6 +157,7 @@ pub async fn unpublish(
         let remote = store.remote_post(slug, destination.id)?;
         (destination, wp, remote)
     };
+    // (A document in the Trash can be taken down too: its post is still there.)
     let remote = remote.ok_or_else(|| Error::NotPublished {
         slug: slug.to_owned(),
     })?;

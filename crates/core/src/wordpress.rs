@@ -140,30 +140,45 @@ impl WordPress {
         remote: Option<&RemotePost>,
         overwrite: bool,
     ) -> Result<RemotePost> {
-        let tags = self.tag_ids(post.tags).await?;
-        let body = json!({
-            "title": post.title,
-            "slug": post.slug,
-            "content": post.html,
-            "excerpt": post.excerpt,
-            "tags": tags,
-            "status": if post.draft { "draft" } else { "publish" },
-        });
+        // Checked before anything is written (tags included).
         let current = match remote {
             Some(remote) => self.current(remote.id).await?,
             None => None,
         };
+        if let (Some(remote), Some((modified, status))) = (remote, &current) {
+            let changed = if status == "trash" {
+                Some(format!(
+                    "WordPress post {} was moved to the trash there",
+                    remote.id
+                ))
+            } else if *modified != remote.modified_gmt {
+                Some(format!(
+                    "WordPress post {} edited there at {modified} UTC",
+                    remote.id
+                ))
+            } else {
+                None
+            };
+            if let (Some(changed), false) = (changed, overwrite) {
+                return Err(Error::Conflict {
+                    slug: post.slug.to_owned(),
+                    current_revision: Some(changed),
+                });
+            }
+        }
+        let tags = self.tag_ids(post.tags).await?;
+        let body = json!({
+            "title": escape(post.title),
+            "slug": post.slug,
+            // One HTML block: WordPress then leaves the renderer's HTML as it is (no
+            // `wpautop`, which would turn the line breaks inside paragraphs into <br>).
+            "content": format!("<!-- wp:html -->\n{}\n<!-- /wp:html -->", post.html),
+            "excerpt": escape(post.excerpt),
+            "tags": tags,
+            "status": if post.draft { "draft" } else { "publish" },
+        });
         let answer = match (remote, current) {
-            (Some(remote), Some(modified)) => {
-                if modified != remote.modified_gmt && !overwrite {
-                    return Err(Error::Conflict {
-                        slug: post.slug.to_owned(),
-                        current_revision: Some(format!(
-                            "WordPress post {} edited there at {modified} UTC",
-                            remote.id
-                        )),
-                    });
-                }
+            (Some(remote), Some(_)) => {
                 let route = format!("wp/v2/posts/{}", remote.id);
                 self.call(Method::POST, &route, &[], Some(&body)).await?
             }
@@ -191,14 +206,17 @@ impl WordPress {
         }
     }
 
-    /// The post's `modified_gmt` now, or `None` when it no longer exists.
-    async fn current(&self, id: u64) -> Result<Option<String>> {
+    /// The post's `modified_gmt` and status now, or `None` when it no longer exists.
+    async fn current(&self, id: u64) -> Result<Option<(String, String)>> {
         let route = format!("wp/v2/posts/{id}");
         match self
             .call(Method::GET, &route, &[("context", "edit")], None)
             .await
         {
-            Ok(post) => Ok(post["modified_gmt"].as_str().map(str::to_owned)),
+            Ok(post) => Ok(Some((
+                post["modified_gmt"].as_str().unwrap_or_default().to_owned(),
+                post["status"].as_str().unwrap_or_default().to_owned(),
+            ))),
             Err(Error::Rejected {
                 status: 404 | 410, ..
             }) => Ok(None),
@@ -211,6 +229,12 @@ impl WordPress {
         let mut ids = Vec::with_capacity(tags.len());
         for name in tags {
             let slug = crate::slug::slugify(name);
+            if slug.is_empty() {
+                // WordPress ignores an empty slug filter: it would answer any tag.
+                return Err(Error::InvalidDestination {
+                    reason: format!("the tag {name:?} has no letters or digits to name it by"),
+                });
+            }
             let found = self
                 .call(Method::GET, "wp/v2/tags", &[("slug", slug.as_str())], None)
                 .await?;
@@ -219,28 +243,16 @@ impl WordPress {
                 continue;
             }
             let body = json!({ "name": name, "slug": slug });
-            let id = match self
-                .call(Method::POST, "wp/v2/tags", &[], Some(&body))
-                .await
-            {
-                Ok(tag) => tag["id"].as_u64(),
+            let (status, answer) = self
+                .request(Method::POST, "wp/v2/tags", &[], Some(&body))
+                .await?;
+            let id = if status.is_success() {
+                answer["id"].as_u64()
+            } else if answer["code"] == "term_exists" {
                 // The same name under another slug (made in WordPress): that tag.
-                Err(Error::Rejected { code, .. }) if code == "term_exists" => {
-                    let same = self
-                        .call(
-                            Method::GET,
-                            "wp/v2/tags",
-                            &[("search", name.as_str())],
-                            None,
-                        )
-                        .await?;
-                    same.as_array()
-                        .into_iter()
-                        .flatten()
-                        .find(|t| t["name"].as_str() == Some(name.as_str()))
-                        .and_then(|t| t["id"].as_u64())
-                }
-                Err(e) => return Err(e),
+                answer["data"]["term_id"].as_u64()
+            } else {
+                return Err(self.refusal(status, &answer));
             };
             ids.push(id.ok_or_else(|| answer_without("id"))?);
         }
@@ -255,6 +267,23 @@ impl WordPress {
         query: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Result<Value> {
+        let (status, answer) = self.request(method, route, query, body).await?;
+        if status.is_success() {
+            Ok(answer)
+        } else {
+            Err(self.refusal(status, &answer))
+        }
+    }
+
+    /// One request: its status and JSON answer; only not reaching WordPress is an
+    /// error here.
+    async fn request(
+        &self,
+        method: Method,
+        route: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<(StatusCode, Value)> {
         let mut url = self.endpoint(route);
         url.query_pairs_mut().extend_pairs(query);
         let mut request = self
@@ -270,17 +299,29 @@ impl WordPress {
         };
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status();
-        let text = response.text().await.map_err(unreachable)?;
-        let answer: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        if status.is_success() {
-            return Ok(answer);
+        if status.is_redirection() {
+            let to = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or("elsewhere")
+                .to_owned();
+            let message = format!(
+                "WordPress redirects to {to}: set the destination's URL to the REST root there"
+            );
+            return Ok((status, json!({ "code": "redirect", "message": message })));
         }
+        let text = response.text().await.map_err(unreachable)?;
+        let answer = serde_json::from_str(&text)
+            .unwrap_or_else(|_| json!({ "message": text.chars().take(200).collect::<String>() }));
+        Ok((status, answer))
+    }
+
+    /// The error a refusal from WordPress means.
+    fn refusal(&self, status: StatusCode, answer: &Value) -> Error {
         let code = answer["code"].as_str().unwrap_or("").to_owned();
-        let message = answer["message"]
-            .as_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|| text.chars().take(200).collect());
-        Err(match status {
+        let message = answer["message"].as_str().unwrap_or_default().to_owned();
+        match status {
             StatusCode::UNAUTHORIZED => Error::DestinationRefused {
                 url: self.root.to_string(),
                 reason: format!(
@@ -301,8 +342,15 @@ impl WordPress {
                 code,
                 message,
             },
-        })
+        }
     }
+}
+
+/// Text for a field WordPress reads as HTML (a title, an excerpt).
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn answer_without(field: &str) -> Error {

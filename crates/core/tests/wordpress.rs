@@ -31,7 +31,10 @@ async fn posts_with_slug(server: &Server, slug: &str) -> Vec<Value> {
         None,
     )
     .await;
-    found.as_array().cloned().unwrap_or_default()
+    found
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("not a list of posts: {found}"))
 }
 
 /// The public page of post `id`: its status and HTML.
@@ -146,10 +149,43 @@ fn publishes_to_a_real_wordpress_in_place_and_never_overwrites_its_edits() {
             .await
             .1
             .contains("Edited in WordPress"));
+        // Lines broken inside a paragraph stay one paragraph (no <br> from WordPress),
+        // and a title is text, not markup.
+        let third = wp
+            .publish(
+                &Post {
+                    title: "Spring <launch> & more",
+                    ..post("", "<p>Three,\nwrapped.</p>", &tags)
+                },
+                Some(&second),
+                true,
+            )
+            .await
+            .unwrap();
+        assert_eq!(third.id, first.id);
+        let (_, html) = page(&server, first.id).await;
+        assert!(
+            html.contains("Three,\nwrapped.") && !html.contains("Three,<br"),
+            "{html}"
+        );
+        assert!(html.contains("Spring &lt;launch&gt; &amp; more"), "{html}");
+
+        // A post moved to WordPress's trash is not quietly brought back either.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        rest(&server, reqwest::Method::DELETE, &route, None).await;
+        let trashed = wp
+            .publish(
+                &post("Spring launch", "<p>Three.</p>", &tags),
+                Some(&third),
+                false,
+            )
+            .await
+            .unwrap_err();
+        assert!(trashed.to_string().contains("trash"), "{trashed}");
         let third = wp
             .publish(
                 &post("Spring launch", "<p>Three.</p>", &tags),
-                Some(&second),
+                Some(&third),
                 true,
             )
             .await

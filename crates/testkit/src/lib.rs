@@ -245,10 +245,20 @@ pub fn workspace_of_articles(n: usize) -> tempfile::TempDir {
 /// `wp-config.php` (Debian's reads `/etc/wordpress`), installed from PHP, and served by
 /// `php -S`. Plain permalinks, so the REST root is `/?rest_route=/`. An Application
 /// Password for `admin` is made at install. Both servers stop (process groups) on drop.
+/// A process group stopped (SIGTERM, then SIGKILL) when dropped.
+struct Group(Child);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        stop_group(&mut self.0, "-TERM");
+    }
+}
+
 pub struct WordPress {
+    // Field order is drop order: the web server, then the database, then the files.
+    web: Option<Group>,
+    _db: Group,
     dir: tempfile::TempDir,
-    db: Child,
-    web: Option<Child>,
     web_port: u16,
     /// `http://127.0.0.1:PORT`
     pub url: String,
@@ -284,20 +294,23 @@ impl WordPress {
         assert!(out.status.success(), "mariadb-install-db: {out:?}");
         let db_port = free_port();
         let socket = d.join("mysqld.sock");
-        let db = Command::new("mariadbd")
-            .args(["--no-defaults", "--user=root", &datadir])
-            .args(["--bind-address=127.0.0.1", &format!("--port={db_port}")])
-            .arg(format!("--socket={}", socket.display()))
-            .arg(format!("--pid-file={}", d.join("mysqld.pid").display()))
-            .arg(format!("--log-error={}", d.join("mysqld.err").display()))
-            .args(["--skip-name-resolve", "--skip-log-bin"])
-            .args(fast)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("mariadbd");
+        // Stopped on drop from here on, also when a later step of the start panics.
+        let db = Group(
+            Command::new("mariadbd")
+                .args(["--no-defaults", "--user=root", &datadir])
+                .args(["--bind-address=127.0.0.1", &format!("--port={db_port}")])
+                .arg(format!("--socket={}", socket.display()))
+                .arg(format!("--pid-file={}", d.join("mysqld.pid").display()))
+                .arg(format!("--log-error={}", d.join("mysqld.err").display()))
+                .args(["--skip-name-resolve", "--skip-log-bin"])
+                .args(fast)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .process_group(0)
+                .spawn()
+                .expect("mariadbd"),
+        );
         wait_for_port(db_port, "MariaDB", Duration::from_secs(30));
         let sql = "CREATE DATABASE wp CHARACTER SET utf8mb4; \
                    CREATE USER 'wp'@'127.0.0.1' IDENTIFIED BY 'wp'; \
@@ -374,7 +387,7 @@ impl WordPress {
         assert!(!app_password.is_empty(), "no application password: {out:?}");
         let mut wordpress = WordPress {
             dir,
-            db,
+            _db: db,
             web: None,
             web_port,
             rest_root: format!("{url}/?rest_route=/"),
@@ -392,30 +405,23 @@ impl WordPress {
         assert!(self.web.is_none(), "the web server is running");
         let wp = self.dir.path().join("wp");
         let log = std::fs::File::create(self.dir.path().join("php-server.log")).unwrap();
-        let child = Command::new("php")
-            .args(["-S", &format!("127.0.0.1:{}", self.web_port), "-t"])
-            .arg(&wp)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .process_group(0)
-            .spawn()
-            .expect("php -S");
+        let child = Group(
+            Command::new("php")
+                .args(["-S", &format!("127.0.0.1:{}", self.web_port), "-t"])
+                .arg(&wp)
+                .stdin(Stdio::null())
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .process_group(0)
+                .spawn()
+                .expect("php -S"),
+        );
         self.web = Some(child);
         wait_for_port(self.web_port, "WordPress (php -S)", Duration::from_secs(20));
     }
 
     /// Stops the web server (the database stays): WordPress is down.
     pub fn stop_web(&mut self) {
-        if let Some(mut web) = self.web.take() {
-            stop_group(&mut web, "-TERM");
-        }
-    }
-}
-
-impl Drop for WordPress {
-    fn drop(&mut self) {
-        self.stop_web();
-        stop_group(&mut self.db, "-TERM");
+        self.web = None;
     }
 }

@@ -97,14 +97,15 @@ impl Store {
         Ok(destination)
     }
 
-    /// The post `slug` became in `destination`, if it was published there.
+    /// The post `slug` became in `destination`, if it was published there (also for a
+    /// document in the Trash: its post is still online until taken down).
     pub fn remote_post(&self, slug: &str, destination: i64) -> Result<Option<RemotePost>> {
         Ok(self
             .conn
             .query_row(
                 "SELECT r.remote_id, r.modified, r.link FROM remote_posts r
                  JOIN documents d ON d.id = r.document_id
-                 WHERE d.slug = ?1 AND d.deleted_at IS NULL AND r.destination_id = ?2",
+                 WHERE d.slug = ?1 AND r.destination_id = ?2",
                 params![slug, destination],
                 |r| {
                     Ok(RemotePost {
@@ -126,11 +127,9 @@ impl Store {
     ) -> Result<()> {
         let tx = self.write_transaction()?;
         let document: i64 = tx
-            .query_row(
-                "SELECT id FROM documents WHERE slug = ?1 AND deleted_at IS NULL",
-                [slug],
-                |r| r.get(0),
-            )
+            .query_row("SELECT id FROM documents WHERE slug = ?1", [slug], |r| {
+                r.get(0)
+            })
             .optional()?
             .ok_or_else(|| Error::DocumentNotFound {
                 slug: slug.to_owned(),
