@@ -9,16 +9,10 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::Value;
-use support::{pressroom, ApiProcess, TOKEN_VAR};
+use support::{ApiProcess, TOKEN_VAR};
 
 fn run(ws: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = pressroom(ws);
-    cmd.args(args)
-        .env("PRESSROOM_SECRETS_FILE", ws.join("secrets.json"));
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
+    support::run_with_file_secrets(ws, args, env)
 }
 
 fn json(ws: &Path, args: &[&str], env: &[(&str, &str)]) -> Value {

@@ -10,16 +10,9 @@ use std::path::Path;
 use std::process::Output;
 
 use pressroom_testkit::WordPress;
-use support::pressroom;
 
 fn run(ws: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = pressroom(ws);
-    cmd.args(args)
-        .env("PRESSROOM_SECRETS_FILE", ws.join("secrets.json"));
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
+    support::run_with_file_secrets(ws, args, env)
 }
 
 fn ok(ws: &Path, args: &[&str], env: &[(&str, &str)]) -> String {

@@ -21,26 +21,24 @@ fn median(mut v: Vec<Duration>) -> f64 {
 async fn bare(server: &Server, http: &reqwest::Client, id: u64, html: &str) {
     let root = server.rest_root.trim_end_matches('/');
     let auth = |r: reqwest::RequestBuilder| r.basic_auth(&server.user, Some(&server.app_password));
-    let mut tags = Vec::new();
-    for slug in ["launch", "spring-news"] {
-        let found: Value = auth(http.get(format!("{root}/wp/v2/tags&slug={slug}")))
+    let get = async |url: String| -> Value {
+        auth(http.get(url))
             .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
+            .unwrap()
+    };
+    let mut tags = Vec::new();
+    for slug in ["launch", "spring-news"] {
+        let found = get(format!("{root}/wp/v2/tags&slug={slug}")).await;
         tags.push(found[0]["id"].as_u64().unwrap());
     }
-    let current: Value = auth(http.get(format!("{root}/wp/v2/posts/{id}&context=edit")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let current = get(format!("{root}/wp/v2/posts/{id}&context=edit")).await;
     assert!(current["modified_gmt"].is_string());
-    let body = json!({ "title": "A 20 KB post", "slug": "bench-post", "content": html,
+    let content = format!("<!-- wp:html -->\n{html}\n<!-- /wp:html -->");
+    let body = json!({ "title": "A 20 KB post", "slug": "bench-post", "content": content,
                        "excerpt": "", "tags": tags, "status": "publish" });
     let response = auth(http.post(format!("{root}/wp/v2/posts/{id}")))
         .json(&body)

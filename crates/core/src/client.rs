@@ -60,27 +60,34 @@ pub struct Published {
     pub created: bool,
 }
 
+/// An http(s) URL to publish to, and the HTTP client every publishing client uses
+/// (its user agent, connect and request timeouts, no redirects followed).
+pub(crate) fn endpoint_and_client(url: &str) -> Result<(Url, reqwest::Client)> {
+    let invalid = |reason: &str| Error::InvalidUrl {
+        url: url.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let parsed = Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(invalid("use an http:// or https:// URL"));
+    }
+    let http = reqwest::Client::builder()
+        .user_agent(concat!("Pressroom/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| invalid(&e.to_string()))?;
+    Ok((parsed, http))
+}
+
 impl ContentApi {
     pub fn new(base_url: &str, token: Option<String>) -> Result<ContentApi> {
-        let invalid = |reason: &str| Error::InvalidUrl {
-            url: base_url.to_owned(),
-            reason: reason.to_owned(),
-        };
-        let mut base = Url::parse(base_url).map_err(|e| invalid(&e.to_string()))?;
-        if !matches!(base.scheme(), "http" | "https") {
-            return Err(invalid("use an http:// or https:// URL"));
-        }
+        let (mut base, http) = endpoint_and_client(base_url)?;
         if !base.path().ends_with('/') {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("Pressroom/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| invalid(&e.to_string()))?;
         Ok(ContentApi {
             base,
             token,

@@ -9,8 +9,6 @@
 //! on any page): `https://example.com/wp-json/` with pretty permalinks, or
 //! `https://example.com/index.php?rest_route=/` without them. Both work here.
 
-use std::time::Duration;
-
 use reqwest::{Method, StatusCode, Url};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -66,21 +64,7 @@ impl std::fmt::Debug for WordPress {
 
 impl WordPress {
     pub fn new(root: &str, user: &str, password: &str) -> Result<WordPress> {
-        let invalid = |reason: &str| Error::InvalidUrl {
-            url: root.to_owned(),
-            reason: reason.to_owned(),
-        };
-        let root = Url::parse(root).map_err(|e| invalid(&e.to_string()))?;
-        if !matches!(root.scheme(), "http" | "https") {
-            return Err(invalid("use an http:// or https:// URL"));
-        }
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("Pressroom/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(30))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| invalid(&e.to_string()))?;
+        let (root, http) = crate::client::endpoint_and_client(root)?;
         Ok(WordPress {
             root,
             user: user.to_owned(),

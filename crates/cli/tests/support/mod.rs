@@ -20,6 +20,18 @@ pub fn pressroom(data_dir: &Path) -> Command {
     cmd
 }
 
+/// `pressroom ARGS` in workspace `ws`, its secrets in a file there (no keyring needed),
+/// with `env` added.
+pub fn run_with_file_secrets(ws: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = pressroom(ws);
+    cmd.args(args)
+        .env("PRESSROOM_SECRETS_FILE", ws.join("secrets.json"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
 pub fn run(data_dir: &Path, args: &[&str]) -> Output {
     pressroom(data_dir).args(args).output().unwrap()
 }
