@@ -81,18 +81,7 @@ pub fn run(cmd: DestinationCommand, mut store: Store, out: &Output) -> anyhow::R
                 added.name, added.url, added.name
             ));
         }
-        DestinationCommand::List => {
-            let list = store.destinations()?;
-            if list.is_empty() {
-                out.message("No destinations yet. Add one with `pressroom destination add`.");
-            }
-            for d in list {
-                out.message(&format!(
-                    "{:<20} {:<10} {} (as {})",
-                    d.name, d.kind, d.url, d.user
-                ));
-            }
-        }
+        DestinationCommand::List => out.destinations(&store.destinations()?),
         DestinationCommand::Test { name } => {
             let store = Mutex::new(store);
             let account = rt()?.block_on(destinations::test(&store, &secrets, &name))?;
@@ -119,10 +108,7 @@ pub fn run(cmd: DestinationCommand, mut store: Store, out: &Output) -> anyhow::R
             let post = rt()?.block_on(destinations::publish(
                 &store, &secrets, &slug, &name, overwrite,
             ))?;
-            out.message(&format!(
-                "published {slug} to {name}: post {} at {}",
-                post.id, post.link
-            ));
+            out.remote_post(&slug, &name, &post);
         }
         DestinationCommand::Unpublish { name, slug } => {
             let store = Mutex::new(store);

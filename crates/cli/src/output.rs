@@ -8,7 +8,10 @@ use pressroom_core::publish::ApiSettings;
 use pressroom_core::publisher::{Event, RunReport};
 use pressroom_core::sites::WithSecret;
 use pressroom_core::stage::Stage;
-use pressroom_core::store::{Attempt, Delivery, DiffLine, RevisionInfo, SearchHit, Site};
+use pressroom_core::store::{
+    Attempt, Delivery, Destination, DiffLine, RevisionInfo, SearchHit, Site,
+};
+use pressroom_core::wordpress::RemotePost;
 use pressroom_core::{Document, DocumentSummary, Status};
 use serde::Serialize;
 
@@ -450,6 +453,31 @@ impl Output {
             };
             println!("{:<20} {label}", s.site);
         }
+    }
+
+    pub fn destinations(&self, list: &[Destination]) {
+        if self.json {
+            return self.print_json(&serde_json::json!({ "destinations": list }));
+        }
+        if list.is_empty() {
+            println!("No destinations yet. Add one with `pressroom destination add`.");
+        }
+        for d in list {
+            println!("{:<20} {:<10} {} (as {})", d.name, d.kind, d.url, d.user);
+        }
+    }
+
+    /// A post published to a destination: where it is.
+    pub fn remote_post(&self, slug: &str, destination: &str, post: &RemotePost) {
+        if self.json {
+            return self.print_json(
+                &serde_json::json!({ "slug": slug, "destination": destination, "post": post }),
+            );
+        }
+        println!(
+            "published {slug} to {destination}: post {} at {}",
+            post.id, post.link
+        );
     }
 
     pub fn message(&self, text: &str) {

@@ -86,6 +86,10 @@ fn a_draft_is_published_to_wordpress_in_place_from_the_cli() {
         "the password is not in SQLite"
     );
     assert!(ok(ws, &["destination", "list"], &[]).contains("blog"));
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(ws, &["--json", "destination", "list"], &[])).unwrap();
+    assert_eq!(listed["destinations"][0]["name"], "blog");
+    assert!(listed["destinations"][0].get("secret_ref").is_none());
 
     // Published, then published again in place after an edit.
     let text = ws.join("post.md");
@@ -105,17 +109,13 @@ fn a_draft_is_published_to_wordpress_in_place_from_the_cli() {
         ],
         &[],
     );
-    let first = ok(
+    let first: serde_json::Value = serde_json::from_str(&ok(
         ws,
-        &["destination", "publish", "blog", "spring-launch"],
+        &["--json", "destination", "publish", "blog", "spring-launch"],
         &[],
-    );
-    let id = first
-        .split("post ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap()
-        .to_owned();
+    ))
+    .unwrap();
+    let id = first["post"]["id"].as_u64().unwrap().to_string();
     assert!(page(&server, &id).1.contains("The first text."));
     std::fs::write(
         &text,
