@@ -33,7 +33,12 @@ pub enum DestinationCommand {
     /// Log in: who the password belongs to, and whether they may publish
     Test { name: String },
     /// Forget a destination and its password (its posts stay where they are)
-    Remove { name: String },
+    Remove {
+        name: String,
+        /// Remove it even while documents have posts there (Pressroom forgets which)
+        #[arg(long)]
+        forget_posts: bool,
+    },
     /// Publish a draft to a destination: created the first time, then updated in place
     Publish {
         name: String,
@@ -92,8 +97,8 @@ pub fn run(cmd: DestinationCommand, mut store: Store, out: &Output) -> anyhow::R
             };
             out.message(&format!("{name}: logged in as {}, who {may}", account.name));
         }
-        DestinationCommand::Remove { name } => {
-            let removed = destinations::remove(&mut store, &secrets, &name)?;
+        DestinationCommand::Remove { name, forget_posts } => {
+            let removed = destinations::remove(&mut store, &secrets, &name, forget_posts)?;
             out.message(&format!(
                 "removed destination {} and its password",
                 removed.name

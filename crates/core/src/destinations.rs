@@ -75,8 +75,23 @@ pub fn add(
     }
 }
 
-/// Forgets a destination and its password (its posts stay where they are).
-pub fn remove(store: &mut Store, secrets: &SecretStore, name: &str) -> Result<Destination> {
+/// Forgets a destination and its password (its posts stay where they are). While
+/// documents have posts there, only with `forget_posts`: without their ids a later
+/// publish would make second posts.
+pub fn remove(
+    store: &mut Store,
+    secrets: &SecretStore,
+    name: &str,
+    forget_posts: bool,
+) -> Result<Destination> {
+    let posts = store.remote_post_count(store.destination(name)?.id)?;
+    if posts > 0 && !forget_posts {
+        return Err(Error::InvalidDestination {
+            reason: format!(
+                "{posts} document(s) have a post in {name:?}; removing it forgets which, and                  publishing them again would make second posts. Take them down first, or                  remove it anyway with --forget-posts"
+            ),
+        });
+    }
     let destination = store.remove_destination(name)?;
     secrets.delete(&destination.secret_ref)?;
     Ok(destination)

@@ -89,6 +89,15 @@ impl Store {
             })
     }
 
+    /// How many documents have a post in destination `id` that Pressroom knows of.
+    pub fn remote_post_count(&self, id: i64) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM remote_posts WHERE destination_id = ?1",
+            [id],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Forgets a destination and where documents were in it (the posts stay there).
     pub fn remove_destination(&mut self, name: &str) -> Result<Destination> {
         let destination = self.destination(name)?;
