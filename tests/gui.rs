@@ -196,11 +196,7 @@ fn delete_and_remove_site_ask_first_and_the_trash_gives_back() {
         texts_when(client, ".dialog h2", |t| t.is_empty()).await;
         click(client, "button.delete-doc").await;
         texts_when(client, ".dialog h2", |t| t.len() == 1).await;
-        eval(
-            client,
-            "window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }))",
-        )
-        .await;
+        press_key(client, "Escape").await;
         texts_when(client, ".dialog h2", |t| t.is_empty()).await;
         texts_when(client, ".doc-item[data-slug='welcome'] .title", |t| {
             t.len() == 1
@@ -435,11 +431,7 @@ fn undo_from_the_menu_focus_mode_history_words_and_the_error_action() {
         .await;
         assert_eq!(hidden, json!([false, true, true]), "only the text is left");
         display.screenshot(&artifacts_dir().join("focus-mode.png"));
-        eval(
-            client,
-            "window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }))",
-        )
-        .await;
+        press_key(client, "Escape").await;
         texts_when(client, ".leave-focus", |t| t.is_empty()).await;
         texts_when(client, ".doc-item[data-slug='welcome'] .title", |t| {
             t.len() == 1
@@ -782,6 +774,17 @@ async fn type_at_end(client: &Client, text: &str) {
              return new Promise(done => setTimeout(() => done(
                document.execCommand('insertText', false, arguments[0])), 100));",
             vec![json!(text)],
+        )
+        .await
+        .unwrap();
+}
+
+/// A key pressed in the window (what its shortcuts listen to).
+async fn press_key(client: &Client, key: &str) {
+    client
+        .execute(
+            "window.dispatchEvent(new KeyboardEvent('keydown', { key: arguments[0] }))",
+            vec![json!(key)],
         )
         .await
         .unwrap();
@@ -1178,11 +1181,7 @@ fn fields_history_settings_and_help() {
             display.screenshot(&artifacts_dir().join("settings.png"));
 
             // Help lists the shortcuts (F1, or the ? button); Escape closes it.
-            eval(
-                client,
-                "window.dispatchEvent(new KeyboardEvent('keydown', { key: 'F1' }))",
-            )
-            .await;
+            press_key(client, "F1").await;
             texts_when(client, ".help kbd", |t| t.iter().any(|k| k == "Ctrl+Enter")).await;
             display.screenshot(&artifacts_dir().join("help.png"));
         },
@@ -1323,7 +1322,7 @@ fn the_list_badge_says_partly_live_when_one_place_is_stale() {
             }
         };
         let _stop = start_site(config, port).await;
-        let cached = reqwest_get(&format!("http://127.0.0.1:{port}/posts/welcome")).await;
+        let cached = http_status(&format!("http://127.0.0.1:{port}/posts/welcome")).await;
         assert_eq!(cached, 200);
 
         type_at_end(client, " Published again, seen in one place only.").await;
@@ -1349,20 +1348,18 @@ fn the_list_badge_says_partly_live_when_one_place_is_stale() {
     });
 }
 
-/// The status of a GET of `url`.
-async fn reqwest_get(url: &str) -> u16 {
-    let (tx, rx) = tokio::sync::oneshot::channel();
+/// The status of a GET of `url` (curl, off the runtime that serves the site).
+async fn http_status(url: &str) -> u16 {
     let url = url.to_owned();
-    // The test's own runtime drives the site; the request goes from another thread.
-    std::thread::spawn(move || {
-        let status = std::process::Command::new("curl")
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new("curl")
             .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", &url])
             .output()
             .map(|o| String::from_utf8_lossy(&o.stdout).parse().unwrap_or(0))
-            .unwrap_or(0);
-        let _ = tx.send(status);
-    });
-    rx.await.unwrap()
+            .unwrap_or(0)
+    })
+    .await
+    .unwrap()
 }
 
 /// Opens the delivery log and refreshes it until the newest delivery is `state`.
@@ -1613,11 +1610,7 @@ fn every_view_passes_axe_in_light_and_dark() {
                 found.extend(axe("settings, site form").await);
                 display.screenshot(&shot("settings"));
 
-                eval(
-                    client,
-                    "window.dispatchEvent(new KeyboardEvent('keydown', { key: 'F1' }))",
-                )
-                .await;
+                press_key(client, "F1").await;
                 texts_when(client, ".help kbd", |t| !t.is_empty()).await;
                 found.extend(axe("help").await);
                 display.screenshot(&shot("help"));
