@@ -16,7 +16,8 @@ packages=(libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev librsvg2-dev
   libayatana-appindicator3-dev libxdo-dev build-essential file pkg-config libssl-dev
   curl ca-certificates)
 if [ "$mode" = test ]; then
-  packages+=(xvfb webkit2gtk-driver dbus-x11 gnome-keyring libsecret-tools imagemagick nginx-light)
+  packages+=(xvfb webkit2gtk-driver dbus-x11 gnome-keyring libsecret-tools imagemagick nginx-light
+    python3)
 fi
 if ! command -v node >/dev/null; then packages+=(nodejs npm); fi
 
@@ -65,6 +66,11 @@ npm_install ui "UI packages"
 if [ "$mode" = test ]; then
   # The real Next.js 16 site the end-to-end tests build and start.
   npm_install examples/nextjs-site "the Next.js example's packages"
+  # A real Directus for the CMS tests (pressroom_testkit::Directus). Its native modules
+  # (sqlite3, isolated-vm) build from source against the system's Node.js headers,
+  # offline — set here, not left to a user's npmrc.
+  if [ -f /usr/include/node/node.h ]; then export npm_config_nodedir=/usr; fi
+  npm_install crates/testkit/directus "Directus 11.3.5 (builds native modules: about 4 minutes, once)"
 fi
 
 if [ "$mode" = test ]; then

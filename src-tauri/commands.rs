@@ -309,17 +309,19 @@ pub fn notify_in_background<R: Runtime>(app: AppHandle<R>, publisher: &Publisher
     });
 }
 
-/// Publish → webhooks → live confirmation. Answers once the content API has it; the
-/// run's events then arrive over `on_event` until every site has settled (retries
-/// included: the publisher goes on with them by itself).
+/// Publish → webhooks → live confirmation. Answers once every destination has it
+/// (the content API, the CMSs the sites read from; `overwrite`: over a post edited in
+/// a CMS meanwhile); the run's events then arrive over `on_event` until every site
+/// has settled (retries included: the publisher goes on with them by itself).
 #[tauri::command]
 pub async fn publish_document(
     state: State<'_, AppState>,
     slug: String,
     sites: Vec<String>,
+    overwrite: bool,
     on_event: Channel<Event>,
 ) -> IpcResult<PublishReport> {
-    start_run(&state, &slug, &sites, on_event, false).await
+    start_run(&state, &slug, &sites, on_event, Run::Publish { overwrite }).await
 }
 
 /// Takes a document down from the content API and tells its sites
@@ -332,7 +334,12 @@ pub async fn unpublish_document(
     sites: Vec<String>,
     on_event: Channel<Event>,
 ) -> IpcResult<PublishReport> {
-    start_run(&state, &slug, &sites, on_event, true).await
+    start_run(&state, &slug, &sites, on_event, Run::Unpublish).await
+}
+
+enum Run {
+    Publish { overwrite: bool },
+    Unpublish,
 }
 
 /// A publish (or take-down) of `slug`, its events forwarded over `on_event`.
@@ -341,15 +348,18 @@ async fn start_run(
     slug: &str,
     sites: &[String],
     on_event: Channel<Event>,
-    unpublish: bool,
+    run: Run,
 ) -> IpcResult<PublishReport> {
-    let api = state.with_store(|s| publish::content_api(s, state.publisher.secrets()))?;
+    let targets =
+        state.with_store(|s| publish::Targets::resolve(s, state.publisher.secrets(), sites))?;
     let events = state.publisher.subscribe();
     let live = LiveWait::SiteTimeout;
-    let report = if unpublish {
-        state.publisher.unpublish(&api, slug, sites, live).await?
-    } else {
-        state.publisher.publish(&api, slug, sites, live).await?
+    let report = match run {
+        Run::Unpublish => state.publisher.unpublish(&targets, slug, live).await?,
+        Run::Publish { overwrite } => {
+            let targets = targets.overwriting(overwrite);
+            state.publisher.publish(&targets, slug, live).await?
+        }
     };
     follow_over(state, events, report.publish_id, None, on_event);
     Ok(report)

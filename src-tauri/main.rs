@@ -6,6 +6,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod destinations;
 mod ipc_error;
 #[cfg(test)]
 mod ipc_types;
@@ -86,6 +87,12 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
             settings::test_webhook,
             settings::list_deliveries,
             settings::delivery_attempts,
+            destinations::list_destinations,
+            destinations::add_destination,
+            destinations::update_destination,
+            destinations::remove_destination,
+            destinations::test_destination,
+            destinations::pull_destination,
         ])
 }
 

@@ -58,6 +58,8 @@ pub struct SiteForm {
     article_selector: Option<String>,
     /// Still stale at the timeout: re-send and fetch again before reporting it.
     heal: bool,
+    /// The destination the site reads from; none (or ""): the content API.
+    destination: Option<String>,
 }
 
 fn clean(v: &[String]) -> Vec<String> {
@@ -79,6 +81,12 @@ impl SiteForm {
             tag_templates: clean(&self.tag_templates),
             path_templates: clean(&self.path_templates),
             preset: Preset::parse(&self.preset)?,
+            destination: self
+                .destination
+                .as_deref()
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned),
         })
     }
 

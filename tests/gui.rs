@@ -1237,6 +1237,7 @@ fn add_a_site_that_is_down(sandbox_dir: &Path, port: u16) -> pressroom_sandbox::
             tag_templates: vec!["document:{slug}".into()],
             path_templates: vec![],
             preset: pressroom_core::store::Preset::StandardWebhooks,
+            destination: None,
         },
         pressroom_core::sites::SecretInput::Given(secret.expose().to_owned()),
     )

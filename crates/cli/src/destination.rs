@@ -1,11 +1,13 @@
-//! `pressroom destination …`: the CMSs a workspace publishes to (WordPress), their
-//! passwords in the secret store, and publishing a document to one in place.
+//! `pressroom destination …` and `pressroom pull`: the CMSs a workspace publishes to
+//! (WordPress, Directus), their secrets in the secret store, publishing a document to
+//! one in place, and pulling their posts into drafts.
 
 use std::sync::Mutex;
 
 use anyhow::Context;
 use clap::Subcommand;
-use pressroom_core::destinations;
+use pressroom_core::destinations::{self, NewDestination};
+use pressroom_core::directus::{BodyFormat, FieldMapping};
 use pressroom_core::secrets::SecretStore;
 use pressroom_core::Store;
 
@@ -13,20 +15,28 @@ use crate::output::Output;
 
 #[derive(Subcommand)]
 pub enum DestinationCommand {
-    /// Add a WordPress to publish to (its password is kept in the OS keyring)
+    /// Add a WordPress or Directus to publish to (its password or token is kept in the
+    /// OS keyring)
     Add {
         name: String,
-        /// The REST root, as WordPress announces it: https://example.com/wp-json/ (or
-        /// https://example.com/?rest_route=/ without pretty permalinks)
+        /// wordpress or directus
+        #[arg(long, default_value = "wordpress")]
+        kind: String,
+        /// WordPress: the REST root, as WordPress announces it:
+        /// https://example.com/wp-json/ (or https://example.com/?rest_route=/ without
+        /// pretty permalinks). Directus: the server's address
         #[arg(long)]
         url: String,
-        /// The WordPress user name
-        #[arg(long)]
+        /// The WordPress user name (not for Directus)
+        #[arg(long, default_value = "")]
         user: String,
-        /// Name of the environment variable holding an Application Password (Users ▸
-        /// Profile ▸ Application Passwords), never the password itself
-        #[arg(long, value_name = "VAR")]
+        /// Name of the environment variable holding WordPress's Application Password
+        /// (Users ▸ Profile ▸ Application Passwords) or Directus's static token — never
+        /// the secret itself
+        #[arg(long, value_name = "VAR", alias = "token-env")]
         password_env: String,
+        #[command(flatten)]
+        mapping: MappingArgs,
     },
     /// List the destinations
     List,
@@ -51,6 +61,66 @@ pub enum DestinationCommand {
     Unpublish { name: String, slug: String },
 }
 
+/// Directus: where the posts are and which fields hold what.
+#[derive(clap::Args)]
+pub struct MappingArgs {
+    /// Directus: the collection of posts [default: posts]
+    #[arg(long)]
+    collection: Option<String>,
+    /// Directus: a field of the collection, as ROLE=FIELD (repeatable; roles: title,
+    /// slug, body, summary, tags, status, modified; `ROLE=` leaves an optional one
+    /// out) [defaults: title, slug, content, summary, tags, status, date_updated]
+    #[arg(long = "field", value_name = "ROLE=FIELD")]
+    fields: Vec<String>,
+    /// Directus: the body field holds markdown or html [default: markdown]
+    #[arg(long)]
+    body_format: Option<String>,
+}
+
+impl MappingArgs {
+    fn mapping(&self, kind: &str) -> anyhow::Result<Option<FieldMapping>> {
+        let given =
+            self.collection.is_some() || !self.fields.is_empty() || self.body_format.is_some();
+        if kind != "directus" {
+            anyhow::ensure!(
+                !given,
+                "--collection, --field and --body-format are for Directus"
+            );
+            return Ok(None);
+        }
+        let mut m = FieldMapping::default();
+        if let Some(c) = &self.collection {
+            m.collection = c.clone();
+        }
+        for pair in &self.fields {
+            let (role, field) = pair
+                .split_once('=')
+                .with_context(|| format!("--field {pair}: give ROLE=FIELD, e.g. body=content"))?;
+            let field = field.trim().to_owned();
+            let optional = (!field.is_empty()).then(|| field.clone());
+            match role.trim() {
+                "title" => m.title = field,
+                "slug" => m.slug = field,
+                "body" => m.body = field,
+                "modified" => m.modified = field,
+                "summary" => m.summary = optional,
+                "tags" => m.tags = optional,
+                "status" => m.status = optional,
+                other => anyhow::bail!(
+                    "--field {pair}: no role {other:?}; one of title, slug, body, summary, tags, \
+                     status, modified"
+                ),
+            }
+        }
+        m.body_format = match self.body_format.as_deref() {
+            None | Some("markdown") => BodyFormat::Markdown,
+            Some("html") => BodyFormat::Html,
+            Some(other) => anyhow::bail!("--body-format {other}: markdown or html"),
+        };
+        Ok(Some(m))
+    }
+}
+
 pub fn run(cmd: DestinationCommand, mut store: Store, out: &Output) -> anyhow::Result<()> {
     let secrets = SecretStore::for_workspace(&store);
     let rt = || {
@@ -62,11 +132,14 @@ pub fn run(cmd: DestinationCommand, mut store: Store, out: &Output) -> anyhow::R
     match cmd {
         DestinationCommand::Add {
             name,
+            kind,
             url,
             user,
             password_env,
+            mapping,
         } => {
-            let password = std::env::var(&password_env)
+            let mapping = mapping.mapping(&kind)?;
+            let secret = std::env::var(&password_env)
                 .ok()
                 .filter(|v| !v.is_empty())
                 .with_context(|| {
@@ -75,15 +148,18 @@ pub fn run(cmd: DestinationCommand, mut store: Store, out: &Output) -> anyhow::R
             let added = destinations::add(
                 &mut store,
                 &secrets,
-                &name,
-                "wordpress",
-                &url,
-                &user,
-                &password,
+                &NewDestination {
+                    name,
+                    kind,
+                    url,
+                    user,
+                    secret,
+                    mapping,
+                },
             )?;
             out.message(&format!(
-                "added destination {} (WordPress at {}); `pressroom destination test {}` logs in",
-                added.name, added.url, added.name
+                "added destination {} ({} at {}); `pressroom destination test {}` logs in",
+                added.name, added.kind, added.url, added.name
             ));
         }
         DestinationCommand::List => out.destinations(&store.destinations()?),
@@ -93,14 +169,15 @@ pub fn run(cmd: DestinationCommand, mut store: Store, out: &Output) -> anyhow::R
             let may = if account.can_publish {
                 "may publish posts"
             } else {
-                "may NOT publish posts: give the user the Author role or above"
+                "may NOT publish posts: give the user a role that may (WordPress: Author or \
+                 above; Directus: create and update in the collection)"
             };
             out.message(&format!("{name}: logged in as {}, who {may}", account.name));
         }
         DestinationCommand::Remove { name, forget_posts } => {
             let removed = destinations::remove(&mut store, &secrets, &name, forget_posts)?;
             out.message(&format!(
-                "removed destination {} and its password",
+                "removed destination {} and its password or token",
                 removed.name
             ));
         }
@@ -121,5 +198,23 @@ pub fn run(cmd: DestinationCommand, mut store: Store, out: &Output) -> anyhow::R
             out.message(&format!("took {slug} down from {name}"));
         }
     }
+    Ok(())
+}
+
+/// `pressroom pull DEST`: every post of the destination into a linked local draft.
+pub fn pull(store: Store, name: &str, replace_changed: bool, out: &Output) -> anyhow::Result<()> {
+    let secrets = SecretStore::for_workspace(&store);
+    let store = Mutex::new(store);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let report = rt.block_on(pressroom_core::pull::pull(
+        &store,
+        &secrets,
+        name,
+        replace_changed,
+    ))?;
+    out.pull_report(&report);
     Ok(())
 }

@@ -76,9 +76,19 @@ enum Command {
     /// Site targets: webhook URL, page URL, secret, preset
     #[command(subcommand)]
     Site(site::SiteCommand),
-    /// CMSs to publish to besides the content API (WordPress), and publishing there
+    /// CMSs to publish to besides the content API (WordPress, Directus); sites read
+    /// from one with `site add --destination`
     #[command(subcommand)]
     Destination(destination::DestinationCommand),
+    /// Bring a destination's posts into local drafts linked to them (again: only what
+    /// changed there; a draft changed here too is kept unless --replace-changed)
+    Pull {
+        destination: String,
+        /// Replace drafts changed here with the post's newer text (their history keeps
+        /// yours)
+        #[arg(long)]
+        replace_changed: bool,
+    },
     /// The webhook delivery log, newest first
     Deliveries {
         /// Only failed deliveries and configuration errors
@@ -183,6 +193,10 @@ struct RunArgs {
     #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "site",
           require_equals = true)]
     wait_live: Option<String>,
+    /// Write over posts edited in a destination (WordPress, Directus) since the last
+    /// publish, instead of stopping with a conflict
+    #[arg(long)]
+    overwrite: bool,
 }
 
 /// `publish` and `unpublish`: the run, followed and printed; exit 1 unless every site
@@ -198,6 +212,7 @@ fn publish_command(
         sites,
         wait,
         wait_live,
+        overwrite,
     } = run;
     let (slug, sites) = (slug.as_str(), sites.as_slice());
     let live = match wait_live.as_deref() {
@@ -212,17 +227,18 @@ fn publish_command(
                 })?,
         )),
     };
-    let api = publish::content_api(&store, &SecretStore::for_workspace(&store))?;
+    let targets = publish::Targets::resolve(&store, &SecretStore::for_workspace(&store), sites)?
+        .overwriting(overwrite);
     let (report, deliveries) = with_publisher(store, async |publisher: &Publisher| {
-        let printer = out.event_printer(api.base_url());
+        let printer = out.event_printer(&targets.describe());
         let deliver_for = Duration::from_secs(wait);
         let report = if unpublish {
             publisher
-                .unpublish_and_follow(&api, slug, sites, live, deliver_for, printer)
+                .unpublish_and_follow(&targets, slug, live, deliver_for, printer)
                 .await?
         } else {
             publisher
-                .publish_and_follow(&api, slug, sites, live, deliver_for, printer)
+                .publish_and_follow(&targets, slug, live, deliver_for, printer)
                 .await?
         };
         let deliveries = lock(publisher.store()).deliveries_of(report.publish.publish_id)?;
@@ -307,6 +323,10 @@ fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
         Command::Unpublish(run) => return publish_command(store, out, run, true),
         Command::Site(cmd) => return site::run(cmd, &mut store, out),
         Command::Destination(cmd) => destination::run(cmd, store, out)?,
+        Command::Pull {
+            destination,
+            replace_changed,
+        } => destination::pull(store, &destination, replace_changed, out)?,
         Command::Deliveries {
             failed,
             limit,

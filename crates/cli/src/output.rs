@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use pressroom_core::cms::RemotePost;
 use pressroom_core::folder::ImportReport;
 use pressroom_core::publish::ApiSettings;
 use pressroom_core::publisher::{Event, RunReport};
@@ -11,7 +12,6 @@ use pressroom_core::stage::Stage;
 use pressroom_core::store::{
     Attempt, Delivery, Destination, DiffLine, RevisionInfo, SearchHit, Site,
 };
-use pressroom_core::wordpress::RemotePost;
 use pressroom_core::{Document, DocumentSummary, Status};
 use serde::Serialize;
 
@@ -463,7 +463,36 @@ impl Output {
             println!("No destinations yet. Add one with `pressroom destination add`.");
         }
         for d in list {
-            println!("{:<20} {:<10} {} (as {})", d.name, d.kind, d.url, d.user);
+            let who = if d.user.is_empty() {
+                "with a token".to_owned()
+            } else {
+                format!("as {}", d.user)
+            };
+            println!("{:<20} {:<10} {} ({who})", d.name, d.kind, d.url);
+        }
+    }
+
+    /// What a pull did.
+    pub fn pull_report(&self, report: &pressroom_core::pull::PullReport) {
+        if self.json {
+            return self.print_json(report);
+        }
+        println!(
+            "pulled {}: {} new, {} updated, {} unchanged, {} kept",
+            report.destination,
+            report.created.len(),
+            report.updated.len(),
+            report.unchanged,
+            report.kept.len()
+        );
+        for slug in &report.created {
+            println!("  new      {slug}");
+        }
+        for slug in &report.updated {
+            println!("  updated  {slug}");
+        }
+        for kept in &report.kept {
+            println!("  kept     {}: {}", kept.slug, kept.reason);
         }
     }
 
@@ -521,8 +550,13 @@ impl Output {
                     s.disabled_reason.as_deref().unwrap_or("by the user")
                 )
             };
+            let reads = s
+                .destination
+                .as_deref()
+                .map(|d| format!("  reads {d}"))
+                .unwrap_or_default();
             println!(
-                "{:<20} {:<20} {} → {}  [{state}]",
+                "{:<20} {:<20} {} → {}  [{state}]{reads}",
                 s.name,
                 s.preset.as_str(),
                 s.webhook_url,

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
+use pressroom_core::destinations;
 use pressroom_core::secrets::SecretStore;
 use pressroom_core::sites::{self, SecretInput, SiteExtras};
 use pressroom_core::store::{NewSite, Preset};
@@ -37,6 +38,10 @@ pub enum SiteCommand {
         /// Generate a secret and show it once [default for signed presets]
         #[arg(long)]
         generate_secret: bool,
+        /// The destination the site reads from (`pressroom destination list`) [default:
+        /// the content API]
+        #[arg(long, value_name = "NAME")]
+        destination: Option<String>,
         #[command(flatten)]
         extras: ExtraArgs,
     },
@@ -53,6 +58,9 @@ pub enum SiteCommand {
         paths: Option<String>,
         #[arg(long)]
         preset: Option<String>,
+        /// The destination the site reads from; `api` for the content API
+        #[arg(long, value_name = "NAME")]
+        destination: Option<String>,
         #[command(flatten)]
         extras: ExtraArgs,
     },
@@ -142,6 +150,7 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
             preset,
             secret_env,
             generate_secret,
+            destination,
             extras,
         } => {
             let preset = Preset::parse(&preset)?;
@@ -161,6 +170,8 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
                 tag_templates: split(&tags),
                 path_templates: split(&paths),
                 preset,
+                // `api` names the content API, the default.
+                destination: destination.filter(|d| d != destinations::CONTENT_API),
             };
             let mut added = sites::add(store, &secrets, &new, secret)?;
             added.site = extras.apply(store, &added.site.name)?;
@@ -173,6 +184,7 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
             tags,
             paths,
             preset,
+            destination,
             extras,
         } => {
             let site = store.site(&name)?;
@@ -183,6 +195,11 @@ pub fn run(cmd: SiteCommand, store: &mut Store, out: &Output) -> anyhow::Result<
                 tag_templates: tags.as_deref().map_or(site.tag_templates, split),
                 path_templates: paths.as_deref().map_or(site.path_templates, split),
                 preset: preset.as_deref().map_or(Ok(site.preset), Preset::parse)?,
+                destination: match destination.as_deref() {
+                    None => site.destination.clone(),
+                    Some(destinations::CONTENT_API) => None,
+                    Some(other) => Some(other.to_owned()),
+                },
             };
             let extras = extras.extras();
             extras.check()?;

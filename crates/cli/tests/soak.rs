@@ -215,6 +215,7 @@ fn a_thousand_publishes_to_flaky_sites_survive_three_kills() {
                     tag_templates: vec![],
                     path_templates: vec![],
                     preset: Preset::StandardWebhooks,
+                    destination: None,
                 },
                 Some(&reference),
             )

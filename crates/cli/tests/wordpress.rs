@@ -2,14 +2,17 @@
 //! add with the password from a variable (kept in the secret store, never in SQLite),
 //! test the login, a wrong password refused with the fix, publish a draft, publish it
 //! again in place after an edit, refuse to overwrite a post edited in WordPress, take
-//! it down.
+//! it down. Then the whole loop: the Next.js example reading WordPress, a site that
+//! reads from the destination, `pressroom publish --wait-live` confirmed by the
+//! revision marker the post carries, and `pressroom pull` bringing posts made in
+//! WordPress into drafts and edits made there into unchanged drafts.
 
 mod support;
 
 use std::path::Path;
 use std::process::Output;
 
-use pressroom_testkit::WordPress;
+use pressroom_testkit::{build_nextjs_example_with, free_port, NextServer, WordPress};
 
 fn run(ws: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     support::run_with_file_secrets(ws, args, env)
@@ -115,7 +118,7 @@ fn a_draft_is_published_to_wordpress_in_place_from_the_cli() {
         &[],
     ))
     .unwrap();
-    let id = first["post"]["id"].as_u64().unwrap().to_string();
+    let id = first["post"]["id"].as_str().unwrap().to_owned();
     assert!(page(&server, &id).1.contains("The first text."));
     std::fs::write(
         &text,
@@ -184,4 +187,267 @@ fn a_draft_is_published_to_wordpress_in_place_from_the_cli() {
         &[],
     );
     assert_eq!(page(&server, &id).0, 404);
+}
+
+/// A post made in WordPress directly (as an editor there would): its id.
+fn post_in_wordpress(server: &WordPress, body: serde_json::Value) -> String {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let answer: serde_json::Value = reqwest::Client::new()
+            .post(format!(
+                "{}/wp/v2/posts",
+                server.rest_root.trim_end_matches('/')
+            ))
+            .basic_auth(&server.user, Some(&server.app_password))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["id"].as_u64().expect("created").to_string()
+    })
+}
+
+/// An edit made in WordPress to post `id`.
+fn edit_in_wordpress(server: &WordPress, id: &str, body: serde_json::Value) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let status = reqwest::Client::new()
+            .post(format!(
+                "{}/wp/v2/posts/{id}",
+                server.rest_root.trim_end_matches('/')
+            ))
+            .basic_auth(&server.user, Some(&server.app_password))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_success(), "{status}");
+    });
+}
+
+fn source(ws: &Path, slug: &str) -> String {
+    ok(ws, &["doc", "show", slug], &[])
+}
+
+#[test]
+fn the_nextjs_example_reads_wordpress_and_publish_and_pull_go_both_ways() {
+    let server = WordPress::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path();
+    let password = [("WP_PASSWORD", server.app_password.as_str())];
+    ok(
+        ws,
+        &[
+            "destination",
+            "add",
+            "wp",
+            "--url",
+            &server.rest_root,
+            "--user",
+            &server.user,
+            "--password-env",
+            "WP_PASSWORD",
+        ],
+        &password,
+    );
+    // A post written in WordPress before Pressroom came.
+    let theirs = post_in_wordpress(
+        &server,
+        serde_json::json!({ "title": "Made in WordPress", "slug": "made-there",
+            "content": "<p>An <em>older</em> post.</p>", "status": "publish" }),
+    );
+
+    // The example reads WordPress; its route handler is the one it always had.
+    let example = build_nextjs_example_with(&[
+        ("PRESSROOM_SOURCE", "wordpress"),
+        ("WORDPRESS_API_URL", &server.rest_root),
+    ]);
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let added: serde_json::Value = serde_json::from_str(&ok(
+        ws,
+        &[
+            "--json",
+            "site",
+            "add",
+            "nextjs",
+            "--destination",
+            "wp",
+            "--webhook-url",
+            &format!("{base}/api/revalidate"),
+            "--page-url",
+            &format!("{base}/posts/{{slug}}"),
+            "--paths",
+            "",
+        ],
+        &[],
+    ))
+    .unwrap();
+    assert_eq!(added["site"]["destination"], "wp");
+    let secret = added["new_secret"].as_str().unwrap().to_owned();
+    let _site = NextServer::start(
+        &example,
+        port,
+        &[
+            ("PRESSROOM_SOURCE", "wordpress"),
+            ("WORDPRESS_API_URL", &server.rest_root),
+            ("PRESSROOM_WEBHOOK_SECRET", &secret),
+        ],
+        &tmp.path().join("next.log"),
+    );
+    // What the site showed before anything was published from here.
+    let _ = pressroom_testkit::wait_for_page(&format!("{base}/posts/made-there"));
+
+    // Published to WordPress (no content API in this workspace at all), the site
+    // told, and the page confirmed by the revision marker the post carries.
+    let text = ws.join("post.md");
+    std::fs::write(
+        &text,
+        "---\ntitle: Hello from Pressroom\ntags: [news]\ncategories: [Updates]\n---\nThe first text.\n",
+    )
+    .unwrap();
+    ok(
+        ws,
+        &["doc", "new", "hello", "--file", text.to_str().unwrap()],
+        &[],
+    );
+    let live = ok(ws, &["publish", "hello", "--wait-live=60"], &[]);
+    assert!(live.contains("wp (wordpress)"), "{live}");
+    assert!(
+        live.contains("serves revision"),
+        "confirmed by the marker: {live}"
+    );
+    let page = pressroom_testkit::wait_for_page(&format!("{base}/posts/hello"));
+    assert!(page.contains("The first text."));
+
+    // Changed and published again: the same post, the new text live.
+    std::fs::write(
+        &text,
+        "---\ntitle: Hello from Pressroom\ntags: [news]\n---\nThe second text.\n",
+    )
+    .unwrap();
+    ok(
+        ws,
+        &["doc", "edit", "hello", "--file", text.to_str().unwrap()],
+        &[],
+    );
+    let again = ok(ws, &["publish", "hello", "--wait-live=60"], &[]);
+    assert!(again.contains("serves revision"), "{again}");
+    assert!(
+        pressroom_testkit::wait_for_page(&format!("{base}/posts/hello"))
+            .contains("The second text.")
+    );
+
+    // Pull: the posts made in WordPress (ours, and the "Hello world!" every new
+    // WordPress has) become linked drafts; the one published from here is unchanged.
+    let pulled: serde_json::Value =
+        serde_json::from_str(&ok(ws, &["--json", "pull", "wp"], &[])).unwrap();
+    let mut created: Vec<&str> = pulled["created"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    created.sort_unstable();
+    assert_eq!(created, ["hello-world", "made-there"], "{pulled}");
+    assert_eq!(pulled["unchanged"], 1, "{pulled}");
+    let made = source(ws, "made-there");
+    assert!(made.contains("title: Made in WordPress"), "{made}");
+    assert!(made.contains("An *older* post."), "{made}");
+    // Pulling again changes nothing.
+    let twice: serde_json::Value =
+        serde_json::from_str(&ok(ws, &["--json", "pull", "wp"], &[])).unwrap();
+    assert_eq!(twice["unchanged"], 3, "{twice}");
+    assert_eq!(twice["created"], serde_json::json!([]), "{twice}");
+
+    // The pulled draft, changed here, is published back in place and confirmed.
+    let edited = made.replace(
+        "An *older* post.",
+        "An *older* post, now edited in Pressroom.",
+    );
+    std::fs::write(&text, &edited).unwrap();
+    ok(
+        ws,
+        &[
+            "doc",
+            "edit",
+            "made-there",
+            "--file",
+            text.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let back = ok(ws, &["publish", "made-there", "--wait-live=60"], &[]);
+    assert!(back.contains("serves revision"), "{back}");
+    let listed: serde_json::Value =
+        serde_json::from_str(&ok(ws, &["--json", "destination", "list"], &[])).unwrap();
+    assert_eq!(listed["destinations"].as_array().unwrap().len(), 1);
+    assert!(
+        pressroom_testkit::wait_for_page(&format!("{base}/posts/made-there"))
+            .contains("now edited in Pressroom"),
+        "updated in place: the same slug, no second post"
+    );
+
+    // Edited in WordPress: a draft without changes of its own takes the edit; one
+    // changed here too is kept (and said so) unless asked.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    edit_in_wordpress(
+        &server,
+        &theirs,
+        serde_json::json!({ "content": "<p>Edited in WordPress again.</p>" }),
+    );
+    let taken: serde_json::Value =
+        serde_json::from_str(&ok(ws, &["--json", "pull", "wp"], &[])).unwrap();
+    assert_eq!(
+        taken["updated"],
+        serde_json::json!(["made-there"]),
+        "{taken}"
+    );
+    assert!(source(ws, "made-there").contains("Edited in WordPress again."));
+
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    edit_in_wordpress(
+        &server,
+        &theirs,
+        serde_json::json!({ "content": "<p>A third WordPress edit.</p>" }),
+    );
+    let mine = source(ws, "made-there").replace("again.", "again, and here.");
+    std::fs::write(&text, &mine).unwrap();
+    ok(
+        ws,
+        &[
+            "doc",
+            "edit",
+            "made-there",
+            "--file",
+            text.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let kept: serde_json::Value =
+        serde_json::from_str(&ok(ws, &["--json", "pull", "wp"], &[])).unwrap();
+    assert_eq!(kept["kept"][0]["slug"], "made-there", "{kept}");
+    assert!(
+        source(ws, "made-there").contains("again, and here."),
+        "nothing lost"
+    );
+    let replaced: serde_json::Value =
+        serde_json::from_str(&ok(ws, &["--json", "pull", "wp", "--replace-changed"], &[])).unwrap();
+    assert_eq!(
+        replaced["updated"],
+        serde_json::json!(["made-there"]),
+        "{replaced}"
+    );
+    assert!(source(ws, "made-there").contains("A third WordPress edit."));
+    // Still in the history.
+    let history = ok(ws, &["doc", "history", "made-there"], &[]);
+    assert!(history.lines().count() >= 3, "{history}");
+
+    // A destination sites read from is not removed.
+    let refused = fails(ws, &["destination", "remove", "wp", "--forget-posts"], &[]);
+    assert!(refused.contains("nextjs"), "{refused}");
 }

@@ -6,7 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use pressroom_core::wordpress::{Post, RemotePost, WordPress};
+use pressroom_core::cms::{Outgoing, RemotePost};
+use pressroom_core::wordpress::WordPress;
 use pressroom_testkit::WordPress as Server;
 use serde_json::{json, Value};
 
@@ -18,7 +19,7 @@ fn median(mut v: Vec<Duration>) -> f64 {
 }
 
 /// The same four calls, written out with reqwest alone.
-async fn bare(server: &Server, http: &reqwest::Client, id: u64, html: &str) {
+async fn bare(server: &Server, http: &reqwest::Client, id: &str, html: &str) {
     let root = server.rest_root.trim_end_matches('/');
     let auth = |r: reqwest::RequestBuilder| r.basic_auth(&server.user, Some(&server.app_password));
     let get = async |url: String| -> Value {
@@ -55,12 +56,15 @@ fn main() {
     let html = "<p>A paragraph of the post, about publishing, long enough to matter.</p>\n"
         .repeat(20 * 1024 / 72);
     let tags = vec!["launch".to_owned(), "Spring News".to_owned()];
-    let post = Post {
+    let post = Outgoing {
         title: "A 20 KB post",
         slug: "bench-post",
         html: &html,
         excerpt: "",
         tags: &tags,
+        markdown: "",
+        categories: &[],
+        revision: "r_0000000000000000",
         draft: false,
     };
     rt.block_on(async {
@@ -75,7 +79,7 @@ fn main() {
                     remote = wp.publish(&post, Some(&remote), true).await.unwrap();
                     ours.push(start.elapsed());
                 } else {
-                    bare(&server, &http, remote.id, &html).await;
+                    bare(&server, &http, &remote.id, &html).await;
                     theirs.push(start.elapsed());
                 }
             }

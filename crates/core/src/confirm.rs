@@ -719,9 +719,12 @@ fn sanitize(html: &str, url: &str) -> String {
 /// What confirmation reads of a page.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
-    /// `<meta name="content-revision" content="…">`.
+    /// `<meta name="content-revision" content="…">`, or else the revision marker a
+    /// published body carries (`cms::revision_marker`: a page that shows a CMS post's
+    /// content shows which revision it is).
     pub revision: Option<String>,
-    /// Every `data-content-revision="…"` on the page (a listing's items).
+    /// Every `data-content-revision="…"` on the page (a listing's items), and every
+    /// body's revision marker (a listing that shows whole posts).
     pub item_revisions: Vec<String>,
     /// Visible text: the body's text nodes outside scripts, styles and templates, one
     /// block per line.
@@ -801,11 +804,20 @@ impl Page {
             .find_map(|m| m.value().attr("content"))
             .map(|r| r.trim().to_owned());
         let items = Selector::parse("[data-content-revision]").expect("valid selector");
-        let item_revisions = document
+        let mut item_revisions: Vec<String> = document
             .select(&items)
             .filter_map(|e| e.value().attr("data-content-revision"))
             .map(|r| r.trim().to_owned())
             .collect();
+        let marker = crate::cms::MARKER_ATTRIBUTE;
+        let bodies = Selector::parse(&format!("[{marker}]")).expect("valid selector");
+        let body_revisions: Vec<String> = document
+            .select(&bodies)
+            .filter_map(|e| e.value().attr(marker))
+            .map(|r| r.trim().to_owned())
+            .collect();
+        let revision = revision.or_else(|| body_revisions.first().cloned());
+        item_revisions.extend(body_revisions);
         let mut text = String::new();
         visible_text(document.root_element(), &mut text);
         Page {

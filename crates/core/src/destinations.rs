@@ -1,21 +1,24 @@
-//! Destinations together with their passwords (issue #13): the CMSs a workspace
-//! publishes to besides its content API. A document published to one is written in
-//! place over the post it became the first time (`remote_posts`), with the core
-//! renderer's HTML, and a post edited there meanwhile is never overwritten unasked.
-//!
-//! WordPress is the one kind today. Sites do not yet name the destination they read
-//! from: publishing to a destination and telling sites are separate steps for now.
+//! Destinations together with their secrets (issue #13): the CMSs a workspace
+//! publishes to besides its content API — WordPress (an Application Password) and
+//! Directus (a static token). A document published to one is written in place over
+//! the post it became the first time (`remote_posts`), and a post edited there
+//! meanwhile is never overwritten unasked. Sites name the destination they read from;
+//! `publish::publish` writes to each destination its target sites read from.
 
 use std::sync::Mutex;
 
+use crate::cms::{Account, Cms, Prepared, RemotePost};
+use crate::directus::{Directus, FieldMapping};
 use crate::error::{Error, Result};
-use crate::markdown;
 use crate::secrets::{SecretStore, SiteSecrets};
 use crate::store::{lock, Destination, Store};
-use crate::wordpress::{Account, Post, RemotePost, WordPress};
+use crate::wordpress::WordPress;
 
 /// The kinds of destination there are.
-pub const KINDS: [&str; 1] = ["wordpress"];
+pub const KINDS: [&str; 2] = ["wordpress", "directus"];
+
+/// What names the content API where a destination's name is asked for.
+pub const CONTENT_API: &str = "api";
 
 /// A keyring entry of its own: entries share one service name across workspaces, so
 /// the destination's name alone would collide.
@@ -23,56 +26,183 @@ fn new_secret_ref() -> String {
     format!("destination-{}", crate::random_hex(8))
 }
 
-/// Records a destination and keeps its password in the secret store. The name follows
-/// the slug rules; the URL must be a REST root (checked here, not by logging in: use
-/// `test` for that).
-pub fn add(
-    store: &mut Store,
-    secrets: &SecretStore,
-    name: &str,
+/// A destination to add. `secret` is WordPress's Application Password or Directus's
+/// static token; `mapping` is Directus's field mapping (its default when `None`).
+#[derive(Debug, Clone)]
+pub struct NewDestination {
+    pub name: String,
+    pub kind: String,
+    pub url: String,
+    pub user: String,
+    pub secret: String,
+    pub mapping: Option<FieldMapping>,
+}
+
+impl NewDestination {
+    /// Everything checked that can be without the network; the client it makes.
+    fn check(&self) -> Result<Box<dyn Cms>> {
+        if !crate::slug::is_valid(&self.name) || self.name == CONTENT_API {
+            return Err(Error::InvalidDestination {
+                reason: format!(
+                    "{:?} is not a usable name: lowercase letters, digits and dashes (and not \
+                     \"{CONTENT_API}\", which means the content API)",
+                    self.name
+                ),
+            });
+        }
+        connect(
+            &self.kind,
+            &self.url,
+            &self.user,
+            &self.secret,
+            self.mapping(),
+        )
+    }
+
+    fn mapping(&self) -> Option<FieldMapping> {
+        (self.kind == "directus").then(|| self.mapping.clone().unwrap_or_default())
+    }
+}
+
+/// The client of a destination of `kind`.
+fn connect(
     kind: &str,
     url: &str,
     user: &str,
-    password: &str,
-) -> Result<Destination> {
-    if !crate::slug::is_valid(name) {
+    secret: &str,
+    mapping: Option<FieldMapping>,
+) -> Result<Box<dyn Cms>> {
+    if secret.trim().is_empty() {
         return Err(Error::InvalidDestination {
-            reason: format!("{name:?} is not a usable name: lowercase letters, digits and dashes"),
+            reason: "a password or token is needed".into(),
         });
     }
-    if !KINDS.contains(&kind) {
-        return Err(Error::InvalidDestination {
-            reason: format!("unknown kind {kind:?}; one of: {}", KINDS.join(", ")),
-        });
+    match kind {
+        "wordpress" => {
+            if user.trim().is_empty() {
+                return Err(Error::InvalidDestination {
+                    reason: "WordPress needs a user name with the Application Password".into(),
+                });
+            }
+            Ok(Box::new(WordPress::new(url, user, secret)?))
+        }
+        "directus" => Ok(Box::new(Directus::new(
+            url,
+            secret,
+            mapping.unwrap_or_default(),
+        )?)),
+        other => Err(Error::InvalidDestination {
+            reason: format!("unknown kind {other:?}; one of: {}", KINDS.join(", ")),
+        }),
     }
-    if user.trim().is_empty() || password.trim().is_empty() {
+}
+
+/// Records a destination and keeps its secret in the secret store. The name follows
+/// the slug rules; the URL must parse (checked here, not by logging in: use `test`).
+pub fn add(store: &mut Store, secrets: &SecretStore, new: &NewDestination) -> Result<Destination> {
+    new.check()?;
+    // Refused before the secret is kept anywhere.
+    if store.destination(&new.name).is_ok() {
         return Err(Error::InvalidDestination {
-            reason: "a user name and an Application Password are needed".into(),
-        });
-    }
-    WordPress::new(url, user, password)?;
-    // Refused before the password is kept anywhere.
-    if store.destination(name).is_ok() {
-        return Err(Error::InvalidDestination {
-            reason: format!("a destination named {name:?} exists already"),
+            reason: format!("a destination named {:?} exists already", new.name),
         });
     }
     let reference = new_secret_ref();
-    secrets.set(
+    keep_secret(secrets, &reference, &new.secret)?;
+    let user = if new.kind == "wordpress" {
+        new.user.trim()
+    } else {
+        ""
+    };
+    let mapping = new.mapping();
+    match store.add_destination(
+        &new.name,
+        &new.kind,
+        new.url.trim(),
+        user,
         &reference,
-        &SiteSecrets {
-            current: password.to_owned(),
-            previous: None,
-        },
-    )?;
-    match store.add_destination(name, kind, url, user, &reference) {
+        mapping.as_ref(),
+    ) {
         Ok(d) => Ok(d),
         Err(e) => {
-            // Nothing half-added: the password goes again.
+            // Nothing half-added: the secret goes again.
             let _ = secrets.delete(&reference);
             Err(e)
         }
     }
+}
+
+fn keep_secret(secrets: &SecretStore, reference: &str, secret: &str) -> Result<()> {
+    secrets.set(
+        reference,
+        &SiteSecrets {
+            current: secret.trim().to_owned(),
+            previous: None,
+        },
+    )
+}
+
+/// Changes a destination's address, user, mapping and (given) secret; its name and
+/// kind stay. Checked as a new one is before anything is written.
+pub fn update(
+    store: &mut Store,
+    secrets: &SecretStore,
+    name: &str,
+    url: &str,
+    user: &str,
+    secret: Option<&str>,
+    mapping: Option<FieldMapping>,
+) -> Result<Destination> {
+    let existing = store.destination(name)?;
+    let kept;
+    let secret = match secret.filter(|s| !s.trim().is_empty()) {
+        Some(s) => s,
+        None => {
+            kept = current_secret(secrets, &existing)?;
+            kept.as_str()
+        }
+    };
+    let new = NewDestination {
+        name: existing.name.clone(),
+        kind: existing.kind.clone(),
+        url: url.to_owned(),
+        user: user.to_owned(),
+        secret: secret.to_owned(),
+        mapping,
+    };
+    new.check()?;
+    keep_secret(secrets, &existing.secret_ref, secret)?;
+    let user = if new.kind == "wordpress" {
+        new.user.trim()
+    } else {
+        ""
+    };
+    store.update_destination(name, new.url.trim(), user, new.mapping().as_ref())
+}
+
+fn current_secret(secrets: &SecretStore, destination: &Destination) -> Result<String> {
+    Ok(secrets
+        .get(&destination.secret_ref)?
+        .ok_or_else(|| Error::Keyring {
+            message: format!(
+                "the password or token of destination {:?} is not in the secret store; set \
+                 it again (Settings ▸ Destinations, or remove and add the destination)",
+                destination.name
+            ),
+        })?
+        .current)
+}
+
+/// The client of a recorded destination, its secret read from the secret store.
+pub fn open(secrets: &SecretStore, destination: &Destination) -> Result<Box<dyn Cms>> {
+    let secret = current_secret(secrets, destination)?;
+    connect(
+        &destination.kind,
+        &destination.url,
+        &destination.user,
+        &secret,
+        destination.mapping.clone(),
+    )
 }
 
 /// Forgets a destination and its password (its posts stay where they are). While
@@ -97,30 +227,21 @@ pub fn remove(
     Ok(destination)
 }
 
-/// The client for `name`, its password read from the secret store.
+/// The client for `name`, its secret read from the secret store.
 pub fn client(
     store: &Store,
     secrets: &SecretStore,
     name: &str,
-) -> Result<(Destination, WordPress)> {
+) -> Result<(Destination, Box<dyn Cms>)> {
     let destination = store.destination(name)?;
-    let password = secrets
-        .get(&destination.secret_ref)?
-        .ok_or_else(|| Error::Keyring {
-            message: format!(
-                "the password of destination {name:?} is not in the secret store; remove \
-                 the destination and add it again"
-            ),
-        })?
-        .current;
-    let client = WordPress::new(&destination.url, &destination.user, &password)?;
+    let client = open(secrets, &destination)?;
     Ok((destination, client))
 }
 
 /// Logs in: who the password belongs to, and whether they may publish.
 pub async fn test(store: &Mutex<Store>, secrets: &SecretStore, name: &str) -> Result<Account> {
-    let (_, wp) = client(&lock(store), secrets, name)?;
-    wp.account().await
+    let (_, cms) = client(&lock(store), secrets, name)?;
+    cms.account().await
 }
 
 /// Publishes the draft of `slug` to `name`: created the first time, then updated in
@@ -132,11 +253,11 @@ pub async fn publish(
     name: &str,
     overwrite: bool,
 ) -> Result<RemotePost> {
-    let (doc, destination, wp, remote) = {
+    let (doc, destination, cms, remote) = {
         let store = lock(store);
-        let (destination, wp) = client(&store, secrets, name)?;
+        let (destination, cms) = client(&store, secrets, name)?;
         let remote = store.remote_post(slug, destination.id)?;
-        (store.get(slug)?, destination, wp, remote)
+        (store.get(slug)?, destination, cms, remote)
     };
     let content = doc.content()?;
     if content.title.trim().is_empty() {
@@ -144,18 +265,11 @@ pub async fn publish(
             slug: slug.to_owned(),
         });
     }
-    let html = markdown::render(&content.markdown);
-    let excerpt = markdown::summary(&content.markdown);
-    let post = Post {
-        title: &content.title,
-        slug,
-        html: &html,
-        excerpt: &excerpt,
-        tags: &content.tags,
-        draft: false,
-    };
-    let published = wp.publish(&post, remote.as_ref(), overwrite).await?;
-    lock(store).set_remote_post(slug, destination.id, Some(&published))?;
+    let prepared = Prepared::new(content);
+    let published = cms
+        .publish(&prepared.outgoing(), remote.as_ref(), overwrite)
+        .await?;
+    lock(store).set_remote_post(slug, destination.id, Some((&published, &prepared.revision)))?;
     Ok(published)
 }
 
@@ -166,16 +280,16 @@ pub async fn unpublish(
     slug: &str,
     name: &str,
 ) -> Result<()> {
-    let (destination, wp, remote) = {
+    let (destination, cms, remote) = {
         let store = lock(store);
-        let (destination, wp) = client(&store, secrets, name)?;
+        let (destination, cms) = client(&store, secrets, name)?;
         let remote = store.remote_post(slug, destination.id)?;
-        (destination, wp, remote)
+        (destination, cms, remote)
     };
     // (A document in the Trash can be taken down too: its post is still there.)
     let remote = remote.ok_or_else(|| Error::NotPublished {
         slug: slug.to_owned(),
     })?;
-    wp.unpublish(&remote).await?;
+    cms.unpublish(&remote).await?;
     lock(store).set_remote_post(slug, destination.id, None)
 }

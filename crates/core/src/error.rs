@@ -46,6 +46,9 @@ pub enum Error {
         current_revision: Option<String>,
     },
 
+    #[error("{slug:?}: {what} since Pressroom last published it; publish with --overwrite (in the app: Publish over their edit) to replace that edit, or pull it first to keep it")]
+    EditedElsewhere { slug: String, what: String },
+
     #[error("the Idempotency-Key {key:?} was already used for a different request; use a new key")]
     IdempotencyKeyReused { key: String },
 
@@ -142,6 +145,7 @@ impl Error {
             Error::NotUtf8 { .. } => "not_utf8",
             Error::Io { .. } => "io",
             Error::Conflict { .. } => "conflict",
+            Error::EditedElsewhere { .. } => "edited_elsewhere",
             Error::IdempotencyKeyReused { .. } => "idempotency_key_reused",
             Error::PreviewOutOfStep { .. } => "preview_out_of_step",
             Error::Corrupt(_) => "database",

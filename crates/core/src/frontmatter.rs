@@ -238,6 +238,39 @@ fn set_key(lines: &mut Vec<String>, key: &str, line: Option<String>, insert_at: 
     }
 }
 
+/// A front matter value `compose` writes.
+#[derive(Debug, Clone, Copy)]
+pub enum Field<'a> {
+    Text(&'a str),
+    List(&'a [String]),
+    Flag(bool),
+}
+
+/// A new source: a front matter block with `fields` in order (an empty text or list
+/// is left out), a blank line, then `body`. It parses back to the same values.
+pub fn compose(fields: &[(&str, Field<'_>)], body: &str) -> String {
+    let mut out = String::from("---\n");
+    for (key, value) in fields {
+        let value = match value {
+            Field::Text(t) if t.trim().is_empty() => continue,
+            Field::List([]) => continue,
+            Field::Text(t) => yaml_scalar(t.trim()),
+            Field::List(l) => {
+                let items: Vec<String> = l.iter().map(|t| yaml_scalar(t.trim())).collect();
+                format!("[{}]", items.join(", "))
+            }
+            Field::Flag(b) => b.to_string(),
+        };
+        out.push_str(&format!("{key}: {value}\n"));
+    }
+    out.push_str("---\n\n");
+    out.push_str(body.trim_start_matches('\n'));
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
 /// A YAML scalar for `text`: plain when that reads back as the same string, else a
 /// double-quoted one (JSON strings are valid YAML).
 fn yaml_scalar(text: &str) -> String {

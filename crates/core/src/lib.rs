@@ -12,9 +12,11 @@
 //!   publish operation both fronts call.
 
 pub mod client;
+pub mod cms;
 pub mod confirm;
 pub mod destinations;
 pub mod diff;
+pub mod directus;
 pub mod error;
 pub mod folder;
 pub mod frontmatter;
@@ -23,6 +25,7 @@ pub mod outbox;
 pub mod preview;
 pub mod publish;
 pub mod publisher;
+pub mod pull;
 pub mod revision;
 pub mod samples;
 pub mod secrets;

@@ -1,9 +1,11 @@
-//! Publishing a draft to the workspace's content API: the one operation the app's
-//! Publish button and `pressroom publish` both call. (Webhooks and live confirmation
-//! join this pipeline in later steps.)
+//! Publishing a draft: the one operation the app's Publish button and `pressroom
+//! publish` both call. It writes the draft once to each destination the target sites
+//! read from — the workspace's content API and the CMSs (`cms::Cms`) — then prepares
+//! one signed webhook per site for the outbox.
 //!
-//! The API token is never stored: the workspace records the *name* of the
-//! environment variable that holds it, read at publish time.
+//! The API token is never stored in the workspace: it records the *name* of the
+//! environment variable that holds it (read at publish time), or that the token is in
+//! the secret store.
 
 use crate::store::lock;
 use serde::Serialize;
@@ -11,10 +13,10 @@ use serde::Serialize;
 use std::sync::Mutex;
 
 use crate::client::ContentApi;
+use crate::cms::{Cms, Prepared};
 use crate::error::{Error, Result};
-use crate::revision::Content;
 use crate::secrets::{SecretStore, SiteSecrets};
-use crate::store::{current_timestamp, NewDelivery, Site, Store};
+use crate::store::{current_timestamp, Destination, NewDelivery, Site, Store};
 use crate::webhook::{Envelope, EventKind};
 use crate::wire::ApiDocument;
 
@@ -177,6 +179,65 @@ pub fn target_sites(store: &Store, names: &[String]) -> Result<Vec<Site>> {
         .collect()
 }
 
+/// Where a publish goes: the target sites, and every destination they read from,
+/// each written once.
+pub struct Targets {
+    pub sites: Vec<Site>,
+    /// The content API, when a target site reads from it (or there is no site at all).
+    pub api: Option<ContentApi>,
+    /// The CMSs target sites read from, by name.
+    pub destinations: Vec<(Destination, Box<dyn Cms>)>,
+    /// Write over a post edited in a CMS since Pressroom last published it (otherwise
+    /// that is a conflict).
+    pub overwrite: bool,
+}
+
+impl Targets {
+    /// The enabled sites (or exactly the named ones) and the clients of the
+    /// destinations they read from, with their secrets.
+    pub fn resolve(store: &Store, secrets: &SecretStore, site_names: &[String]) -> Result<Targets> {
+        let sites = target_sites(store, site_names)?;
+        let needs_api = sites.is_empty() || sites.iter().any(|s| s.destination.is_none());
+        let api = if needs_api {
+            Some(content_api(store, secrets)?)
+        } else {
+            None
+        };
+        let mut names: Vec<&str> = sites
+            .iter()
+            .filter_map(|s| s.destination.as_deref())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let destinations = names
+            .into_iter()
+            .map(|name| crate::destinations::client(store, secrets, name))
+            .collect::<Result<_>>()?;
+        Ok(Targets {
+            sites,
+            api,
+            destinations,
+            overwrite: false,
+        })
+    }
+
+    pub fn overwriting(mut self, overwrite: bool) -> Self {
+        self.overwrite = overwrite;
+        self
+    }
+
+    /// Where it goes, for people: "http://api.example" or "wp (wordpress), …".
+    pub fn describe(&self) -> String {
+        let mut places: Vec<String> = self.api.iter().map(|a| a.base_url().to_owned()).collect();
+        places.extend(
+            self.destinations
+                .iter()
+                .map(|(d, _)| format!("{} ({})", d.name, d.kind)),
+        );
+        places.join(", ")
+    }
+}
+
 /// A new `webhook-id`: `msg_` + the time in milliseconds (12 hex digits) + 80 random
 /// bits. Time first, so the ids of a fan-out sit side by side in the outbox's unique
 /// index instead of landing on a thousand random pages of a long history.
@@ -203,50 +264,71 @@ pub struct ApiPublished {
     pub deliveries: Vec<NewDelivery>,
 }
 
-/// Publishes the current draft of `slug` to the content API and prepares one webhook
-/// delivery per target site (each confirmed per `live` once accepted). A draft with
-/// malformed front matter or no title is refused before anything is sent; a conflict
-/// means someone else published meanwhile, unless what they have is exactly this
-/// revision.
+/// Publishes the current draft of `slug` to every destination of `targets` and
+/// prepares one webhook delivery per target site (each confirmed per `live` once
+/// accepted). A draft with malformed front matter or no title is refused before
+/// anything is sent. On the content API a conflict means someone else published
+/// meanwhile, unless what they have is exactly this revision; in a CMS, that the post
+/// was edited there since (unless `targets.overwrite`). A destination that fails
+/// leaves the ones written before it written: publishing again updates them in place.
 pub async fn publish(
     store: &Mutex<Store>,
-    api: &ContentApi,
+    targets: &Targets,
     slug: &str,
-    site_names: &[String],
     live: LiveWait,
 ) -> Result<ApiPublished> {
-    let (doc, sites, latest) = {
+    let (doc, latest) = {
         let store = lock(store);
         (
             store.get(slug)?,
-            target_sites(&store, site_names)?,
             store.latest_publish_of(slug)?.map(|(id, _)| id),
         )
     };
-    let content: Content = doc.content()?;
+    let content = doc.content()?;
     if content.title.trim().is_empty() {
         return Err(Error::MissingTitle {
             slug: slug.to_owned(),
         });
     }
-    let revision = content.revision();
-    // Never published from here: the client publishes create-only, so whatever someone
-    // else published under this slug is a conflict, not overwritten.
-    let base = doc.published_revision.as_deref();
-    let key = idempotency_key(slug, &revision, base, latest);
-    let (document, created, already_live) = match api.publish(&content, base, &key).await {
-        Ok(p) => {
-            let already = !p.created && base == Some(revision.as_str());
-            (p.document, p.created, already)
-        }
-        // Our own earlier publish of this very revision went through.
-        Err(Error::Conflict {
-            current_revision: Some(current),
-            ..
-        }) if current == revision => (api.get(slug).await?, false, true),
-        Err(e) => return Err(e),
-    };
-    let deliveries = deliveries(&sites, EventKind::Published, slug, &revision, live);
+    let prepared = Prepared::new(content);
+    let revision = prepared.revision.clone();
+    let (mut document, mut created, mut already_live) = (
+        ApiDocument {
+            slug: slug.to_owned(),
+            title: prepared.content.title.clone(),
+            revision: revision.clone(),
+            ..ApiDocument::default()
+        },
+        false,
+        false,
+    );
+    if let Some(api) = &targets.api {
+        // Never published from here: the client publishes create-only, so whatever
+        // someone else published under this slug is a conflict, not overwritten.
+        let base = doc.published_revision.as_deref();
+        let key = idempotency_key(slug, &revision, base, latest);
+        (document, created, already_live) = match api.publish(&prepared.content, base, &key).await {
+            Ok(p) => {
+                let already = !p.created && base == Some(revision.as_str());
+                (p.document, p.created, already)
+            }
+            // Our own earlier publish of this very revision went through.
+            Err(Error::Conflict {
+                current_revision: Some(current),
+                ..
+            }) if current == revision => (api.get(slug).await?, false, true),
+            Err(e) => return Err(e),
+        };
+    }
+    for (destination, cms) in &targets.destinations {
+        let remote = lock(store).remote_post(slug, destination.id)?;
+        let post = cms
+            .publish(&prepared.outgoing(), remote.as_ref(), targets.overwrite)
+            .await?;
+        created |= remote.is_none();
+        lock(store).set_remote_post(slug, destination.id, Some((&post, &revision)))?;
+    }
+    let deliveries = deliveries(&targets.sites, EventKind::Published, slug, &revision, live);
     Ok(ApiPublished {
         slug: slug.to_owned(),
         revision,
@@ -254,36 +336,47 @@ pub async fn publish(
         already_live,
         document,
         source: doc.source,
-        sites: sites.into_iter().map(|s| s.name).collect(),
+        sites: targets.sites.iter().map(|s| s.name.clone()).collect(),
         deliveries,
     })
 }
 
-/// Takes `slug` down: deletes it from the content API (already gone counts as done)
-/// and prepares one `content.unpublished` webhook per target site, each confirmed per
-/// `live` — the page must answer 404 or 410, listings must no longer show it. Refused
-/// for a document this workspace has not published.
+/// Takes `slug` down: deletes it from the content API and from each CMS of `targets`
+/// (already gone counts as done) and prepares one `content.unpublished` webhook per
+/// target site, each confirmed per `live` — the page must answer 404 or 410, listings
+/// must no longer show it. Refused for a document this workspace has not published.
 pub async fn unpublish(
     store: &Mutex<Store>,
-    api: &ContentApi,
+    targets: &Targets,
     slug: &str,
-    site_names: &[String],
     live: LiveWait,
 ) -> Result<ApiPublished> {
-    let (doc, sites) = {
-        let store = lock(store);
-        (store.get(slug)?, target_sites(&store, site_names)?)
-    };
+    let doc = lock(store).get(slug)?;
     let Some(revision) = doc.published_revision.clone() else {
         return Err(Error::NotPublished {
             slug: slug.to_owned(),
         });
     };
-    match api.unpublish(slug).await {
-        Ok(()) | Err(Error::DocumentNotFound { .. }) => {}
-        Err(e) => return Err(e),
+    if let Some(api) = &targets.api {
+        match api.unpublish(slug).await {
+            Ok(()) | Err(Error::DocumentNotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
     }
-    let deliveries = deliveries(&sites, EventKind::Unpublished, slug, &revision, live);
+    for (destination, cms) in &targets.destinations {
+        let remote = lock(store).remote_post(slug, destination.id)?;
+        if let Some(remote) = remote {
+            cms.unpublish(&remote).await?;
+            lock(store).set_remote_post(slug, destination.id, None)?;
+        }
+    }
+    let deliveries = deliveries(
+        &targets.sites,
+        EventKind::Unpublished,
+        slug,
+        &revision,
+        live,
+    );
     Ok(ApiPublished {
         slug: slug.to_owned(),
         revision: revision.clone(),
@@ -297,7 +390,7 @@ pub async fn unpublish(
             ..ApiDocument::default()
         },
         source: doc.source,
-        sites: sites.into_iter().map(|s| s.name).collect(),
+        sites: targets.sites.iter().map(|s| s.name.clone()).collect(),
         deliveries,
     })
 }

@@ -22,12 +22,11 @@ use serde::Serialize;
 use tokio::sync::{broadcast, Notify};
 use tokio::task::JoinSet;
 
-use crate::client::ContentApi;
 use crate::confirm::{self, Confirmer, Expected};
 use crate::error::Result;
 use crate::frontmatter;
 use crate::outbox::{Answered, Outbox, OutboxConfig};
-use crate::publish::{self, LiveWait, PublishReport};
+use crate::publish::{self, LiveWait, PublishReport, Targets};
 use crate::secrets::SecretStore;
 use crate::stage::{Partly, Stage};
 use crate::store::{
@@ -411,12 +410,11 @@ impl Publisher {
     /// worker takes it from there. Subscribe first to see every event of the run.
     pub async fn publish(
         &self,
-        api: &ContentApi,
+        targets: &Targets,
         slug: &str,
-        sites: &[String],
         live: LiveWait,
     ) -> Result<PublishReport> {
-        let p = publish::publish(&self.inner.store, api, slug, sites, live).await?;
+        let p = publish::publish(&self.inner.store, targets, slug, live).await?;
         self.record_run(p, false)
     }
 
@@ -424,12 +422,11 @@ impl Publisher {
     /// (`content.unpublished`); with `live`, each site's page is confirmed gone.
     pub async fn unpublish(
         &self,
-        api: &ContentApi,
+        targets: &Targets,
         slug: &str,
-        sites: &[String],
         live: LiveWait,
     ) -> Result<PublishReport> {
-        let p = publish::unpublish(&self.inner.store, api, slug, sites, live).await?;
+        let p = publish::unpublish(&self.inner.store, targets, slug, live).await?;
         self.record_run(p, true)
     }
 
@@ -639,15 +636,14 @@ impl Publisher {
     /// Publishes and follows the run: what `pressroom publish` and the tests do.
     pub async fn publish_and_follow(
         &self,
-        api: &ContentApi,
+        targets: &Targets,
         slug: &str,
-        sites: &[String],
         live: LiveWait,
         deliver_for: Duration,
         on_event: impl FnMut(&Event),
     ) -> Result<RunReport> {
         let events = self.subscribe();
-        let publish = self.publish(api, slug, sites, live).await?;
+        let publish = self.publish(targets, slug, live).await?;
         self.follow_run(events, publish, deliver_for, on_event)
             .await
     }
@@ -655,15 +651,14 @@ impl Publisher {
     /// `unpublish`, then follows it as `publish_and_follow` does.
     pub async fn unpublish_and_follow(
         &self,
-        api: &ContentApi,
+        targets: &Targets,
         slug: &str,
-        sites: &[String],
         live: LiveWait,
         deliver_for: Duration,
         on_event: impl FnMut(&Event),
     ) -> Result<RunReport> {
         let events = self.subscribe();
-        let publish = self.unpublish(api, slug, sites, live).await?;
+        let publish = self.unpublish(targets, slug, live).await?;
         self.follow_run(events, publish, deliver_for, on_event)
             .await
     }

@@ -217,6 +217,7 @@ pub fn move_hook_urls_to_secret_store(store: &mut Store, secrets: &SecretStore) 
                 tag_templates: site.tag_templates.clone(),
                 path_templates: site.path_templates.clone(),
                 preset: site.preset,
+                destination: site.destination.clone(),
             };
             update(store, secrets, &site.name, &changed)?;
             moved += 1;
@@ -381,6 +382,7 @@ mod tests {
             tag_templates: vec![],
             path_templates: vec![],
             preset: Preset::VercelDeployHook,
+            destination: None,
         };
         let added = add(&mut store, &secrets, &hook, SecretInput::None).unwrap();
         assert!(added.new_secret.is_none(), "nothing to show");
@@ -464,6 +466,7 @@ mod tests {
             tag_templates: vec!["documents".into()],
             path_templates: vec![],
             preset: Preset::StandardWebhooks,
+            destination: None,
         };
         let added = add(&mut store, &secrets, &new, SecretInput::Generate).unwrap();
         let first = added.new_secret.unwrap();

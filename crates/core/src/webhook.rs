@@ -222,6 +222,7 @@ mod tests {
             instances: vec![],
             article_selector: None,
             heal: true,
+            destination: None,
         }
     }
 

@@ -10,40 +10,11 @@
 //! `https://example.com/index.php?rest_route=/` without them. Both work here.
 
 use reqwest::{Method, StatusCode, Url};
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::cms::{Account, Body, Cms, Outgoing, Pulled, RemotePost};
 use crate::error::{Error, Result};
-
-/// Where a published post is, and when WordPress last changed it (its `modified_gmt`):
-/// what the next publish updates, and what tells it whether someone edited the post
-/// in WordPress meanwhile.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RemotePost {
-    pub id: u64,
-    pub modified_gmt: String,
-    /// The post's public address.
-    pub link: String,
-}
-
-/// What Pressroom sends: the renderer's HTML as the content.
-#[derive(Debug, Clone)]
-pub struct Post<'a> {
-    pub title: &'a str,
-    pub slug: &'a str,
-    pub html: &'a str,
-    pub excerpt: &'a str,
-    pub tags: &'a [String],
-    /// Published, or kept as a draft in WordPress.
-    pub draft: bool,
-}
-
-/// Who the Application Password belongs to, and whether they may publish.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Account {
-    pub name: String,
-    pub can_publish: bool,
-}
+use futures_util::future::BoxFuture;
 
 pub struct WordPress {
     root: Url,
@@ -120,13 +91,13 @@ impl WordPress {
     /// deleted there is created again.
     pub async fn publish(
         &self,
-        post: &Post<'_>,
+        post: &Outgoing<'_>,
         remote: Option<&RemotePost>,
         overwrite: bool,
     ) -> Result<RemotePost> {
         // Checked before anything is written (tags included).
         let current = match remote {
-            Some(remote) => self.current(remote.id).await?,
+            Some(remote) => self.current(&remote.id).await?,
             None => None,
         };
         if let (Some(remote), Some((modified, status))) = (remote, &current) {
@@ -135,22 +106,23 @@ impl WordPress {
                     "WordPress post {} was moved to the trash there",
                     remote.id
                 ))
-            } else if *modified != remote.modified_gmt {
+            } else if *modified != remote.modified {
                 Some(format!(
-                    "WordPress post {} edited there at {modified} UTC",
+                    "WordPress post {} was edited there at {modified} UTC",
                     remote.id
                 ))
             } else {
                 None
             };
-            if let (Some(changed), false) = (changed, overwrite) {
-                return Err(Error::Conflict {
+            if let (Some(what), false) = (changed, overwrite) {
+                return Err(Error::EditedElsewhere {
                     slug: post.slug.to_owned(),
-                    current_revision: Some(changed),
+                    what,
                 });
             }
         }
-        let tags = self.tag_ids(post.tags).await?;
+        let tags = self.term_ids("tags", post.tags).await?;
+        let categories = self.term_ids("categories", post.categories).await?;
         let body = json!({
             "title": escape(post.title),
             "slug": post.slug,
@@ -159,6 +131,7 @@ impl WordPress {
             "content": format!("<!-- wp:html -->\n{}\n<!-- /wp:html -->", post.html),
             "excerpt": escape(post.excerpt),
             "tags": tags,
+            "categories": categories,
             "status": if post.draft { "draft" } else { "publish" },
         });
         let answer = match (remote, current) {
@@ -190,8 +163,126 @@ impl WordPress {
         }
     }
 
+    /// Every post there (published, scheduled, draft, pending, private), newest first,
+    /// with its tags' and categories' names.
+    pub async fn pull(&self, page_size: u32) -> Result<Vec<Pulled>> {
+        const STATUSES: &str = "publish,future,draft,pending,private";
+        let per_page = page_size.clamp(1, 100);
+        let per_page_text = per_page.to_string();
+        let mut raw = Vec::new();
+        // Bounded: a million posts at most.
+        for page in 1..=10_000u32 {
+            let page_text = page.to_string();
+            let query = [
+                ("context", "edit"),
+                ("per_page", per_page_text.as_str()),
+                ("page", page_text.as_str()),
+                ("status", STATUSES),
+            ];
+            let (status, answer) = self
+                .request(Method::GET, "wp/v2/posts", &query, None)
+                .await?;
+            if status == StatusCode::BAD_REQUEST
+                && answer["code"] == "rest_post_invalid_page_number"
+            {
+                break;
+            }
+            if !status.is_success() {
+                return Err(self.refusal(status, &answer));
+            }
+            let Value::Array(items) = answer else {
+                return Err(answer_without("list of posts"));
+            };
+            let last = items.len() < per_page as usize;
+            raw.extend(items);
+            if last {
+                break;
+            }
+        }
+        let ids = |field: &str| -> Vec<u64> {
+            let mut ids: Vec<u64> = raw
+                .iter()
+                .flat_map(|p| p[field].as_array().cloned().unwrap_or_default())
+                .filter_map(|v| v.as_u64())
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        };
+        let tags = self.term_names("tags", &ids("tags")).await?;
+        let categories = self.term_names("categories", &ids("categories")).await?;
+        let names = |post: &Value,
+                     field: &str,
+                     known: &std::collections::HashMap<u64, (String, String)>| {
+            post[field]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|id| known.get(&id.as_u64()?))
+                // Every post WordPress has is in its default category at least: not a
+                // choice of the author's.
+                .filter(|(_, slug)| slug != "uncategorized")
+                .map(|(name, _)| name.clone())
+                .collect::<Vec<_>>()
+        };
+        raw.iter()
+            .map(|post| {
+                Ok(Pulled {
+                    remote: remote_post(post)?,
+                    title: post["title"]["raw"].as_str().unwrap_or_default().to_owned(),
+                    slug: post["slug"].as_str().unwrap_or_default().to_owned(),
+                    body: Body::Html(
+                        post["content"]["rendered"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    ),
+                    excerpt: post["excerpt"]["raw"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    tags: names(post, "tags", &tags),
+                    categories: names(post, "categories", &categories),
+                    published: post["status"] == "publish",
+                })
+            })
+            .collect()
+    }
+
+    /// The names and slugs of the terms `ids` of `taxonomy`, a hundred per request.
+    async fn term_names(
+        &self,
+        taxonomy: &str,
+        ids: &[u64],
+    ) -> Result<std::collections::HashMap<u64, (String, String)>> {
+        let route = format!("wp/v2/{taxonomy}");
+        let mut names = std::collections::HashMap::new();
+        for chunk in ids.chunks(100) {
+            let include = chunk
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            let terms = self
+                .call(
+                    Method::GET,
+                    &route,
+                    &[("include", include.as_str()), ("per_page", "100")],
+                    None,
+                )
+                .await?;
+            for term in terms.as_array().into_iter().flatten() {
+                if let Some(id) = term["id"].as_u64() {
+                    let text = |f: &str| term[f].as_str().unwrap_or_default().to_owned();
+                    names.insert(id, (text("name"), text("slug")));
+                }
+            }
+        }
+        Ok(names)
+    }
+
     /// The post's `modified_gmt` and status now, or `None` when it no longer exists.
-    async fn current(&self, id: u64) -> Result<Option<(String, String)>> {
+    async fn current(&self, id: &str) -> Result<Option<(String, String)>> {
         let route = format!("wp/v2/posts/{id}");
         match self
             .call(Method::GET, &route, &[("context", "edit")], None)
@@ -208,28 +299,28 @@ impl WordPress {
         }
     }
 
-    /// The ids of `tags` (by their slug), each created when WordPress has none.
-    async fn tag_ids(&self, tags: &[String]) -> Result<Vec<u64>> {
-        let mut ids = Vec::with_capacity(tags.len());
-        for name in tags {
+    /// The ids of the terms `names` of `taxonomy` ("tags" or "categories"), looked up
+    /// by slug, each created when WordPress has none.
+    async fn term_ids(&self, taxonomy: &str, names: &[String]) -> Result<Vec<u64>> {
+        let route = format!("wp/v2/{taxonomy}");
+        let mut ids = Vec::with_capacity(names.len());
+        for name in names {
             let slug = crate::slug::slugify(name);
             if slug.is_empty() {
                 // WordPress ignores an empty slug filter: it would answer any tag.
                 return Err(Error::InvalidDestination {
-                    reason: format!("the tag {name:?} has no letters or digits to name it by"),
+                    reason: format!("{taxonomy} {name:?}: no letters or digits to name it by"),
                 });
             }
             let found = self
-                .call(Method::GET, "wp/v2/tags", &[("slug", slug.as_str())], None)
+                .call(Method::GET, &route, &[("slug", slug.as_str())], None)
                 .await?;
             if let Some(id) = found.get(0).and_then(|t| t["id"].as_u64()) {
                 ids.push(id);
                 continue;
             }
             let body = json!({ "name": name, "slug": slug });
-            let (status, answer) = self
-                .request(Method::POST, "wp/v2/tags", &[], Some(&body))
-                .await?;
+            let (status, answer) = self.request(Method::POST, &route, &[], Some(&body)).await?;
             let id = if status.is_success() {
                 answer["id"].as_u64()
             } else if answer["code"] == "term_exists" {
@@ -330,6 +421,29 @@ impl WordPress {
     }
 }
 
+impl Cms for WordPress {
+    fn account(&self) -> BoxFuture<'_, Result<Account>> {
+        Box::pin(WordPress::account(self))
+    }
+
+    fn publish<'a>(
+        &'a self,
+        post: &'a Outgoing<'a>,
+        remote: Option<&'a RemotePost>,
+        overwrite: bool,
+    ) -> BoxFuture<'a, Result<RemotePost>> {
+        Box::pin(WordPress::publish(self, post, remote, overwrite))
+    }
+
+    fn unpublish<'a>(&'a self, remote: &'a RemotePost) -> BoxFuture<'a, Result<()>> {
+        Box::pin(WordPress::unpublish(self, remote))
+    }
+
+    fn pull(&self, page_size: u32) -> BoxFuture<'_, Result<Vec<Pulled>>> {
+        Box::pin(WordPress::pull(self, page_size))
+    }
+}
+
 /// Text for a field WordPress reads as HTML (a title, an excerpt).
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -347,8 +461,11 @@ fn answer_without(field: &str) -> Error {
 
 fn remote_post(answer: &Value) -> Result<RemotePost> {
     Ok(RemotePost {
-        id: answer["id"].as_u64().ok_or_else(|| answer_without("id"))?,
-        modified_gmt: answer["modified_gmt"]
+        id: answer["id"]
+            .as_u64()
+            .ok_or_else(|| answer_without("id"))?
+            .to_string(),
+        modified: answer["modified_gmt"]
             .as_str()
             .ok_or_else(|| answer_without("modified_gmt"))?
             .to_owned(),

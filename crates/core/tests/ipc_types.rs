@@ -6,13 +6,17 @@
 //! anew. (The app shell's own types are in `ui/src/lib/generated/app.ts`, checked by
 //! `src-tauri/ipc_types.rs`.)
 
+use pressroom_core::cms::Account;
 use pressroom_core::confirm::PageStyles;
 use pressroom_core::diff::DiffLine;
+use pressroom_core::directus::{BodyFormat, FieldMapping};
 use pressroom_core::folder::{BrokenFrontMatter, ImportFailure, ImportReport};
 use pressroom_core::preview::{TextEdit, Update};
 use pressroom_core::publish::{ApiSettings, PublishReport};
 use pressroom_core::publisher::Event;
+use pressroom_core::pull::{Kept, PullReport};
 use pressroom_core::stage::{Health, Partly, Stage};
+use pressroom_core::store::Destination;
 use pressroom_core::store::{
     Attempt, ConfirmationRecord, Delivery, DeliveryState, Document, DocumentSummary, Method,
     Outcome, ParseProblem, Poll, Preset, PublishRecord, RevisionInfo, SearchHit, Site, SnippetPart,
@@ -78,6 +82,12 @@ fn core(cfg: &Config) -> String {
             decl::<ImportFailure>(cfg),
             decl::<BrokenFrontMatter>(cfg),
             decl::<ImportReport>(cfg),
+            decl::<BodyFormat>(cfg),
+            decl::<FieldMapping>(cfg),
+            decl::<Destination>(cfg),
+            decl::<Account>(cfg),
+            decl::<Kept>(cfg),
+            decl::<PullReport>(cfg),
         ],
     )
 }

@@ -136,6 +136,7 @@ impl Workspace {
             tag_templates: vec!["documents".into()],
             path_templates: vec![],
             preset: Preset::StandardWebhooks,
+            destination: None,
         };
         let mut store = self.store.lock().unwrap();
         sites::add(&mut store, &self.secrets, &new, SecretInput::Generate).unwrap();
@@ -277,6 +278,7 @@ async fn live_holds_for_every_page_every_instance_and_every_cache() {
                 tag_templates: vec!["documents".into()],
                 path_templates: vec![],
                 preset: Preset::StandardWebhooks,
+                destination: None,
             },
         )
         .unwrap();

@@ -119,6 +119,7 @@ impl Fixture {
             tag_templates: vec!["documents".into()],
             path_templates: vec![],
             preset: Preset::StandardWebhooks,
+            destination: None,
         };
         let added = sites::add(
             &mut self.store.lock().unwrap(),

@@ -210,6 +210,7 @@ proptest! {
                 tag_templates: vec![],
                 path_templates: vec![],
                 preset: Preset::StandardWebhooks,
+                destination: None,
             }, None).unwrap();
             ids.push(site.id);
         }

@@ -339,6 +339,7 @@ fn blog_site() -> pressroom_core::store::NewSite {
         tag_templates: vec![],
         path_templates: vec![],
         preset: pressroom_core::store::Preset::StandardWebhooks,
+        destination: None,
     }
 }
 

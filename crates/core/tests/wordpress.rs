@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use pressroom_core::wordpress::{Post, RemotePost, WordPress};
+use pressroom_core::cms::{Outgoing, RemotePost};
+use pressroom_core::wordpress::WordPress;
 use pressroom_core::Error;
 use pressroom_testkit::WordPress as Server;
 use serde_json::Value;
@@ -38,20 +39,23 @@ async fn posts_with_slug(server: &Server, slug: &str) -> Vec<Value> {
 }
 
 /// The public page of post `id`: its status and HTML.
-async fn page(server: &Server, id: u64) -> (u16, String) {
+async fn page(server: &Server, id: &str) -> (u16, String) {
     let response = reqwest::get(format!("{}/?p={id}", server.url))
         .await
         .unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
-fn post<'a>(title: &'a str, html: &'a str, tags: &'a [String]) -> Post<'a> {
-    Post {
+fn post<'a>(title: &'a str, html: &'a str, tags: &'a [String]) -> Outgoing<'a> {
+    Outgoing {
         title,
         slug: "spring-launch",
         html,
         excerpt: "What launches this spring.",
         tags,
+        markdown: "",
+        categories: &[],
+        revision: "r_0000000000000000",
         draft: false,
     }
 }
@@ -95,7 +99,7 @@ fn publishes_to_a_real_wordpress_in_place_and_never_overwrites_its_edits() {
             .publish(&post("Spring launch", "<p>One.</p>", &tags), None, false)
             .await
             .unwrap();
-        let (status, html) = page(&server, first.id).await;
+        let (status, html) = page(&server, &first.id).await;
         assert_eq!(status, 200);
         assert!(html.contains("Spring launch") && html.contains("One."));
         let made = rest(
@@ -118,11 +122,11 @@ fn publishes_to_a_real_wordpress_in_place_and_never_overwrites_its_edits() {
             .await
             .unwrap();
         assert_eq!(second.id, first.id);
-        assert_ne!(second.modified_gmt, first.modified_gmt);
+        assert_ne!(second.modified, first.modified);
         let same = posts_with_slug(&server, "spring-launch").await;
         assert_eq!(same.len(), 1, "one post, updated in place");
         assert_eq!(same[0]["tags"].as_array().map(Vec::len), Some(2));
-        assert!(page(&server, first.id).await.1.contains("Two."));
+        assert!(page(&server, &first.id).await.1.contains("Two."));
 
         // Someone edits the post in WordPress: publishing over it is refused, naming
         // it, until the editor chooses to overwrite.
@@ -143,9 +147,12 @@ fn publishes_to_a_real_wordpress_in_place_and_never_overwrites_its_edits() {
             )
             .await
             .unwrap_err();
-        assert!(matches!(conflict, Error::Conflict { .. }), "{conflict}");
+        assert!(
+            matches!(conflict, Error::EditedElsewhere { .. }),
+            "{conflict}"
+        );
         assert!(conflict.to_string().contains("edited there"), "{conflict}");
-        assert!(page(&server, first.id)
+        assert!(page(&server, &first.id)
             .await
             .1
             .contains("Edited in WordPress"));
@@ -153,7 +160,7 @@ fn publishes_to_a_real_wordpress_in_place_and_never_overwrites_its_edits() {
         // and a title is text, not markup.
         let third = wp
             .publish(
-                &Post {
+                &Outgoing {
                     title: "Spring <launch> & more",
                     ..post("", "<p>Three,\nwrapped.</p>", &tags)
                 },
@@ -163,7 +170,7 @@ fn publishes_to_a_real_wordpress_in_place_and_never_overwrites_its_edits() {
             .await
             .unwrap();
         assert_eq!(third.id, first.id);
-        let (_, html) = page(&server, first.id).await;
+        let (_, html) = page(&server, &first.id).await;
         assert!(
             html.contains("Three,\nwrapped.") && !html.contains("Three,<br"),
             "{html}"
@@ -205,7 +212,7 @@ fn publishes_to_a_real_wordpress_in_place_and_never_overwrites_its_edits() {
             .unwrap_err();
         assert!(matches!(down, Error::Unreachable { .. }), "{down}");
         server.start_web();
-        assert!(page(&server, first.id).await.1.contains("Three."));
+        assert!(page(&server, &first.id).await.1.contains("Three."));
         let fourth: RemotePost = wp
             .publish(
                 &post("Spring launch", "<p>Four.</p>", &tags),
@@ -215,11 +222,11 @@ fn publishes_to_a_real_wordpress_in_place_and_never_overwrites_its_edits() {
             .await
             .unwrap();
         assert_eq!(fourth.id, first.id);
-        assert!(page(&server, first.id).await.1.contains("Four."));
+        assert!(page(&server, &first.id).await.1.contains("Four."));
 
         // Taken down: its page is gone; taking it down again is no error.
         wp.unpublish(&fourth).await.unwrap();
-        assert_eq!(page(&server, first.id).await.0, 404);
+        assert_eq!(page(&server, &first.id).await.0, 404);
         wp.unpublish(&fourth).await.unwrap();
         assert!(posts_with_slug(&server, "spring-launch").await.is_empty());
     });

@@ -97,6 +97,7 @@ impl Sandbox {
             tag_templates: vec!["documents".into(), "document:{slug}".into()],
             path_templates: vec![demo_site::PAGE_PATH.to_owned()],
             preset: Preset::StandardWebhooks,
+            destination: None,
         };
         let site = match store.site(SITE_NAME) {
             Ok(site) => {

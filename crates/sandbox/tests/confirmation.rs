@@ -75,13 +75,13 @@ async fn setup(options: SandboxOptions) -> Setup {
 /// Publishes `slug` to every site through `publisher`, follows the run for up to 15 s,
 /// and gathers where each site ended and every event.
 async fn publish_with(publisher: &Publisher, slug: &str, live: LiveWait) -> (Report, Vec<Event>) {
-    let api = {
+    let targets = {
         let store = lock(publisher.store());
-        publish::content_api(&store, publisher.secrets()).unwrap()
+        publish::Targets::resolve(&store, publisher.secrets(), &[]).unwrap()
     };
     let mut events = Vec::new();
     let run = publisher
-        .publish_and_follow(&api, slug, &[], live, Duration::from_secs(15), |e| {
+        .publish_and_follow(&targets, slug, live, Duration::from_secs(15), |e| {
             events.push(e.clone())
         })
         .await
@@ -416,6 +416,7 @@ async fn a_site_down_then_up_is_delivered_and_confirmed() {
                 tag_templates: vec!["document:{slug}".into()],
                 path_templates: vec![],
                 preset: Preset::StandardWebhooks,
+                destination: None,
             },
             pressroom_core::sites::SecretInput::Given(secret.expose().to_owned()),
         )
@@ -491,6 +492,7 @@ async fn a_page_that_errors_or_cannot_be_reached_is_reported_so() {
                         tag_templates: site.tag_templates.clone(),
                         path_templates: site.path_templates.clone(),
                         preset: site.preset,
+                        destination: site.destination.clone(),
                     },
                 )
                 .unwrap();
@@ -541,15 +543,16 @@ async fn an_unpublish_takes_the_page_down_and_confirms_it_gone() {
     let (report, _) = s.republish("welcome", LiveWait::SiteTimeout).await;
     assert_eq!(states(&report), ["live"], "{report:#?}");
     let revision = report.publish.revision.clone();
-    let api = {
+    let targets = {
         let store = lock(&s.store);
-        publish::content_api(&store, s.publisher.secrets()).unwrap()
+        publish::Targets::resolve(&store, s.publisher.secrets(), &[]).unwrap()
     };
+    let api = targets.api.as_ref().unwrap();
 
     let events = s.publisher.subscribe();
     let down = s
         .publisher
-        .unpublish(&api, "welcome", &[], LiveWait::SiteTimeout)
+        .unpublish(&targets, "welcome", LiveWait::SiteTimeout)
         .await
         .unwrap();
     assert_eq!(down.revision, revision, "what was taken down");
@@ -591,7 +594,7 @@ async fn an_unpublish_takes_the_page_down_and_confirms_it_gone() {
     // Nothing to take down twice.
     assert!(matches!(
         s.publisher
-            .unpublish(&api, "welcome", &[], LiveWait::No)
+            .unpublish(&targets, "welcome", LiveWait::No)
             .await,
         Err(pressroom_core::Error::NotPublished { .. })
     ));

@@ -136,10 +136,16 @@ pub fn next(dir: &Path, args: &[&str]) -> Command {
 /// `next build` of the example from scratch against the content API at `api` (it
 /// prerenders the documents published there); panics with the build's output if it fails.
 pub fn build_nextjs_example(api: &str) -> PathBuf {
+    build_nextjs_example_with(&[("PRESSROOM_API_URL", api)])
+}
+
+/// `next build` of the example from scratch with `env` (e.g. reading from WordPress:
+/// `PRESSROOM_SOURCE=wordpress`, `WORDPRESS_API_URL`).
+pub fn build_nextjs_example_with(env: &[(&str, &str)]) -> PathBuf {
     let dir = nextjs_example();
     let _ = std::fs::remove_dir_all(dir.join(".next"));
     let build = next(&dir, &["build"])
-        .env("PRESSROOM_API_URL", api)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     assert!(
@@ -424,4 +430,182 @@ impl WordPress {
     pub fn stop_web(&mut self) {
         self.web = None;
     }
+}
+
+/// A real Directus 11.3.5 (from npm, `crates/testkit/directus`) on SQLite in a temp dir,
+/// bootstrapped with a static admin token, with a `posts` collection (the field names
+/// `directus::FieldMapping::default` expects) and a second user who may only read it.
+/// Stopped, process group and all, on drop.
+pub struct Directus {
+    // Field order is drop order: the server, then its files.
+    server: Option<Group>,
+    dir: tempfile::TempDir,
+    port: u16,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    /// The administrator's static token.
+    pub token: String,
+    /// A user's token that may read `posts` and nothing else.
+    pub reader_token: String,
+}
+
+/// The `posts` collection: what an editor would make in the Directus app.
+const DIRECTUS_POSTS: &str = r#"{"collection":"posts","meta":{"icon":"article"},"schema":{},"fields":[
+{"field":"id","type":"integer","schema":{"is_primary_key":true,"has_auto_increment":true},"meta":{"hidden":true,"readonly":true}},
+{"field":"title","type":"string","schema":{"is_nullable":false},"meta":{"required":true}},
+{"field":"slug","type":"string","schema":{"is_unique":true,"is_nullable":false},"meta":{"required":true}},
+{"field":"content","type":"text","meta":{"interface":"input-multiline"}},
+{"field":"summary","type":"text","meta":{"interface":"input-multiline"}},
+{"field":"tags","type":"json","meta":{"interface":"tags","special":["cast-json"]}},
+{"field":"status","type":"string","schema":{"default_value":"draft","is_nullable":false},"meta":{"validation":{"_and":[{"status":{"_in":["published","draft"]}}]}}},
+{"field":"date_created","type":"timestamp","meta":{"special":["date-created"],"readonly":true}},
+{"field":"date_updated","type":"timestamp","meta":{"special":["date-updated"],"readonly":true}}]}"#;
+
+impl Directus {
+    /// The installed Directus (`scripts/setup.sh` runs `npm ci` there).
+    fn home() -> PathBuf {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("directus");
+        assert!(
+            dir.join("node_modules/@directus/api/dist/cli/run.js")
+                .exists(),
+            "Directus is not installed (scripts/setup.sh installs it)"
+        );
+        dir
+    }
+
+    /// Its own files and port; the admin's token is made up here.
+    fn env(&self) -> Vec<(String, String)> {
+        let d = self.dir.path();
+        let path = |p: &str| d.join(p).display().to_string();
+        [
+            ("KEY", format!("key-{}", self.port)),
+            ("SECRET", format!("secret-{}-{}", self.port, d.display())),
+            ("DB_CLIENT", "sqlite3".into()),
+            ("DB_FILENAME", path("directus.db")),
+            ("ADMIN_EMAIL", "admin@example.com".into()),
+            ("ADMIN_PASSWORD", "admin-password".into()),
+            ("ADMIN_TOKEN", self.token.clone()),
+            ("HOST", "127.0.0.1".into()),
+            ("PORT", self.port.to_string()),
+            ("PUBLIC_URL", self.url.clone()),
+            ("TELEMETRY", "false".into()),
+            ("CACHE_ENABLED", "false".into()),
+            ("RATE_LIMITER_ENABLED", "false".into()),
+            ("WEBSOCKETS_ENABLED", "false".into()),
+            ("EXTENSIONS_PATH", path("extensions")),
+            ("STORAGE_LOCAL_ROOT", path("uploads")),
+            ("EMAIL_VERIFY_SETUP", "false".into()),
+            ("SERVE_APP", "false".into()),
+            ("LOG_LEVEL", "warn".into()),
+            ("SERVER_SHUTDOWN_TIMEOUT", "0".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    /// `run.js ARGS` (not `directus/cli.js`, which asks the npm registry for updates).
+    fn cli(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new("node");
+        cmd.arg(Self::home().join("node_modules/@directus/api/dist/cli/run.js"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .envs(self.env())
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn start() -> Directus {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut directus = Directus {
+            server: None,
+            port,
+            url: format!("http://127.0.0.1:{port}"),
+            token: format!("admin-token-{port}-{}", std::process::id()),
+            reader_token: format!("reader-token-{port}-{}", std::process::id()),
+            dir,
+        };
+        let out = directus.cli(&["bootstrap"]).output().unwrap();
+        assert!(out.status.success(), "directus bootstrap: {out:?}");
+        directus.start_server();
+
+        let (status, answer) = directus.call("POST", "/collections", Some(DIRECTUS_POSTS));
+        assert_eq!(status, 200, "creating posts: {answer}");
+        // A user who may read posts and do nothing else.
+        let (status, policy) = directus.call(
+            "POST",
+            "/policies",
+            Some(
+                r#"{"name":"Posts reader","admin_access":false,"app_access":false,
+                "permissions":[{"collection":"posts","action":"read","fields":["*"]}]}"#,
+            ),
+        );
+        assert_eq!(status, 200, "{policy}");
+        let policy = policy["data"]["id"].as_str().unwrap().to_owned();
+        let user = format!(
+            r#"{{"email":"reader@example.com","password":"reader-password","status":"active",
+                "token":"{}","policies":[{{"policy":"{policy}"}}]}}"#,
+            directus.reader_token
+        );
+        let (status, answer) = directus.call("POST", "/users", Some(&user));
+        assert_eq!(status, 200, "{answer}");
+        directus
+    }
+
+    /// Starts the server (again, after `stop`), on the same port and database.
+    pub fn start_server(&mut self) {
+        use std::os::unix::process::CommandExt;
+        assert!(self.server.is_none(), "Directus is running");
+        let log = std::fs::File::create(self.dir.path().join("directus.log")).unwrap();
+        let child = self
+            .cli(&["start"])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .expect("directus start");
+        self.server = Some(Group(child));
+        let ping = format!("{}/server/ping", self.url);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !curl(&["-sf", "--max-time", "2", &ping]).0 {
+            assert!(Instant::now() < deadline, "Directus did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Stops the server (the database stays): Directus is down.
+    pub fn stop(&mut self) {
+        self.server = None;
+    }
+
+    /// One request as the administrator: the status and the JSON answer (`null` when
+    /// empty).
+    pub fn call(&self, method: &str, path: &str, body: Option<&str>) -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", self.url);
+        let auth = format!("Authorization: Bearer {}", self.token);
+        let mut args = vec!["-s", "-X", method, "-H", &auth, "-w", "\n%{http_code}"];
+        if let Some(body) = body {
+            args.extend([
+                "-H",
+                "Content-Type: application/json",
+                "--data-binary",
+                body,
+            ]);
+        }
+        args.push(&url);
+        let (_, out) = curl(&args);
+        let (text, status) = out.rsplit_once('\n').unwrap_or(("", &out));
+        let answer = serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
+        (status.trim().parse().unwrap_or(0), answer)
+    }
+}
+
+/// `curl ARGS`: whether it succeeded, and what it printed.
+fn curl(args: &[&str]) -> (bool, String) {
+    let out = Command::new("curl").args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }

@@ -163,11 +163,22 @@ export function createApi(invoke: Invoke, listen?: Listen) {
       call<Document>("save_document", { slug, source }),
     createDocument: (title: string) => call<Document>("create_document", { title }),
     listSites: () => call<Site[]>("list_sites"),
-    /** Publishes; the run's events then arrive through `onEvent` until every site
-     * has settled (also after this returns). */
-    publishDocument: (slug: string, sites: string[], onEvent: (e: Event) => void) =>
-      call<PublishReport>("publish_document", { slug, sites, onEvent: channel(onEvent) }),
-    /** Takes the document down from the content API and its sites, each confirmed gone. */
+    /** Publishes to every destination the sites read from (`overwrite`: over a post
+     * edited in a CMS meanwhile); the run's events then arrive through `onEvent` until
+     * every site has settled (also after this returns). */
+    publishDocument: (
+      slug: string,
+      sites: string[],
+      onEvent: (e: Event) => void,
+      overwrite = false,
+    ) =>
+      call<PublishReport>("publish_document", {
+        slug,
+        sites,
+        overwrite,
+        onEvent: channel(onEvent),
+      }),
+    /** Takes the document down from its destinations and sites, each confirmed gone. */
     unpublishDocument: (slug: string, sites: string[], onEvent: (e: Event) => void) =>
       call<PublishReport>("unpublish_document", { slug, sites, onEvent: channel(onEvent) }),
     /** Sends one delivery again; its events arrive through `onEvent`. */

@@ -37,6 +37,7 @@ export function emptyForm(): SiteForm {
     instances: [],
     article_selector: null,
     heal: true,
+    destination: null,
   };
 }
 
@@ -53,6 +54,7 @@ export function formOf(site: SiteView): SiteForm {
     instances: [...site.instances],
     article_selector: site.article_selector,
     heal: site.heal,
+    destination: site.destination,
   };
 }
 

@@ -7,7 +7,7 @@ function site(name: string, rotating = false): SiteView {
     id: 1, name, webhook_url: "http://127.0.0.1:1/api/revalidate",
     page_url_template: "http://127.0.0.1:1/posts/{slug}", tag_templates: [], path_templates: [],
     preset: "standard_webhooks", enabled: true, disabled_reason: null, confirm_timeout_ms: 30000,
-    secret_ref: "site-1", created_at: "", also_confirm: [], instances: [], article_selector: null, heal: true, rotating,
+    secret_ref: "site-1", created_at: "", also_confirm: [], instances: [], article_selector: null, heal: true, destination: null, rotating,
   };
 }
 

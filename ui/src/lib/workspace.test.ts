@@ -213,8 +213,8 @@ describe("workspace store", () => {
     const ws = createWorkspace(
       fakeApi({
         listSites: async () => [
-          { id: 1, name: "a", webhook_url: "", page_url_template: "", tag_templates: [], path_templates: [], preset: "standard_webhooks", enabled: true, disabled_reason: null, confirm_timeout_ms: 1, secret_ref: null, created_at: "", also_confirm: [], instances: [], article_selector: null, heal: true },
-          { id: 2, name: "b", webhook_url: "", page_url_template: "", tag_templates: [], path_templates: [], preset: "standard_webhooks", enabled: true, disabled_reason: null, confirm_timeout_ms: 1, secret_ref: null, created_at: "", also_confirm: [], instances: [], article_selector: null, heal: true },
+          { id: 1, name: "a", webhook_url: "", page_url_template: "", tag_templates: [], path_templates: [], preset: "standard_webhooks", enabled: true, disabled_reason: null, confirm_timeout_ms: 1, secret_ref: null, created_at: "", also_confirm: [], instances: [], article_selector: null, heal: true, destination: null },
+          { id: 2, name: "b", webhook_url: "", page_url_template: "", tag_templates: [], path_templates: [], preset: "standard_webhooks", enabled: true, disabled_reason: null, confirm_timeout_ms: 1, secret_ref: null, created_at: "", also_confirm: [], instances: [], article_selector: null, heal: true, destination: null },
         ],
         publishDocument: async (_slug, sites) => {
           calls.push(sites);

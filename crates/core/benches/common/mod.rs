@@ -63,6 +63,7 @@ impl Workspace {
                 tag_templates: vec!["documents".into(), "document:{slug}".into()],
                 path_templates: vec!["/posts/{slug}".into()],
                 preset: Preset::StandardWebhooks,
+                destination: None,
             };
             site_list.push(
                 sites::add(&mut store, &secrets, &new, SecretInput::Generate)

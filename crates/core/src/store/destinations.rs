@@ -1,30 +1,43 @@
-//! The CMSs a workspace publishes to (WordPress today), and the post each document
-//! became in each: the only place these rows are read and written.
+//! The CMSs a workspace publishes to (WordPress, Directus), the sites that read from
+//! each, and the post each document became in each: the only place these rows are
+//! read and written.
 
 use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
 use super::{now, Store};
+use crate::cms::RemotePost;
+use crate::directus::FieldMapping;
 use crate::error::{Error, Result};
-use crate::wordpress::RemotePost;
 
 /// A CMS to publish to. The password is in the secret store under `secret_ref`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Destination {
     pub id: i64,
     pub name: String,
-    /// "wordpress".
+    /// "wordpress" or "directus".
     pub kind: String,
-    /// The REST root.
+    /// The REST root (WordPress) or the server's address (Directus).
     pub url: String,
+    /// WordPress's user name; empty for Directus (a token alone).
     pub user: String,
+    /// Directus: the collection and which of its fields hold what.
+    pub mapping: Option<FieldMapping>,
     #[serde(skip)]
     #[ts(skip)]
     pub secret_ref: String,
     pub created_at: String,
 }
 
-const COLUMNS: &str = "id, name, kind, url, user, secret_ref, created_at";
+/// A document's link to a post (see `remote_link`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteLink {
+    pub slug: String,
+    pub modified: String,
+    pub synced_revision: Option<String>,
+}
+
+const COLUMNS: &str = "id, name, kind, url, user, secret_ref, created_at, settings";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Destination> {
     Ok(Destination {
@@ -35,6 +48,9 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Destination> {
         user: r.get(4)?,
         secret_ref: r.get(5)?,
         created_at: r.get(6)?,
+        mapping: serde_json::from_str::<Option<FieldMapping>>(&r.get::<_, String>(7)?)
+            .ok()
+            .flatten(),
     })
 }
 
@@ -47,6 +63,7 @@ impl Store {
         url: &str,
         user: &str,
         secret_ref: &str,
+        mapping: Option<&FieldMapping>,
     ) -> Result<Destination> {
         let tx = self.write_transaction()?;
         let taken: bool = tx.query_row(
@@ -60,9 +77,17 @@ impl Store {
             });
         }
         tx.execute(
-            "INSERT INTO destinations (name, kind, url, user, secret_ref, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![name, kind, url, user, secret_ref, now()],
+            "INSERT INTO destinations (name, kind, url, user, secret_ref, created_at, settings)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                name,
+                kind,
+                url,
+                user,
+                secret_ref,
+                now(),
+                serde_json::to_string(&mapping).expect("serializes")
+            ],
         )?;
         tx.commit()?;
         self.destination(name)
@@ -98,12 +123,82 @@ impl Store {
         )?)
     }
 
+    /// Changes where a destination is and who logs in (its kind and name stay).
+    pub fn update_destination(
+        &mut self,
+        name: &str,
+        url: &str,
+        user: &str,
+        mapping: Option<&FieldMapping>,
+    ) -> Result<Destination> {
+        let n = self.conn.execute(
+            "UPDATE destinations SET url = ?2, user = ?3, settings = ?4 WHERE name = ?1",
+            params![
+                name,
+                url,
+                user,
+                serde_json::to_string(&mapping).expect("serializes")
+            ],
+        )?;
+        if n == 0 {
+            return Err(Error::DestinationNotFound {
+                name: name.to_owned(),
+            });
+        }
+        self.destination(name)
+    }
+
+    /// The sites (not removed) that read from destination `id`.
+    pub fn sites_reading(&self, id: i64) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name FROM sites WHERE destination_id = ?1 AND removed_at IS NULL ORDER BY name",
+        )?;
+        let rows = stmt.query_map([id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Forgets a destination and where documents were in it (the posts stay there).
+    /// Refused while a site reads from it; removed sites let go of it.
     pub fn remove_destination(&mut self, name: &str) -> Result<Destination> {
         let destination = self.destination(name)?;
-        self.conn
-            .execute("DELETE FROM destinations WHERE id = ?1", [destination.id])?;
+        let readers = self.sites_reading(destination.id)?;
+        if !readers.is_empty() {
+            return Err(Error::InvalidDestination {
+                reason: format!(
+                    "site(s) {} read from {name:?}; point them elsewhere or remove them first",
+                    readers.join(", ")
+                ),
+            });
+        }
+        let tx = self.write_transaction()?;
+        tx.execute(
+            "UPDATE sites SET destination_id = NULL WHERE destination_id = ?1",
+            [destination.id],
+        )?;
+        tx.execute("DELETE FROM destinations WHERE id = ?1", [destination.id])?;
+        tx.commit()?;
         Ok(destination)
+    }
+
+    /// The document linked to post `remote_id` of destination `id`, if any: its slug,
+    /// the post's modified time then, and the draft revision they agreed on.
+    pub fn remote_link(&self, id: i64, remote_id: &str) -> Result<Option<RemoteLink>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT d.slug, r.modified, r.synced_revision
+                 FROM remote_posts r JOIN documents d ON d.id = r.document_id
+                 WHERE r.destination_id = ?1 AND r.remote_id = ?2",
+                params![id, remote_id],
+                |r| {
+                    Ok(RemoteLink {
+                        slug: r.get(0)?,
+                        modified: r.get(1)?,
+                        synced_revision: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 
     /// The post `slug` became in `destination`, if it was published there (also for a
@@ -118,8 +213,8 @@ impl Store {
                 params![slug, destination],
                 |r| {
                     Ok(RemotePost {
-                        id: r.get::<_, i64>(0)? as u64,
-                        modified_gmt: r.get(1)?,
+                        id: r.get(0)?,
+                        modified: r.get(1)?,
                         link: r.get(2)?,
                     })
                 },
@@ -127,12 +222,13 @@ impl Store {
             .optional()?)
     }
 
-    /// Records where `slug` is in `destination` now (`None`: no longer there).
+    /// Records where `slug` is in `destination` now, and the draft revision the post
+    /// agrees with (`None`: no longer there).
     pub fn set_remote_post(
         &mut self,
         slug: &str,
         destination: i64,
-        post: Option<&RemotePost>,
+        post: Option<(&RemotePost, &str)>,
     ) -> Result<()> {
         let tx = self.write_transaction()?;
         let document: i64 = tx
@@ -144,18 +240,20 @@ impl Store {
                 slug: slug.to_owned(),
             })?;
         match post {
-            Some(post) => tx.execute(
-                "INSERT INTO remote_posts (document_id, destination_id, remote_id, modified, link)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
+            Some((post, synced)) => tx.execute(
+                "INSERT INTO remote_posts (document_id, destination_id, remote_id, modified, link,
+                     synced_revision)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                  ON CONFLICT (document_id, destination_id) DO UPDATE SET
                      remote_id = excluded.remote_id, modified = excluded.modified,
-                     link = excluded.link",
+                     link = excluded.link, synced_revision = excluded.synced_revision",
                 params![
                     document,
                     destination,
-                    post.id as i64,
-                    post.modified_gmt,
-                    post.link
+                    post.id,
+                    post.modified,
+                    post.link,
+                    synced
                 ],
             )?,
             None => tx.execute(

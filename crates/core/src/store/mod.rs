@@ -24,7 +24,7 @@ use rusqlite_migration::{Migrations, M};
 use crate::error::{Error, Result};
 
 pub use confirmations::{ConfirmationRecord, Method, Outcome, Poll};
-pub use destinations::Destination;
+pub use destinations::{Destination, RemoteLink};
 pub use documents::{
     DiffLine, Document, DocumentSummary, ParseProblem, RevisionInfo, Saved, Status, Trashed,
 };
@@ -56,6 +56,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("migrations/0011_document_list_index.sql")),
     M::up(include_str!("migrations/0012_revision_change.sql")),
     M::up(include_str!("migrations/0013_destinations.sql")),
+    M::up(include_str!("migrations/0014_site_destinations.sql")).foreign_key_check(),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 

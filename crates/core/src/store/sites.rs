@@ -104,6 +104,8 @@ pub struct Site {
     /// A page still stale at the timeout gets the webhook once more (every instance)
     /// and is fetched again (warmed) for one more timeout before it is reported.
     pub heal: bool,
+    /// The destination the site reads its content from; none: the content API.
+    pub destination: Option<String>,
 }
 
 impl Site {
@@ -132,11 +134,14 @@ pub struct NewSite {
     pub tag_templates: Vec<String>,
     pub path_templates: Vec<String>,
     pub preset: Preset,
+    /// The destination the site reads from (its name); none: the content API.
+    pub destination: Option<String>,
 }
 
 const COLUMNS: &str = "id, name, webhook_url, page_url_template, tag_templates, path_templates, \
      preset, enabled, disabled_reason, confirm_timeout_ms, secret_ref, created_at, also_confirm, \
-     instances, article_selector, heal";
+     instances, article_selector, heal, \
+     (SELECT d.name FROM destinations d WHERE d.id = sites.destination_id)";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Site> {
     let tags: String = r.get(4)?;
@@ -159,6 +164,20 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Site> {
         instances: serde_json::from_str(&r.get::<_, String>(13)?).unwrap_or_default(),
         article_selector: r.get(14)?,
         heal: r.get(15)?,
+        destination: r.get(16)?,
+    })
+}
+
+/// The id of destination `name` (`None`: the content API).
+fn destination_id(conn: &rusqlite::Connection, name: Option<&str>) -> Result<Option<i64>> {
+    let Some(name) = name else { return Ok(None) };
+    conn.query_row("SELECT id FROM destinations WHERE name = ?1", [name], |r| {
+        r.get(0)
+    })
+    .optional()?
+    .map(Some)
+    .ok_or_else(|| Error::DestinationNotFound {
+        name: name.to_owned(),
     })
 }
 
@@ -209,11 +228,12 @@ impl Store {
                 reason: format!("a site named {:?} exists already", site.name),
             });
         }
+        let destination = destination_id(&tx, site.destination.as_deref())?;
         let ts = now();
         tx.execute(
             "INSERT INTO sites (name, webhook_url, page_url_template, tag_templates,
-                 path_templates, preset, secret_ref, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                 path_templates, preset, secret_ref, created_at, updated_at, destination_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
             params![
                 site.name,
                 site.webhook_url,
@@ -222,7 +242,8 @@ impl Store {
                 serde_json::to_string(&site.path_templates).expect("serializes"),
                 site.preset.as_str(),
                 secret_ref,
-                ts
+                ts,
+                destination
             ],
         )?;
         tx.commit()?;
@@ -232,9 +253,10 @@ impl Store {
     /// Changes a site's settings (not its name or secret); validated like a new one.
     pub fn update_site(&mut self, name: &str, changed: &NewSite) -> Result<Site> {
         changed.validate()?;
+        let destination = destination_id(&self.conn, changed.destination.as_deref())?;
         let n = self.conn.execute(
             "UPDATE sites SET webhook_url = ?2, page_url_template = ?3, tag_templates = ?4,
-                 path_templates = ?5, preset = ?6, updated_at = ?7
+                 path_templates = ?5, preset = ?6, updated_at = ?7, destination_id = ?8
              WHERE name = ?1",
             params![
                 name,
@@ -243,7 +265,8 @@ impl Store {
                 serde_json::to_string(&changed.tag_templates).expect("serializes"),
                 serde_json::to_string(&changed.path_templates).expect("serializes"),
                 changed.preset.as_str(),
-                now()
+                now(),
+                destination
             ],
         )?;
         found(n, name)?;

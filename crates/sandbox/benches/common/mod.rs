@@ -6,7 +6,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use pressroom_core::client::ContentApi;
 use pressroom_core::publish::{LiveWait, PublishReport};
 use pressroom_core::publisher::{Event, Publisher};
 use pressroom_core::secrets::SecretStore;
@@ -39,7 +38,7 @@ pub struct Bench {
     pub store: Arc<Mutex<Store>>,
     pub secrets: SecretStore,
     pub publisher: Publisher,
-    pub api: ContentApi,
+    pub targets: publish::Targets,
 }
 
 impl Bench {
@@ -56,7 +55,7 @@ impl Bench {
         .unwrap();
         let store = Store::open(sandbox.workspace_db()).unwrap();
         let secrets = SecretStore::for_workspace(&store);
-        let api = publish::content_api(&store, &secrets).unwrap();
+        let targets = publish::Targets::resolve(&store, &secrets, &[]).unwrap();
         let store = Arc::new(Mutex::new(store));
         let publisher = Publisher::new(store.clone(), secrets.clone());
         Bench {
@@ -65,7 +64,7 @@ impl Bench {
             store,
             secrets,
             publisher,
-            api,
+            targets,
         }
     }
 
@@ -89,9 +88,8 @@ impl Bench {
         let report = self
             .publisher
             .publish_and_follow(
-                &self.api,
+                &self.targets,
                 "welcome",
-                &[],
                 live,
                 Duration::from_secs(10),
                 |e| {

@@ -1,7 +1,7 @@
 // Generated from the Rust types (src-tauri/ipc_types.rs); do not edit.
 // PRESSROOM_WRITE_TYPES=1 cargo test -p pressroom-app --bin pressroom-app ipc_types
 
-import type { ConfirmationRecord, Preset, Site } from "./core";
+import type { ConfirmationRecord, FieldMapping, Preset, Site } from "./core";
 
 /**
  * What the window shows about where it publishes.
@@ -47,7 +47,11 @@ article_selector: string | null,
  * A page still stale at the timeout gets the webhook once more (every instance)
  * and is fetched again (warmed) for one more timeout before it is reported.
  */
-heal: boolean, };
+heal: boolean, 
+/**
+ * The destination the site reads its content from; none: the content API.
+ */
+destination: string | null, };
 
 /**
  * The site form: what a user types.
@@ -68,7 +72,29 @@ article_selector: string | null,
 /**
  * Still stale at the timeout: re-send and fetch again before reporting it.
  */
-heal: boolean, };
+heal: boolean, 
+/**
+ * The destination the site reads from; none (or ""): the content API.
+ */
+destination: string | null, };
+
+/**
+ * The destination form: what a user types. The secret (Application Password or
+ * token) goes to the keyring; left empty when editing, the kept one stays.
+ */
+export type DestinationForm = { name: string, 
+/**
+ * "wordpress" or "directus".
+ */
+kind: string, url: string, 
+/**
+ * WordPress's user name (not used by Directus).
+ */
+user: string, secret: string | null, 
+/**
+ * Directus: the collection and its fields.
+ */
+mapping: FieldMapping | null, };
 
 /**
  * A site just added or re-keyed; `new_secret` is shown once, then only the site has it.

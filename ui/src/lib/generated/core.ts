@@ -100,7 +100,11 @@ article_selector: string | null,
  * A page still stale at the timeout gets the webhook once more (every instance)
  * and is fetched again (warmed) for one more timeout before it is reported.
  */
-heal: boolean, };
+heal: boolean, 
+/**
+ * The destination the site reads its content from; none: the content API.
+ */
+destination: string | null, };
 
 /**
  * Where this workspace publishes.
@@ -244,3 +248,76 @@ export type ImportReport = { created: Array<string>, updated: Array<string>, unc
  * Imported, but their front matter is broken (kept as drafts to fix).
  */
 broken: Array<BrokenFrontMatter>, };
+
+/**
+ * How the body is stored in its field.
+ */
+export type BodyFormat = "markdown" | "html";
+
+/**
+ * Which collection holds the posts and which of its fields hold what. Optional fields
+ * left out are not written (nor read by a pull).
+ */
+export type FieldMapping = { collection: string, title: string, slug: string, body: string, body_format: BodyFormat, summary: string | null, 
+/**
+ * A `csv` or `json` field: the tags as a list.
+ */
+tags: string | null, 
+/**
+ * Written "published" or "draft" (Directus's own status values).
+ */
+status: string | null, 
+/**
+ * The field Directus sets on every change (special `date-updated`): what tells a
+ * post edited there since.
+ */
+modified: string, };
+
+/**
+ * A CMS to publish to. The password is in the secret store under `secret_ref`.
+ */
+export type Destination = { id: number, name: string, 
+/**
+ * "wordpress" or "directus".
+ */
+kind: string, 
+/**
+ * The REST root (WordPress) or the server's address (Directus).
+ */
+url: string, 
+/**
+ * WordPress's user name; empty for Directus (a token alone).
+ */
+user: string, 
+/**
+ * Directus: the collection and which of its fields hold what.
+ */
+mapping: FieldMapping | null, created_at: string, };
+
+/**
+ * Who the secret logs in as, and whether they may publish.
+ */
+export type Account = { name: string, can_publish: boolean, };
+
+export type Kept = { slug: string, reason: string, };
+
+/**
+ * What a pull did, post by post.
+ */
+export type PullReport = { destination: string, 
+/**
+ * New drafts (slugs).
+ */
+created: Array<string>, 
+/**
+ * Drafts replaced by the post's newer text.
+ */
+updated: Array<string>, 
+/**
+ * Posts unchanged since the last publish or pull.
+ */
+unchanged: number, 
+/**
+ * Posts not taken in, each with why.
+ */
+kept: Array<Kept>, };

@@ -1,0 +1,508 @@
+//! Directus as a place to publish to (issue #13): its REST API with a static token as
+//! Bearer. The editor names the collection and which of its fields hold the title,
+//! slug, body (markdown or HTML), summary, tags and status (`FieldMapping`). An item is
+//! created once and updated in place by its id; one edited in Directus since
+//! Pressroom last wrote it (its `date_updated` moved) is a conflict unless the editor
+//! overwrites it.
+
+use futures_util::future::BoxFuture;
+use reqwest::{Method, StatusCode, Url};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::cms::{Account, Body, Cms, Outgoing, Pulled, RemotePost};
+use crate::error::{Error, Result};
+
+/// How the body is stored in its field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyFormat {
+    /// The draft's markdown (the site renders it).
+    #[default]
+    Markdown,
+    /// The core renderer's HTML.
+    Html,
+}
+
+/// Which collection holds the posts and which of its fields hold what. Optional fields
+/// left out are not written (nor read by a pull).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+pub struct FieldMapping {
+    pub collection: String,
+    pub title: String,
+    pub slug: String,
+    pub body: String,
+    #[serde(default)]
+    pub body_format: BodyFormat,
+    pub summary: Option<String>,
+    /// A `csv` or `json` field: the tags as a list.
+    pub tags: Option<String>,
+    /// Written "published" or "draft" (Directus's own status values).
+    pub status: Option<String>,
+    /// The field Directus sets on every change (special `date-updated`): what tells a
+    /// post edited there since.
+    pub modified: String,
+}
+
+impl Default for FieldMapping {
+    fn default() -> Self {
+        FieldMapping {
+            collection: "posts".into(),
+            title: "title".into(),
+            slug: "slug".into(),
+            body: "content".into(),
+            body_format: BodyFormat::Markdown,
+            summary: Some("summary".into()),
+            tags: Some("tags".into()),
+            status: Some("status".into()),
+            modified: "date_updated".into(),
+        }
+    }
+}
+
+impl FieldMapping {
+    /// Every name must be a plain field name (it goes into URLs and queries).
+    pub fn check(&self) -> Result<()> {
+        let names = [
+            Some(&self.collection),
+            Some(&self.title),
+            Some(&self.slug),
+            Some(&self.body),
+            self.summary.as_ref(),
+            self.tags.as_ref(),
+            self.status.as_ref(),
+            Some(&self.modified),
+        ];
+        for name in names.into_iter().flatten() {
+            let plain = !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !plain {
+                return Err(Error::InvalidDestination {
+                    reason: format!(
+                        "{name:?} is not a Directus field or collection name (letters, digits, _ and -)"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The fields a read asks for: only the mapped ones.
+    fn fields(&self) -> String {
+        let mut fields = vec!["id", &self.title, &self.slug, &self.body, &self.modified];
+        fields.extend(
+            [&self.summary, &self.tags, &self.status]
+                .into_iter()
+                .flatten()
+                .map(String::as_str),
+        );
+        fields.join(",")
+    }
+}
+
+pub struct Directus {
+    root: Url,
+    token: String,
+    mapping: FieldMapping,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Directus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token.
+        f.debug_struct("Directus")
+            .field("root", &self.root.as_str())
+            .field("collection", &self.mapping.collection)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Directus {
+    pub fn new(root: &str, token: &str, mapping: FieldMapping) -> Result<Directus> {
+        mapping.check()?;
+        let (root, http) = crate::client::endpoint_and_client(root)?;
+        Ok(Directus {
+            root,
+            token: token.trim().to_owned(),
+            mapping,
+            http,
+        })
+    }
+
+    fn items(&self) -> String {
+        format!("items/{}", self.mapping.collection)
+    }
+
+    fn item(&self, id: &str) -> String {
+        format!("items/{}/{}", self.mapping.collection, urlencode(id))
+    }
+
+    /// The account the token logs in as, and whether it may create and update items
+    /// of the collection.
+    pub async fn account(&self) -> Result<Account> {
+        let me = self
+            .call(
+                Method::GET,
+                "users/me",
+                &[("fields", "first_name,last_name,email")],
+                None,
+            )
+            .await?;
+        let me = &me["data"];
+        let name = [&me["first_name"], &me["last_name"]]
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let name = if name.trim().is_empty() {
+            me["email"]
+                .as_str()
+                .unwrap_or("(a token without a user name)")
+                .to_owned()
+        } else {
+            name
+        };
+        let permissions = self.call(Method::GET, "permissions/me", &[], None).await?;
+        let of = &permissions["data"][&self.mapping.collection];
+        let may = |action: &str| {
+            of[action]["access"]
+                .as_str()
+                .is_some_and(|a| a == "full" || a == "partial")
+        };
+        Ok(Account {
+            name,
+            can_publish: may("create") && may("update"),
+        })
+    }
+
+    /// The item's body as this mapping stores it: markdown or HTML, with the marker.
+    fn fields_of(&self, post: &Outgoing<'_>) -> Map<String, Value> {
+        let m = &self.mapping;
+        let body = match m.body_format {
+            BodyFormat::Html => post.html.to_owned(),
+            BodyFormat::Markdown => format!(
+                "{}\n\n{}\n",
+                post.markdown.trim_end(),
+                crate::cms::revision_marker(post.revision)
+            ),
+        };
+        let mut fields = Map::new();
+        fields.insert(m.title.clone(), json!(post.title));
+        fields.insert(m.slug.clone(), json!(post.slug));
+        fields.insert(m.body.clone(), json!(body));
+        if let Some(f) = &m.summary {
+            fields.insert(f.clone(), json!(post.excerpt));
+        }
+        if let Some(f) = &m.tags {
+            fields.insert(f.clone(), json!(post.tags));
+        }
+        if let Some(f) = &m.status {
+            fields.insert(
+                f.clone(),
+                json!(if post.draft { "draft" } else { "published" }),
+            );
+        }
+        fields
+    }
+
+    /// Creates the item, or updates the one at `remote` in place (see the module); an
+    /// item edited there since is `Error::EditedElsewhere` unless `overwrite`.
+    pub async fn publish(
+        &self,
+        post: &Outgoing<'_>,
+        remote: Option<&RemotePost>,
+        overwrite: bool,
+    ) -> Result<RemotePost> {
+        let current = match remote {
+            Some(remote) => self.modified(&remote.id).await?,
+            None => None,
+        };
+        if let (Some(remote), Some(modified), false) = (remote, &current, overwrite) {
+            if *modified != remote.modified {
+                return Err(Error::EditedElsewhere {
+                    slug: post.slug.to_owned(),
+                    what: format!("Directus item {} was edited there at {modified}", remote.id),
+                });
+            }
+        }
+        let body = Value::Object(self.fields_of(post));
+        let wanted = format!("id,{}", self.mapping.modified);
+        let fields = [("fields", wanted.as_str())];
+        let answer = match (remote, current) {
+            (Some(remote), Some(_)) => {
+                self.call(Method::PATCH, &self.item(&remote.id), &fields, Some(&body))
+                    .await?
+            }
+            _ => {
+                self.call(Method::POST, &self.items(), &fields, Some(&body))
+                    .await?
+            }
+        };
+        self.remote_post(&answer["data"])
+    }
+
+    /// Deletes the item; already gone counts as done.
+    pub async fn unpublish(&self, remote: &RemotePost) -> Result<()> {
+        if self.modified(&remote.id).await?.is_none() {
+            return Ok(());
+        }
+        self.call(Method::DELETE, &self.item(&remote.id), &[], None)
+            .await
+            .map(|_| ())
+    }
+
+    /// Every item of the collection, `page_size` per request.
+    pub async fn pull(&self, page_size: u32) -> Result<Vec<Pulled>> {
+        let limit = page_size.clamp(1, 500);
+        let (limit_text, fields) = (limit.to_string(), self.mapping.fields());
+        let mut pulled = Vec::new();
+        // Bounded: a million items at most.
+        for page in 1..=(1_000_000 / limit + 1) {
+            let page_text = page.to_string();
+            let query = [
+                ("limit", limit_text.as_str()),
+                ("page", page_text.as_str()),
+                ("fields", fields.as_str()),
+                ("sort", "id"),
+            ];
+            let answer = self.call(Method::GET, &self.items(), &query, None).await?;
+            let items = answer["data"].as_array().cloned().unwrap_or_default();
+            let last = items.len() < limit as usize;
+            for item in &items {
+                pulled.push(self.pulled(item)?);
+            }
+            if last {
+                break;
+            }
+        }
+        Ok(pulled)
+    }
+
+    fn pulled(&self, item: &Value) -> Result<Pulled> {
+        let m = &self.mapping;
+        let text = |f: &str| item[f].as_str().unwrap_or_default().to_owned();
+        let body = text(&m.body);
+        let tags = match m.tags.as_ref().map(|f| &item[f]) {
+            Some(Value::Array(list)) => list
+                .iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect(),
+            Some(Value::String(csv)) => csv
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(Pulled {
+            remote: self.remote_post(item)?,
+            title: text(&m.title),
+            slug: text(&m.slug),
+            body: match m.body_format {
+                BodyFormat::Html => Body::Html(body),
+                BodyFormat::Markdown => Body::Markdown(body),
+            },
+            excerpt: m.summary.as_deref().map(text).unwrap_or_default(),
+            tags,
+            categories: Vec::new(),
+            published: m
+                .status
+                .as_ref()
+                .is_none_or(|f| item[f].as_str() == Some("published")),
+        })
+    }
+
+    fn remote_post(&self, item: &Value) -> Result<RemotePost> {
+        let id = match &item["id"] {
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => s.clone(),
+            _ => return Err(answer_without("id")),
+        };
+        Ok(RemotePost {
+            id,
+            modified: item[&self.mapping.modified]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            link: String::new(),
+        })
+    }
+
+    /// The item's modified time now ("" before its first update), or `None` when it
+    /// no longer exists. (Directus answers 403, not 404, for an item that does not
+    /// exist, so that ids cannot be probed: a 403 here is read as gone only once the
+    /// token is known to read the collection.)
+    async fn modified(&self, id: &str) -> Result<Option<String>> {
+        let fields = format!("id,{}", self.mapping.modified);
+        let (status, answer) = self
+            .request(
+                Method::GET,
+                &self.item(id),
+                &[("fields", fields.as_str())],
+                None,
+            )
+            .await?;
+        if status.is_success() {
+            return Ok(Some(self.remote_post(&answer["data"])?.modified));
+        }
+        if matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN) {
+            // Gone, unless the token cannot read the collection at all.
+            let (list_status, list) = self
+                .request(
+                    Method::GET,
+                    &self.items(),
+                    &[("limit", "1"), ("fields", "id")],
+                    None,
+                )
+                .await?;
+            if list_status.is_success() {
+                return Ok(None);
+            }
+            return Err(self.refusal(list_status, &list));
+        }
+        Err(self.refusal(status, &answer))
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        route: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Value> {
+        let (status, answer) = self.request(method, route, query, body).await?;
+        if status.is_success() {
+            Ok(answer)
+        } else {
+            Err(self.refusal(status, &answer))
+        }
+    }
+
+    /// One request: its status and JSON answer (`null` for an empty one); only not
+    /// reaching Directus is an error here.
+    async fn request(
+        &self,
+        method: Method,
+        route: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<(StatusCode, Value)> {
+        let mut url = self.root.clone();
+        let path = format!("{}/{route}", url.path().trim_end_matches('/'));
+        url.set_path(&path);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let mut request = self.http.request(method, url).bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let unreachable = |e: reqwest::Error| Error::Unreachable {
+            url: self.root.to_string(),
+            reason: e.to_string(),
+        };
+        let response = request.send().await.map_err(unreachable)?;
+        let status = response.status();
+        if status.is_redirection() {
+            let to = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .unwrap_or("elsewhere")
+                .to_owned();
+            let message =
+                format!("Directus redirects to {to}: set the destination's URL to that address");
+            return Ok((status, json!({ "errors": [{ "message": message }] })));
+        }
+        let text = response.text().await.map_err(unreachable)?;
+        if text.is_empty() {
+            return Ok((status, Value::Null));
+        }
+        let answer = serde_json::from_str(&text).unwrap_or_else(
+            |_| json!({ "errors": [{ "message": text.chars().take(200).collect::<String>() }] }),
+        );
+        Ok((status, answer))
+    }
+
+    /// The error a refusal from Directus means.
+    fn refusal(&self, status: StatusCode, answer: &Value) -> Error {
+        let first = &answer["errors"][0];
+        let message = first["message"].as_str().unwrap_or_default().to_owned();
+        let code = first["extensions"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let url = self.root.to_string();
+        match status {
+            StatusCode::UNAUTHORIZED => Error::DestinationRefused {
+                url,
+                reason: format!(
+                    "{message} Check the token (User Directory ▸ the user ▸ Token, then Save)."
+                ),
+            },
+            StatusCode::FORBIDDEN => Error::DestinationRefused {
+                url,
+                reason: format!(
+                    "{message} The token's user may not do this in the collection {:?}, or the \
+                     collection does not exist.",
+                    self.mapping.collection
+                ),
+            },
+            s if s.is_server_error() => Error::ServerError {
+                status: s.as_u16(),
+                message,
+            },
+            s => Error::Rejected {
+                status: s.as_u16(),
+                code,
+                message,
+            },
+        }
+    }
+}
+
+fn answer_without(field: &str) -> Error {
+    Error::Rejected {
+        status: 200,
+        code: "unexpected_answer".into(),
+        message: format!("Directus answered without the item's {field}"),
+    }
+}
+
+/// A path segment: an id is a number or a UUID, but nothing else may slip in.
+fn urlencode(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl Cms for Directus {
+    fn account(&self) -> BoxFuture<'_, Result<Account>> {
+        Box::pin(Directus::account(self))
+    }
+
+    fn publish<'a>(
+        &'a self,
+        post: &'a Outgoing<'a>,
+        remote: Option<&'a RemotePost>,
+        overwrite: bool,
+    ) -> BoxFuture<'a, Result<RemotePost>> {
+        Box::pin(Directus::publish(self, post, remote, overwrite))
+    }
+
+    fn unpublish<'a>(&'a self, remote: &'a RemotePost) -> BoxFuture<'a, Result<()>> {
+        Box::pin(Directus::unpublish(self, remote))
+    }
+
+    fn pull(&self, page_size: u32) -> BoxFuture<'_, Result<Vec<Pulled>>> {
+        Box::pin(Directus::pull(self, page_size))
+    }
+}

@@ -1,0 +1,234 @@
+//! Pull (issue #13): a destination's posts become local drafts linked to them, so an
+//! editor can open a post that exists on the site, change it and publish it back in
+//! place. HTML is converted to markdown (htmd); title, tags, categories, the summary
+//! and a draft's status go to the front matter.
+//!
+//! Pulling again is idempotent: a post unchanged there since the last publish or pull
+//! is left alone. A post changed there replaces its draft only when the draft has no
+//! changes of its own since (its revision is the one the post last agreed with);
+//! otherwise the draft is kept and reported, unless the editor asks to replace it (the
+//! draft's history keeps the text it had).
+
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use crate::cms::{Body, Pulled, MARKER_ATTRIBUTE};
+use crate::error::Result;
+use crate::frontmatter::{compose, Field};
+use crate::secrets::SecretStore;
+use crate::store::{lock, Store};
+
+/// Posts asked for per request.
+const PAGE_SIZE: u32 = 100;
+
+/// What a pull did, post by post.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ts_rs::TS)]
+pub struct PullReport {
+    pub destination: String,
+    /// New drafts (slugs).
+    pub created: Vec<String>,
+    /// Drafts replaced by the post's newer text.
+    pub updated: Vec<String>,
+    /// Posts unchanged since the last publish or pull.
+    pub unchanged: usize,
+    /// Posts not taken in, each with why.
+    pub kept: Vec<Kept>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct Kept {
+    pub slug: String,
+    pub reason: String,
+}
+
+/// Pulls every post of destination `name` (see the module). `replace_changed`: a post
+/// changed there replaces its draft even when the draft changed here too.
+pub async fn pull(
+    store: &Mutex<Store>,
+    secrets: &SecretStore,
+    name: &str,
+    replace_changed: bool,
+) -> Result<PullReport> {
+    let (destination, cms) = crate::destinations::client(&lock(store), secrets, name)?;
+    let posts = cms.pull(PAGE_SIZE).await?;
+    let mut report = PullReport {
+        destination: destination.name.clone(),
+        ..PullReport::default()
+    };
+    for post in posts {
+        let source = source_of(&post);
+        let mut store = lock(store);
+        let Some(link) = store.remote_link(destination.id, &post.remote.id)? else {
+            let slug = slug_of(&post);
+            if store.exists(&slug)? {
+                report.kept.push(Kept {
+                    reason: format!(
+                        "a document {slug:?} exists here and is not that post ({} {}): rename \
+                         one of them and pull again",
+                        destination.kind, post.remote.id
+                    ),
+                    slug,
+                });
+                continue;
+            }
+            let doc = store.create(&slug, &source)?;
+            let synced = doc.revision.unwrap_or_default();
+            store.set_remote_post(&slug, destination.id, Some((&post.remote, &synced)))?;
+            report.created.push(slug);
+            continue;
+        };
+        if link.modified == post.remote.modified {
+            report.unchanged += 1;
+            continue;
+        }
+        let doc = store.get(&link.slug)?;
+        let changed_here = link.synced_revision.is_none() || doc.revision != link.synced_revision;
+        if changed_here && !replace_changed {
+            report.kept.push(Kept {
+                reason: format!(
+                    "changed here and in {} since they last agreed: publish it to keep your \
+                     text, or pull with the choice to replace it (its history keeps yours)",
+                    destination.name
+                ),
+                slug: link.slug,
+            });
+            continue;
+        }
+        if doc.source != source {
+            store.save(&link.slug, &source)?;
+        }
+        let synced = store.get(&link.slug)?.revision.unwrap_or_default();
+        store.set_remote_post(&link.slug, destination.id, Some((&post.remote, &synced)))?;
+        report.updated.push(link.slug);
+    }
+    Ok(report)
+}
+
+/// The local slug of a post: its own when usable, else made from its title, else from
+/// its id.
+fn slug_of(post: &Pulled) -> String {
+    if crate::slug::is_valid(&post.slug) {
+        return post.slug.clone();
+    }
+    let from_title = crate::slug::slugify(&post.title);
+    if crate::slug::is_valid(&from_title) {
+        from_title
+    } else {
+        format!("post-{}", crate::slug::slugify(&post.remote.id))
+    }
+}
+
+/// The draft's source: front matter, then the body as markdown (without the revision
+/// marker Pressroom put there).
+fn source_of(post: &Pulled) -> String {
+    let body = match &post.body {
+        Body::Html(html) => to_markdown(&without_marker(html)),
+        Body::Markdown(markdown) => without_marker(markdown).trim().to_owned(),
+    };
+    let mut fields = vec![
+        ("title", Field::Text(&post.title)),
+        ("tags", Field::List(&post.tags)),
+        ("categories", Field::List(&post.categories)),
+        ("summary", Field::Text(&post.excerpt)),
+    ];
+    if !post.published {
+        fields.push(("draft", Field::Flag(true)));
+    }
+    compose(&fields, &body)
+}
+
+/// HTML as markdown; what has no markdown form stays HTML (which the renderer keeps,
+/// sanitized).
+pub fn to_markdown(html: &str) -> String {
+    let converter = htmd::HtmlToMarkdown::builder()
+        .skip_tags(vec!["script", "style", "noscript", "template"])
+        .build();
+    converter
+        .convert(html)
+        .unwrap_or_else(|_| html.to_owned())
+        .trim()
+        .to_owned()
+}
+
+/// `text` without the revision marker elements (`cms::revision_marker`).
+fn without_marker(text: &str) -> String {
+    let opening = format!("<div hidden {MARKER_ATTRIBUTE}=\"");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(&opening) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at..];
+        match after.find("</div>") {
+            Some(end) => rest = &after[end + "</div>".len()..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cms::{revision_marker, RemotePost};
+
+    fn post(body: Body, published: bool) -> Pulled {
+        Pulled {
+            remote: RemotePost {
+                id: "7".into(),
+                modified: "2026-12-01T10:00:00".into(),
+                link: String::new(),
+            },
+            title: "Spring: a launch".into(),
+            slug: "spring-launch".into(),
+            body,
+            excerpt: String::new(),
+            tags: vec!["news".into(), "a, b".into()],
+            categories: vec![],
+            published,
+        }
+    }
+
+    #[test]
+    fn a_post_becomes_a_draft_that_parses_back() {
+        let html = format!(
+            "<h2>Plans</h2><p>We <strong>ship</strong> in <a href=\"https://example.com/\">May</a>.</p><ul><li>one</li><li>two</li></ul>{}",
+            revision_marker("r_0123456789abcdef")
+        );
+        let source = source_of(&post(Body::Html(html), false));
+        let parsed = crate::frontmatter::parse(&source).unwrap();
+        assert_eq!(parsed.title, "Spring: a launch");
+        assert_eq!(parsed.tags, ["news", "a, b"]);
+        assert_eq!(
+            parsed.front_matter.get("draft"),
+            Some(&serde_json::json!(true))
+        );
+        assert!(source.contains("## Plans"), "{source}");
+        assert!(source.contains("**ship**"), "{source}");
+        assert!(source.contains("[May](https://example.com/)"), "{source}");
+        assert!(!source.contains(MARKER_ATTRIBUTE), "{source}");
+    }
+
+    #[test]
+    fn markdown_bodies_lose_only_the_marker() {
+        let md = format!(
+            "# Hi\n\nText.\n\n{}\n",
+            revision_marker("r_0123456789abcdef")
+        );
+        let source = source_of(&post(Body::Markdown(md), true));
+        assert!(source.ends_with("# Hi\n\nText.\n"), "{source:?}");
+        assert!(!source.contains("draft"));
+    }
+
+    #[test]
+    fn an_unclosed_marker_takes_the_rest_away_and_nothing_else() {
+        assert_eq!(
+            without_marker("a<div hidden data-pressroom-revision=\"r\">"),
+            "a"
+        );
+        assert_eq!(without_marker("plain <div>x</div>"), "plain <div>x</div>");
+    }
+}
