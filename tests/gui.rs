@@ -1627,3 +1627,132 @@ fn every_view_passes_axe_in_light_and_dark() {
         found.join("\n")
     );
 }
+
+/// Sets the `<select>` matching `css` to `value`, as choosing it would.
+async fn choose(client: &Client, css: &str, value: &str) {
+    click(client, css).await;
+    client
+        .execute(
+            "const s = document.querySelector(arguments[0]); s.value = arguments[1];
+             s.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![json!(css), json!(value)],
+        )
+        .await
+        .unwrap();
+}
+
+#[test]
+fn a_wordpress_destination_from_settings_is_published_to_confirmed_live_and_pulled() {
+    // A real WordPress, and the Next.js example reading it, verifying with a secret
+    // the site form below is given.
+    let wp = pressroom_testkit::WordPress::start();
+    let secret = Secret::generate();
+    let example = pressroom_testkit::build_nextjs_example_with(&[
+        ("PRESSROOM_SOURCE", "wordpress"),
+        ("WORDPRESS_API_URL", &wp.rest_root),
+    ]);
+    let port = pressroom_testkit::free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let tmp = tempfile::tempdir().unwrap();
+    let _site = pressroom_testkit::NextServer::start(
+        &example,
+        port,
+        &[
+            ("PRESSROOM_SOURCE", "wordpress"),
+            ("WORDPRESS_API_URL", &wp.rest_root),
+            ("PRESSROOM_WEBHOOK_SECRET", secret.expose()),
+        ],
+        &tmp.path().join("next.log"),
+    );
+    with_app(
+        "wordpress-destination",
+        tmp.path(),
+        async |client, display| {
+            texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+
+            // Settings ▸ Destinations: add the WordPress; the connection test runs and says
+            // who logged in and that they may publish.
+            click(client, ".nav-settings").await;
+            click(client, ".add-destination").await;
+            fill(client, "input[name='destination-name']", "wp").await;
+            fill(client, "input[name='destination-url']", &wp.rest_root).await;
+            fill(client, "input[name='destination-user']", &wp.user).await;
+            fill(client, "input[name='destination-secret']", &wp.app_password).await;
+            click(client, ".destination-form button[type='submit']").await;
+            let test = texts_when(
+                client,
+                ".destination[data-destination='wp'] .test-result",
+                |t| t.len() == 1,
+            )
+            .await;
+            assert_eq!(test, ["✓ Logged in as admin, who may publish."]);
+
+            // A site that reads from it.
+            click(client, ".add-site").await;
+            fill(client, "input[name='name']", "nextjs").await;
+            choose(client, "select[name='destination']", "wp").await;
+            fill(
+                client,
+                "input[name='webhook_url']",
+                &format!("{base}/api/revalidate"),
+            )
+            .await;
+            fill(
+                client,
+                "input[name='page_url_template']",
+                &format!("{base}/posts/{{slug}}"),
+            )
+            .await;
+            fill(client, "input[name='secret']", secret.expose()).await;
+            click(client, ".site-form button[type='submit']").await;
+            texts_when(client, ".site[data-site='nextjs'] .small", |t| {
+                t.len() == 1 && t[0].contains("reads from wp")
+            })
+            .await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            display.screenshot(&artifacts_dir().join("settings-destinations.png"));
+
+            // One Publish: the content API for the demo site, WordPress for the Next.js
+            // site, and both pages confirmed (WordPress's by the marker in the post).
+            click(client, ".appbar button:first-child").await;
+            click(client, "button.publish").await;
+            for site in ["demo", "nextjs"] {
+                texts_when(client, &format!(".site[data-site='{site}'] .stage"), |t| {
+                    t == ["Live ✓"]
+                })
+                .await;
+            }
+            let revision = revisions_when(client, ".panel > .head > h2", |t| {
+                t.len() == 1 && !t[0].is_empty()
+            })
+            .await;
+            revisions_when(client, ".side-by-side .live-rev", |t| {
+                t.len() == 2 && t.iter().all(|r| *r == revision[0])
+            })
+            .await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            display.screenshot(&artifacts_dir().join("wordpress-live.png"));
+
+            // Pull: WordPress's own first post becomes a draft in the list.
+            click(client, ".nav-settings").await;
+            click(client, ".destination[data-destination='wp'] .pull").await;
+            texts_when(client, ".settings .notice", |t| {
+                t.len() == 1 && t[0].starts_with("Pulled wp: 1 new")
+            })
+            .await;
+            click(client, ".appbar button:first-child").await;
+            texts_when(client, ".doc-item .title", |t| {
+                t.iter().any(|title| title == "Hello world!")
+            })
+            .await;
+        },
+    );
+    let page = pressroom_testkit::wait_for_page(&format!("{base}/posts/welcome"));
+    assert!(
+        page.contains("Welcome to Pressroom"),
+        "the page from WordPress"
+    );
+    let store = Store::open(workspace::database_path(&tmp.path().join("sandbox"))).unwrap();
+    let source = store.get("hello-world").unwrap().source;
+    assert!(source.contains("title: Hello world!"), "{source}");
+}

@@ -8,8 +8,13 @@ import { listen as tauriListen } from "@tauri-apps/api/event";
 // (crates/core/tests/ipc_types.rs), `generated/app.ts` from the shell
 // (src-tauri/ipc_types.rs). Each test fails when its file drifts from the Rust types.
 import type {
+  Account,
   ApiDocument,
   ApiSettings,
+  BodyFormat,
+  Destination,
+  FieldMapping,
+  PullReport,
   BrokenFrontMatter,
   ConfirmationRecord,
   Confirmed,
@@ -47,6 +52,7 @@ import type {
   Standing,
 } from "./generated/publisher";
 import type {
+  DestinationForm,
   IpcError,
   Keyed,
   SiteForm,
@@ -56,6 +62,12 @@ import type {
   WorkspaceInfo,
 } from "./generated/app";
 export type {
+  Account,
+  BodyFormat,
+  Destination,
+  DestinationForm,
+  FieldMapping,
+  PullReport,
   DocumentSites,
   Health,
   ApiDocument,
@@ -228,6 +240,20 @@ export function createApi(invoke: Invoke, listen?: Listen) {
       call<ApiSettings>("set_api_settings", { url, token }),
     checkApi: () => call<string | null>("check_api"),
     settingsSites: () => call<SiteView[]>("settings_sites"),
+    listDestinations: () => call<Destination[]>("list_destinations"),
+    addDestination: (form: DestinationForm) => call<Destination>("add_destination", { form }),
+    /** An empty secret keeps the one in the keyring. */
+    updateDestination: (name: string, form: DestinationForm) =>
+      call<Destination>("update_destination", { name, form }),
+    /** `forgetPosts`: also while documents have posts there (their ids are lost). */
+    removeDestination: (name: string, forgetPosts: boolean) =>
+      call<void>("remove_destination", { name, forgetPosts }),
+    /** Logs in: who, and whether they may publish. */
+    testDestination: (name: string) => call<Account>("test_destination", { name }),
+    /** The destination's posts into drafts; drafts changed here are kept unless
+     * `replaceChanged`. */
+    pullDestination: (name: string, replaceChanged: boolean) =>
+      call<PullReport>("pull_destination", { name, replaceChanged }),
     addSite: (form: SiteForm, secret: string | null) =>
       call<Keyed>("add_site", { form, secret }),
     updateSite: (name: string, form: SiteForm) => call<Site>("update_site", { name, form }),

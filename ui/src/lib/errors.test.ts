@@ -12,6 +12,10 @@ describe("errorAction", () => {
 
   it("points at the place to fix a document or a site", () => {
     expect(errorAction(err("front_matter"), false)?.action).toBe("go-to-line");
+    expect(errorAction(err("edited_elsewhere"), true)).toEqual({
+      action: "overwrite",
+      label: "Publish over their edit",
+    });
     expect(errorAction(err("missing_title"), true)?.action).toBe("go-to-line");
     expect(errorAction(err("duplicate_slug"), false)?.label).toBe("Change the slug");
     expect(errorAction(err("secret_missing"), true)?.action).toBe("site-settings");

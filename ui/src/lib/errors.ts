@@ -9,6 +9,8 @@ export type ErrorAction =
   | "site-settings"
   /** Run again what failed (a publish or unpublish the content API did not take). */
   | "retry"
+  /** Publish again over a post edited in a CMS since Pressroom last published it. */
+  | "overwrite"
   /** The editor, at the line the problem is on. */
   | "go-to-line"
   /** The slug field. */
@@ -20,6 +22,7 @@ const LABELS: Record<ErrorAction, string> = {
   "api-settings": "Content API settings",
   "site-settings": "Site settings",
   retry: "Retry now",
+  overwrite: "Publish over their edit",
   "go-to-line": "Go to the line",
   slug: "Change the slug",
   refresh: "Reload the list",
@@ -41,6 +44,8 @@ export function errorAction(
       case "not_configured":
       case "invalid_url":
         return "api-settings";
+      case "edited_elsewhere":
+        return canRetry ? "overwrite" : null;
       case "rejected":
       case "conflict":
       case "ipc":

@@ -5,6 +5,9 @@ import { isSettled } from "./workspace.svelte";
 import type {
   Api,
   ApiSettings,
+  Destination,
+  DestinationForm,
+  PullReport,
   Attempt,
   Delivery,
   IpcError,
@@ -85,6 +88,76 @@ export function validateForm(form: SiteForm): Partial<Record<keyof SiteForm, str
   return errors;
 }
 
+export const DESTINATION_KINDS = [
+  { id: "wordpress", label: "WordPress" },
+  { id: "directus", label: "Directus" },
+] as const;
+
+export function emptyDestination(kind = "wordpress"): DestinationForm {
+  return {
+    name: "",
+    kind,
+    url: "",
+    user: "",
+    secret: "",
+    mapping:
+      kind === "directus"
+        ? {
+            collection: "posts",
+            title: "title",
+            slug: "slug",
+            body: "content",
+            body_format: "markdown",
+            summary: "summary",
+            tags: "tags",
+            status: "status",
+            modified: "date_updated",
+          }
+        : null,
+  };
+}
+
+export function destinationFormOf(d: Destination): DestinationForm {
+  return {
+    name: d.name,
+    kind: d.kind,
+    url: d.url,
+    user: d.user,
+    secret: "",
+    mapping: d.mapping ? { ...d.mapping } : null,
+  };
+}
+
+/** What is wrong with a destination form before it is sent (empty when fine). */
+export function validateDestination(
+  form: DestinationForm,
+  adding: boolean,
+): Partial<Record<"name" | "url" | "user" | "secret", string>> {
+  const errors: Partial<Record<"name" | "url" | "user" | "secret", string>> = {};
+  if (adding && !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(form.name.trim())) {
+    errors.name = "Lowercase letters, digits and dashes.";
+  } else if (adding && form.name.trim() === "api") {
+    errors.name = "\"api\" names the content API; choose another name.";
+  }
+  if (!/^https?:\/\/[^\s/]+/.test(form.url.trim())) errors.url = "An http:// or https:// URL.";
+  if (form.kind === "wordpress" && form.user.trim() === "") errors.user = "The WordPress user name.";
+  if (adding && (form.secret ?? "").trim() === "") {
+    errors.secret = form.kind === "wordpress" ? "An Application Password." : "A static token.";
+  }
+  return errors;
+}
+
+/** A pull's outcome in a sentence. */
+export function pullSummary(r: PullReport): string {
+  const parts = [
+    `${r.created.length} new`,
+    `${r.updated.length} updated`,
+    `${r.unchanged} unchanged`,
+  ];
+  if (r.kept.length > 0) parts.push(`${r.kept.length} kept (changed here too)`);
+  return `Pulled ${r.destination}: ${parts.join(", ")}.`;
+}
+
 export function createSettings(api: Api) {
   const state = $state({
     api: null as ApiSettings | null,
@@ -104,6 +177,11 @@ export function createSettings(api: Api) {
     busy: false,
     /** The delivery being re-sent, until its site settles (the button says so). */
     resending: null as number | null,
+    destinations: [] as Destination[],
+    /** The last connection test of each destination. */
+    destinationTests: {} as Record<string, { ok: boolean; message: string }>,
+    /** The last pull, with the drafts it kept. */
+    pulled: null as PullReport | null,
   });
 
   async function run<T>(work: () => Promise<T>): Promise<T | undefined> {
@@ -119,6 +197,7 @@ export function createSettings(api: Api) {
     await run(async () => {
       state.api = await api.apiSettings();
       state.sites = await api.settingsSites();
+      state.destinations = await api.listDestinations();
     });
   }
 
@@ -215,6 +294,57 @@ export function createSettings(api: Api) {
     if (result) state.tests[name] = result;
   }
 
+  async function addDestination(form: DestinationForm) {
+    const added = await run(() => api.addDestination(form));
+    if (!added) return false;
+    state.notice = `Added ${added.name}; testing the connection…`;
+    await load();
+    await testDestination(added.name);
+    return true;
+  }
+
+  async function updateDestination(name: string, form: DestinationForm) {
+    const saved = await run(() => api.updateDestination(name, form));
+    if (!saved) return false;
+    state.notice = `Saved ${saved.name}.`;
+    await load();
+    return true;
+  }
+
+  async function removeDestination(name: string) {
+    if ((await run(() => api.removeDestination(name, true))) !== undefined) {
+      state.notice = `Removed ${name} and its secret; its posts stay where they are.`;
+      delete state.destinationTests[name];
+      await load();
+    }
+  }
+
+  async function testDestination(name: string) {
+    try {
+      const account = await api.testDestination(name);
+      state.destinationTests[name] = account.can_publish
+        ? { ok: true, message: `Logged in as ${account.name}, who may publish.` }
+        : {
+            ok: false,
+            message: `Logged in as ${account.name}, who may not publish: give them a role that may.`,
+          };
+    } catch (e) {
+      state.destinationTests[name] = {
+        ok: false,
+        message: (e as { message?: string }).message ?? String(e),
+      };
+    }
+  }
+
+  /** Pulls the destination's posts; `onPulled` reloads the document list. */
+  async function pull(name: string, replaceChanged: boolean, onPulled?: () => unknown) {
+    const report = await run(() => api.pullDestination(name, replaceChanged));
+    if (!report) return;
+    state.pulled = report;
+    state.notice = pullSummary(report);
+    await onPulled?.();
+  }
+
   async function loadDeliveries(failedOnly = state.failedOnly) {
     state.failedOnly = failedOnly;
     const list = await run(() => api.listDeliveries(failedOnly));
@@ -268,6 +398,11 @@ export function createSettings(api: Api) {
     replaceSecret,
     showHandler,
     testWebhook,
+    addDestination,
+    updateDestination,
+    removeDestination,
+    testDestination,
+    pull,
     loadDeliveries,
     openAttempts,
     redeliver,

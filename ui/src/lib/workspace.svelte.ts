@@ -426,7 +426,9 @@ export function createWorkspace(api: Api) {
     return runPublish(true);
   }
 
-  async function runPublish(takeDown: boolean): Promise<boolean> {
+  /** `overwrite`: over posts edited in a CMS since the last publish (offered by the
+   * error banner when that is what stopped the publish). */
+  async function runPublish(takeDown: boolean, overwrite = false): Promise<boolean> {
     const doc = state.selected;
     if (!doc || state.publishing) return false;
     state.publishing = true;
@@ -447,15 +449,20 @@ export function createWorkspace(api: Api) {
         events: 0,
       };
       run = state.publish;
-      const send = takeDown ? api.unpublishDocument : api.publishDocument;
-      report = await attempt(state, () => send(doc.slug, chosenTargets(), eventsOf(run)));
+      const targets = chosenTargets();
+      report = await attempt(state, () =>
+        takeDown
+          ? api.unpublishDocument(doc.slug, targets, eventsOf(run))
+          : api.publishDocument(doc.slug, targets, eventsOf(run), overwrite),
+      );
     } finally {
       state.publishing = false;
     }
     if (!report) {
       run.running = false;
       if (state.error && state.selected?.slug === doc.slug) {
-        state.retry = () => runPublish(takeDown);
+        const overwriting = !takeDown && state.error.kind === "edited_elsewhere";
+        state.retry = () => runPublish(takeDown, overwriting);
       }
       return false;
     }
