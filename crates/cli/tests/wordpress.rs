@@ -235,7 +235,7 @@ fn source(ws: &Path, slug: &str) -> String {
 
 #[test]
 fn the_nextjs_example_reads_wordpress_and_publish_and_pull_go_both_ways() {
-    let server = WordPress::start();
+    let mut server = WordPress::start();
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path();
     let password = [("WP_PASSWORD", server.app_password.as_str())];
@@ -340,6 +340,30 @@ fn the_nextjs_example_reads_wordpress_and_publish_and_pull_go_both_ways() {
     assert!(
         pressroom_testkit::wait_for_page(&format!("{base}/posts/hello"))
             .contains("The second text.")
+    );
+
+    // WordPress down mid-publish: a clear error, no site told, nothing lost; once it
+    // is back, publishing again updates the same post (pull below finds no second).
+    server.stop_web();
+    std::fs::write(
+        &text,
+        "---\ntitle: Hello from Pressroom\ntags: [news]\n---\nThe third text.\n",
+    )
+    .unwrap();
+    ok(
+        ws,
+        &["doc", "edit", "hello", "--file", text.to_str().unwrap()],
+        &[],
+    );
+    let down = fails(ws, &["publish", "hello", "--wait-live=30"], &[]);
+    assert!(down.contains("cannot be reached"), "{down}");
+    assert!(ok(ws, &["doc", "show", "hello"], &[]).contains("The third text."));
+    server.start_web();
+    let back_up = ok(ws, &["publish", "hello", "--wait-live=60"], &[]);
+    assert!(back_up.contains("serves revision"), "{back_up}");
+    assert!(
+        pressroom_testkit::wait_for_page(&format!("{base}/posts/hello"))
+            .contains("The third text.")
     );
 
     // Pull: the posts made in WordPress (ours, and the "Hello world!" every new

@@ -296,8 +296,24 @@ fn retry_after(response: &Response) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
+/// Why a request got no answer, in words: a timeout, a refused connection, or TLS
+/// (a certificate the machine does not trust, or a server that does not speak it).
+pub(crate) fn describe(e: &reqwest::Error) -> String {
+    let mut chain = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = source {
+        chain.push_str(&s.to_string());
+        chain.push_str(": ");
+        source = s.source();
+    }
+    let lower = chain.to_ascii_lowercase();
+    if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        format!(
+            "TLS failed: {}; the server's certificate is not trusted here, or it does not \
+             speak https at this address",
+            chain.trim_end_matches(": ")
+        )
+    } else if e.is_timeout() {
         "timed out".into()
     } else if e.is_connect() {
         "connection refused or no route".into()

@@ -401,9 +401,9 @@ impl Directus {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let unreachable = |e: reqwest::Error| Error::Unreachable {
+        let unreachable = |e: reqwest::Error| Error::DestinationUnreachable {
             url: self.root.to_string(),
-            reason: e.to_string(),
+            reason: crate::client::describe(&e),
         };
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status();
@@ -422,9 +422,20 @@ impl Directus {
         if text.is_empty() {
             return Ok((status, Value::Null));
         }
-        let answer = serde_json::from_str(&text).unwrap_or_else(
-            |_| json!({ "errors": [{ "message": text.chars().take(200).collect::<String>() }] }),
-        );
+        let answer = match serde_json::from_str(&text) {
+            Ok(answer) => answer,
+            // A web page where the API should answer: not Directus's address.
+            Err(_) if status.is_success() => {
+                return Ok((
+                    StatusCode::NOT_FOUND,
+                    json!({ "errors": [{ "message": "The address answers with a web page.",
+                                         "extensions": { "code": "ROUTE_NOT_FOUND" } }] }),
+                ))
+            }
+            Err(_) => {
+                json!({ "errors": [{ "message": text.chars().take(200).collect::<String>() }] })
+            }
+        };
         Ok((status, answer))
     }
 
@@ -452,7 +463,15 @@ impl Directus {
                     self.mapping.collection
                 ),
             },
-            s if s.is_server_error() => Error::ServerError {
+            StatusCode::NOT_FOUND if code == "ROUTE_NOT_FOUND" => Error::DestinationRefused {
+                url,
+                reason: format!(
+                    "{message} This is not a Directus server's address (give the address its \
+                     app is served from, without /admin)."
+                ),
+            },
+            s if s.is_server_error() => Error::DestinationFailed {
+                url,
                 status: s.as_u16(),
                 message,
             },

@@ -71,6 +71,16 @@ pub enum Error {
     #[error("{url} refused: {reason}")]
     DestinationRefused { url: String, reason: String },
 
+    #[error("{url} cannot be reached ({reason}); check the destination's address and that it is running — nothing was lost")]
+    DestinationUnreachable { url: String, reason: String },
+
+    #[error("{url} failed with {status}: {message}; try again later — nothing was lost")]
+    DestinationFailed {
+        url: String,
+        status: u16,
+        message: String,
+    },
+
     #[error("no destination named {name:?}; `pressroom destination list` shows them")]
     DestinationNotFound { name: String },
 
@@ -164,7 +174,9 @@ impl Error {
             Error::Unreachable { .. } => "unreachable",
             Error::PayloadTooLarge { .. } => "too_large",
             Error::Rejected { .. } => "rejected",
-            Error::DestinationRefused { .. } => "unauthorized",
+            Error::DestinationRefused { .. } => "destination_refused",
+            Error::DestinationUnreachable { .. } => "destination_unreachable",
+            Error::DestinationFailed { .. } => "server_error",
             Error::DestinationNotFound { .. } => "not_found",
             Error::InvalidDestination { .. } => "invalid_destination",
             Error::ServerError { .. } => "server_error",

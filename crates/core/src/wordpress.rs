@@ -368,9 +368,9 @@ impl WordPress {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let unreachable = |e: reqwest::Error| Error::Unreachable {
+        let unreachable = |e: reqwest::Error| Error::DestinationUnreachable {
             url: self.root.to_string(),
-            reason: e.to_string(),
+            reason: crate::client::describe(&e),
         };
         let response = request.send().await.map_err(unreachable)?;
         let status = response.status();
@@ -387,32 +387,78 @@ impl WordPress {
             return Ok((status, json!({ "code": "redirect", "message": message })));
         }
         let text = response.text().await.map_err(unreachable)?;
-        let answer = serde_json::from_str(&text)
-            .unwrap_or_else(|_| json!({ "message": text.chars().take(200).collect::<String>() }));
+        let answer = match serde_json::from_str(&text) {
+            Ok(answer) => answer,
+            // A web page where the REST API should answer: the wrong URL, or a plugin
+            // or a cache in front of it.
+            Err(_) if status.is_success() => {
+                let message = "The address answers with a web page, not the REST API: use the \
+                               REST root WordPress announces (…/wp-json/ or …/?rest_route=/)";
+                return Ok((
+                    StatusCode::NOT_FOUND,
+                    json!({ "code": "rest_no_route", "message": message }),
+                ));
+            }
+            Err(_) => json!({ "message": text.chars().take(200).collect::<String>() }),
+        };
         Ok((status, answer))
     }
 
-    /// The error a refusal from WordPress means.
+    /// The error a refusal from WordPress means, named by its cause where WordPress's
+    /// error code tells it.
     fn refusal(&self, status: StatusCode, answer: &Value) -> Error {
         let code = answer["code"].as_str().unwrap_or("").to_owned();
         let message = answer["message"].as_str().unwrap_or_default().to_owned();
-        match status {
-            StatusCode::UNAUTHORIZED => Error::DestinationRefused {
-                url: self.root.to_string(),
-                reason: format!(
-                    "{message} Check the user name and the Application Password (Users ▸ \
-                     Profile ▸ Application Passwords)."
-                ),
-            },
-            StatusCode::FORBIDDEN => Error::DestinationRefused {
-                url: self.root.to_string(),
-                reason: format!("{message} The user may not do this: publishing needs the Author role or above."),
-            },
-            s if s.is_server_error() => Error::ServerError {
+        let url = self.root.to_string();
+        let refused = |reason: String| Error::DestinationRefused {
+            url: url.clone(),
+            reason: format!("{message} {reason}").trim_start().to_owned(),
+        };
+        match (status, code.as_str()) {
+            (_, "incorrect_password" | "invalid_username" | "invalid_email") => refused(
+                "The user name or the Application Password is wrong (Users ▸ Profile ▸ \
+                 Application Passwords makes a new one)."
+                    .into(),
+            ),
+            (_, "application_passwords_disabled") => refused(
+                "Application Passwords are turned off on this site (by a plugin or its \
+                 settings); they also need https unless the site is a local one."
+                    .into(),
+            ),
+            (_, "rest_not_logged_in") => refused(
+                "WordPress did not receive the login: the web server or a proxy in front of \
+                 it drops the Authorization header (with Apache and PHP-CGI: `CGIPassAuth \
+                 On`), or Application Passwords are off."
+                    .into(),
+            ),
+            (
+                _,
+                "rest_login_required"
+                | "rest_cannot_access"
+                | "rest_disabled"
+                | "rest_api_disabled",
+            ) => {
+                refused("A plugin or the site's settings block the REST API for this user.".into())
+            }
+            (StatusCode::NOT_FOUND, "rest_no_route") => refused(
+                "This is not WordPress's REST root (…/wp-json/ or …/?rest_route=/), or a \
+                 plugin turned the REST API off."
+                    .into(),
+            ),
+            (StatusCode::UNAUTHORIZED, _) => refused(
+                "Check the user name and the Application Password (Users ▸ Profile ▸ \
+                 Application Passwords)."
+                    .into(),
+            ),
+            (StatusCode::FORBIDDEN, _) => refused(
+                "The user may not do this: publishing needs the Author role or above.".into(),
+            ),
+            (s, _) if s.is_server_error() => Error::DestinationFailed {
+                url,
                 status: s.as_u16(),
                 message,
             },
-            s => Error::Rejected {
+            (s, _) => Error::Rejected {
                 status: s.as_u16(),
                 code,
                 message,
@@ -491,6 +537,28 @@ mod tests {
             "http://127.0.0.1:8080/index.php?rest_route=%2Fwp%2Fv2%2Fposts"
         );
         assert!(WordPress::new("ftp://x/", "u", "p").is_err());
+    }
+
+    #[test]
+    fn refusals_name_their_cause() {
+        let wp = WordPress::new("https://example.com/wp-json/", "u", "p").unwrap();
+        let said = |status: u16, code: &str| {
+            let answer = json!({ "code": code, "message": "WordPress says no." });
+            let e = wp.refusal(StatusCode::from_u16(status).unwrap(), &answer);
+            (e.kind(), e.to_string())
+        };
+        let (kind, text) = said(401, "incorrect_password");
+        assert_eq!(kind, "destination_refused");
+        assert!(text.contains("Application Password is wrong"), "{text}");
+        assert!(said(401, "rest_not_logged_in")
+            .1
+            .contains("Authorization header"));
+        assert!(said(401, "rest_login_required").1.contains("plugin"));
+        assert!(said(404, "rest_no_route").1.contains("REST root"));
+        assert!(said(403, "rest_cannot_create").1.contains("Author role"));
+        let (kind, text) = said(502, "");
+        assert_eq!(kind, "server_error");
+        assert!(text.contains("try again later"), "{text}");
     }
 
     #[test]

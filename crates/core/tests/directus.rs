@@ -150,7 +150,7 @@ fn publishes_to_a_real_directus_in_place_pulls_and_never_overwrites_its_edits() 
         let down = destinations::publish(&ws.store, &ws.secrets, "spring", "cms", false)
             .await
             .unwrap_err();
-        assert!(matches!(down, Error::Unreachable { .. }), "{down}");
+        assert!(matches!(down, Error::DestinationUnreachable { .. }), "{down}");
         let recorded = ws.store.lock().unwrap().remote_post("spring", 1).unwrap();
         assert_eq!(recorded.as_ref(), Some(&third), "nothing half-recorded");
         server.start_server();

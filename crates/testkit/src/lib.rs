@@ -290,8 +290,12 @@ impl WordPress {
             "--skip-innodb-doublewrite",
         ];
         let datadir = format!("--datadir={}", d.join("db").display());
+        // Its own temp dir: two servers bootstrapping at once in /tmp can collide on
+        // their temporary tables' names.
+        std::fs::create_dir_all(d.join("tmp")).unwrap();
+        let tmpdir = format!("--tmpdir={}", d.join("tmp").display());
         let out = Command::new("mariadb-install-db")
-            .args(["--no-defaults", "--user=root", &datadir])
+            .args(["--no-defaults", "--user=root", &datadir, &tmpdir])
             .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
             .arg("--skip-name-resolve")
             .args(fast)
@@ -303,7 +307,7 @@ impl WordPress {
         // Stopped on drop from here on, also when a later step of the start panics.
         let db = Group(
             Command::new("mariadbd")
-                .args(["--no-defaults", "--user=root", &datadir])
+                .args(["--no-defaults", "--user=root", &datadir, &tmpdir])
                 .args(["--bind-address=127.0.0.1", &format!("--port={db_port}")])
                 .arg(format!("--socket={}", socket.display()))
                 .arg(format!("--pid-file={}", d.join("mysqld.pid").display()))

@@ -12,6 +12,7 @@ describe("errorAction", () => {
 
   it("points at the place to fix a document or a site", () => {
     expect(errorAction(err("front_matter"), false)?.action).toBe("go-to-line");
+    expect(errorAction(err("destination_refused"), true)?.action).toBe("destination-settings");
     expect(errorAction(err("edited_elsewhere"), true)).toEqual({
       action: "overwrite",
       label: "Publish over their edit",

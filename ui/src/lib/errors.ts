@@ -7,6 +7,8 @@ export type ErrorAction =
   | "api-settings"
   /** Settings, at the sites. */
   | "site-settings"
+  /** Settings, at the destinations (WordPress, Directus). */
+  | "destination-settings"
   /** Run again what failed (a publish or unpublish the content API did not take). */
   | "retry"
   /** Publish again over a post edited in a CMS since Pressroom last published it. */
@@ -21,6 +23,7 @@ export type ErrorAction =
 const LABELS: Record<ErrorAction, string> = {
   "api-settings": "Content API settings",
   "site-settings": "Site settings",
+  "destination-settings": "Destination settings",
   retry: "Retry now",
   overwrite: "Publish over their edit",
   "go-to-line": "Go to the line",
@@ -50,6 +53,11 @@ export function errorAction(
       case "conflict":
       case "ipc":
         return canRetry ? "retry" : null;
+      case "destination_unreachable":
+        return canRetry ? "retry" : "destination-settings";
+      case "destination_refused":
+      case "invalid_destination":
+        return "destination-settings";
       case "secret_missing":
       case "invalid_secret":
       case "keyring":
