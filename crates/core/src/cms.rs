@@ -143,7 +143,7 @@ pub trait Cms: Send + Sync {
     /// Deletes the post (its page must be gone); already gone counts as done.
     fn unpublish<'a>(&'a self, remote: &'a RemotePost) -> BoxFuture<'a, Result<()>>;
 
-    /// Every post there, newest first, `page_size` per request.
+    /// Every post there, each once (paged in a total order), `page_size` per request.
     fn pull(&self, page_size: u32) -> BoxFuture<'_, Result<Vec<Pulled>>>;
 }
 

@@ -163,7 +163,7 @@ impl WordPress {
         }
     }
 
-    /// Every post there (published, scheduled, draft, pending, private), newest first,
+    /// Every post there (published, scheduled, draft, pending, private), oldest first,
     /// with its tags' and categories' names.
     pub async fn pull(&self, page_size: u32) -> Result<Vec<Pulled>> {
         const STATUSES: &str = "publish,future,draft,pending,private";
@@ -178,6 +178,10 @@ impl WordPress {
                 ("per_page", per_page_text.as_str()),
                 ("page", page_text.as_str()),
                 ("status", STATUSES),
+                // A total order: by date, posts made in the same second would come in
+                // any order on each page, some twice and some never.
+                ("orderby", "id"),
+                ("order", "asc"),
             ];
             let (status, answer) = self
                 .request(Method::GET, "wp/v2/posts", &query, None)

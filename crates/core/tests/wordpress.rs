@@ -210,7 +210,10 @@ fn publishes_to_a_real_wordpress_in_place_and_never_overwrites_its_edits() {
             )
             .await
             .unwrap_err();
-        assert!(matches!(down, Error::Unreachable { .. }), "{down}");
+        assert!(
+            matches!(down, Error::DestinationUnreachable { .. }),
+            "{down}"
+        );
         server.start_web();
         assert!(page(&server, &first.id).await.1.contains("Three."));
         let fourth: RemotePost = wp
@@ -229,5 +232,31 @@ fn publishes_to_a_real_wordpress_in_place_and_never_overwrites_its_edits() {
         assert_eq!(page(&server, &first.id).await.0, 404);
         wp.unpublish(&fourth).await.unwrap();
         assert!(posts_with_slug(&server, "spring-launch").await.is_empty());
+
+        // Pull pages in a total order: 25 posts made within a second or two, read 10
+        // a page, each come back exactly once (by date, ties shuffle between pages).
+        for i in 0..25 {
+            let slug = format!("many-{i}");
+            wp.publish(
+                &Outgoing {
+                    slug: &slug,
+                    ..post(&slug, "<p>Many.</p>", &[])
+                },
+                None,
+                false,
+            )
+            .await
+            .unwrap();
+        }
+        let pulled = wp.pull(10).await.unwrap();
+        let mut ids: Vec<&str> = pulled.iter().map(|p| p.remote.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), pulled.len(), "each post once");
+        let many = pulled
+            .iter()
+            .filter(|p| p.slug.starts_with("many-"))
+            .count();
+        assert_eq!(many, 25);
     });
 }
