@@ -151,18 +151,27 @@ pub fn to_markdown(html: &str) -> String {
         .to_owned()
 }
 
-/// `text` without the revision marker elements (`cms::revision_marker`).
+/// `text` without the revision marker elements (`cms::revision_marker`), also when a
+/// CMS's HTML filter changed the tag (WordPress drops `hidden` for users without
+/// unfiltered HTML): every `<div …data-pressroom-revision="…"…></div>`.
 fn without_marker(text: &str) -> String {
-    let opening = format!("<div hidden {MARKER_ATTRIBUTE}=\"");
+    let attribute = format!("{MARKER_ATTRIBUTE}=\"");
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    while let Some(at) = rest.find(&opening) {
-        out.push_str(&rest[..at]);
-        let after = &rest[at..];
-        match after.find("</div>") {
-            Some(end) => rest = &after[end + "</div>".len()..],
-            None => {
-                rest = "";
+    while let Some(at) = rest.find(&attribute) {
+        // The tag the attribute is in: from its `<div` to its element's `</div>`.
+        let opening = rest[..at]
+            .rfind('<')
+            .filter(|&lt| rest[lt..].starts_with("<div") && !rest[lt..at].contains('>'));
+        let closing = rest[at..].find("</div>").map(|end| at + end + "</div>".len());
+        match (opening, closing) {
+            (Some(lt), Some(end)) => {
+                out.push_str(&rest[..lt]);
+                rest = &rest[end..];
+            }
+            _ => {
+                out.push_str(&rest[..at + attribute.len()]);
+                rest = &rest[at + attribute.len()..];
             }
         }
     }
@@ -224,11 +233,18 @@ mod tests {
     }
 
     #[test]
-    fn an_unclosed_marker_takes_the_rest_away_and_nothing_else() {
+    fn markers_go_also_as_a_filter_left_them_and_nothing_else_does() {
         assert_eq!(
-            without_marker("a<div hidden data-pressroom-revision=\"r\">"),
-            "a"
+            without_marker("<p>a</p><div data-pressroom-revision=\"r_1\"></div>\n"),
+            "<p>a</p>\n"
         );
+        assert_eq!(
+            without_marker("a<div hidden data-pressroom-revision=\"r_1\">"),
+            "a<div hidden data-pressroom-revision=\"r_1\">",
+            "unclosed: left as it is"
+        );
+        let text = "<p>data-pressroom-revision=\"r\" in prose</p>";
+        assert_eq!(without_marker(text), text);
         assert_eq!(without_marker("plain <div>x</div>"), "plain <div>x</div>");
     }
 }
