@@ -58,7 +58,13 @@ pub enum DestinationCommand {
         overwrite: bool,
     },
     /// Take a document down from a destination (the post is deleted there)
-    Unpublish { name: String, slug: String },
+    Unpublish {
+        name: String,
+        slug: String,
+        /// Delete the post even when it was edited there since the last publish
+        #[arg(long)]
+        overwrite: bool,
+    },
 }
 
 /// Directus: where the posts are and which fields hold what.
@@ -192,9 +198,15 @@ pub fn run(cmd: DestinationCommand, mut store: Store, out: &Output) -> anyhow::R
             ))?;
             out.remote_post(&slug, &name, &post);
         }
-        DestinationCommand::Unpublish { name, slug } => {
+        DestinationCommand::Unpublish {
+            name,
+            slug,
+            overwrite,
+        } => {
             let store = Mutex::new(store);
-            rt()?.block_on(destinations::unpublish(&store, &secrets, &slug, &name))?;
+            rt()?.block_on(destinations::unpublish(
+                &store, &secrets, &slug, &name, overwrite,
+            ))?;
             out.message(&format!("took {slug} down from {name}"));
         }
     }

@@ -193,8 +193,8 @@ struct RunArgs {
     #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "site",
           require_equals = true)]
     wait_live: Option<String>,
-    /// Write over posts edited in a destination (WordPress, Directus) since the last
-    /// publish, instead of stopping with a conflict
+    /// Write over (unpublish: delete) posts edited in a destination (WordPress,
+    /// Directus) since the last publish, instead of stopping with nothing written
     #[arg(long)]
     overwrite: bool,
 }

@@ -475,3 +475,190 @@ fn the_nextjs_example_reads_wordpress_and_publish_and_pull_go_both_ways() {
     let refused = fails(ws, &["destination", "remove", "wp", "--forget-posts"], &[]);
     assert!(refused.contains("nextjs"), "{refused}");
 }
+
+/// The content API's copy as it is now: its revision, or `None`.
+fn api_revision(api: &str, slug: &str) -> Option<String> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let r = reqwest::get(format!("{api}/v1/documents/{slug}"))
+            .await
+            .unwrap();
+        if r.status() == 404 {
+            return None;
+        }
+        let doc: serde_json::Value = r.json().await.unwrap();
+        doc["revision"].as_str().map(str::to_owned)
+    })
+}
+
+fn revision_of(ws: &Path, slug: &str) -> String {
+    // The newest saved revision is the draft's.
+    let history: serde_json::Value =
+        serde_json::from_str(&ok(ws, &["--json", "doc", "history", slug], &[])).unwrap();
+    history["revisions"][0]["content_revision"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn a_cms_failing_after_the_content_api_took_it_leaves_nothing_stuck() {
+    let mut server = WordPress::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = &tmp.path().join("ws");
+    let api = support::ApiProcess::start(&tmp.path().join("api"));
+    let password = [("WP_PASSWORD", server.app_password.as_str())];
+    ok(
+        ws,
+        &[
+            "api",
+            "set",
+            "--url",
+            &api.url,
+            "--token-env",
+            support::TOKEN_VAR,
+        ],
+        &[],
+    );
+    ok(
+        ws,
+        &[
+            "destination",
+            "add",
+            "wp",
+            "--url",
+            &server.rest_root,
+            "--user",
+            &server.user,
+            "--password-env",
+            "WP_PASSWORD",
+        ],
+        &password,
+    );
+    // One site reads the content API, one reads WordPress (their webhooks go nowhere:
+    // this is about what is written where).
+    for (site, destination) in [("from-api", "api"), ("from-wp", "wp")] {
+        ok(
+            ws,
+            &[
+                "site",
+                "add",
+                site,
+                "--webhook-url",
+                "http://127.0.0.1:9/hook",
+                "--page-url",
+                "http://127.0.0.1:9/posts/{slug}",
+                "--destination",
+                destination,
+            ],
+            &[],
+        );
+    }
+    let text = ws.join("post.md");
+    let edit = |body: &str| {
+        std::fs::write(&text, format!("---\ntitle: Hello\n---\n{body}\n")).unwrap();
+        ok(
+            ws,
+            &["doc", "edit", "hello", "--file", text.to_str().unwrap()],
+            &[],
+        );
+    };
+    std::fs::write(&text, "---\ntitle: Hello\n---\nOne.\n").unwrap();
+    ok(
+        ws,
+        &["doc", "new", "hello", "--file", text.to_str().unwrap()],
+        &[],
+    );
+
+    // WordPress down: found before anything is written anywhere; no site told.
+    server.stop_web();
+    let down = fails(ws, &["publish", "hello", "--wait", "0"], &[]);
+    assert!(down.contains("cannot be reached"), "{down}");
+    assert_eq!(
+        api_revision(&api.url, "hello"),
+        None,
+        "nothing half-written"
+    );
+    let deliveries: serde_json::Value =
+        serde_json::from_str(&ok(ws, &["--json", "deliveries"], &[])).unwrap();
+    assert_eq!(
+        deliveries["deliveries"],
+        serde_json::json!([]),
+        "no webhook"
+    );
+    server.start_web();
+
+    // WordPress refusing the write itself (a tag it cannot name), after the content
+    // API took it: no site told; then, changed meanwhile, the next publish finds the
+    // content API's copy known as ours (no conflict with itself) and WordPress gets
+    // its one post.
+    std::fs::write(&text, "---\ntitle: Hello\ntags: [\"???\"]\n---\nOne.\n").unwrap();
+    ok(
+        ws,
+        &["doc", "edit", "hello", "--file", text.to_str().unwrap()],
+        &[],
+    );
+    let refused = fails(ws, &["publish", "hello", "--wait", "0"], &[]);
+    assert!(refused.contains("no letters or digits"), "{refused}");
+    assert_eq!(
+        api_revision(&api.url, "hello"),
+        Some(revision_of(ws, "hello"))
+    );
+    edit("Two.");
+    let out = run(ws, &["publish", "hello", "--wait", "0"], &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("hello published"), "{stdout} {out:?}");
+    assert_eq!(
+        api_revision(&api.url, "hello"),
+        Some(revision_of(ws, "hello"))
+    );
+
+    // Published to the WordPress site only: the content API keeps its copy, and a later
+    // publish to the site that reads it goes through from that base.
+    edit("Three.");
+    let out = run(
+        ws,
+        &["publish", "hello", "--site", "from-wp", "--wait", "0"],
+        &[],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("hello published"));
+    assert_ne!(
+        api_revision(&api.url, "hello"),
+        Some(revision_of(ws, "hello"))
+    );
+    edit("Four.");
+    let out = run(
+        ws,
+        &["publish", "hello", "--site", "from-api", "--wait", "0"],
+        &[],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("hello published"), "{stdout} {out:?}");
+    assert_eq!(
+        api_revision(&api.url, "hello"),
+        Some(revision_of(ws, "hello"))
+    );
+
+    // Taken down from the WordPress site only; the content API's site can still be.
+    let _ = run(
+        ws,
+        &["unpublish", "hello", "--site", "from-wp", "--wait", "0"],
+        &[],
+    );
+    let out = run(
+        ws,
+        &["unpublish", "hello", "--site", "from-api", "--wait", "0"],
+        &[],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("taken down"), "{stdout} {out:?}");
+    assert_eq!(api_revision(&api.url, "hello"), None);
+    // One post in WordPress all along, now gone.
+    let pulled: serde_json::Value =
+        serde_json::from_str(&ok(ws, &["--json", "pull", "wp"], &[])).unwrap();
+    assert_eq!(
+        pulled["created"],
+        serde_json::json!(["hello-world"]),
+        "{pulled}"
+    );
+}

@@ -77,6 +77,7 @@ fn main() {
         categories: &[],
         revision: "r_0000000000000000",
         draft: false,
+        status: None,
     };
     rt.block_on(async {
         let wp = WordPress::new(&server.rest_root, &server.user, &server.app_password).unwrap();

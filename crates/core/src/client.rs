@@ -63,6 +63,7 @@ pub struct Published {
 /// An http(s) URL to publish to, and the HTTP client every publishing client uses
 /// (its user agent, connect and request timeouts, no redirects followed).
 pub(crate) fn endpoint_and_client(url: &str) -> Result<(Url, reqwest::Client)> {
+    let url = url.trim();
     let invalid = |reason: &str| Error::InvalidUrl {
         url: url.to_owned(),
         reason: reason.to_owned(),
@@ -70,6 +71,10 @@ pub(crate) fn endpoint_and_client(url: &str) -> Result<(Url, reqwest::Client)> {
     let parsed = Url::parse(url).map_err(|e| invalid(&e.to_string()))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(invalid("use an http:// or https:// URL"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        // It would be stored and shown as it is.
+        return Err(invalid("no user name or password in the URL"));
     }
     let http = reqwest::Client::builder()
         .user_agent(concat!("Pressroom/", env!("CARGO_PKG_VERSION")))

@@ -6,7 +6,7 @@
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Where a published post is, and when the CMS last changed it (WordPress's
 /// `modified_gmt`, Directus's `date_updated`): what the next publish updates, and what
@@ -37,6 +37,9 @@ pub struct Outgoing<'a> {
     pub revision: &'a str,
     /// Kept as a draft there rather than published.
     pub draft: bool,
+    /// The post's status there as the front matter's `status:` names it (a pulled
+    /// WordPress post that is scheduled, private or pending keeps it); else `draft`.
+    pub status: Option<&'a str>,
 }
 
 /// A draft made ready for any destination: rendered once, lent to each as `Outgoing`.
@@ -91,8 +94,19 @@ impl Prepared {
             tags: &self.content.tags,
             categories: &self.categories,
             revision: &self.revision,
-            draft: self.content.front_matter.get("draft") == Some(&serde_json::Value::Bool(true)),
+            draft: self.content.front_matter.get("draft") == Some(&serde_json::Value::Bool(true))
+                || self.status().is_some_and(|s| s != "publish"),
+            status: self.status(),
         }
+    }
+
+    /// The front matter's `status:` when it is one of WordPress's.
+    fn status(&self) -> Option<&str> {
+        self.content
+            .front_matter
+            .get("status")
+            .and_then(|v| v.as_str())
+            .filter(|s| ["publish", "future", "draft", "pending", "private"].contains(s))
     }
 }
 
@@ -116,6 +130,9 @@ pub struct Pulled {
     pub categories: Vec<String>,
     /// Published there (not a draft, scheduled or private post).
     pub published: bool,
+    /// WordPress's status when it is not `publish` (`future`, `private`, …): kept in
+    /// the front matter, so publishing the draft back keeps it.
+    pub status: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -124,27 +141,94 @@ pub enum Body {
     Markdown(String),
 }
 
+/// Where a document's post stands in a CMS before a write (`Cms::existing`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Existing {
+    /// No post: a write creates one.
+    None,
+    /// Post `id`, as Pressroom last left it.
+    Unchanged(String),
+    /// Post `id`, changed there since Pressroom last wrote or pulled it, or a post with
+    /// the document's slug that Pressroom never wrote; `what` says which, for people.
+    Changed { id: String, what: String },
+}
+
+impl Existing {
+    /// The post a write goes over (`None`: a new one), or `Error::EditedElsewhere`
+    /// for a changed post unless `overwrite`.
+    pub fn target(self, slug: &str, overwrite: bool) -> Result<Option<String>> {
+        match self {
+            Existing::None => Ok(None),
+            Existing::Unchanged(id) => Ok(Some(id)),
+            Existing::Changed { id, .. } if overwrite => Ok(Some(id)),
+            Existing::Changed { what, .. } => Err(Error::EditedElsewhere {
+                slug: slug.to_owned(),
+                what,
+            }),
+        }
+    }
+}
+
 /// A kind of destination. Each call is one logical operation against the CMS; what
-/// it answers is all the pipeline records.
+/// it answers is all the pipeline records. Deciding what a change there means (a
+/// conflict, unless overwriting) is not the kind's business: `Existing::target`.
 pub trait Cms: Send + Sync {
     /// Logs in: who, and whether they may publish.
     fn account(&self) -> BoxFuture<'_, Result<Account>>;
 
-    /// Creates the post, or updates the one at `remote` in place. A post changed there
-    /// since `remote` was recorded is `Error::EditedElsewhere`, unless `overwrite`; one deleted
-    /// there is created again.
-    fn publish<'a>(
+    /// Where `slug`'s post stands there: the one at `remote` (as recorded at the last
+    /// publish or pull), or for a document without one, a post with its slug.
+    fn existing<'a>(
+        &'a self,
+        slug: &'a str,
+        remote: Option<&'a RemotePost>,
+    ) -> BoxFuture<'a, Result<Existing>>;
+
+    /// Writes the post over post `id`, or as a new one.
+    fn write<'a>(
         &'a self,
         post: &'a Outgoing<'a>,
-        remote: Option<&'a RemotePost>,
-        overwrite: bool,
+        id: Option<&'a str>,
     ) -> BoxFuture<'a, Result<RemotePost>>;
 
-    /// Deletes the post (its page must be gone); already gone counts as done.
-    fn unpublish<'a>(&'a self, remote: &'a RemotePost) -> BoxFuture<'a, Result<()>>;
+    /// Deletes post `id` (its page must be gone); already gone counts as done.
+    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<()>>;
 
     /// Every post there, each once (paged in a total order), `page_size` per request.
     fn pull(&self, page_size: u32) -> BoxFuture<'_, Result<Vec<Pulled>>>;
+}
+
+/// Writes `post` in place of the one at `remote` (or creates it), refusing a post
+/// changed there since unless `overwrite`.
+pub async fn write_checked(
+    cms: &(impl Cms + ?Sized),
+    post: &Outgoing<'_>,
+    remote: Option<&RemotePost>,
+    overwrite: bool,
+) -> Result<RemotePost> {
+    let id = cms
+        .existing(post.slug, remote)
+        .await?
+        .target(post.slug, overwrite)?;
+    cms.write(post, id.as_deref()).await
+}
+
+/// Deletes the post at `remote`, refusing one changed there since unless
+/// `overwrite`; one already gone counts as done.
+pub async fn delete_checked(
+    cms: &(impl Cms + ?Sized),
+    slug: &str,
+    remote: &RemotePost,
+    overwrite: bool,
+) -> Result<()> {
+    match cms
+        .existing(slug, Some(remote))
+        .await?
+        .target(slug, overwrite)?
+    {
+        Some(id) => cms.delete(&id).await,
+        None => Ok(()),
+    }
 }
 
 /// The attribute of the element a published body ends with: the revision the content
@@ -155,4 +239,51 @@ pub const MARKER_ATTRIBUTE: &str = "data-pressroom-revision";
 /// The hidden element that carries `revision` inside the content.
 pub fn revision_marker(revision: &str) -> String {
     format!("<div hidden {MARKER_ATTRIBUTE}=\"{revision}\"></div>")
+}
+
+/// The text of an HTML fragment (a WordPress title or excerpt as stored): entities
+/// decoded, tags dropped, whitespace kept as it was.
+pub fn html_text(html: &str) -> String {
+    scraper::Html::parse_fragment(html)
+        .root_element()
+        .text()
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_text_decodes_what_publishing_escaped() {
+        assert_eq!(html_text("Tom &amp; Jerry &lt;3"), "Tom & Jerry <3");
+        assert_eq!(
+            html_text("<em>Big</em> news &#8217;26"),
+            "Big news \u{2019}26"
+        );
+        assert_eq!(html_text(""), "");
+    }
+
+    #[test]
+    fn a_changed_post_is_written_over_only_when_asked() {
+        let changed = || Existing::Changed {
+            id: "7".into(),
+            what: "edited there".into(),
+        };
+        assert!(matches!(
+            changed().target("s", false),
+            Err(Error::EditedElsewhere { .. })
+        ));
+        assert_eq!(changed().target("s", true).unwrap().as_deref(), Some("7"));
+        assert_eq!(Existing::None.target("s", false).unwrap(), None);
+        assert_eq!(
+            Existing::Unchanged("3".into())
+                .target("s", false)
+                .unwrap()
+                .as_deref(),
+            Some("3")
+        );
+    }
 }

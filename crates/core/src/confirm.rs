@@ -721,10 +721,9 @@ fn sanitize(html: &str, url: &str) -> String {
 pub struct Page {
     /// `<meta name="content-revision" content="…">`, or else the revision marker a
     /// published body carries (`cms::revision_marker`: a page that shows a CMS post's
-    /// content shows which revision it is).
+    /// content shows which revision it is) when the page has exactly one.
     pub revision: Option<String>,
-    /// Every `data-content-revision="…"` on the page (a listing's items), and every
-    /// body's revision marker (a listing that shows whole posts).
+    /// Every `data-content-revision="…"` on the page (a listing's items).
     pub item_revisions: Vec<String>,
     /// Visible text: the body's text nodes outside scripts, styles and templates, one
     /// block per line.
@@ -802,22 +801,31 @@ impl Page {
         let revision = document
             .select(&meta)
             .find_map(|m| m.value().attr("content"))
-            .map(|r| r.trim().to_owned());
+            .map(|r| r.trim().to_owned())
+            // An empty marker says nothing: the body's, or the heuristic.
+            .filter(|r| !r.is_empty());
         let items = Selector::parse("[data-content-revision]").expect("valid selector");
-        let mut item_revisions: Vec<String> = document
+        let item_revisions = document
             .select(&items)
             .filter_map(|e| e.value().attr("data-content-revision"))
             .map(|r| r.trim().to_owned())
             .collect();
+        // The body's marker decides only when the page has one revision in bodies: a
+        // page that also shows other posts in full says nothing certain.
         let marker = crate::cms::MARKER_ATTRIBUTE;
         let bodies = Selector::parse(&format!("[{marker}]")).expect("valid selector");
-        let body_revisions: Vec<String> = document
+        let mut body_revisions: Vec<String> = document
             .select(&bodies)
             .filter_map(|e| e.value().attr(marker))
             .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty())
             .collect();
-        let revision = revision.or_else(|| body_revisions.first().cloned());
-        item_revisions.extend(body_revisions);
+        body_revisions.sort_unstable();
+        body_revisions.dedup();
+        let revision = revision.or_else(|| match body_revisions.as_slice() {
+            [only] => Some(only.clone()),
+            _ => None,
+        });
         let mut text = String::new();
         visible_text(document.root_element(), &mut text);
         Page {
@@ -1060,6 +1068,17 @@ mod tests {
 
     #[test]
     fn reads_the_marker_and_only_visible_text() {
+        let page = Page::parse(r#"<p>Hi</p><div hidden data-pressroom-revision="r_1"></div>"#);
+        assert_eq!(page.revision.as_deref(), Some("r_1"), "the body's marker");
+        let page = Page::parse(
+            r#"<meta name="content-revision" content=""><div data-pressroom-revision="r_1"></div>
+               <aside><div data-pressroom-revision="r_2"></div></aside>"#,
+        );
+        assert_eq!(
+            page.revision, None,
+            "an empty meta, two bodies: nothing certain"
+        );
+        assert!(page.item_revisions.is_empty());
         let page = Page::parse(
             r#"<html><head><title>T</title><meta name="content-revision" content=" r_0123 ">
             <style>p{}</style></head><body><h1>Hello</h1><script>var secret = 1</script>

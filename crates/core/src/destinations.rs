@@ -28,7 +28,7 @@ fn new_secret_ref() -> String {
 
 /// A destination to add. `secret` is WordPress's Application Password or Directus's
 /// static token; `mapping` is Directus's field mapping (its default when `None`).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewDestination {
     pub name: String,
     pub kind: String,
@@ -36,6 +36,19 @@ pub struct NewDestination {
     pub user: String,
     pub secret: String,
     pub mapping: Option<FieldMapping>,
+}
+
+impl std::fmt::Debug for NewDestination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the secret.
+        f.debug_struct("NewDestination")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("url", &self.url)
+            .field("user", &self.user)
+            .field("mapping", &self.mapping)
+            .finish_non_exhaustive()
+    }
 }
 
 impl NewDestination {
@@ -171,6 +184,18 @@ pub fn update(
         mapping,
     };
     new.check()?;
+    let moved = existing.mapping.as_ref().map(|m| &m.collection)
+        != new.mapping().as_ref().map(|m| &m.collection);
+    let posts = store.remote_post_count(existing.id)?;
+    if moved && posts > 0 {
+        return Err(Error::InvalidDestination {
+            reason: format!(
+                "{posts} document(s) have items in the collection {:?}; their ids mean nothing \
+                 in another one. Add a destination for the other collection instead",
+                existing.mapping.map(|m| m.collection).unwrap_or_default()
+            ),
+        });
+    }
     keep_secret(secrets, &existing.secret_ref, secret)?;
     let user = if new.kind == "wordpress" {
         new.user.trim()
@@ -266,19 +291,25 @@ pub async fn publish(
         });
     }
     let prepared = Prepared::new(content);
-    let published = cms
-        .publish(&prepared.outgoing(), remote.as_ref(), overwrite)
-        .await?;
+    let published = crate::cms::write_checked(
+        cms.as_ref(),
+        &prepared.outgoing(),
+        remote.as_ref(),
+        overwrite,
+    )
+    .await?;
     lock(store).set_remote_post(slug, destination.id, Some((&published, &prepared.revision)))?;
     Ok(published)
 }
 
-/// Takes `slug` down from `name` (the post deleted there for good).
+/// Takes `slug` down from `name` (the post deleted there for good); a post edited
+/// there since is not deleted unless `overwrite`.
 pub async fn unpublish(
     store: &Mutex<Store>,
     secrets: &SecretStore,
     slug: &str,
     name: &str,
+    overwrite: bool,
 ) -> Result<()> {
     let (destination, cms, remote) = {
         let store = lock(store);
@@ -290,6 +321,6 @@ pub async fn unpublish(
     let remote = remote.ok_or_else(|| Error::NotPublished {
         slug: slug.to_owned(),
     })?;
-    cms.unpublish(&remote).await?;
+    crate::cms::delete_checked(cms.as_ref(), slug, &remote, overwrite).await?;
     lock(store).set_remote_post(slug, destination.id, None)
 }

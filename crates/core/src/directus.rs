@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::cms::{Account, Body, Cms, Outgoing, Pulled, RemotePost};
+use crate::cms::{Account, Body, Cms, Existing, Outgoing, Pulled, RemotePost};
 use crate::error::{Error, Result};
 
 /// How the body is stored in its field.
@@ -123,7 +123,12 @@ impl std::fmt::Debug for Directus {
 impl Directus {
     pub fn new(root: &str, token: &str, mapping: FieldMapping) -> Result<Directus> {
         mapping.check()?;
-        let (root, http) = crate::client::endpoint_and_client(root)?;
+        let (root, http) = crate::client::endpoint_and_client(root).map_err(|e| match e {
+            Error::InvalidUrl { url, reason } => Error::InvalidDestination {
+                reason: format!("{url:?} is not a usable address: {reason}"),
+            },
+            e => e,
+        })?;
         Ok(Directus {
             root,
             token: token.trim().to_owned(),
@@ -208,6 +213,73 @@ impl Directus {
         fields
     }
 
+    /// Where `slug`'s item stands before a write: the one at `remote` as Pressroom
+    /// left it, changed there since, gone; or, for a document never published here,
+    /// an item with its slug that Pressroom did not write.
+    pub async fn existing(&self, slug: &str, remote: Option<&RemotePost>) -> Result<Existing> {
+        let m = &self.mapping;
+        if let Some(remote) = remote {
+            let Some(item) = self.find(&[("id", &remote.id)]).await? else {
+                return Ok(Existing::None);
+            };
+            let modified = self.remote_post(&item)?.modified;
+            return Ok(if modified != remote.modified {
+                Existing::Changed {
+                    id: remote.id.clone(),
+                    what: format!("Directus item {} was edited there at {modified}", remote.id),
+                }
+            } else {
+                Existing::Unchanged(remote.id.clone())
+            });
+        }
+        Ok(match self.find(&[(&m.slug, slug)]).await? {
+            Some(item) => {
+                let id = self.remote_post(&item)?.id;
+                Existing::Changed {
+                    what: format!(
+                        "{} has an item {slug:?} (id {id}) that Pressroom did not write",
+                        m.collection
+                    ),
+                    id,
+                }
+            }
+            None => Existing::None,
+        })
+    }
+
+    /// The first item whose fields equal `filter` (id and modified time), or `None`.
+    /// A filter, not `GET /items/C/ID`: Directus answers 403 for a missing item, which
+    /// could not be told from a missing permission.
+    async fn find(&self, filter: &[(&str, &str)]) -> Result<Option<Value>> {
+        let fields = format!("id,{}", self.mapping.modified);
+        let keys: Vec<(String, &str)> = filter
+            .iter()
+            .map(|(field, value)| (format!("filter[{field}][_eq]"), *value))
+            .collect();
+        let mut query: Vec<(&str, &str)> = keys.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        query.extend([("fields", fields.as_str()), ("limit", "1")]);
+        let answer = self.call(Method::GET, &self.items(), &query, None).await?;
+        Ok(answer["data"].get(0).cloned())
+    }
+
+    /// Writes the item: over item `id`, or a new one.
+    pub async fn write(&self, post: &Outgoing<'_>, id: Option<&str>) -> Result<RemotePost> {
+        let body = Value::Object(self.fields_of(post));
+        let wanted = format!("id,{}", self.mapping.modified);
+        let fields = [("fields", wanted.as_str())];
+        let answer = match id {
+            Some(id) => {
+                self.call(Method::PATCH, &self.item(id), &fields, Some(&body))
+                    .await?
+            }
+            None => {
+                self.call(Method::POST, &self.items(), &fields, Some(&body))
+                    .await?
+            }
+        };
+        self.remote_post(&answer["data"])
+    }
+
     /// Creates the item, or updates the one at `remote` in place (see the module); an
     /// item edited there since is `Error::EditedElsewhere` unless `overwrite`.
     pub async fn publish(
@@ -216,40 +288,12 @@ impl Directus {
         remote: Option<&RemotePost>,
         overwrite: bool,
     ) -> Result<RemotePost> {
-        let current = match remote {
-            Some(remote) => self.modified(&remote.id).await?,
-            None => None,
-        };
-        if let (Some(remote), Some(modified), false) = (remote, &current, overwrite) {
-            if *modified != remote.modified {
-                return Err(Error::EditedElsewhere {
-                    slug: post.slug.to_owned(),
-                    what: format!("Directus item {} was edited there at {modified}", remote.id),
-                });
-            }
-        }
-        let body = Value::Object(self.fields_of(post));
-        let wanted = format!("id,{}", self.mapping.modified);
-        let fields = [("fields", wanted.as_str())];
-        let answer = match (remote, current) {
-            (Some(remote), Some(_)) => {
-                self.call(Method::PATCH, &self.item(&remote.id), &fields, Some(&body))
-                    .await?
-            }
-            _ => {
-                self.call(Method::POST, &self.items(), &fields, Some(&body))
-                    .await?
-            }
-        };
-        self.remote_post(&answer["data"])
+        crate::cms::write_checked(self, post, remote, overwrite).await
     }
 
-    /// Deletes the item; already gone counts as done.
-    pub async fn unpublish(&self, remote: &RemotePost) -> Result<()> {
-        if self.modified(&remote.id).await?.is_none() {
-            return Ok(());
-        }
-        self.call(Method::DELETE, &self.item(&remote.id), &[], None)
+    /// Deletes item `id` (Directus answers 204 also for one already gone).
+    pub async fn delete(&self, id: &str) -> Result<()> {
+        self.call(Method::DELETE, &self.item(id), &[], None)
             .await
             .map(|_| ())
     }
@@ -309,6 +353,7 @@ impl Directus {
             excerpt: m.summary.as_deref().map(text).unwrap_or_default(),
             tags,
             categories: Vec::new(),
+            status: None,
             published: m
                 .status
                 .as_ref()
@@ -319,7 +364,14 @@ impl Directus {
     fn remote_post(&self, item: &Value) -> Result<RemotePost> {
         let id = match &item["id"] {
             Value::Number(n) => n.to_string(),
-            Value::String(s) => s.clone(),
+            // A UUID or a key of letters and digits: it goes into URLs.
+            Value::String(s)
+                if !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+            {
+                s.clone()
+            }
             _ => return Err(answer_without("id")),
         };
         Ok(RemotePost {
@@ -330,41 +382,6 @@ impl Directus {
                 .to_owned(),
             link: String::new(),
         })
-    }
-
-    /// The item's modified time now ("" before its first update), or `None` when it
-    /// no longer exists. (Directus answers 403, not 404, for an item that does not
-    /// exist, so that ids cannot be probed: a 403 here is read as gone only once the
-    /// token is known to read the collection.)
-    async fn modified(&self, id: &str) -> Result<Option<String>> {
-        let fields = format!("id,{}", self.mapping.modified);
-        let (status, answer) = self
-            .request(
-                Method::GET,
-                &self.item(id),
-                &[("fields", fields.as_str())],
-                None,
-            )
-            .await?;
-        if status.is_success() {
-            return Ok(Some(self.remote_post(&answer["data"])?.modified));
-        }
-        if matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN) {
-            // Gone, unless the token cannot read the collection at all.
-            let (list_status, list) = self
-                .request(
-                    Method::GET,
-                    &self.items(),
-                    &[("limit", "1"), ("fields", "id")],
-                    None,
-                )
-                .await?;
-            if list_status.is_success() {
-                return Ok(None);
-            }
-            return Err(self.refusal(list_status, &list));
-        }
-        Err(self.refusal(status, &answer))
     }
 
     async fn call(
@@ -475,7 +492,8 @@ impl Directus {
                 status: s.as_u16(),
                 message,
             },
-            s => Error::Rejected {
+            s => Error::DestinationRejected {
+                url,
                 status: s.as_u16(),
                 code,
                 message,
@@ -485,7 +503,8 @@ impl Directus {
 }
 
 fn answer_without(field: &str) -> Error {
-    Error::Rejected {
+    Error::DestinationRejected {
+        url: String::new(),
         status: 200,
         code: "unexpected_answer".into(),
         message: format!("Directus answered without the item's {field}"),
@@ -508,17 +527,24 @@ impl Cms for Directus {
         Box::pin(Directus::account(self))
     }
 
-    fn publish<'a>(
+    fn existing<'a>(
         &'a self,
-        post: &'a Outgoing<'a>,
+        slug: &'a str,
         remote: Option<&'a RemotePost>,
-        overwrite: bool,
-    ) -> BoxFuture<'a, Result<RemotePost>> {
-        Box::pin(Directus::publish(self, post, remote, overwrite))
+    ) -> BoxFuture<'a, Result<Existing>> {
+        Box::pin(Directus::existing(self, slug, remote))
     }
 
-    fn unpublish<'a>(&'a self, remote: &'a RemotePost) -> BoxFuture<'a, Result<()>> {
-        Box::pin(Directus::unpublish(self, remote))
+    fn write<'a>(
+        &'a self,
+        post: &'a Outgoing<'a>,
+        id: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<RemotePost>> {
+        Box::pin(Directus::write(self, post, id))
+    }
+
+    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(Directus::delete(self, id))
     }
 
     fn pull(&self, page_size: u32) -> BoxFuture<'_, Result<Vec<Pulled>>> {

@@ -46,7 +46,7 @@ pub enum Error {
         current_revision: Option<String>,
     },
 
-    #[error("{slug:?}: {what} since Pressroom last published it; publish with --overwrite (in the app: Publish over their edit) to replace that edit, or pull it first to keep it")]
+    #[error("{slug:?} was changed where Pressroom publishes it ({what}); publish with --overwrite (in the app: Publish over their edit) to replace that, or pull first to keep it — nothing was written")]
     EditedElsewhere { slug: String, what: String },
 
     #[error("the Idempotency-Key {key:?} was already used for a different request; use a new key")]
@@ -73,6 +73,14 @@ pub enum Error {
 
     #[error("{url} cannot be reached ({reason}); check the destination's address and that it is running — nothing was lost")]
     DestinationUnreachable { url: String, reason: String },
+
+    #[error("{url} answered {status} ({code}): {message}")]
+    DestinationRejected {
+        url: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
 
     #[error("{url} failed with {status}: {message}; try again later — nothing was lost")]
     DestinationFailed {
@@ -176,7 +184,8 @@ impl Error {
             Error::Rejected { .. } => "rejected",
             Error::DestinationRefused { .. } => "destination_refused",
             Error::DestinationUnreachable { .. } => "destination_unreachable",
-            Error::DestinationFailed { .. } => "server_error",
+            Error::DestinationFailed { .. } => "destination_failed",
+            Error::DestinationRejected { .. } => "destination_rejected",
             Error::DestinationNotFound { .. } => "not_found",
             Error::InvalidDestination { .. } => "invalid_destination",
             Error::ServerError { .. } => "server_error",

@@ -13,7 +13,7 @@ use serde::Serialize;
 use std::sync::Mutex;
 
 use crate::client::ContentApi;
-use crate::cms::{Cms, Prepared};
+use crate::cms::{Cms, Existing, Prepared};
 use crate::error::{Error, Result};
 use crate::secrets::{SecretStore, SiteSecrets};
 use crate::store::{current_timestamp, Destination, NewDelivery, Site, Store};
@@ -277,11 +277,12 @@ pub async fn publish(
     slug: &str,
     live: LiveWait,
 ) -> Result<ApiPublished> {
-    let (doc, latest) = {
+    let (doc, latest, api_base) = {
         let store = lock(store);
         (
             store.get(slug)?,
             store.latest_publish_of(slug)?.map(|(id, _)| id),
+            store.api_revision(slug)?,
         )
     };
     let content = doc.content()?;
@@ -292,6 +293,25 @@ pub async fn publish(
     }
     let prepared = Prepared::new(content);
     let revision = prepared.revision.clone();
+    // Every CMS is checked before anything is written anywhere: a post changed there
+    // stops the publish (each such post named), unless overwriting.
+    let mut writes = Vec::with_capacity(targets.destinations.len());
+    let mut changed = Vec::new();
+    for (destination, cms) in &targets.destinations {
+        let remote = lock(store).remote_post(slug, destination.id)?;
+        match cms.existing(slug, remote.as_ref()).await? {
+            Existing::Changed { what, .. } if !targets.overwrite => {
+                changed.push(format!("{}: {what}", destination.name))
+            }
+            existing => writes.push((destination, cms, existing.target(slug, true)?)),
+        }
+    }
+    if !changed.is_empty() {
+        return Err(Error::EditedElsewhere {
+            slug: slug.to_owned(),
+            what: changed.join("; "),
+        });
+    }
     let (mut document, mut created, mut already_live) = (
         ApiDocument {
             slug: slug.to_owned(),
@@ -303,9 +323,9 @@ pub async fn publish(
         false,
     );
     if let Some(api) = &targets.api {
-        // Never published from here: the client publishes create-only, so whatever
+        // Never written from here: the client publishes create-only, so whatever
         // someone else published under this slug is a conflict, not overwritten.
-        let base = doc.published_revision.as_deref();
+        let base = api_base.as_deref();
         let key = idempotency_key(slug, &revision, base, latest);
         (document, created, already_live) = match api.publish(&prepared.content, base, &key).await {
             Ok(p) => {
@@ -319,13 +339,13 @@ pub async fn publish(
             }) if current == revision => (api.get(slug).await?, false, true),
             Err(e) => return Err(e),
         };
+        // Recorded at once: should a CMS fail next, the API's copy is still known
+        // (the base of the next publish there), not mistaken for someone else's.
+        lock(store).set_api_revision(slug, Some(&revision))?;
     }
-    for (destination, cms) in &targets.destinations {
-        let remote = lock(store).remote_post(slug, destination.id)?;
-        let post = cms
-            .publish(&prepared.outgoing(), remote.as_ref(), targets.overwrite)
-            .await?;
-        created |= remote.is_none();
+    for (destination, cms, id) in writes {
+        let post = cms.write(&prepared.outgoing(), id.as_deref()).await?;
+        created |= id.is_none();
         lock(store).set_remote_post(slug, destination.id, Some((&post, &revision)))?;
     }
     let deliveries = deliveries(&targets.sites, EventKind::Published, slug, &revision, live);
@@ -351,24 +371,48 @@ pub async fn unpublish(
     slug: &str,
     live: LiveWait,
 ) -> Result<ApiPublished> {
-    let doc = lock(store).get(slug)?;
-    let Some(revision) = doc.published_revision.clone() else {
+    let (doc, api_revision) = {
+        let store = lock(store);
+        (store.get(slug)?, store.api_revision(slug)?)
+    };
+    let Some(revision) = doc.published_revision.clone().or(api_revision) else {
         return Err(Error::NotPublished {
             slug: slug.to_owned(),
         });
     };
+    // Every CMS checked first, as for a publish: a post edited there is not deleted
+    // unasked.
+    let mut deletes = Vec::new();
+    let mut changed = Vec::new();
+    for (destination, cms) in &targets.destinations {
+        let Some(remote) = lock(store).remote_post(slug, destination.id)? else {
+            continue;
+        };
+        match cms.existing(slug, Some(&remote)).await? {
+            Existing::Changed { what, .. } if !targets.overwrite => {
+                changed.push(format!("{}: {what}", destination.name))
+            }
+            existing => deletes.push((destination, cms, existing.target(slug, true)?)),
+        }
+    }
+    if !changed.is_empty() {
+        return Err(Error::EditedElsewhere {
+            slug: slug.to_owned(),
+            what: changed.join("; "),
+        });
+    }
     if let Some(api) = &targets.api {
         match api.unpublish(slug).await {
             Ok(()) | Err(Error::DocumentNotFound { .. }) => {}
             Err(e) => return Err(e),
         }
+        lock(store).set_api_revision(slug, None)?;
     }
-    for (destination, cms) in &targets.destinations {
-        let remote = lock(store).remote_post(slug, destination.id)?;
-        if let Some(remote) = remote {
-            cms.unpublish(&remote).await?;
-            lock(store).set_remote_post(slug, destination.id, None)?;
+    for (destination, cms, id) in deletes {
+        if let Some(id) = id {
+            cms.delete(&id).await?;
         }
+        lock(store).set_remote_post(slug, destination.id, None)?;
     }
     let deliveries = deliveries(
         &targets.sites,

@@ -17,7 +17,7 @@ use crate::cms::{Body, Pulled, MARKER_ATTRIBUTE};
 use crate::error::Result;
 use crate::frontmatter::{compose, Field};
 use crate::secrets::SecretStore;
-use crate::store::{lock, Store};
+use crate::store::{lock, Destination, Store};
 
 /// Posts asked for per request.
 const PAGE_SIZE: u32 = 100;
@@ -39,7 +39,24 @@ pub struct PullReport {
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Kept {
     pub slug: String,
+    pub why: Why,
+    /// `why` in a sentence, with what to do.
     pub reason: String,
+}
+
+/// Why a post was not taken in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Why {
+    /// Its draft changed here and the post there since they last agreed: replaced
+    /// only when asked (`replace_changed`).
+    ChangedOnBothSides,
+    /// A local document not linked to it has its slug.
+    SlugTaken,
+    /// Its draft is in the Trash.
+    InTrash,
+    /// It could not be saved (too large, …).
+    Failed,
 }
 
 /// Pulls every post of destination `name` (see the module). `replace_changed`: a post
@@ -57,52 +74,89 @@ pub async fn pull(
         ..PullReport::default()
     };
     for post in posts {
-        let source = source_of(&post);
-        let mut store = lock(store);
-        let Some(link) = store.remote_link(destination.id, &post.remote.id)? else {
-            let slug = slug_of(&post);
-            if store.exists(&slug)? {
-                report.kept.push(Kept {
-                    reason: format!(
-                        "a document {slug:?} exists here and is not that post ({} {}): rename \
-                         one of them and pull again",
-                        destination.kind, post.remote.id
-                    ),
-                    slug,
-                });
-                continue;
-            }
-            let doc = store.create(&slug, &source)?;
-            let synced = doc.revision.unwrap_or_default();
-            store.set_remote_post(&slug, destination.id, Some((&post.remote, &synced)))?;
-            report.created.push(slug);
-            continue;
-        };
-        if link.modified == post.remote.modified {
-            report.unchanged += 1;
-            continue;
-        }
-        let doc = store.get(&link.slug)?;
-        let changed_here = link.synced_revision.is_none() || doc.revision != link.synced_revision;
-        if changed_here && !replace_changed {
+        // One post that cannot be taken in (too large, its draft in the Trash) is
+        // reported and the others still come.
+        if let Err(e) = take_in(
+            &mut lock(store),
+            &destination,
+            &post,
+            replace_changed,
+            &mut report,
+        ) {
             report.kept.push(Kept {
-                reason: format!(
-                    "changed here and in {} since they last agreed: publish it to keep your \
-                     text, or pull with the choice to replace it (its history keeps yours)",
-                    destination.name
-                ),
-                slug: link.slug,
+                slug: slug_of(&post),
+                why: Why::Failed,
+                reason: e.to_string(),
             });
-            continue;
         }
-        if doc.source != source {
-            store.save(&link.slug, &source)?;
-        }
-        let synced = store.get(&link.slug)?.revision.unwrap_or_default();
-        store.set_remote_post(&link.slug, destination.id, Some((&post.remote, &synced)))?;
-        report.updated.push(link.slug);
     }
     Ok(report)
+}
+
+/// Takes one post in (see the module), recording what happened in `report`.
+fn take_in(
+    store: &mut Store,
+    destination: &Destination,
+    post: &Pulled,
+    replace_changed: bool,
+    report: &mut PullReport,
+) -> Result<()> {
+    let source = source_of(post);
+    let Some(link) = store.remote_link(destination.id, &post.remote.id)? else {
+        let slug = slug_of(post);
+        if store.exists(&slug)? {
+            report.kept.push(Kept {
+                why: Why::SlugTaken,
+                reason: format!(
+                    "a document {slug:?} exists here and is not that post ({} {}): rename one \
+                     of them and pull again",
+                    destination.kind, post.remote.id
+                ),
+                slug,
+            });
+            return Ok(());
+        }
+        let doc = store.create(&slug, &source)?;
+        let synced = doc.revision.unwrap_or_default();
+        store.set_remote_post(&slug, destination.id, Some((&post.remote, &synced)))?;
+        report.created.push(slug);
+        return Ok(());
+    };
+    if link.modified == post.remote.modified {
+        report.unchanged += 1;
+        return Ok(());
+    }
+    let Ok(doc) = store.get(&link.slug) else {
+        report.kept.push(Kept {
+            why: Why::InTrash,
+            reason: format!(
+                "its draft is in the Trash: restore it to take in what changed in {}",
+                destination.name
+            ),
+            slug: link.slug,
+        });
+        return Ok(());
+    };
+    let changed_here = link.synced_revision.is_none() || doc.revision != link.synced_revision;
+    if changed_here && !replace_changed {
+        report.kept.push(Kept {
+            why: Why::ChangedOnBothSides,
+            reason: format!(
+                "changed here and in {} since they last agreed: publish it to keep your text, \
+                 or pull with the choice to replace it (its history keeps yours)",
+                destination.name
+            ),
+            slug: link.slug,
+        });
+        return Ok(());
+    }
+    if doc.source != source {
+        store.save(&link.slug, &source)?;
+    }
+    let synced = store.get(&link.slug)?.revision.unwrap_or_default();
+    store.set_remote_post(&link.slug, destination.id, Some((&post.remote, &synced)))?;
+    report.updated.push(link.slug);
+    Ok(())
 }
 
 /// The local slug of a post: its own when usable, else made from its title, else from
@@ -132,17 +186,24 @@ fn source_of(post: &Pulled) -> String {
         ("categories", Field::List(&post.categories)),
         ("summary", Field::Text(&post.excerpt)),
     ];
-    if !post.published {
-        fields.push(("draft", Field::Flag(true)));
+    match &post.status {
+        // WordPress's own (scheduled, private, pending, draft): kept as it is.
+        Some(status) => fields.push(("status", Field::Text(status))),
+        None if !post.published => fields.push(("draft", Field::Flag(true))),
+        None => {}
     }
     compose(&fields, &body)
 }
 
-/// HTML as markdown; what has no markdown form stays HTML (which the renderer keeps,
-/// sanitized).
+/// HTML as markdown; what has no markdown form (an embed's `<iframe>`, a `<figure>`)
+/// stays HTML, which the renderer keeps, sanitized.
 pub fn to_markdown(html: &str) -> String {
     let converter = htmd::HtmlToMarkdown::builder()
         .skip_tags(vec!["script", "style", "noscript", "template"])
+        .options(htmd::options::Options {
+            translation_mode: htmd::options::TranslationMode::Faithful,
+            ..Default::default()
+        })
         .build();
     converter
         .convert(html)
@@ -163,7 +224,12 @@ fn without_marker(text: &str) -> String {
         let opening = rest[..at]
             .rfind('<')
             .filter(|&lt| rest[lt..].starts_with("<div") && !rest[lt..at].contains('>'));
-        let closing = rest[at..].find("</div>").map(|end| at + end + "</div>".len());
+        // Only an empty element: its tag closes, and `</div>` follows at once.
+        let closing = rest[at..]
+            .find('>')
+            .map(|gt| at + gt + 1)
+            .filter(|&after| rest[after..].starts_with("</div>"))
+            .map(|after| after + "</div>".len());
         match (opening, closing) {
             (Some(lt), Some(end)) => {
                 out.push_str(&rest[..lt]);
@@ -198,6 +264,7 @@ mod tests {
             tags: vec!["news".into(), "a, b".into()],
             categories: vec![],
             published,
+            status: None,
         }
     }
 
@@ -219,6 +286,21 @@ mod tests {
         assert!(source.contains("**ship**"), "{source}");
         assert!(source.contains("[May](https://example.com/)"), "{source}");
         assert!(!source.contains(MARKER_ATTRIBUTE), "{source}");
+    }
+
+    #[test]
+    fn a_scheduled_wordpress_post_keeps_its_status_and_iframes_stay() {
+        let mut scheduled = post(
+            Body::Html(
+                "<p>Soon.</p><iframe src=\"https://www.youtube.com/embed/x\"></iframe>".into(),
+            ),
+            false,
+        );
+        scheduled.status = Some("future".into());
+        let source = source_of(&scheduled);
+        assert!(source.contains("status: future\n"), "{source}");
+        assert!(!source.contains("draft:"), "{source}");
+        assert!(source.contains("<iframe"), "embeds stay: {source}");
     }
 
     #[test]

@@ -12,9 +12,12 @@
 use reqwest::{Method, StatusCode, Url};
 use serde_json::{json, Value};
 
-use crate::cms::{Account, Body, Cms, Outgoing, Pulled, RemotePost};
+use crate::cms::{Account, Body, Cms, Existing, Outgoing, Pulled, RemotePost};
 use crate::error::{Error, Result};
 use futures_util::future::BoxFuture;
+
+/// Every status a post of an editor's can have (not the trash).
+const STATUSES: &str = "publish,future,draft,pending,private";
 
 pub struct WordPress {
     root: Url,
@@ -35,7 +38,12 @@ impl std::fmt::Debug for WordPress {
 
 impl WordPress {
     pub fn new(root: &str, user: &str, password: &str) -> Result<WordPress> {
-        let (root, http) = crate::client::endpoint_and_client(root)?;
+        let (root, http) = crate::client::endpoint_and_client(root).map_err(|e| match e {
+            Error::InvalidUrl { url, reason } => Error::InvalidDestination {
+                reason: format!("{url:?} is not a usable address: {reason}"),
+            },
+            e => e,
+        })?;
         Ok(WordPress {
             root,
             user: user.to_owned(),
@@ -86,44 +94,63 @@ impl WordPress {
         })
     }
 
-    /// Creates the post, or updates the one at `remote` in place. A post changed in
-    /// WordPress since `remote` was recorded is a conflict, unless `overwrite`; one
-    /// deleted there is created again.
-    pub async fn publish(
-        &self,
-        post: &Outgoing<'_>,
-        remote: Option<&RemotePost>,
-        overwrite: bool,
-    ) -> Result<RemotePost> {
-        // Checked before anything is written (tags included).
-        let current = match remote {
-            Some(remote) => self.current(&remote.id).await?,
-            None => None,
-        };
-        if let (Some(remote), Some((modified, status))) = (remote, &current) {
-            let changed = if status == "trash" {
-                Some(format!(
-                    "WordPress post {} was moved to the trash there",
-                    remote.id
-                ))
-            } else if *modified != remote.modified {
-                Some(format!(
-                    "WordPress post {} was edited there at {modified} UTC",
-                    remote.id
-                ))
-            } else {
-                None
+    /// Where `slug`'s post stands before a write: the one at `remote` as Pressroom left
+    /// it, changed there since (edited, or moved to the trash), gone; or, for a
+    /// document never published here, a post with its slug that Pressroom did not write
+    /// (WordPress would rename a second one to `slug-2`).
+    pub async fn existing(&self, slug: &str, remote: Option<&RemotePost>) -> Result<Existing> {
+        if let Some(remote) = remote {
+            let Some(post) = self.post(&remote.id).await? else {
+                return Ok(Existing::None);
             };
-            if let (Some(what), false) = (changed, overwrite) {
-                return Err(Error::EditedElsewhere {
-                    slug: post.slug.to_owned(),
-                    what,
-                });
-            }
+            let modified = post["modified_gmt"].as_str().unwrap_or_default();
+            return Ok(if post["status"] == "trash" {
+                Existing::Changed {
+                    id: remote.id.clone(),
+                    what: format!("WordPress post {} was moved to the trash there", remote.id),
+                }
+            } else if modified != remote.modified {
+                Existing::Changed {
+                    id: remote.id.clone(),
+                    what: format!(
+                        "WordPress post {} was edited there at {modified} UTC",
+                        remote.id
+                    ),
+                }
+            } else {
+                Existing::Unchanged(remote.id.clone())
+            });
         }
+        let found = self
+            .call(
+                Method::GET,
+                "wp/v2/posts",
+                &[
+                    ("slug", slug),
+                    ("status", STATUSES),
+                    ("context", "edit"),
+                    ("_fields", "id"),
+                ],
+                None,
+            )
+            .await?;
+        Ok(match found.get(0).and_then(|p| p["id"].as_u64()) {
+            Some(id) => Existing::Changed {
+                id: id.to_string(),
+                what: format!(
+                    "WordPress has a post {slug:?} (id {id}) that Pressroom did not write"
+                ),
+            },
+            None => Existing::None,
+        })
+    }
+
+    /// Writes the post: over post `id`, or a new one. Tags and categories are looked
+    /// up by slug and created when missing; categories are sent only when the draft
+    /// names some (otherwise the post keeps what it has there).
+    pub async fn write(&self, post: &Outgoing<'_>, id: Option<&str>) -> Result<RemotePost> {
         let tags = self.term_ids("tags", post.tags).await?;
-        let categories = self.term_ids("categories", post.categories).await?;
-        let body = json!({
+        let mut body = json!({
             "title": escape(post.title),
             "slug": post.slug,
             // One HTML block: WordPress then leaves the renderer's HTML as it is (no
@@ -131,32 +158,41 @@ impl WordPress {
             "content": format!("<!-- wp:html -->\n{}\n<!-- /wp:html -->", post.html),
             "excerpt": escape(post.excerpt),
             "tags": tags,
-            "categories": categories,
-            "status": if post.draft { "draft" } else { "publish" },
+            "status": post.status.unwrap_or(if post.draft { "draft" } else { "publish" }),
         });
-        let answer = match (remote, current) {
-            (Some(remote), Some(_)) => {
-                let route = format!("wp/v2/posts/{}", remote.id);
-                self.call(Method::POST, &route, &[], Some(&body)).await?
-            }
-            _ => {
-                self.call(Method::POST, "wp/v2/posts", &[], Some(&body))
-                    .await?
-            }
+        if !post.categories.is_empty() {
+            body["categories"] = json!(self.term_ids("categories", post.categories).await?);
+        }
+        let route = match id {
+            Some(id) => format!("wp/v2/posts/{id}"),
+            None => "wp/v2/posts".to_owned(),
         };
+        let answer = self.call(Method::POST, &route, &[], Some(&body)).await?;
         remote_post(&answer)
     }
 
-    /// Deletes the post for good (not to WordPress's trash: its page must be gone). A
+    /// Creates the post, or updates the one at `remote` in place: what `existing` and
+    /// `write` do together (`cms::write_checked`). A post changed there since is
+    /// `Error::EditedElsewhere` unless `overwrite`.
+    pub async fn publish(
+        &self,
+        post: &Outgoing<'_>,
+        remote: Option<&RemotePost>,
+        overwrite: bool,
+    ) -> Result<RemotePost> {
+        crate::cms::write_checked(self, post, remote, overwrite).await
+    }
+
+    /// Deletes post `id` for good (not to WordPress's trash: its page must be gone). A
     /// post already gone counts as done.
-    pub async fn unpublish(&self, remote: &RemotePost) -> Result<()> {
-        let route = format!("wp/v2/posts/{}", remote.id);
+    pub async fn delete(&self, id: &str) -> Result<()> {
+        let route = format!("wp/v2/posts/{id}");
         match self
             .call(Method::DELETE, &route, &[("force", "true")], None)
             .await
         {
             Ok(_) => Ok(()),
-            Err(Error::Rejected {
+            Err(Error::DestinationRejected {
                 status: 404 | 410, ..
             }) => Ok(()),
             Err(e) => Err(e),
@@ -166,7 +202,6 @@ impl WordPress {
     /// Every post there (published, scheduled, draft, pending, private), oldest first,
     /// with its tags' and categories' names.
     pub async fn pull(&self, page_size: u32) -> Result<Vec<Pulled>> {
-        const STATUSES: &str = "publish,future,draft,pending,private";
         let per_page = page_size.clamp(1, 100);
         let per_page_text = per_page.to_string();
         let mut raw = Vec::new();
@@ -231,9 +266,11 @@ impl WordPress {
         };
         raw.iter()
             .map(|post| {
+                let status = post["status"].as_str().unwrap_or("publish");
                 Ok(Pulled {
                     remote: remote_post(post)?,
-                    title: post["title"]["raw"].as_str().unwrap_or_default().to_owned(),
+                    // Stored as HTML (Pressroom sends it escaped): its text.
+                    title: crate::cms::html_text(post["title"]["raw"].as_str().unwrap_or_default()),
                     slug: post["slug"].as_str().unwrap_or_default().to_owned(),
                     body: Body::Html(
                         post["content"]["rendered"]
@@ -241,13 +278,13 @@ impl WordPress {
                             .unwrap_or_default()
                             .to_owned(),
                     ),
-                    excerpt: post["excerpt"]["raw"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned(),
+                    excerpt: crate::cms::html_text(
+                        post["excerpt"]["raw"].as_str().unwrap_or_default(),
+                    ),
                     tags: names(post, "tags", &tags),
                     categories: names(post, "categories", &categories),
-                    published: post["status"] == "publish",
+                    published: status == "publish",
+                    status: (status != "publish").then(|| status.to_owned()),
                 })
             })
             .collect()
@@ -285,18 +322,15 @@ impl WordPress {
         Ok(names)
     }
 
-    /// The post's `modified_gmt` and status now, or `None` when it no longer exists.
-    async fn current(&self, id: &str) -> Result<Option<(String, String)>> {
+    /// Post `id` (its edit context), or `None` when it no longer exists.
+    async fn post(&self, id: &str) -> Result<Option<Value>> {
         let route = format!("wp/v2/posts/{id}");
         match self
             .call(Method::GET, &route, &[("context", "edit")], None)
             .await
         {
-            Ok(post) => Ok(Some((
-                post["modified_gmt"].as_str().unwrap_or_default().to_owned(),
-                post["status"].as_str().unwrap_or_default().to_owned(),
-            ))),
-            Err(Error::Rejected {
+            Ok(post) => Ok(Some(post)),
+            Err(Error::DestinationRejected {
                 status: 404 | 410, ..
             }) => Ok(None),
             Err(e) => Err(e),
@@ -418,7 +452,18 @@ impl WordPress {
             url: url.clone(),
             reason: format!("{message} {reason}").trim_start().to_owned(),
         };
+        // Asking for drafts without a login that WordPress took: it treats a wrong
+        // Application Password as no login at all on reads, and refuses the statuses.
+        let statuses_forbidden = code == "rest_invalid_param"
+            && answer["data"]["params"]["status"]
+                .as_str()
+                .is_some_and(|m| m.contains("forbidden"));
         match (status, code.as_str()) {
+            _ if statuses_forbidden => refused(
+                "WordPress did not take the login: the user name or the Application \
+                 Password is wrong, or the web server drops the Authorization header."
+                    .into(),
+            ),
             (_, "incorrect_password" | "invalid_username" | "invalid_email") => refused(
                 "The user name or the Application Password is wrong (Users ▸ Profile ▸ \
                  Application Passwords makes a new one)."
@@ -462,7 +507,8 @@ impl WordPress {
                 status: s.as_u16(),
                 message,
             },
-            (s, _) => Error::Rejected {
+            (s, _) => Error::DestinationRejected {
+                url,
                 status: s.as_u16(),
                 code,
                 message,
@@ -476,17 +522,24 @@ impl Cms for WordPress {
         Box::pin(WordPress::account(self))
     }
 
-    fn publish<'a>(
+    fn existing<'a>(
         &'a self,
-        post: &'a Outgoing<'a>,
+        slug: &'a str,
         remote: Option<&'a RemotePost>,
-        overwrite: bool,
-    ) -> BoxFuture<'a, Result<RemotePost>> {
-        Box::pin(WordPress::publish(self, post, remote, overwrite))
+    ) -> BoxFuture<'a, Result<Existing>> {
+        Box::pin(WordPress::existing(self, slug, remote))
     }
 
-    fn unpublish<'a>(&'a self, remote: &'a RemotePost) -> BoxFuture<'a, Result<()>> {
-        Box::pin(WordPress::unpublish(self, remote))
+    fn write<'a>(
+        &'a self,
+        post: &'a Outgoing<'a>,
+        id: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<RemotePost>> {
+        Box::pin(WordPress::write(self, post, id))
+    }
+
+    fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<()>> {
+        Box::pin(WordPress::delete(self, id))
     }
 
     fn pull(&self, page_size: u32) -> BoxFuture<'_, Result<Vec<Pulled>>> {
@@ -502,7 +555,8 @@ fn escape(text: &str) -> String {
 }
 
 fn answer_without(field: &str) -> Error {
-    Error::Rejected {
+    Error::DestinationRejected {
+        url: String::new(),
         status: 200,
         code: "unexpected_answer".into(),
         message: format!("WordPress answered without the post's {field}"),
@@ -561,7 +615,7 @@ mod tests {
         assert!(said(404, "rest_no_route").1.contains("REST root"));
         assert!(said(403, "rest_cannot_create").1.contains("Author role"));
         let (kind, text) = said(502, "");
-        assert_eq!(kind, "server_error");
+        assert_eq!(kind, "destination_failed");
         assert!(text.contains("try again later"), "{text}");
     }
 

@@ -2,7 +2,8 @@
 //! one, on SQLite): the connection test, publishing in place with the field mapping,
 //! a post edited in Directus never overwritten unasked, a token that may only read,
 //! a wrong token, Directus down mid-publish (nothing recorded, a retry updates in
-//! place), pull and publish back, take-down.
+//! place), pull and publish back, an item with the slug that Pressroom did not write,
+//! take-down (refused over an edit there unless asked).
 
 use std::sync::Mutex;
 
@@ -111,8 +112,9 @@ fn publishes_to_a_real_directus_in_place_pulls_and_never_overwrites_its_edits() 
         let (_, all) = server.call("GET", "/items/posts?fields=id", None);
         assert_eq!(all["data"].as_array().unwrap().len(), 1, "{all}");
 
-        // A token that may only read: refused, and said why.
-        let refused = destinations::publish(&ws.store, &ws.secrets, "spring", "reader", false)
+        // A token that may only read: refused, and said why. (Through that second
+        // destination the item is not Pressroom's: taking it over is asked for.)
+        let refused = destinations::publish(&ws.store, &ws.secrets, "spring", "reader", true)
             .await
             .unwrap_err();
         assert!(
@@ -204,8 +206,42 @@ fn publishes_to_a_real_directus_in_place_pulls_and_never_overwrites_its_edits() 
         let (_, all) = server.call("GET", "/items/posts?fields=id", None);
         assert_eq!(all["data"].as_array().unwrap().len(), 2, "{all}");
 
-        // Taken down: deleted there; again is fine (already gone).
-        destinations::unpublish(&ws.store, &ws.secrets, "spring", "cms")
+        // An item with the slug that Pressroom did not write: never a second one; it is
+        // named, and taken over only when asked.
+        let (_, theirs) = server.call(
+            "POST",
+            "/items/posts",
+            Some(r#"{"title":"Theirs","slug":"same-slug","content":"Not ours.","status":"published"}"#),
+        );
+        save(&ws, "same-slug", "---\ntitle: Ours\n---\nOur text.\n");
+        let taken = destinations::publish(&ws.store, &ws.secrets, "same-slug", "cms", false)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(taken, Error::EditedElsewhere { .. }) && taken.to_string().contains("did not write"),
+            "{taken}"
+        );
+        let adopted = destinations::publish(&ws.store, &ws.secrets, "same-slug", "cms", true)
+            .await
+            .unwrap();
+        assert_eq!(adopted.id, theirs["data"]["id"].to_string());
+
+        // Taking down a post edited there: refused unless asked.
+        let (status, _) = server.call(
+            "PATCH",
+            &format!("/items/posts/{}", first.id),
+            Some(r#"{"summary":"Edited again in Directus."}"#),
+        );
+        assert_eq!(status, 200);
+        let refused = destinations::unpublish(&ws.store, &ws.secrets, "spring", "cms", false)
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, Error::EditedElsewhere { .. }), "{refused}");
+        let (status, _) = server.call("GET", &format!("/items/posts/{}", first.id), None);
+        assert_eq!(status, 200, "still there");
+
+        // Taken down when asked: deleted there.
+        destinations::unpublish(&ws.store, &ws.secrets, "spring", "cms", true)
             .await
             .unwrap();
         let (status, _) = server.call("GET", &format!("/items/posts/{}", first.id), None);

@@ -14,7 +14,7 @@ use pressroom_core::folder::{BrokenFrontMatter, ImportFailure, ImportReport};
 use pressroom_core::preview::{TextEdit, Update};
 use pressroom_core::publish::{ApiSettings, PublishReport};
 use pressroom_core::publisher::Event;
-use pressroom_core::pull::{Kept, PullReport};
+use pressroom_core::pull::{Kept, PullReport, Why};
 use pressroom_core::stage::{Health, Partly, Stage};
 use pressroom_core::store::Destination;
 use pressroom_core::store::{
@@ -86,6 +86,7 @@ fn core(cfg: &Config) -> String {
             decl::<FieldMapping>(cfg),
             decl::<Destination>(cfg),
             decl::<Account>(cfg),
+            decl::<Why>(cfg),
             decl::<Kept>(cfg),
             decl::<PullReport>(cfg),
         ],

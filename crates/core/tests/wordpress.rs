@@ -57,6 +57,7 @@ fn post<'a>(title: &'a str, html: &'a str, tags: &'a [String]) -> Outgoing<'a> {
         categories: &[],
         revision: "r_0000000000000000",
         draft: false,
+        status: None,
     }
 }
 
@@ -228,9 +229,9 @@ fn publishes_to_a_real_wordpress_in_place_and_never_overwrites_its_edits() {
         assert!(page(&server, &first.id).await.1.contains("Four."));
 
         // Taken down: its page is gone; taking it down again is no error.
-        wp.unpublish(&fourth).await.unwrap();
+        wp.delete(&fourth.id).await.unwrap();
         assert_eq!(page(&server, &first.id).await.0, 404);
-        wp.unpublish(&fourth).await.unwrap();
+        wp.delete(&fourth.id).await.unwrap();
         assert!(posts_with_slug(&server, "spring-launch").await.is_empty());
 
         // Pull pages in a total order: 25 posts made within a second or two, read 10

@@ -54,7 +54,9 @@ export function errorAction(
       case "ipc":
         return canRetry ? "retry" : null;
       case "destination_unreachable":
+      case "destination_failed":
         return canRetry ? "retry" : "destination-settings";
+      case "destination_rejected":
       case "destination_refused":
       case "invalid_destination":
         return "destination-settings";

@@ -48,9 +48,9 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Destination> {
         user: r.get(4)?,
         secret_ref: r.get(5)?,
         created_at: r.get(6)?,
-        mapping: serde_json::from_str::<Option<FieldMapping>>(&r.get::<_, String>(7)?)
-            .ok()
-            .flatten(),
+        mapping: serde_json::from_str::<Option<FieldMapping>>(&r.get::<_, String>(7)?).map_err(
+            |e| rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, e.into()),
+        )?,
     })
 }
 
@@ -178,6 +178,34 @@ impl Store {
         tx.execute("DELETE FROM destinations WHERE id = ?1", [destination.id])?;
         tx.commit()?;
         Ok(destination)
+    }
+
+    /// The revision the content API holds of `slug`, as this workspace last wrote it:
+    /// the base of its next publish there.
+    pub fn api_revision(&self, slug: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT api_revision FROM documents WHERE slug = ?1",
+                [slug],
+                |r| r.get::<_, Option<String>>(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    /// Records what the content API holds of `slug` now (`None`: nothing).
+    pub fn set_api_revision(&mut self, slug: &str, revision: Option<&str>) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE documents SET api_revision = ?2 WHERE slug = ?1",
+            params![slug, revision],
+        )?;
+        if n == 0 {
+            return Err(Error::DocumentNotFound {
+                slug: slug.to_owned(),
+            });
+        }
+        Ok(())
     }
 
     /// The document linked to post `remote_id` of destination `id`, if any: its slug,

@@ -299,7 +299,16 @@ mapping: FieldMapping | null, created_at: string, };
  */
 export type Account = { name: string, can_publish: boolean, };
 
-export type Kept = { slug: string, reason: string, };
+/**
+ * Why a post was not taken in.
+ */
+export type Why = "changed_on_both_sides" | "slug_taken" | "in_trash" | "failed";
+
+export type Kept = { slug: string, why: Why, 
+/**
+ * `why` in a sentence, with what to do.
+ */
+reason: string, };
 
 /**
  * What a pull did, post by post.

@@ -35,6 +35,11 @@ INSERT INTO remote_posts_v14 (document_id, destination_id, remote_id, modified, 
     SELECT document_id, destination_id, CAST(remote_id AS TEXT), modified, link
     FROM remote_posts;
 
+-- One document per post: a post linked twice (it cannot be published to from two
+-- drafts) keeps its first document.
+DELETE FROM remote_posts_v14 WHERE document_id NOT IN (
+    SELECT min(document_id) FROM remote_posts_v14 GROUP BY destination_id, remote_id);
+
 DROP TABLE remote_posts;
 DROP TABLE destinations;
 ALTER TABLE destinations_v14 RENAME TO destinations;
@@ -46,3 +51,10 @@ CREATE UNIQUE INDEX remote_posts_by_remote_id ON remote_posts(destination_id, re
 -- No ON DELETE action: a destination that live sites read from is not removed
 -- (`Store::remove_destination` refuses, and clears it from removed sites first).
 ALTER TABLE sites ADD COLUMN destination_id INTEGER REFERENCES destinations(id);
+
+-- The revision the content API holds of each document as this workspace last wrote it
+-- (the base of its next publish there), apart from `published_revision` (the last
+-- publish to any sites): a publish to sites that read from a CMS leaves the API's copy
+-- as it was, and the API's acceptance is recorded even when a CMS then fails.
+ALTER TABLE documents ADD COLUMN api_revision TEXT;
+UPDATE documents SET api_revision = published_revision;

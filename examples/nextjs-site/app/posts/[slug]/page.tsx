@@ -17,7 +17,8 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { slug } = await params;
   const doc = await getDocument(slug);
   if (!doc) return {};
-  return { title: doc.title, other: { "content-revision": doc.revision } };
+  // (None for a post without one, e.g. one written in WordPress by hand.)
+  return { title: doc.title, other: doc.revision ? { "content-revision": doc.revision } : {} };
 }
 
 export default async function Post({ params }: Props) {
