@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::Subcommand;
+use pressroom_core::assets;
 use pressroom_core::{folder, markdown, Store};
 
 use crate::output::Output;
@@ -25,6 +26,19 @@ pub enum DocCommand {
     Import { path: PathBuf },
     /// Write every draft to DIR as <slug>.md
     Export { dir: PathBuf },
+    /// Add an image file to the workspace (type from its bytes; GPS and other EXIF
+    /// removed unless --keep-metadata) and append it to the draft as
+    /// ![ALT](asset:SHA256)
+    Image {
+        slug: String,
+        file: PathBuf,
+        /// The image's alt text [default: its file name]
+        #[arg(long)]
+        alt: Option<String>,
+        /// Keep EXIF (camera, GPS position), XMP and text metadata
+        #[arg(long)]
+        keep_metadata: bool,
+    },
     /// List drafts, most recently edited first
     List,
     /// Print a draft's text (or its rendered HTML)
@@ -77,6 +91,21 @@ pub fn run(cmd: DocCommand, store: &mut Store, out: &Output) -> anyhow::Result<E
         }
         DocCommand::Import { path } => out.import_report(&folder::import(store, &path)?),
         DocCommand::Export { dir } => out.exported(&folder::export(store, &dir)?),
+        DocCommand::Image {
+            slug,
+            file,
+            alt,
+            keep_metadata,
+        } => {
+            let doc = store.get(&slug)?;
+            let bytes = read_image(&file)?;
+            let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("image");
+            let asset = assets::add(store, &bytes, name, keep_metadata)?;
+            let image = asset.markdown(alt.as_deref().unwrap_or(&asset.name));
+            let source = format!("{}\n\n{image}\n", doc.source.trim_end());
+            store.save(&slug, &source)?;
+            out.message(&image);
+        }
         DocCommand::List => out.documents(&store.list()?),
         DocCommand::Show { slug, html } => {
             let doc = store.get(&slug)?;
@@ -175,4 +204,17 @@ fn edit_in_editor(source: &str) -> anyhow::Result<String> {
         bail!("the editor {editor:?} exited with {status}; the draft was not changed");
     }
     read_text(&path)
+}
+
+/// An image file's bytes: a regular file, read up to just past the limit.
+fn read_image(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    anyhow::ensure!(meta.is_file(), "{} is not a regular file", path.display());
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .take(assets::MAX_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }

@@ -68,6 +68,19 @@ pub enum Error {
         message: String,
     },
 
+    #[error("{name}: {reason}; nothing was added")]
+    InvalidImage { name: String, reason: String },
+
+    #[error("{name} is {size} bytes, over the limit of {limit} bytes for an image; make it smaller and try again")]
+    ImageTooLarge {
+        name: String,
+        size: usize,
+        limit: usize,
+    },
+
+    #[error("no image {sha256:?} in this workspace")]
+    AssetNotFound { sha256: String },
+
     #[error("{url} refused: {reason}")]
     DestinationRefused { url: String, reason: String },
 
@@ -164,6 +177,9 @@ impl Error {
             Error::Io { .. } => "io",
             Error::Conflict { .. } => "conflict",
             Error::EditedElsewhere { .. } => "edited_elsewhere",
+            Error::InvalidImage { .. } => "invalid_image",
+            Error::ImageTooLarge { .. } => "image_too_large",
+            Error::AssetNotFound { .. } => "not_found",
             Error::IdempotencyKeyReused { .. } => "idempotency_key_reused",
             Error::PreviewOutOfStep { .. } => "preview_out_of_step",
             Error::Corrupt(_) => "database",

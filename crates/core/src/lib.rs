@@ -11,6 +11,7 @@
 //!   `client`: the app's and CLI's way to talk to a content API; `publish`: the
 //!   publish operation both fronts call.
 
+pub mod assets;
 pub mod client;
 pub mod cms;
 pub mod confirm;

@@ -44,7 +44,7 @@ impl From<pressroom_core::Error> for ApiError {
         use pressroom_core::Error as E;
         let status = match &err {
             E::InvalidSlug { .. } => StatusCode::BAD_REQUEST,
-            E::DocumentNotFound { .. } => StatusCode::NOT_FOUND,
+            E::DocumentNotFound { .. } | E::AssetNotFound { .. } => StatusCode::NOT_FOUND,
             E::Conflict { .. } => StatusCode::CONFLICT,
             E::IdempotencyKeyReused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             E::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

@@ -103,6 +103,7 @@ fn cache_put(cache: &RwLock<HashMap<String, Cached>>, slug: &str, entry: Cached)
 pub(crate) fn router(state: AppState) -> Router {
     let body_limit = state.body_limit;
     let authenticate = middleware::from_fn_with_state(state.clone(), authenticate_writes);
+    let authenticate_assets = middleware::from_fn_with_state(state.clone(), authenticate_writes);
     let deadline = middleware::from_fn_with_state(state.request_timeout, deadline);
     Router::new()
         .route("/v1/health", get(health))
@@ -113,6 +114,14 @@ pub(crate) fn router(state: AppState) -> Router {
                 put(put_document)
                     .delete(delete_document)
                     .route_layer(authenticate),
+            ),
+        )
+        .route(
+            "/v1/assets/{sha256}",
+            get(get_asset).merge(
+                put(put_asset)
+                    .route_layer(authenticate_assets)
+                    .layer(DefaultBodyLimit::max(pressroom_core::assets::MAX_BYTES)),
             ),
         )
         .fallback(no_route)
@@ -370,6 +379,131 @@ async fn put_document(
             .headers_mut()
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
+    Ok(response)
+}
+
+/// The hex SHA-256 in an asset's path.
+fn sha256_of(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    let Path(sha256) =
+        path.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_path", e.body_text()))?;
+    if !pressroom_core::assets::is_sha256(&sha256) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_path",
+            "an asset is named by the SHA-256 of its bytes: 64 lowercase hex digits",
+        ));
+    }
+    Ok(sha256)
+}
+
+/// Keeps an image (docs/content-api.md): its bytes must be what its name says, and
+/// the image type it is sent as; immutable once there.
+async fn put_asset(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    let sha256 = sha256_of(path)?;
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!(
+                    "an image may be at most {} bytes",
+                    pressroom_core::assets::MAX_BYTES
+                ),
+            )
+        } else {
+            ApiError::new(rejection.status(), "invalid_body", rejection.body_text())
+        }
+    })?;
+    let mime = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    let sniffed = pressroom_core::assets::sniff(&body).map_or("", |(_, mime)| mime);
+    if sniffed.is_empty() || sniffed != mime {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "send a PNG, JPEG, GIF or WebP image with its Content-Type (got {:?} with {})",
+                mime,
+                if sniffed.is_empty() {
+                    "bytes of no such image"
+                } else {
+                    sniffed
+                }
+            ),
+        ));
+    }
+    if pressroom_core::assets::sha256_hex(&body) != sha256 {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "digest_mismatch",
+            "the bytes' SHA-256 is not the one in the path",
+        ));
+    }
+    let created = state
+        .with_store(move |store, _| Ok(store.put_asset(&sha256, sniffed, &body)?))
+        .await?;
+    Ok(if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    })
+}
+
+/// An image as it was put, cacheable for ever (its name is its content).
+async fn get_asset(
+    State(state): State<AppState>,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let sha256 = sha256_of(path)?;
+    let etag = format!("\"{sha256}\"");
+    let not_modified = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let lookup = sha256.clone();
+    let asset = state
+        .with_store(move |store, _| Ok(store.asset(&lookup)?))
+        .await?
+        .ok_or_else(|| {
+            ApiError::from(pressroom_core::Error::AssetNotFound {
+                sha256: sha256.clone(),
+            })
+        })?;
+    let cache = HeaderValue::from_static("public, max-age=31536000, immutable");
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_str(&asset.mime).expect("a mime type"),
+            )],
+            asset.bytes,
+        )
+            .into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, cache);
+    h.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     Ok(response)
 }
 

@@ -537,3 +537,104 @@ async fn a_generated_token_is_shown_once_and_stored_hashed() {
     assert_eq!(ok.status(), StatusCode::CREATED);
     running.stop().await;
 }
+
+/// A 1×1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
+    0x42, 0x60, 0x82,
+];
+
+#[tokio::test]
+async fn assets_are_put_once_by_their_hash_and_served_for_ever() {
+    let api = Api::start().await;
+    let sha = pressroom_core::assets::sha256_hex(PNG);
+    let put = |path: String, mime: &'static str, body: Vec<u8>, token: Option<&'static str>| {
+        let mut request = api
+            .http
+            .put(api.url(&path))
+            .header("content-type", mime)
+            .body(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    let path = format!("/v1/assets/{sha}");
+
+    // The token first, before any byte is read.
+    let r = put(path.clone(), "image/png", PNG.to_vec(), None)
+        .await
+        .unwrap();
+    assert_eq!(error_code(r).await.1, "unauthorized");
+    // Bytes that are not what the name says, or not what the type says.
+    let other = format!("/v1/assets/{}", "0".repeat(64));
+    let r = put(other, "image/png", PNG.to_vec(), Some(TOKEN))
+        .await
+        .unwrap();
+    assert_eq!(error_code(r).await.1, "digest_mismatch");
+    let r = put(path.clone(), "image/jpeg", PNG.to_vec(), Some(TOKEN))
+        .await
+        .unwrap();
+    assert_eq!(error_code(r).await.1, "unsupported_media_type");
+    let svg = b"<svg xmlns='http://www.w3.org/2000/svg'/>".to_vec();
+    let svg_path = format!("/v1/assets/{}", pressroom_core::assets::sha256_hex(&svg));
+    let r = put(svg_path, "image/svg+xml", svg, Some(TOKEN))
+        .await
+        .unwrap();
+    assert_eq!(error_code(r).await.1, "unsupported_media_type");
+    let r = put(
+        "/v1/assets/..%2Fx".into(),
+        "image/png",
+        PNG.to_vec(),
+        Some(TOKEN),
+    )
+    .await
+    .unwrap();
+    assert_eq!(error_code(r).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(api.get(&path).await.status(), StatusCode::NOT_FOUND);
+
+    // Put once (201), again changes nothing (200), served as it was.
+    let r = put(path.clone(), "image/png", PNG.to_vec(), Some(TOKEN))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = put(path.clone(), "image/png", PNG.to_vec(), Some(TOKEN))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = api.get(&path).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let h = r.headers().clone();
+    assert_eq!(h["content-type"], "image/png");
+    assert_eq!(h["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), PNG);
+    let r = api
+        .http
+        .get(api.url(&path))
+        .header("if-none-match", format!("\"{sha}\""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+
+    // Images are allowed more than documents (2 MiB): 3 MiB goes in.
+    let mut large = PNG.to_vec();
+    large.resize(3 * 1024 * 1024, 0);
+    let large_path = format!("/v1/assets/{}", pressroom_core::assets::sha256_hex(&large));
+    let r = put(large_path, "image/png", large, Some(TOKEN))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    // Over the image limit: refused before it is all read.
+    let big = vec![0u8; pressroom_core::assets::MAX_BYTES + 1];
+    let r = put(path.clone(), "image/png", big, Some(TOKEN))
+        .await
+        .unwrap();
+    assert_eq!(error_code(r).await.1, "too_large");
+    api.stop().await;
+}

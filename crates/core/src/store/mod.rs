@@ -5,6 +5,7 @@
 //! transaction. Submodules add methods by topic (documents, search); nothing outside
 //! this module sees a `rusqlite::Connection`.
 
+mod assets;
 mod checkpoint;
 mod confirmations;
 mod destinations;
@@ -32,7 +33,7 @@ pub use outbox::{
     Attempt, AttemptRecord, Delivery, DeliveryState, DueDelivery, Enqueued, Moved, NewDelivery,
     NewPublish, NextStep, PublishRecord, Standing, ToConfirm, REMOVED_SITE,
 };
-pub use published::{Idempotency, PublishedStore, PutOutcome};
+pub use published::{Idempotency, PublishedStore, PutOutcome, StoredAsset};
 pub use search::{SearchHit, SnippetPart};
 pub use sites::{checked_reach, checked_selector, NewSite, Preset, Site};
 
@@ -57,6 +58,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("migrations/0012_revision_change.sql")),
     M::up(include_str!("migrations/0013_destinations.sql")),
     M::up(include_str!("migrations/0014_site_destinations.sql")).foreign_key_check(),
+    M::up(include_str!("migrations/0015_assets.sql")),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 

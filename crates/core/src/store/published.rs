@@ -23,6 +23,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!(
         "migrations/published/0002_idempotency_expiry.sql"
     )),
+    M::up(include_str!("migrations/published/0003_assets.sql")),
 ];
 
 /// How long an Idempotency-Key's answer is kept (and replayed).
@@ -276,6 +277,42 @@ impl PublishedStore {
 
     pub fn integrity_check(&self) -> Result<Vec<String>> {
         super::settings::integrity_check(&self.conn)
+    }
+}
+
+/// An image the content API serves (`PUT /v1/assets/{sha256}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAsset {
+    pub mime: String,
+    pub bytes: Vec<u8>,
+}
+
+impl PublishedStore {
+    /// Keeps image `sha256` (the caller checked the bytes are it); `false` when it was
+    /// there already (immutable: the first bytes stay).
+    pub fn put_asset(&mut self, sha256: &str, mime: &str, bytes: &[u8]) -> Result<bool> {
+        let n = self.conn.execute(
+            "INSERT INTO assets (sha256, mime, bytes, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (sha256) DO NOTHING",
+            rusqlite::params![sha256, mime, bytes, super::now()],
+        )?;
+        Ok(n == 1)
+    }
+
+    pub fn asset(&self, sha256: &str) -> Result<Option<StoredAsset>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT mime, bytes FROM assets WHERE sha256 = ?1",
+                [sha256],
+                |r| {
+                    Ok(StoredAsset {
+                        mime: r.get(0)?,
+                        bytes: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 }
 
