@@ -207,6 +207,33 @@ pub fn open(store: &crate::Store, sha256: &str) -> Result<(Asset, Vec<u8>)> {
     Ok((asset, bytes))
 }
 
+/// Uploads every image `markdown` shows to the content API `api`, each once (what
+/// was uploaded there before is skipped: `asset_uploads`). An image missing from the
+/// workspace is an error before anything is published.
+pub async fn upload_to_api(
+    store: &std::sync::Mutex<crate::Store>,
+    api: &crate::client::ContentApi,
+    markdown: &str,
+) -> Result<usize> {
+    let target = format!("api {}", api.base_url());
+    let mut sent = 0;
+    for sha256 in references(markdown) {
+        let pending = {
+            let store = crate::store::lock(store);
+            match store.uploaded(&target, &sha256)? {
+                Some(_) => None,
+                None => Some(open(&store, &sha256)?),
+            }
+        };
+        if let Some((asset, bytes)) = pending {
+            let url = api.put_asset(&sha256, &asset.mime, &bytes).await?;
+            crate::store::lock(store).set_uploaded(&target, &sha256, &url)?;
+            sent += 1;
+        }
+    }
+    Ok(sent)
+}
+
 /// Whether `text` is an asset's name: 64 lowercase hex digits.
 pub fn is_sha256(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))

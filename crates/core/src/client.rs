@@ -173,6 +173,23 @@ impl ContentApi {
         })
     }
 
+    /// Keeps image `sha256` there (`PUT /v1/assets/{sha256}`; immutable, so a retry or
+    /// a second upload is harmless). Returns the URL it is served at.
+    pub async fn put_asset(&self, sha256: &str, mime: &str, bytes: &[u8]) -> Result<String> {
+        let path = format!("v1/assets/{sha256}");
+        let body = bytes.to_vec();
+        self.send(Method::PUT, &path, None, |r| {
+            r.header(header::CONTENT_TYPE, mime).body(body.clone())
+        })
+        .await?;
+        Ok(self.asset_url(sha256))
+    }
+
+    /// Where the content API serves image `sha256`.
+    pub fn asset_url(&self, sha256: &str) -> String {
+        format!("{}v1/assets/{sha256}", self.base)
+    }
+
     pub async fn unpublish(&self, slug: &str) -> Result<()> {
         self.send(
             Method::DELETE,

@@ -34,14 +34,31 @@ fn options() -> Options {
         | Options::ENABLE_HEADING_ATTRIBUTES
 }
 
-/// Markdown body → sanitized HTML.
+/// Markdown body → sanitized HTML. Images of the workspace keep their
+/// `asset:<sha256>` URL (the app's window shows them from the workspace).
 pub fn render(markdown: &str) -> String {
+    render_with_assets(markdown, &|_| None)
+}
+
+/// `render`, with each image of the workspace (`asset:<sha256>`) given the URL
+/// `resolve` has for it — where it was uploaded (the content API's
+/// `/v1/assets/<sha256>`, a CMS's media) — or keeping `asset:<sha256>` when it has
+/// none.
+pub fn render_with_assets(markdown: &str, resolve: &dyn Fn(&str) -> Option<String>) -> String {
     let mut events: Vec<Event<'_>> = Parser::new_ext(markdown, options()).collect();
     let has_raw_html = events
         .iter()
         .any(|e| matches!(e, Event::Html(_) | Event::InlineHtml(_)));
     add_heading_anchors(&mut events);
     neutralise(&mut events);
+    for event in &mut events {
+        if let Event::Start(Tag::Image { dest_url, .. }) = event {
+            let url = asset_ref(dest_url).and_then(resolve);
+            if let Some(url) = url.filter(|u| is_safe_url(u)) {
+                *dest_url = CowStr::from(url);
+            }
+        }
+    }
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut out, events.into_iter());
     if has_raw_html {
@@ -219,6 +236,12 @@ fn whole_lines(text: &str, range: Range<usize>) -> Range<usize> {
 
 /// True for relative URLs, fragments and the allowed schemes. Browsers ignore ASCII
 /// whitespace and control characters inside a scheme (`java\tscript:`), so do we.
+/// The SHA-256 an image URL `asset:<sha256>` names (`crate::assets`).
+fn asset_ref(url: &str) -> Option<&str> {
+    url.strip_prefix(crate::assets::SCHEME)
+        .filter(|sha| crate::assets::is_sha256(sha))
+}
+
 fn is_safe_url(url: &str) -> bool {
     let cleaned: String = url
         .chars()
@@ -261,7 +284,9 @@ fn neutralise(events: &mut [Event<'_>]) {
                     *event = Event::Html(CowStr::Borrowed("</a>"));
                 }
             }
-            Event::Start(Tag::Image { dest_url, .. }) if !is_safe_url(dest_url) => {
+            Event::Start(Tag::Image { dest_url, .. })
+                if !is_safe_url(dest_url) && asset_ref(dest_url).is_none() =>
+            {
                 *dest_url = CowStr::Borrowed("");
             }
             Event::Start(Tag::Heading { classes, attrs, .. }) => {
@@ -395,7 +420,8 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
     BUILDER.get_or_init(|| {
         let mut b = ammonia::Builder::default();
         // Same rules as `neutralise`, so a raw `<a>` gets what a markdown link gets.
-        b.url_schemes(URL_SCHEMES.into_iter().collect())
+        // `asset:` names an image of the workspace by its hash: nothing to follow.
+        b.url_schemes(URL_SCHEMES.into_iter().chain(["asset"]).collect())
             .link_rel(None)
             .add_tags(["input"])
             .add_generic_attributes(["id"])
@@ -436,6 +462,28 @@ fn filter_attribute<'a>(element: &str, attribute: &str, value: &'a str) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn workspace_images_keep_their_hash_or_get_where_they_were_uploaded() {
+        let sha = "ab".repeat(32);
+        let md = format!("![Tower](asset:{sha}) ![x](asset:nothex) ![y](javascript:alert(1))");
+        let local = render(&md);
+        assert!(local.contains(&format!("src=\"asset:{sha}\"")), "{local}");
+        assert_eq!(
+            local.matches("src=\"\"").count(),
+            2,
+            "the others emptied: {local}"
+        );
+        let published =
+            render_with_assets(&md, &|s| Some(format!("https://api.example/v1/assets/{s}")));
+        assert!(published.contains(&format!("src=\"https://api.example/v1/assets/{sha}\"")));
+        // A resolver cannot smuggle a script URL in.
+        let hostile = render_with_assets(&md, &|_| Some("javascript:alert(1)".into()));
+        assert!(!hostile.contains("javascript"), "{hostile}");
+        // Through the raw-HTML path too.
+        let raw = render(&format!("<p>raw</p>\n\n![Tower](asset:{sha})"));
+        assert!(raw.contains(&format!("src=\"asset:{sha}\"")), "{raw}");
+    }
 
     #[test]
     fn blocks_concatenate_to_the_full_render() {

@@ -293,6 +293,18 @@ pub async fn publish(
     }
     let prepared = Prepared::new(content);
     let revision = prepared.revision.clone();
+    if !targets.destinations.is_empty()
+        && !crate::assets::references(&prepared.content.markdown).is_empty()
+    {
+        // Not yet: their media libraries come next (issue #15). Refused rather than
+        // published with images that would not show.
+        return Err(Error::InvalidDestination {
+            reason: format!(
+                "{slug:?} has images of this workspace, and publishing images to WordPress \
+                 or Directus is not there yet; publish it to sites that read the content API"
+            ),
+        });
+    }
     // Every CMS is checked before anything is written anywhere: a post changed there
     // stops the publish (each such post named), unless overwriting.
     let mut writes = Vec::with_capacity(targets.destinations.len());
@@ -323,6 +335,8 @@ pub async fn publish(
         false,
     );
     if let Some(api) = &targets.api {
+        // Its images first: the page must never point at one that is not there.
+        crate::assets::upload_to_api(store, api, &prepared.content.markdown).await?;
         // Never written from here: the client publishes create-only, so whatever
         // someone else published under this slug is a conflict, not overwritten.
         let base = api_base.as_deref();

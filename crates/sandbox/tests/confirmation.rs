@@ -600,3 +600,70 @@ async fn an_unpublish_takes_the_page_down_and_confirms_it_gone() {
     ));
     s.stop().await;
 }
+
+/// A 1×1 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
+    0x42, 0x60, 0x82,
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_image_goes_to_the_content_api_once_and_the_live_page_shows_it() {
+    let s = setup(SandboxOptions::default()).await;
+    let asset = {
+        let mut store = lock(&s.store);
+        let asset = pressroom_core::assets::add(&mut store, PNG, "dot.png", false).unwrap();
+        let source = store.get("welcome").unwrap().source;
+        store
+            .save(
+                "welcome",
+                &format!("{source}\n{}\n", asset.markdown("A dot")),
+            )
+            .unwrap();
+        asset
+    };
+    let (report, _) = publish_with(&s.publisher, "welcome", LiveWait::SiteTimeout).await;
+    assert!(report.all_done(), "{report:#?}");
+
+    // The API's html points at the image where the API serves it; it is there.
+    let url = format!("{}/v1/assets/{}", s.sandbox.api_url, asset.sha256);
+    let doc: serde_json::Value =
+        reqwest::get(format!("{}/v1/documents/welcome", s.sandbox.api_url))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert!(
+        doc["html"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("src=\"{url}\"")),
+        "{doc}"
+    );
+    assert!(doc["markdown"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("asset:{}", asset.sha256)));
+    let served = reqwest::get(&url).await.unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.bytes().await.unwrap().as_ref(), PNG);
+    // The live page shows it.
+    let page = reqwest::get(format!("{}/posts/welcome", s.sandbox.site_url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&url), "{page}");
+
+    // Published again: not uploaded again (its file could even be gone by now).
+    let folder = pressroom_core::assets::folder(lock(&s.store).path());
+    std::fs::remove_file(folder.join(&asset.sha256)).unwrap();
+    let (again, _) = s.republish("welcome", LiveWait::SiteTimeout).await;
+    assert!(again.all_done(), "{again:#?}");
+    s.stop().await;
+}

@@ -344,6 +344,7 @@ async fn put_document(
                 })
         })
         .transpose()?;
+    let asset_base = asset_base(&headers);
     // `If-None-Match: *`: create only, never overwrite what someone else published.
     let create_only = headers
         .get_all(header::IF_NONE_MATCH)
@@ -362,7 +363,13 @@ async fn put_document(
                 key,
                 request_hash: &request_hash,
             });
-            let outcome = store.put(&slug, &request, create_only, idempotency)?;
+            let outcome = store.put(
+                &slug,
+                &request,
+                create_only,
+                idempotency,
+                asset_base.as_deref(),
+            )?;
             let entry = Cached::of(&outcome.document);
             // A replay may describe an older revision than the current one: only a
             // fresh answer is the current state.
@@ -380,6 +387,25 @@ async fn put_document(
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(response)
+}
+
+/// Where this server's images are, as the writer reached it (`Host`, and
+/// `X-Forwarded-Proto` from a proxy that ends TLS): the base of the images' URLs in a
+/// document's `html`. `None` without a usable `Host`.
+fn asset_base(headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let usable = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    let proto = match headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some("https") => "https",
+        _ => "http",
+    };
+    usable.then(|| format!("{proto}://{host}/v1/assets/"))
 }
 
 /// The hex SHA-256 in an asset's path.

@@ -51,4 +51,26 @@ impl Store {
                 sha256: sha256.to_owned(),
             })
     }
+
+    /// Where image `sha256` was uploaded for `target`, if it was.
+    pub fn uploaded(&self, target: &str, sha256: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT url FROM asset_uploads WHERE target = ?1 AND sha256 = ?2",
+                params![target, sha256],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Records that image `sha256` is at `url` for `target`.
+    pub fn set_uploaded(&mut self, target: &str, sha256: &str, url: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO asset_uploads (target, sha256, url, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (target, sha256) DO UPDATE SET url = excluded.url",
+            params![target, sha256, url, now()],
+        )?;
+        Ok(())
+    }
 }

@@ -103,13 +103,15 @@ impl PublishedStore {
 
     /// Publishes or updates `slug` — only creates it when `create_only` (a first
     /// publish: `If-None-Match: *`), so two first publishes cannot overwrite each
-    /// other. Rendering happens before the write lock is taken.
+    /// other. Rendering happens before the write lock is taken; the document's images
+    /// (`asset:<sha256>`) get `asset_base` + their hash as their URL in its `html`.
     pub fn put(
         &mut self,
         slug: &str,
         req: &PutDocument,
         create_only: bool,
         idempotency: Option<Idempotency<'_>>,
+        asset_base: Option<&str>,
     ) -> Result<PutOutcome> {
         slug::validate(slug)?;
         let content = Content {
@@ -120,7 +122,9 @@ impl PublishedStore {
             front_matter: req.front_matter.clone(),
         };
         let revision = content.revision();
-        let html = markdown::render(&req.markdown);
+        let html = markdown::render_with_assets(&req.markdown, &|sha| {
+            asset_base.map(|base| format!("{base}{sha}"))
+        });
         let summary = markdown::summary(&req.markdown);
 
         let tx = self
@@ -367,9 +371,9 @@ mod tests {
     fn create_only_refuses_a_slug_that_exists() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = PublishedStore::open(dir.path().join("api.db")).unwrap();
-        let first = store.put("a", &request("A"), true, None).unwrap();
+        let first = store.put("a", &request("A"), true, None, None).unwrap();
         assert_eq!(first.status, 201);
-        match store.put("a", &request("B"), true, None) {
+        match store.put("a", &request("B"), true, None, None) {
             Err(Error::Conflict {
                 current_revision, ..
             }) => assert_eq!(current_revision, Some(first.document.revision)),

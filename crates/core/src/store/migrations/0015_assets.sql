@@ -10,3 +10,13 @@ CREATE TABLE assets (
     height     INTEGER NOT NULL,
     created_at TEXT NOT NULL
 ) WITHOUT ROWID;
+
+-- Where each image was uploaded (`target`: "api <url>" for a content API, "destination
+-- <id>" for a CMS), so that publishing again sends none twice.
+CREATE TABLE asset_uploads (
+    target     TEXT NOT NULL,
+    sha256     TEXT NOT NULL REFERENCES assets(sha256),
+    url        TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (target, sha256)
+) WITHOUT ROWID;
