@@ -343,11 +343,11 @@ mod tests {
             request_hash: hash,
         };
         store
-            .put("a", &request("A"), false, Some(key("h1")))
+            .put("a", &request("A"), false, Some(key("h1")), None)
             .unwrap();
         // Reused with another request within the day: refused.
         let err = store
-            .put("a", &request("B"), false, Some(key("h2")))
+            .put("a", &request("B"), false, Some(key("h2")), None)
             .unwrap_err();
         assert_eq!(err.kind(), "idempotency_key_reused");
         // A day and a second later, the key is free again.
@@ -361,7 +361,7 @@ mod tests {
             )
             .unwrap();
         let fresh = store
-            .put("a", &request("B"), false, Some(key("h2")))
+            .put("a", &request("B"), false, Some(key("h2")), None)
             .unwrap();
         assert!(!fresh.replayed);
         assert_eq!(fresh.document.title, "B");
