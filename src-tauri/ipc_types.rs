@@ -11,6 +11,7 @@ use ts_rs::{Config, TS};
 
 use crate::commands::ThemePage;
 use crate::destinations::DestinationForm;
+use crate::images::AddedImage;
 use crate::ipc_error::IpcError;
 use crate::settings::{Keyed, SiteForm, SiteView, TestResult};
 use crate::state::WorkspaceInfo;
@@ -30,13 +31,14 @@ fn generated() -> String {
         "// Generated from the Rust types (src-tauri/ipc_types.rs); do not edit.\n\
          // PRESSROOM_WRITE_TYPES=1 cargo test -p pressroom-app --bin pressroom-app ipc_types\n\
          \n\
-         import type { ConfirmationRecord, FieldMapping, Preset, Site } from \"./core\";\n",
+         import type { Asset, ConfirmationRecord, FieldMapping, Preset, Site } from \"./core\";\n",
     );
     for decl in [
         decl::<WorkspaceInfo>(&cfg),
         decl::<SiteView>(&cfg),
         decl::<SiteForm>(&cfg),
         decl::<DestinationForm>(&cfg),
+        decl::<AddedImage>(&cfg),
         decl::<Keyed>(&cfg),
         decl::<TestResult>(&cfg),
         decl::<IpcError>(&cfg),

@@ -7,6 +7,7 @@
 
 mod commands;
 mod destinations;
+mod images;
 mod ipc_error;
 #[cfg(test)]
 mod ipc_types;
@@ -32,6 +33,7 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(navigation::guard())
+        .register_uri_scheme_protocol(images::SCHEME, images::serve)
         .menu(menu::build)
         .on_menu_event(|app, event| menu::forward(app, event.id().as_ref()))
         .setup(|app| {
@@ -93,6 +95,7 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
             destinations::remove_destination,
             destinations::test_destination,
             destinations::pull_destination,
+            images::add_image,
         ])
 }
 

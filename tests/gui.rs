@@ -1756,3 +1756,87 @@ fn a_wordpress_destination_from_settings_is_published_to_confirmed_live_and_pull
     let source = store.get("hello-world").unwrap().source;
     assert!(source.contains("title: Hello world!"), "{source}");
 }
+
+#[test]
+fn a_pasted_image_shows_in_the_preview_and_goes_live_with_the_page() {
+    use base64::Engine;
+    // A picture a person can see in the screenshot: a blue band over orange.
+    let picture = image::RgbImage::from_fn(160, 90, |_, y| {
+        if y < 45 {
+            image::Rgb([30, 90, 200])
+        } else {
+            image::Rgb([240, 140, 30])
+        }
+    });
+    let mut png = std::io::Cursor::new(Vec::new());
+    picture.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(png.into_inner());
+    let tmp = tempfile::tempdir().unwrap();
+    with_app("paste-image", tmp.path(), async |client, display| {
+        texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+        click(client, ".cm-content").await;
+        // A paste of an image file, as the clipboard gives one.
+        client
+            .execute(
+                "const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+                 const file = new File([bytes], 'harbour-view.png', { type: 'image/png' });
+                 const data = new DataTransfer(); data.items.add(file);
+                 const c = document.querySelector('.cm-content'); c.focus();
+                 c.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data,
+                   bubbles: true, cancelable: true }));",
+                vec![json!(encoded)],
+            )
+            .await
+            .unwrap();
+        let line = texts_when(client, ".cm-line", |t| {
+            t.iter().any(|l| l.contains("](asset:"))
+        })
+        .await
+        .into_iter()
+        .find(|l| l.contains("](asset:"))
+        .unwrap();
+        assert!(line.starts_with("![harbour view](asset:"), "{line}");
+        // The preview shows it at once, loaded from the workspace.
+        values_when(
+            client,
+            ".preview img",
+            "String(e.naturalWidth) + ' ' + e.getAttribute('src').split('/')[2]",
+            |t| t == ["160 localhost"],
+        )
+        .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        display.screenshot(&artifacts_dir().join("pasted-image.png"));
+
+        // Published: the image goes to the content API first, and the page's html
+        // points there (checked while the app, and so the sandbox, runs).
+        click(client, "button.publish").await;
+        demo_is_live_with_the_published_revision(client).await;
+        let sha = line
+            .split("](asset:")
+            .nth(1)
+            .and_then(|rest| rest.get(..64))
+            .unwrap()
+            .to_owned();
+        let api = {
+            let store = Store::open(workspace::database_path(&tmp.path().join("sandbox"))).unwrap();
+            pressroom_core::publish::api_settings(&store)
+                .unwrap()
+                .unwrap()
+                .url
+        };
+        let doc = curl_json(&format!("{api}/v1/documents/welcome")).await;
+        let src = format!("{}/v1/assets/{sha}", api.trim_end_matches('/'));
+        assert!(doc["html"].as_str().unwrap().contains(&src), "{doc}");
+        assert_eq!(http_status(&src).await, 200);
+    });
+}
+
+/// The JSON at `url` (through curl: the app's tests have no HTTP client of their own).
+async fn curl_json(url: &str) -> serde_json::Value {
+    let out = tokio::process::Command::new("curl")
+        .args(["-sf", "--max-time", "5", url])
+        .output()
+        .await
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -1,5 +1,7 @@
 //! The one markdown renderer: the app's local preview and the content API's `html`
-//! both come from `render`, so they are byte-identical by construction.
+//! both come from it, so they are byte-identical by construction — except the URL of
+//! each image of the workspace (`asset:<sha256>` in the preview, where it was
+//! uploaded in what is published: `render_with_assets`).
 //!
 //! Pipeline: pulldown-cmark events (GFM tables, strikethrough, task lists, footnotes,
 //! `{#id}` heading attributes) → one pass over the events that gives every heading a

@@ -52,6 +52,7 @@ import type {
   Standing,
 } from "./generated/publisher";
 import type {
+  AddedImage,
   DestinationForm,
   IpcError,
   Keyed,
@@ -63,6 +64,7 @@ import type {
 } from "./generated/app";
 export type {
   Account,
+  AddedImage,
   BodyFormat,
   Destination,
   DestinationForm,
@@ -140,6 +142,22 @@ export async function attempt<T>(
 }
 
 type Invoke = <T>(cmd: string, args?: Record<string, unknown>) => Promise<T>;
+
+/** Bytes as base64 (IPC is JSON), in chunks: one call per byte would overflow the
+ * argument list of a large image. */
+export function toBase64(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
+}
+
+/** The preview's HTML with the workspace's images (`asset:<sha256>`) loaded from the
+ * app's `pressroom-asset:` scheme (the renderer made these attributes itself). */
+export function localImages(html: string): string {
+  return html.replaceAll('src="asset:', 'src="pressroom-asset://localhost/');
+}
 
 /** A per-call IPC channel that hands each message to `handler`. */
 function channel<T>(handler: (message: T) => void): Channel<T> {
@@ -240,6 +258,10 @@ export function createApi(invoke: Invoke, listen?: Listen) {
       call<ApiSettings>("set_api_settings", { url, token }),
     checkApi: () => call<string | null>("check_api"),
     settingsSites: () => call<SiteView[]>("settings_sites"),
+    /** Takes an image into the workspace (type from its bytes, metadata stripped
+     * unless kept); answers it and the markdown that shows it. */
+    addImage: (name: string, bytes: Uint8Array, keepMetadata = false) =>
+      call<AddedImage>("add_image", { name, data: toBase64(bytes), keepMetadata }),
     listDestinations: () => call<Destination[]>("list_destinations"),
     addDestination: (form: DestinationForm) => call<Destination>("add_destination", { form }),
     /** An empty secret keeps the one in the keyring. */

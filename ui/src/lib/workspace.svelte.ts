@@ -717,8 +717,21 @@ export function createWorkspace(api: Api) {
     state.settingsSite = site;
   }
 
+  /** Takes pasted, dropped or chosen image files into the workspace; answers the
+   * markdown of each one taken (a refused one is said in the banner, the rest go on). */
+  async function addImages(files: File[]): Promise<string[]> {
+    const added: string[] = [];
+    for (const file of files) {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const image = await attempt(state, () => api.addImage(file.name || "image", bytes));
+      if (image) added.push(image.markdown);
+    }
+    return added;
+  }
+
   return {
     state,
+    addImages,
     get previewLines() {
       return previewLines;
     },

@@ -1,7 +1,7 @@
 // Generated from the Rust types (src-tauri/ipc_types.rs); do not edit.
 // PRESSROOM_WRITE_TYPES=1 cargo test -p pressroom-app --bin pressroom-app ipc_types
 
-import type { ConfirmationRecord, FieldMapping, Preset, Site } from "./core";
+import type { Asset, ConfirmationRecord, FieldMapping, Preset, Site } from "./core";
 
 /**
  * What the window shows about where it publishes.
@@ -95,6 +95,15 @@ user: string, secret: string | null,
  * Directus: the collection and its fields.
  */
 mapping: FieldMapping | null, };
+
+/**
+ * An image just taken in, and the markdown that shows it.
+ */
+export type AddedImage = { asset: Asset, 
+/**
+ * `![alt](asset:<sha256>)`, the alt text from its file name.
+ */
+markdown: string, };
 
 /**
  * A site just added or re-keyed; `new_secret` is shown once, then only the site has it.

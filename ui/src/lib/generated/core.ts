@@ -250,6 +250,23 @@ export type ImportReport = { created: Array<string>, updated: Array<string>, unc
 broken: Array<BrokenFrontMatter>, };
 
 /**
+ * An image of the workspace.
+ */
+export type Asset = { 
+/**
+ * Hex SHA-256 of the stored bytes: its name, and what the markdown refers to.
+ */
+sha256: string, 
+/**
+ * The file name it came with (no folders), for alt text and exports.
+ */
+name: string, 
+/**
+ * `image/png`, `image/jpeg`, `image/gif` or `image/webp`, from its bytes.
+ */
+mime: string, bytes: number, width: number, height: number, };
+
+/**
  * How the body is stored in its field.
  */
 export type BodyFormat = "markdown" | "html";
