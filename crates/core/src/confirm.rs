@@ -28,6 +28,9 @@ pub struct Expected {
     /// Lines of the new text that the previous revision did not have (at most three),
     /// for the heuristic.
     pub phrases: Vec<String>,
+    /// The workspace images the document shows (their SHA-256): a page is live only
+    /// when each of them is on it and loads.
+    pub images: Vec<String>,
 }
 
 /// Most phrases the heuristic looks for, and most words in each.
@@ -67,6 +70,7 @@ impl Expected {
             gone: false,
             title: normalize(title),
             phrases,
+            images: crate::assets::references(markdown),
         }
     }
 
@@ -77,6 +81,7 @@ impl Expected {
             gone: true,
             title: String::new(),
             phrases: Vec::new(),
+            images: Vec::new(),
         }
     }
 }
@@ -667,7 +672,7 @@ impl Confirmer {
             let text = cap(page.text, PAGE_TEXT_LIMIT);
             return (poll, Some((text, body)), None);
         }
-        let (verdict, method) = match &poll.seen_revision {
+        let (mut verdict, mut method) = match &poll.seen_revision {
             Some(seen) if *seen == expected.revision => (Outcome::Live, Some(Method::Exact)),
             Some(_) => (Outcome::Stale, None),
             None if heuristic_match(&page.text, expected) => {
@@ -675,9 +680,69 @@ impl Confirmer {
             }
             None => (Outcome::Stale, None),
         };
+        if verdict == Outcome::Live {
+            // The text is there: its images must be too.
+            if let Err(missing) = self.images_load(&body, url, &expected.images).await {
+                (verdict, method) = (Outcome::HttpError, None);
+                poll.error = Some(missing);
+            }
+            poll.elapsed_ms = start.elapsed().as_millis() as u64;
+        }
         poll.verdict = verdict;
         let text = cap(page.text, PAGE_TEXT_LIMIT);
         (poll, Some((text, body)), method)
+    }
+
+    /// Whether each of `images` (SHA-256s) is on the page `html` at `url` (an `<img>`
+    /// whose address names it: the content API's, a CMS's, an image proxy's) and loads
+    /// there: an image answer to a GET, whose body is not read.
+    async fn images_load(&self, html: &str, url: &str, images: &[String]) -> Result<(), String> {
+        if images.is_empty() {
+            return Ok(());
+        }
+        let sources: Vec<String> = {
+            let document = Html::parse_document(html);
+            let img = Selector::parse("img[src]").expect("valid selector");
+            document
+                .select(&img)
+                .filter_map(|e| e.value().attr("src"))
+                .map(str::to_owned)
+                .collect()
+        };
+        let base = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
+        for sha in images {
+            let short = &sha[..12.min(sha.len())];
+            let Some(src) = sources.iter().find(|s| s.contains(sha.as_str())) else {
+                return Err(format!("the page does not show image {short}… yet"));
+            };
+            let Ok(image_url) = base.join(src) else {
+                return Err(format!(
+                    "image {short}… has an address that cannot be fetched"
+                ));
+            };
+            if !matches!(image_url.scheme(), "http" | "https") {
+                return Err(format!(
+                    "image {short}… is not at an http(s) address: {src}"
+                ));
+            }
+            let answer = self.http.get(image_url.clone()).send().await;
+            match answer {
+                Ok(r)
+                    if r.status().is_success()
+                        && r.headers()
+                            .get(reqwest::header::CONTENT_TYPE)
+                            .and_then(|v| v.to_str().ok())
+                            .is_some_and(|t| t.starts_with("image/")) => {}
+                Ok(r) => {
+                    return Err(format!(
+                        "its image {image_url} answered {}",
+                        r.status().as_u16()
+                    ))
+                }
+                Err(_) => return Err(format!("its image {image_url} could not be fetched")),
+            }
+        }
+        Ok(())
     }
 }
 
