@@ -366,6 +366,63 @@ fn the_nextjs_example_reads_wordpress_and_publish_and_pull_go_both_ways() {
             .contains("The third text.")
     );
 
+    // An image: into WordPress's media library once, the page live only once it
+    // shows it and it loads.
+    let picture = ws.join("harbour.png");
+    let img = image::RgbImage::from_pixel(48, 32, image::Rgb([20, 110, 180]));
+    img.save(&picture).unwrap();
+    ok(
+        ws,
+        &[
+            "doc",
+            "image",
+            "hello",
+            picture.to_str().unwrap(),
+            "--alt",
+            "Harbour",
+        ],
+        &[],
+    );
+    for round in 0..2 {
+        let live = ok(ws, &["publish", "hello", "--wait-live=60"], &[]);
+        assert!(live.contains("serves revision"), "round {round}: {live}");
+        if round == 0 {
+            std::fs::write(
+                &text,
+                ok(ws, &["doc", "show", "hello"], &[]).replace("The third text.", "The fourth."),
+            )
+            .unwrap();
+            ok(
+                ws,
+                &["doc", "edit", "hello", "--file", text.to_str().unwrap()],
+                &[],
+            );
+        }
+    }
+    let page = pressroom_testkit::wait_for_page(&format!("{base}/posts/hello"));
+    assert!(
+        page.contains("wp-content/uploads"),
+        "the image from WordPress: {page}"
+    );
+    let media: serde_json::Value = {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            reqwest::Client::new()
+                .get(format!(
+                    "{}/wp/v2/media",
+                    server.rest_root.trim_end_matches('/')
+                ))
+                .basic_auth(&server.user, Some(&server.app_password))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        })
+    };
+    assert_eq!(media.as_array().unwrap().len(), 1, "uploaded once: {media}");
+
     // Pull: the posts made in WordPress (ours, and the "Hello world!" every new
     // WordPress has) become linked drafts; the one published from here is unchanged.
     let pulled: serde_json::Value =

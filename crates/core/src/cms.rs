@@ -84,12 +84,41 @@ impl Prepared {
         }
     }
 
+    /// The body for a destination its images were uploaded to (`urls`: SHA-256 →
+    /// address there): the HTML rendered with those addresses (and the marker), and
+    /// the markdown with each `asset:<sha256>` replaced by its address.
+    pub fn with_images(
+        &self,
+        urls: &std::collections::HashMap<String, String>,
+    ) -> (String, String) {
+        if urls.is_empty() {
+            return (self.html.clone(), self.content.markdown.clone());
+        }
+        let html = format!(
+            "{}{}",
+            crate::markdown::render_with_assets(&self.content.markdown, &|sha| urls
+                .get(sha)
+                .cloned()),
+            revision_marker(&self.revision)
+        );
+        let mut markdown = self.content.markdown.clone();
+        for (sha, url) in urls {
+            markdown = markdown.replace(&format!("{}{sha}", crate::assets::SCHEME), url);
+        }
+        (html, markdown)
+    }
+
     pub fn outgoing(&self) -> Outgoing<'_> {
+        self.outgoing_with(&self.html, &self.content.markdown)
+    }
+
+    /// `outgoing` with the body `with_images` made for a destination.
+    pub fn outgoing_with<'a>(&'a self, html: &'a str, markdown: &'a str) -> Outgoing<'a> {
         Outgoing {
             title: &self.content.title,
             slug: &self.content.slug,
-            html: &self.html,
-            markdown: &self.content.markdown,
+            html,
+            markdown,
             excerpt: &self.excerpt,
             tags: &self.content.tags,
             categories: &self.categories,
@@ -194,8 +223,66 @@ pub trait Cms: Send + Sync {
     /// Deletes post `id` (its page must be gone); already gone counts as done.
     fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<()>>;
 
+    /// Uploads an image to the media library; answers its public address, which
+    /// names the first 16 hex digits of its SHA-256 (`upload_name`): how confirmation
+    /// finds it on a page.
+    fn upload<'a>(
+        &'a self,
+        asset: &'a crate::assets::Asset,
+        bytes: &'a [u8],
+    ) -> BoxFuture<'a, Result<String>>;
+
     /// Every post there, each once (paged in a total order), `page_size` per request.
     fn pull(&self, page_size: u32) -> BoxFuture<'_, Result<Vec<Pulled>>>;
+}
+
+/// The file name an image is uploaded under: its own name's stem, then the first 16
+/// hex digits of its SHA-256 (confirmation finds it on a page by those), then its
+/// type's extension.
+pub fn upload_name(asset: &crate::assets::Asset) -> String {
+    let stem: String = asset
+        .name
+        .rsplit_once('.')
+        .map_or(asset.name.as_str(), |(stem, _)| stem)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .take(60)
+        .collect();
+    let stem = stem.trim_matches('-');
+    let stem = if stem.is_empty() { "image" } else { stem };
+    format!("{stem}-{}.{}", &asset.sha256[..16], asset.extension())
+}
+
+/// Uploads every image `markdown` shows to `cms` (destination `target`), each once
+/// (what was uploaded there before is skipped: `asset_uploads`). Answers SHA-256 →
+/// address there, for `Prepared::with_images`.
+pub async fn upload_images(
+    store: &std::sync::Mutex<crate::Store>,
+    cms: &(impl Cms + ?Sized),
+    target: &str,
+    markdown: &str,
+) -> Result<std::collections::HashMap<String, String>> {
+    let mut urls = std::collections::HashMap::new();
+    for sha256 in crate::assets::references(markdown) {
+        let known = crate::store::lock(store).uploaded(target, &sha256)?;
+        let url = match known {
+            Some(url) => url,
+            None => {
+                let (asset, bytes) = crate::assets::open(&crate::store::lock(store), &sha256)?;
+                let url = cms.upload(&asset, &bytes).await?;
+                crate::store::lock(store).set_uploaded(target, &sha256, &url)?;
+                url
+            }
+        };
+        urls.insert(sha256, url);
+    }
+    Ok(urls)
 }
 
 /// Writes `post` in place of the one at `remote` (or creates it), refusing a post

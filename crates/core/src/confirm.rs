@@ -694,8 +694,8 @@ impl Confirmer {
     }
 
     /// Whether each of `images` (SHA-256s) is on the page `html` at `url` (an `<img>`
-    /// whose address names it: the content API's, a CMS's, an image proxy's) and loads
-    /// there: an image answer to a GET, whose body is not read.
+    /// whose address names its first 16 hex digits: the content API's, a CMS's upload,
+    /// an image proxy's) and loads there: an image answer to a GET, body not read.
     async fn images_load(&self, html: &str, url: &str, images: &[String]) -> Result<(), String> {
         if images.is_empty() {
             return Ok(());
@@ -711,8 +711,10 @@ impl Confirmer {
         };
         let base = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
         for sha in images {
-            let short = &sha[..12.min(sha.len())];
-            let Some(src) = sources.iter().find(|s| s.contains(sha.as_str())) else {
+            // Its first 16 hex digits: in the content API's address, and in the file
+            // name it is uploaded to a CMS under (`cms::upload_name`).
+            let short = &sha[..16.min(sha.len())];
+            let Some(src) = sources.iter().find(|s| s.contains(short)) else {
                 return Err(format!("the page does not show image {short}… yet"));
             };
             let Ok(image_url) = base.join(src) else {

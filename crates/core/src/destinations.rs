@@ -291,13 +291,17 @@ pub async fn publish(
         });
     }
     let prepared = Prepared::new(content);
-    let published = crate::cms::write_checked(
-        cms.as_ref(),
-        &prepared.outgoing(),
-        remote.as_ref(),
-        overwrite,
-    )
-    .await?;
+    let id = cms
+        .existing(slug, remote.as_ref())
+        .await?
+        .target(slug, overwrite)?;
+    let target = format!("destination {}", destination.id);
+    let urls =
+        crate::cms::upload_images(store, cms.as_ref(), &target, &prepared.content.markdown).await?;
+    let (html, markdown) = prepared.with_images(&urls);
+    let published = cms
+        .write(&prepared.outgoing_with(&html, &markdown), id.as_deref())
+        .await?;
     lock(store).set_remote_post(slug, destination.id, Some((&published, &prepared.revision)))?;
     Ok(published)
 }

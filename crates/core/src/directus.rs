@@ -291,6 +291,38 @@ impl Directus {
         crate::cms::write_checked(self, post, remote, overwrite).await
     }
 
+    /// Uploads an image to Directus's files (`POST /files`) under `cms::upload_name`;
+    /// answers its address, `<server>/assets/<id>/<that name>`.
+    pub async fn upload(&self, asset: &crate::assets::Asset, bytes: &[u8]) -> Result<String> {
+        let name = crate::cms::upload_name(asset);
+        let part = reqwest::multipart::Part::bytes(bytes.to_vec())
+            .file_name(name.clone())
+            .mime_str(&asset.mime)
+            .map_err(|e| Error::InvalidImage {
+                name: asset.name.clone(),
+                reason: e.to_string(),
+            })?;
+        let form = reqwest::multipart::Form::new()
+            .text("title", asset.name.clone())
+            .part("file", part);
+        let (status, answer) = self
+            .request_with(Method::POST, "files", &[("fields", "id")], |r| {
+                r.multipart(form)
+            })
+            .await?;
+        if !status.is_success() {
+            return Err(self.refusal(status, &answer));
+        }
+        let id = answer["data"]["id"]
+            .as_str()
+            .filter(|id| id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            .ok_or_else(|| answer_without("file id"))?;
+        Ok(format!(
+            "{}/assets/{id}/{name}",
+            self.root.as_str().trim_end_matches('/')
+        ))
+    }
+
     /// Deletes item `id` (Directus answers 204 also for one already gone).
     pub async fn delete(&self, id: &str) -> Result<()> {
         self.call(Method::DELETE, &self.item(id), &[], None)
@@ -408,16 +440,28 @@ impl Directus {
         query: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Result<(StatusCode, Value)> {
+        self.request_with(method, route, query, |r| match body {
+            Some(body) => r.json(body),
+            None => r,
+        })
+        .await
+    }
+
+    /// `request` with the body `build` gives it (an upload's form).
+    async fn request_with(
+        &self,
+        method: Method,
+        route: &str,
+        query: &[(&str, &str)],
+        build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Result<(StatusCode, Value)> {
         let mut url = self.root.clone();
         let path = format!("{}/{route}", url.path().trim_end_matches('/'));
         url.set_path(&path);
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
-        let mut request = self.http.request(method, url).bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
+        let request = build(self.http.request(method, url).bearer_auth(&self.token));
         let unreachable = |e: reqwest::Error| Error::DestinationUnreachable {
             url: self.root.to_string(),
             reason: crate::client::describe(&e),
@@ -545,6 +589,14 @@ impl Cms for Directus {
 
     fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(Directus::delete(self, id))
+    }
+
+    fn upload<'a>(
+        &'a self,
+        asset: &'a crate::assets::Asset,
+        bytes: &'a [u8],
+    ) -> BoxFuture<'a, Result<String>> {
+        Box::pin(Directus::upload(self, asset, bytes))
     }
 
     fn pull(&self, page_size: u32) -> BoxFuture<'_, Result<Vec<Pulled>>> {

@@ -293,18 +293,6 @@ pub async fn publish(
     }
     let prepared = Prepared::new(content);
     let revision = prepared.revision.clone();
-    if !targets.destinations.is_empty()
-        && !crate::assets::references(&prepared.content.markdown).is_empty()
-    {
-        // Not yet: their media libraries come next (issue #15). Refused rather than
-        // published with images that would not show.
-        return Err(Error::InvalidDestination {
-            reason: format!(
-                "{slug:?} has images of this workspace, and publishing images to WordPress \
-                 or Directus is not there yet; publish it to sites that read the content API"
-            ),
-        });
-    }
     // Every CMS is checked before anything is written anywhere: a post changed there
     // stops the publish (each such post named), unless overwriting.
     let mut writes = Vec::with_capacity(targets.destinations.len());
@@ -358,7 +346,15 @@ pub async fn publish(
         lock(store).set_api_revision(slug, Some(&revision))?;
     }
     for (destination, cms, id) in writes {
-        let post = cms.write(&prepared.outgoing(), id.as_deref()).await?;
+        // Its images first, into its media library, each once.
+        let target = format!("destination {}", destination.id);
+        let urls =
+            crate::cms::upload_images(store, cms.as_ref(), &target, &prepared.content.markdown)
+                .await?;
+        let (html, markdown) = prepared.with_images(&urls);
+        let post = cms
+            .write(&prepared.outgoing_with(&html, &markdown), id.as_deref())
+            .await?;
         created |= id.is_none();
         lock(store).set_remote_post(slug, destination.id, Some((&post, &revision)))?;
     }

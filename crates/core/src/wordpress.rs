@@ -183,6 +183,30 @@ impl WordPress {
         crate::cms::write_checked(self, post, remote, overwrite).await
     }
 
+    /// Uploads an image to the media library (`/wp/v2/media`) under `cms::upload_name`;
+    /// answers its address.
+    pub async fn upload(&self, asset: &crate::assets::Asset, bytes: &[u8]) -> Result<String> {
+        let name = crate::cms::upload_name(asset);
+        let body = bytes.to_vec();
+        let (status, answer) = self
+            .request_with(Method::POST, "wp/v2/media", &[], |r| {
+                r.header(reqwest::header::CONTENT_TYPE, &asset.mime)
+                    .header(
+                        reqwest::header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}\""),
+                    )
+                    .body(body)
+            })
+            .await?;
+        if !status.is_success() {
+            return Err(self.refusal(status, &answer));
+        }
+        answer["source_url"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| answer_without("source_url"))
+    }
+
     /// Deletes post `id` for good (not to WordPress's trash: its page must be gone). A
     /// post already gone counts as done.
     pub async fn delete(&self, id: &str) -> Result<()> {
@@ -397,15 +421,28 @@ impl WordPress {
         query: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Result<(StatusCode, Value)> {
+        self.request_with(method, route, query, |r| match body {
+            Some(body) => r.json(body),
+            None => r,
+        })
+        .await
+    }
+
+    /// `request` with the body `build` gives it (an upload's bytes).
+    async fn request_with(
+        &self,
+        method: Method,
+        route: &str,
+        query: &[(&str, &str)],
+        build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> Result<(StatusCode, Value)> {
         let mut url = self.endpoint(route);
         url.query_pairs_mut().extend_pairs(query);
-        let mut request = self
-            .http
-            .request(method, url)
-            .basic_auth(&self.user, Some(&self.password));
-        if let Some(body) = body {
-            request = request.json(body);
-        }
+        let request = build(
+            self.http
+                .request(method, url)
+                .basic_auth(&self.user, Some(&self.password)),
+        );
         let unreachable = |e: reqwest::Error| Error::DestinationUnreachable {
             url: self.root.to_string(),
             reason: crate::client::describe(&e),
@@ -540,6 +577,14 @@ impl Cms for WordPress {
 
     fn delete<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<()>> {
         Box::pin(WordPress::delete(self, id))
+    }
+
+    fn upload<'a>(
+        &'a self,
+        asset: &'a crate::assets::Asset,
+        bytes: &'a [u8],
+    ) -> BoxFuture<'a, Result<String>> {
+        Box::pin(WordPress::upload(self, asset, bytes))
     }
 
     fn pull(&self, page_size: u32) -> BoxFuture<'_, Result<Vec<Pulled>>> {

@@ -240,6 +240,50 @@ fn publishes_to_a_real_directus_in_place_pulls_and_never_overwrites_its_edits() 
         let (status, _) = server.call("GET", &format!("/items/posts/{}", first.id), None);
         assert_eq!(status, 200, "still there");
 
+        // An image: uploaded to Directus's files once, the markdown body pointing at it.
+        let picture = {
+            let img = image::RgbImage::from_pixel(40, 30, image::Rgb([200, 60, 20]));
+            let mut out = std::io::Cursor::new(Vec::new());
+            img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+            out.into_inner()
+        };
+        let asset = {
+            let mut store = ws.store.lock().unwrap();
+            pressroom_core::assets::add(&mut store, &picture, "red roof.png", false).unwrap()
+        };
+        save(
+            &ws,
+            "pictured",
+            &format!("---\ntitle: Pictured\n---\nLook:\n\n{}\n", asset.markdown("A roof")),
+        );
+        let with_image = destinations::publish(&ws.store, &ws.secrets, "pictured", "cms", false)
+            .await
+            .unwrap();
+        let (_, item) = server.call("GET", &format!("/items/posts/{}", with_image.id), None);
+        let content = item["data"]["content"].as_str().unwrap().to_owned();
+        let prefix = format!("{}/assets/", server.url);
+        let url = content
+            .split("](")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .unwrap()
+            .to_owned();
+        assert!(url.starts_with(&prefix), "{content}");
+        assert!(url.ends_with(&format!("red-roof-{}.png", &asset.sha256[..16])), "{url}");
+        assert!(!content.contains("asset:"), "{content}");
+        let (status, _) = server.call("GET", url.trim_start_matches(&server.url), None);
+        assert_eq!(status, 200, "served by Directus");
+        save(
+            &ws,
+            "pictured",
+            &format!("---\ntitle: Pictured\n---\nLook again:\n\n{}\n", asset.markdown("A roof")),
+        );
+        destinations::publish(&ws.store, &ws.secrets, "pictured", "cms", false)
+            .await
+            .unwrap();
+        let (_, files) = server.call("GET", "/files?fields=id", None);
+        assert_eq!(files["data"].as_array().unwrap().len(), 1, "uploaded once: {files}");
+
         // Taken down when asked: deleted there.
         destinations::unpublish(&ws.store, &ws.secrets, "spring", "cms", true)
             .await

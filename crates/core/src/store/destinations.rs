@@ -131,6 +131,12 @@ impl Store {
         user: &str,
         mapping: Option<&FieldMapping>,
     ) -> Result<Destination> {
+        // Moved elsewhere: what was uploaded to the old address is not known there.
+        self.conn.execute(
+            "DELETE FROM asset_uploads WHERE target = 'destination ' || (
+                 SELECT id FROM destinations WHERE name = ?1 AND url IS NOT ?2)",
+            params![name, url],
+        )?;
         let n = self.conn.execute(
             "UPDATE destinations SET url = ?2, user = ?3, settings = ?4 WHERE name = ?1",
             params![
@@ -176,6 +182,11 @@ impl Store {
             [destination.id],
         )?;
         tx.execute("DELETE FROM destinations WHERE id = ?1", [destination.id])?;
+        // Its uploads went with it (and its id may be given to another one).
+        tx.execute(
+            "DELETE FROM asset_uploads WHERE target = 'destination ' || ?1",
+            [destination.id],
+        )?;
         tx.commit()?;
         Ok(destination)
     }
