@@ -3,7 +3,14 @@
 //!
 //! Import is idempotent (re-importing unchanged files writes nothing) and per-file:
 //! one bad file is reported and skipped, it never stops or undoes the others. Export
-//! writes each draft's source unchanged as `<slug>.md`, so export → import round-trips.
+//! writes each draft's source as `<slug>.md`, so export → import round-trips.
+//!
+//! Images travel with the text: an import takes in the images a file shows by a
+//! relative path (`![alt](img/a.png)`) or by Obsidian's `![[a.png]]` (found beside the
+//! file or at the folder's top) as workspace images, referred to as `asset:<sha256>`;
+//! one that is missing, outside the folder, a link or not an image is reported and its
+//! reference left as it was. An export writes each image beside the markdown
+//! (`cms::upload_name`) and refers to it by that relative name.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +30,10 @@ pub struct ImportReport {
     pub failed: Vec<ImportFailure>,
     /// Imported, but their front matter is broken (kept as drafts to fix).
     pub broken: Vec<BrokenFrontMatter>,
+    /// Images taken in with the files.
+    pub images: usize,
+    /// Images a file shows that could not be taken in (its reference kept as it was).
+    pub missing_images: Vec<ImportFailure>,
 }
 
 /// A file imported with malformed front matter: which, where, and what is wrong.
@@ -64,8 +75,13 @@ pub fn import(store: &mut Store, path: &Path) -> Result<ImportReport> {
 
     let mut report = ImportReport::default();
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
+    let root = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent().unwrap_or(Path::new(".")).to_path_buf()
+    };
     for file in files {
-        match import_file(store, &file, &mut seen) {
+        match import_file(store, &file, &root, &mut seen, &mut report) {
             Ok((slug, outcome, problem)) => {
                 if let Some(problem) = problem {
                     report.broken.push(BrokenFrontMatter {
@@ -100,7 +116,9 @@ enum Outcome {
 fn import_file(
     store: &mut Store,
     file: &Path,
+    root: &Path,
     seen: &mut HashMap<String, PathBuf>,
+    report: &mut ImportReport,
 ) -> Result<(String, Outcome, Option<crate::store::ParseProblem>)> {
     use std::io::Read;
     let opened = std::fs::File::open(file).map_err(|e| Error::io(file, e))?;
@@ -128,6 +146,7 @@ fn import_file(
         path: file.to_path_buf(),
     })?;
     let slug = slug_for(file, &source)?;
+    let source = take_in_images(store, file, root, &source, report);
     if let Some(first) = seen.get(&slug) {
         return Err(Error::Io {
             path: file.to_path_buf(),
@@ -154,6 +173,112 @@ fn import_file(
         let created = store.create(&slug, &source)?;
         Ok((slug, Outcome::Created, created.parse_error))
     }
+}
+
+/// `source` with each image it shows by a relative path or `![[name]]` taken into the
+/// workspace and referred to as `asset:<sha256>` (see the module).
+fn take_in_images(
+    store: &mut Store,
+    file: &Path,
+    root: &Path,
+    source: &str,
+    report: &mut ImportReport,
+) -> String {
+    use pulldown_cmark::{Event, Parser, Tag};
+    let dir = file.parent().unwrap_or(root);
+    // (range in `source`, the path as written, its alt text for `![[…]]`)
+    let mut found: Vec<(std::ops::Range<usize>, String, Option<String>)> = Vec::new();
+    for (event, range) in Parser::new(source).into_offset_iter() {
+        if let Event::Start(Tag::Image { dest_url, .. }) = event {
+            let dest = dest_url.to_string();
+            let relative =
+                !dest.is_empty() && !dest.contains(':') && !dest.starts_with(['/', '#', '?']);
+            if let (true, Some(at)) = (relative, source[range.clone()].rfind(dest.as_str())) {
+                let start = range.start + at;
+                found.push((start..start + dest.len(), dest, None));
+            }
+        }
+    }
+    // Obsidian's embeds: `![[name.png]]`, `![[name.png|alt]]`.
+    let mut from = 0;
+    while let Some(at) = source[from..].find("![[") {
+        let start = from + at;
+        let Some(len) = source[start..].find("]]") else {
+            break;
+        };
+        let inner = &source[start + 3..start + len];
+        let (name, alt) = inner.split_once('|').unwrap_or((inner, ""));
+        if !name.is_empty() && !inner.contains('\n') {
+            let alt = if alt.is_empty() { name } else { alt };
+            found.push((
+                start..start + len + 2,
+                name.to_owned(),
+                Some(alt.to_owned()),
+            ));
+        }
+        from = start + len + 2;
+    }
+    found.sort_by_key(|(range, _, _)| std::cmp::Reverse(range.start));
+    let mut out = source.to_owned();
+    for (range, written, embed) in found {
+        let wanted = written.replace("%20", " ");
+        let candidates = [dir.join(&wanted), root.join(&wanted)];
+        let taken = candidates
+            .iter()
+            .find(|c| c.is_file())
+            .ok_or_else(|| "not found beside the file or at the folder's top".to_owned())
+            .and_then(|path| read_image_within(root, path))
+            .and_then(|(bytes, name)| {
+                crate::assets::add(store, &bytes, &name, false).map_err(|e| e.to_string())
+            });
+        match taken {
+            Ok(asset) => {
+                let reference = match &embed {
+                    Some(alt) => asset.markdown(alt),
+                    None => format!("{}{}", crate::assets::SCHEME, asset.sha256),
+                };
+                out.replace_range(range, &reference);
+                report.images += 1;
+            }
+            Err(message) => report.missing_images.push(ImportFailure {
+                path: file.to_path_buf(),
+                kind: "invalid_image",
+                message: format!("{written}: {message}"),
+            }),
+        }
+    }
+    out
+}
+
+/// The bytes of image file `path`, refused when it is outside `root` (`..`, a link
+/// out), a link itself, not a regular file, or over the image limit.
+fn read_image_within(root: &Path, path: &Path) -> std::result::Result<(Vec<u8>, String), String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let (Ok(root), Ok(real)) = (root.canonicalize(), path.canonicalize()) else {
+        return Err("cannot be found".into());
+    };
+    if !real.starts_with(&root) {
+        return Err("is outside the imported folder".into());
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|_| "is a link or cannot be opened".to_owned())?;
+    if !file.metadata().map(|m| m.is_file()).unwrap_or(false) {
+        return Err("is not a regular file".into());
+    }
+    let mut bytes = Vec::new();
+    file.take(crate::assets::MAX_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("image")
+        .to_owned();
+    Ok((bytes, name))
 }
 
 /// `slug:` from the front matter, else the file name (a bundle's `index.md` or
@@ -205,17 +330,33 @@ fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// Writes every document as `<dir>/<slug>.md` (its source unchanged); returns the paths.
+/// Writes every document as `<dir>/<slug>.md`, and each image it shows beside it
+/// (`cms::upload_name`, referred to by that name); returns the markdown files' paths.
 /// Each file is replaced whole (`crate::replace_file`), so a crash never leaves half a
 /// file and a symlink planted in the folder is never written through.
 pub fn export(store: &Store, dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut written = Vec::new();
+    let mut images: HashMap<String, String> = HashMap::new();
     for summary in store.list()? {
         let doc = store.get(&summary.slug)?;
+        let mut source = doc.source.clone();
+        for sha in crate::assets::references(&doc.source) {
+            let name = match images.get(&sha) {
+                Some(name) => name.clone(),
+                None => {
+                    let (asset, bytes) = crate::assets::open(store, &sha)?;
+                    let name = crate::cms::upload_name(&asset);
+                    let path = dir.join(&name);
+                    crate::replace_file(&path, &bytes, 0o666).map_err(|e| Error::io(&path, e))?;
+                    images.insert(sha.clone(), name.clone());
+                    name
+                }
+            };
+            source = source.replace(&format!("{}{sha}", crate::assets::SCHEME), &name);
+        }
         let path = dir.join(format!("{}.md", doc.slug));
-        crate::replace_file(&path, doc.source.as_bytes(), 0o666)
-            .map_err(|e| Error::io(&path, e))?;
+        crate::replace_file(&path, source.as_bytes(), 0o666).map_err(|e| Error::io(&path, e))?;
         written.push(path);
     }
     Ok(written)

@@ -247,7 +247,15 @@ export type ImportReport = { created: Array<string>, updated: Array<string>, unc
 /**
  * Imported, but their front matter is broken (kept as drafts to fix).
  */
-broken: Array<BrokenFrontMatter>, };
+broken: Array<BrokenFrontMatter>, 
+/**
+ * Images taken in with the files.
+ */
+images: number, 
+/**
+ * Images a file shows that could not be taken in (its reference kept as it was).
+ */
+missing_images: Array<ImportFailure>, };
 
 /**
  * An image of the workspace.
