@@ -47,15 +47,54 @@ pub async fn add_image(
             reason: format!("its bytes did not arrive whole ({e})"),
         })?;
     let asset = state.with_store(|s| assets::add(s, &bytes, &name, keep_metadata))?;
+    Ok(added(asset))
+}
+
+/// File ▸ Insert image: an image file (chosen in a dialog when `path` is `None`) into
+/// the workspace; `None` when the dialog was cancelled.
+#[tauri::command]
+pub async fn insert_image<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    path: Option<String>,
+) -> IpcResult<Option<AddedImage>> {
+    use tauri_plugin_dialog::DialogExt;
+    let path = match path {
+        Some(p) => Some(std::path::PathBuf::from(p)),
+        None => {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            app.dialog()
+                .file()
+                .set_title("Insert an image")
+                .add_filter("Images", &["png", "jpg", "jpeg", "gif", "webp"])
+                .pick_file(move |picked| {
+                    let _ = tx.send(picked.and_then(|p| p.into_path().ok()));
+                });
+            rx.await.ok().flatten()
+        }
+    };
+    let Some(path) = path else { return Ok(None) };
+    let bytes = assets::read_file(&path)?;
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("image")
+        .to_owned();
+    let asset = state.with_store(|s| assets::add(s, &bytes, &name, false))?;
+    Ok(Some(added(asset)))
+}
+
+/// An asset and its markdown, the alt text from its file name.
+fn added(asset: Asset) -> AddedImage {
     let alt = asset
         .name
         .rsplit_once('.')
         .map_or(asset.name.as_str(), |(stem, _)| stem)
         .replace(['-', '_'], " ");
-    Ok(AddedImage {
+    AddedImage {
         markdown: asset.markdown(&alt),
         asset,
-    })
+    }
 }
 
 /// `pressroom-asset://localhost/<sha256>`: the workspace's image, or 404.

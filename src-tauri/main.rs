@@ -96,6 +96,7 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
             destinations::test_destination,
             destinations::pull_destination,
             images::add_image,
+            images::insert_image,
         ])
 }
 

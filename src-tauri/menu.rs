@@ -11,8 +11,9 @@ const FILE: [(&str, &str, Option<&str>); 3] = [
     ("import", "Import folder…", None),
     ("export", "Export all to a folder…", None),
 ];
-const DOCUMENT: [(&str, &str, Option<&str>); 3] = [
+const DOCUMENT: [(&str, &str, Option<&str>); 4] = [
     ("save", "Save", Some("CmdOrCtrl+S")),
+    ("insert-image", "Insert image…", Some("CmdOrCtrl+Shift+I")),
     ("publish", "Publish…", Some("CmdOrCtrl+Enter")),
     ("history", "History", Some("CmdOrCtrl+H")),
 ];

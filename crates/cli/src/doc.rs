@@ -98,7 +98,7 @@ pub fn run(cmd: DocCommand, store: &mut Store, out: &Output) -> anyhow::Result<E
             keep_metadata,
         } => {
             let doc = store.get(&slug)?;
-            let bytes = read_image(&file)?;
+            let bytes = assets::read_file(&file)?;
             let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("image");
             let asset = assets::add(store, &bytes, name, keep_metadata)?;
             let image = asset.markdown(alt.as_deref().unwrap_or(&asset.name));
@@ -204,17 +204,4 @@ fn edit_in_editor(source: &str) -> anyhow::Result<String> {
         bail!("the editor {editor:?} exited with {status}; the draft was not changed");
     }
     read_text(&path)
-}
-
-/// An image file's bytes: a regular file, read up to just past the limit.
-fn read_image(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
-    use std::io::Read;
-    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
-    anyhow::ensure!(meta.is_file(), "{} is not a regular file", path.display());
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .with_context(|| format!("reading {}", path.display()))?
-        .take(assets::MAX_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)?;
-    Ok(bytes)
 }

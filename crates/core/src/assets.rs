@@ -278,6 +278,25 @@ pub fn write(folder: &Path, prepared: &Prepared) -> Result<PathBuf> {
     Ok(path)
 }
 
+/// The bytes of an image file the editor chose: a regular file, read up to just past
+/// the limit (then `prepare` says it is too large).
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let io = |e: std::io::Error| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    if !file.metadata().map_err(io)?.is_file() {
+        return Err(io(std::io::Error::other("is not a regular file")));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    Ok(bytes)
+}
+
 /// The stored bytes of asset `sha256` in `folder`, never through a link.
 pub fn read(folder: &Path, sha256: &str) -> Result<Vec<u8>> {
     use std::io::Read;

@@ -262,6 +262,10 @@ export function createApi(invoke: Invoke, listen?: Listen) {
      * unless kept); answers it and the markdown that shows it. */
     addImage: (name: string, bytes: Uint8Array, keepMetadata = false) =>
       call<AddedImage>("add_image", { name, data: toBase64(bytes), keepMetadata }),
+    /** File ▸ Insert image: an image file chosen in a dialog (or at `path`); null when
+     * cancelled. */
+    insertImage: (path: string | null = null) =>
+      call<AddedImage | null>("insert_image", { path }),
     listDestinations: () => call<Destination[]>("list_destinations"),
     addDestination: (form: DestinationForm) => call<Destination>("add_destination", { form }),
     /** An empty secret keeps the one in the keyring. */

@@ -729,9 +729,18 @@ export function createWorkspace(api: Api) {
     return added;
   }
 
+  /** File ▸ Insert image: the chosen image into the workspace, its markdown to the
+   * editor's caret. */
+  async function insertImage(path: string | null = null) {
+    if (!state.selected) return;
+    const image = await attempt(state, () => api.insertImage(path));
+    if (image) window.dispatchEvent(new CustomEvent("pressroom-insert-image", { detail: image.markdown }));
+  }
+
   return {
     state,
     addImages,
+    insertImage,
     get previewLines() {
       return previewLines;
     },
