@@ -207,9 +207,10 @@ pub fn open(store: &crate::Store, sha256: &str) -> Result<(Asset, Vec<u8>)> {
     Ok((asset, bytes))
 }
 
-/// Uploads every image `markdown` shows to the content API `api`, each once (what
-/// was uploaded there before is skipped: `asset_uploads`). An image missing from the
-/// workspace is an error before anything is published.
+/// Uploads every image `markdown` shows to the content API `api`, each once: one
+/// uploaded there before (`asset_uploads`) is only asked for, and sent again if the
+/// API no longer has it. An image missing from the workspace is an error before
+/// anything is published.
 pub async fn upload_to_api(
     store: &std::sync::Mutex<crate::Store>,
     api: &crate::client::ContentApi,
@@ -218,13 +219,15 @@ pub async fn upload_to_api(
     let target = format!("api {}", api.base_url());
     let mut sent = 0;
     for sha256 in references(markdown) {
-        let pending = {
-            let store = crate::store::lock(store);
-            match store.uploaded(&target, &sha256)? {
-                Some(_) => None,
-                None => Some(open(&store, &sha256)?),
-            }
-        };
+        let recorded = crate::store::lock(store)
+            .uploaded(&target, &sha256)?
+            .is_some();
+        // Recorded as there: asked (no bytes come back), since the API may have lost
+        // it (a fresh database at the same address).
+        if recorded && api.has_asset(&sha256).await? {
+            continue;
+        }
+        let pending = Some(open(&crate::store::lock(store), &sha256)?);
         if let Some((asset, bytes)) = pending {
             let url = api.put_asset(&sha256, &asset.mime, &bytes).await?;
             crate::store::lock(store).set_uploaded(&target, &sha256, &url)?;

@@ -185,6 +185,23 @@ impl ContentApi {
         Ok(self.asset_url(sha256))
     }
 
+    /// Whether the content API has image `sha256` (a conditional GET: no bytes come
+    /// back when it does).
+    pub async fn has_asset(&self, sha256: &str) -> Result<bool> {
+        let path = format!("v1/assets/{sha256}");
+        match self
+            .send(Method::GET, &path, None, |r| {
+                r.header(header::IF_NONE_MATCH, format!("\"{sha256}\""))
+            })
+            .await
+        {
+            // 304 Not Modified: it has exactly these bytes.
+            Ok(_) | Err(Error::Rejected { status: 304, .. }) => Ok(true),
+            Err(Error::Rejected { status: 404, .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Where the content API serves image `sha256`.
     pub fn asset_url(&self, sha256: &str) -> String {
         format!("{}v1/assets/{sha256}", self.base)
