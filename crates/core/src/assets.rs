@@ -217,22 +217,34 @@ pub async fn upload_to_api(
     markdown: &str,
 ) -> Result<usize> {
     let target = format!("api {}", api.base_url());
+    let shas = references(markdown);
+    let recorded: Vec<bool> = {
+        let store = crate::store::lock(store);
+        shas.iter()
+            .map(|sha| Ok(store.uploaded(&target, sha)?.is_some()))
+            .collect::<Result<_>>()?
+    };
+    // Recorded as there: asked, all at once (no bytes come back), since the API may
+    // have lost them (a fresh database at the same address).
+    let there = futures_util::future::join_all(shas.iter().zip(&recorded).map(
+        |(sha, &recorded)| async move {
+            if recorded {
+                api.has_asset(sha).await
+            } else {
+                Ok(false)
+            }
+        },
+    ));
+    let there: Vec<Result<bool>> = there.await;
     let mut sent = 0;
-    for sha256 in references(markdown) {
-        let recorded = crate::store::lock(store)
-            .uploaded(&target, &sha256)?
-            .is_some();
-        // Recorded as there: asked (no bytes come back), since the API may have lost
-        // it (a fresh database at the same address).
-        if recorded && api.has_asset(&sha256).await? {
+    for (sha256, there) in shas.iter().zip(there) {
+        if there? {
             continue;
         }
-        let pending = Some(open(&crate::store::lock(store), &sha256)?);
-        if let Some((asset, bytes)) = pending {
-            let url = api.put_asset(&sha256, &asset.mime, &bytes).await?;
-            crate::store::lock(store).set_uploaded(&target, &sha256, &url)?;
-            sent += 1;
-        }
+        let (asset, bytes) = open(&crate::store::lock(store), sha256)?;
+        let url = api.put_asset(sha256, &asset.mime, &bytes).await?;
+        crate::store::lock(store).set_uploaded(&target, sha256, &url)?;
+        sent += 1;
     }
     Ok(sent)
 }

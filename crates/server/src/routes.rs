@@ -502,8 +502,16 @@ async fn get_asset(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
     let lookup = sha256.clone();
+    // A conditional GET that matches needs only to know it is there: its bytes (up to
+    // 20 MiB) are not read.
     let asset = state
-        .with_store(move |store, _| Ok(store.asset(&lookup)?))
+        .with_store(move |store, _| {
+            Ok(if not_modified {
+                store.has_asset(&lookup)?.then_some(None)
+            } else {
+                store.asset(&lookup)?.map(Some)
+            })
+        })
         .await?
         .ok_or_else(|| {
             ApiError::from(pressroom_core::Error::AssetNotFound {
@@ -511,17 +519,16 @@ async fn get_asset(
             })
         })?;
     let cache = HeaderValue::from_static("public, max-age=31536000, immutable");
-    let mut response = if not_modified {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        (
+    let mut response = match asset {
+        None => StatusCode::NOT_MODIFIED.into_response(),
+        Some(asset) => (
             [(
                 header::CONTENT_TYPE,
                 HeaderValue::from_str(&asset.mime).expect("a mime type"),
             )],
             asset.bytes,
         )
-            .into_response()
+            .into_response(),
     };
     let h = response.headers_mut();
     h.insert(header::CACHE_CONTROL, cache);

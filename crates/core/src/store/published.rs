@@ -303,6 +303,15 @@ impl PublishedStore {
         Ok(n == 1)
     }
 
+    /// Whether image `sha256` is kept (its bytes not read).
+    pub fn has_asset(&self, sha256: &str) -> Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM assets WHERE sha256 = ?1)",
+            [sha256],
+            |r| r.get(0),
+        )?)
+    }
+
     pub fn asset(&self, sha256: &str) -> Result<Option<StoredAsset>> {
         Ok(self
             .conn
