@@ -335,6 +335,48 @@ fn retry_after(response: &Response) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
+/// What a CMS answered (`wordpress.rs`, `directus.rs`), before each kind reads it in
+/// its own error shape.
+pub(crate) enum Reply {
+    Json(serde_json::Value),
+    /// No body at all.
+    Empty,
+    /// A redirect, to where.
+    Redirect(String),
+    /// A body that is not JSON (a web page, a proxy's error).
+    Text(String),
+}
+
+/// Sends `request` to a CMS at `root`: its status and what came back. Only not
+/// reaching it is an error here.
+pub(crate) async fn reply(request: RequestBuilder, root: &Url) -> Result<(StatusCode, Reply)> {
+    let unreachable = |e: reqwest::Error| Error::DestinationUnreachable {
+        url: root.to_string(),
+        reason: describe(&e),
+    };
+    let response = request.send().await.map_err(unreachable)?;
+    let status = response.status();
+    if status.is_redirection() {
+        let to = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .unwrap_or("elsewhere")
+            .to_owned();
+        return Ok((status, Reply::Redirect(to)));
+    }
+    let text = response.text().await.map_err(unreachable)?;
+    let reply = if text.is_empty() {
+        Reply::Empty
+    } else {
+        match serde_json::from_str(&text) {
+            Ok(answer) => Reply::Json(answer),
+            Err(_) => Reply::Text(text),
+        }
+    };
+    Ok((status, reply))
+}
+
 /// Why a request got no answer, in words: a timeout, a refused connection, or TLS
 /// (a certificate the machine does not trust, or a server that does not speak it).
 pub(crate) fn describe(e: &reqwest::Error) -> String {

@@ -10,6 +10,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use crate::client::Reply;
 use crate::cms::{Account, Body, Cms, Existing, Outgoing, Pulled, RemotePost};
 use crate::error::{Error, Result};
 
@@ -462,38 +463,25 @@ impl Directus {
             url.query_pairs_mut().extend_pairs(query);
         }
         let request = build(self.http.request(method, url).bearer_auth(&self.token));
-        let unreachable = |e: reqwest::Error| Error::DestinationUnreachable {
-            url: self.root.to_string(),
-            reason: crate::client::describe(&e),
-        };
-        let response = request.send().await.map_err(unreachable)?;
-        let status = response.status();
-        if status.is_redirection() {
-            let to = response
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .and_then(|l| l.to_str().ok())
-                .unwrap_or("elsewhere")
-                .to_owned();
-            let message =
-                format!("Directus redirects to {to}: set the destination's URL to that address");
-            return Ok((status, json!({ "errors": [{ "message": message }] })));
-        }
-        let text = response.text().await.map_err(unreachable)?;
-        if text.is_empty() {
-            return Ok((status, Value::Null));
-        }
-        let answer = match serde_json::from_str(&text) {
-            Ok(answer) => answer,
+        let (status, reply) = crate::client::reply(request, &self.root).await?;
+        let answer = match reply {
+            Reply::Json(answer) => answer,
+            Reply::Empty => Value::Null,
+            Reply::Redirect(to) => {
+                let message = format!(
+                    "Directus redirects to {to}: set the destination's URL to that address"
+                );
+                json!({ "errors": [{ "message": message }] })
+            }
             // A web page where the API should answer: not Directus's address.
-            Err(_) if status.is_success() => {
+            Reply::Text(_) if status.is_success() => {
                 return Ok((
                     StatusCode::NOT_FOUND,
                     json!({ "errors": [{ "message": "The address answers with a web page.",
                                          "extensions": { "code": "ROUTE_NOT_FOUND" } }] }),
                 ))
             }
-            Err(_) => {
+            Reply::Text(text) => {
                 json!({ "errors": [{ "message": text.chars().take(200).collect::<String>() }] })
             }
         };

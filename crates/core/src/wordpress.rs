@@ -12,6 +12,7 @@
 use reqwest::{Method, StatusCode, Url};
 use serde_json::{json, Value};
 
+use crate::client::Reply;
 use crate::cms::{Account, Body, Cms, Existing, Outgoing, Pulled, RemotePost};
 use crate::error::{Error, Result};
 use futures_util::future::BoxFuture;
@@ -443,30 +444,18 @@ impl WordPress {
                 .request(method, url)
                 .basic_auth(&self.user, Some(&self.password)),
         );
-        let unreachable = |e: reqwest::Error| Error::DestinationUnreachable {
-            url: self.root.to_string(),
-            reason: crate::client::describe(&e),
-        };
-        let response = request.send().await.map_err(unreachable)?;
-        let status = response.status();
-        if status.is_redirection() {
-            let to = response
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .and_then(|l| l.to_str().ok())
-                .unwrap_or("elsewhere")
-                .to_owned();
-            let message = format!(
-                "WordPress redirects to {to}: set the destination's URL to the REST root there"
-            );
-            return Ok((status, json!({ "code": "redirect", "message": message })));
-        }
-        let text = response.text().await.map_err(unreachable)?;
-        let answer = match serde_json::from_str(&text) {
-            Ok(answer) => answer,
+        let (status, reply) = crate::client::reply(request, &self.root).await?;
+        let answer = match reply {
+            Reply::Json(answer) => answer,
+            Reply::Redirect(to) => {
+                let message = format!(
+                    "WordPress redirects to {to}: set the destination's URL to the REST root there"
+                );
+                json!({ "code": "redirect", "message": message })
+            }
             // A web page where the REST API should answer: the wrong URL, or a plugin
             // or a cache in front of it.
-            Err(_) if status.is_success() => {
+            Reply::Empty | Reply::Text(_) if status.is_success() => {
                 let message = "The address answers with a web page, not the REST API: use the \
                                REST root WordPress announces (…/wp-json/ or …/?rest_route=/)";
                 return Ok((
@@ -474,7 +463,8 @@ impl WordPress {
                     json!({ "code": "rest_no_route", "message": message }),
                 ));
             }
-            Err(_) => json!({ "message": text.chars().take(200).collect::<String>() }),
+            Reply::Empty => json!({ "message": "" }),
+            Reply::Text(text) => json!({ "message": text.chars().take(200).collect::<String>() }),
         };
         Ok((status, answer))
     }
