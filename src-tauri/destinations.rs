@@ -26,6 +26,8 @@ pub struct DestinationForm {
     secret: Option<String>,
     /// Directus: the collection and its fields.
     mapping: Option<FieldMapping>,
+    /// The widest image it takes (0: as they are); kept as it was when absent.
+    image_max_width: Option<u32>,
 }
 
 #[tauri::command]
@@ -47,7 +49,13 @@ pub async fn add_destination(
         mapping: form.mapping,
     };
     let secrets = state.publisher.secrets();
-    Ok(state.with_store(|s| destinations::add(s, secrets, &new))?)
+    Ok(state.with_store(|s| {
+        let added = destinations::add(s, secrets, &new)?;
+        match form.image_max_width {
+            Some(width) => destinations::set_image_max_width(s, &added.name, width),
+            None => Ok(added),
+        }
+    })?)
 }
 
 #[tauri::command]
@@ -58,7 +66,7 @@ pub async fn update_destination(
 ) -> IpcResult<Destination> {
     let secrets = state.publisher.secrets();
     Ok(state.with_store(|s| {
-        destinations::update(
+        let updated = destinations::update(
             s,
             secrets,
             &name,
@@ -66,7 +74,11 @@ pub async fn update_destination(
             &form.user,
             form.secret.as_deref(),
             form.mapping.clone(),
-        )
+        )?;
+        match form.image_max_width {
+            Some(width) => destinations::set_image_max_width(s, &name, width),
+            None => Ok(updated),
+        }
     })?)
 }
 

@@ -7,7 +7,7 @@ use base64::Engine;
 use pressroom_core::assets::{self, Asset};
 use serde::Serialize;
 use tauri::http::{header, Request, Response, StatusCode};
-use tauri::{Manager, Runtime, State, UriSchemeContext};
+use tauri::{Manager, Runtime, State, UriSchemeContext, UriSchemeResponder};
 
 use crate::ipc_error::IpcResult;
 use crate::state::AppState;
@@ -23,13 +23,13 @@ pub struct AddedImage {
     markdown: String,
 }
 
-/// Takes an image (its bytes base64-encoded: IPC is JSON) into the workspace.
+/// Takes an image (its bytes base64-encoded: IPC is JSON) into the workspace, its
+/// metadata kept or not as Settings ▸ Images says.
 #[tauri::command]
 pub async fn add_image(
     state: State<'_, AppState>,
     name: String,
     data: String,
-    keep_metadata: bool,
 ) -> IpcResult<AddedImage> {
     // Base64 is 4/3 of the bytes: anything longer is over the limit anyway.
     if data.len() > assets::MAX_BYTES / 3 * 4 + 8 {
@@ -46,42 +46,63 @@ pub async fn add_image(
             name: assets::file_name(&name),
             reason: format!("its bytes did not arrive whole ({e})"),
         })?;
-    let asset = state.with_store(|s| assets::add(s, &bytes, &name, keep_metadata))?;
+    take_in(&state, bytes, name).await
+}
+
+/// Checks and strips `bytes` off the store's lock (decoding a photo takes a while),
+/// then keeps them.
+async fn take_in(state: &AppState, bytes: Vec<u8>, name: String) -> IpcResult<AddedImage> {
+    let keep_metadata = state.with_store(|s| assets::settings(s))?.keep_metadata;
+    let prepared =
+        tokio::task::spawn_blocking(move || assets::prepare(&bytes, &name, keep_metadata))
+            .await
+            .map_err(|e| pressroom_core::Error::InvalidImage {
+                name: "image".into(),
+                reason: e.to_string(),
+            })??;
+    let asset = state.with_store(|s| assets::keep(s, &prepared))?;
     Ok(added(asset))
 }
 
-/// File ▸ Insert image: an image file (chosen in a dialog when `path` is `None`) into
-/// the workspace; `None` when the dialog was cancelled.
+#[tauri::command]
+pub async fn image_settings(state: State<'_, AppState>) -> IpcResult<assets::ImageSettings> {
+    Ok(state.with_store(|s| assets::settings(s))?)
+}
+
+#[tauri::command]
+pub async fn set_image_settings(
+    state: State<'_, AppState>,
+    settings: assets::ImageSettings,
+) -> IpcResult<assets::ImageSettings> {
+    Ok(state.with_store(|s| assets::set_settings(s, &settings))?)
+}
+
+/// Document ▸ Insert image: an image file the user chooses in a dialog (never a path
+/// the page names) into the workspace; `None` when the dialog was cancelled.
 #[tauri::command]
 pub async fn insert_image<R: Runtime>(
     app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
-    path: Option<String>,
 ) -> IpcResult<Option<AddedImage>> {
     use tauri_plugin_dialog::DialogExt;
-    let path = match path {
-        Some(p) => Some(std::path::PathBuf::from(p)),
-        None => {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            app.dialog()
-                .file()
-                .set_title("Insert an image")
-                .add_filter("Images", &["png", "jpg", "jpeg", "gif", "webp"])
-                .pick_file(move |picked| {
-                    let _ = tx.send(picked.and_then(|p| p.into_path().ok()));
-                });
-            rx.await.ok().flatten()
-        }
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Insert an image")
+        .add_filter("Images", &["png", "jpg", "jpeg", "gif", "webp"])
+        .pick_file(move |picked| {
+            let _ = tx.send(picked.and_then(|p| p.into_path().ok()));
+        });
+    let Some(path) = rx.await.ok().flatten() else {
+        return Ok(None);
     };
-    let Some(path) = path else { return Ok(None) };
     let bytes = assets::read_file(&path)?;
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("image")
         .to_owned();
-    let asset = state.with_store(|s| assets::add(s, &bytes, &name, false))?;
-    Ok(Some(added(asset)))
+    take_in(&state, bytes, name).await.map(Some)
 }
 
 /// An asset and its markdown, the alt text from its file name.
@@ -97,16 +118,28 @@ fn added(asset: Asset) -> AddedImage {
     }
 }
 
-/// `pressroom-asset://localhost/<sha256>`: the workspace's image, or 404.
+/// `pressroom-asset://localhost/<sha256>`: the workspace's image, or 404 — answered
+/// off the window's thread, the store locked only to find where the file is.
 pub fn serve<R: Runtime>(
     ctx: UriSchemeContext<'_, R>,
     request: Request<Vec<u8>>,
-) -> Response<Vec<u8>> {
+    responder: UriSchemeResponder,
+) {
+    let app = ctx.app_handle().clone();
     let sha256 = request.uri().path().trim_start_matches('/').to_owned();
-    let found = ctx
-        .app_handle()
-        .try_state::<AppState>()
-        .and_then(|state| state.with_store(|s| assets::open(s, &sha256)).ok());
+    tauri::async_runtime::spawn_blocking(move || {
+        responder.respond(answer(&app, &sha256));
+    });
+}
+
+fn answer<R: Runtime>(app: &tauri::AppHandle<R>, sha256: &str) -> Response<Vec<u8>> {
+    let found = app.try_state::<AppState>().and_then(|state| {
+        let (asset, folder) = state
+            .with_store(|s| s.asset(sha256).map(|a| (a, assets::folder(s.path()))))
+            .ok()?;
+        let bytes = assets::read(&folder, sha256).ok()?;
+        Some((asset, bytes))
+    });
     let builder = Response::builder().header(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     match found {
         Some((asset, bytes)) => builder

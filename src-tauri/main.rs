@@ -33,7 +33,7 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(navigation::guard())
-        .register_uri_scheme_protocol(images::SCHEME, images::serve)
+        .register_asynchronous_uri_scheme_protocol(images::SCHEME, images::serve)
         .menu(menu::build)
         .on_menu_event(|app, event| menu::forward(app, event.id().as_ref()))
         .setup(|app| {
@@ -97,6 +97,8 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
             destinations::pull_destination,
             images::add_image,
             images::insert_image,
+            images::image_settings,
+            images::set_image_settings,
         ])
 }
 

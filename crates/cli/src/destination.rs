@@ -37,6 +37,16 @@ pub enum DestinationCommand {
         password_env: String,
         #[command(flatten)]
         mapping: MappingArgs,
+        /// The widest image it takes, in pixels: wider ones go as a downscaled copy
+        /// (0: as they are)
+        #[arg(long, value_name = "PX", default_value_t = pressroom_core::assets::DEFAULT_MAX_WIDTH)]
+        image_max_width: u32,
+    },
+    /// Set the widest image a destination takes (0: as they are)
+    Images {
+        name: String,
+        #[arg(long, value_name = "PX")]
+        max_width: u32,
     },
     /// List the destinations
     List,
@@ -112,9 +122,10 @@ impl MappingArgs {
                 "summary" => m.summary = optional,
                 "tags" => m.tags = optional,
                 "status" => m.status = optional,
+                "cover" => m.cover = optional,
                 other => anyhow::bail!(
                     "--field {pair}: no role {other:?}; one of title, slug, body, summary, tags, \
-                     status, modified"
+                     status, modified, cover"
                 ),
             }
         }
@@ -143,6 +154,7 @@ pub fn run(cmd: DestinationCommand, mut store: Store, out: &Output) -> anyhow::R
             user,
             password_env,
             mapping,
+            image_max_width,
         } => {
             let mapping = mapping.mapping(&kind)?;
             let secret = std::env::var(&password_env)
@@ -163,12 +175,21 @@ pub fn run(cmd: DestinationCommand, mut store: Store, out: &Output) -> anyhow::R
                     mapping,
                 },
             )?;
+            let added =
+                destinations::set_image_max_width(&mut store, &added.name, image_max_width)?;
             out.message(&format!(
                 "added destination {} ({} at {}); `pressroom destination test {}` logs in",
                 added.name, added.kind, added.url, added.name
             ));
         }
         DestinationCommand::List => out.destinations(&store.destinations()?),
+        DestinationCommand::Images { name, max_width } => {
+            let changed = destinations::set_image_max_width(&mut store, &name, max_width)?;
+            out.message(&match changed.image_max_width {
+                0 => format!("{name} gets images as they are"),
+                w => format!("{name} gets images at most {w} pixels wide"),
+            });
+        }
         DestinationCommand::Test { name } => {
             let store = Mutex::new(store);
             let account = rt()?.block_on(destinations::test(&store, &secrets, &name))?;

@@ -35,7 +35,8 @@ pub enum DocCommand {
         /// The image's alt text [default: its file name]
         #[arg(long)]
         alt: Option<String>,
-        /// Keep EXIF (camera, GPS position), XMP and text metadata
+        /// Keep EXIF (camera, GPS position), XMP and text metadata [default: as
+        /// `pressroom api images --keep-metadata` set it, else no]
         #[arg(long)]
         keep_metadata: bool,
     },
@@ -100,6 +101,7 @@ pub fn run(cmd: DocCommand, store: &mut Store, out: &Output) -> anyhow::Result<E
             let doc = store.get(&slug)?;
             let bytes = assets::read_file(&file)?;
             let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("image");
+            let keep_metadata = keep_metadata || assets::settings(store)?.keep_metadata;
             let asset = assets::add(store, &bytes, name, keep_metadata)?;
             let image = asset.markdown(alt.as_deref().unwrap_or(&asset.name));
             let source = format!("{}\n\n{image}\n", doc.source.trim_end());

@@ -137,6 +137,16 @@ enum ApiCommand {
     },
     /// Show the configured content API
     Show,
+    /// How images go out: the widest the content API takes, and whether images added
+    /// from now on keep their metadata (EXIF, GPS)
+    Images {
+        /// Pixels; wider images go as a downscaled copy (0: as they are)
+        #[arg(long, value_name = "PX")]
+        max_width: Option<u32>,
+        /// Keep EXIF, GPS and other metadata in images added (true or false)
+        #[arg(long, value_name = "BOOL")]
+        keep_metadata: Option<bool>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -314,6 +324,27 @@ fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
         Command::Search { query, limit } => out.search_hits(&store.search(&query, limit)?),
         Command::Api(ApiCommand::Set { url, token_env }) => {
             out.api_settings(&publish::set_api(&mut store, &url, token_env.as_deref())?)
+        }
+        Command::Api(ApiCommand::Images {
+            max_width,
+            keep_metadata,
+        }) => {
+            let mut settings = pressroom_core::assets::settings(&store)?;
+            settings.api_max_width = max_width.unwrap_or(settings.api_max_width);
+            settings.keep_metadata = keep_metadata.unwrap_or(settings.keep_metadata);
+            let settings = pressroom_core::assets::set_settings(&mut store, &settings)?;
+            out.message(&format!(
+                "the content API gets images {}; images added {} their metadata",
+                match settings.api_max_width {
+                    0 => "as they are".to_owned(),
+                    w => format!("at most {w} pixels wide"),
+                },
+                if settings.keep_metadata {
+                    "keep"
+                } else {
+                    "lose"
+                }
+            ));
         }
         Command::Api(ApiCommand::Show) => match publish::api_settings(&store)? {
             Some(settings) => out.api_settings(&settings),

@@ -24,6 +24,10 @@ pub struct ServeArgs {
     /// Largest accepted request body, in bytes
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
     body_limit: usize,
+    /// Where readers reach this server (https://api.example.com): the base of images'
+    /// addresses in documents [default: as each writer reached it]
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
 }
 
 pub fn run(args: ServeArgs, data_dir: PathBuf, out: &Output) -> anyhow::Result<ExitCode> {
@@ -44,6 +48,7 @@ pub fn run(args: ServeArgs, data_dir: PathBuf, out: &Output) -> anyhow::Result<E
         token,
         body_limit: args.body_limit,
         limits: Default::default(),
+        public_url: args.public_url.clone(),
     })?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {

@@ -78,6 +78,7 @@ fn main() {
         revision: "r_0000000000000000",
         draft: false,
         status: None,
+        cover: None,
     };
     rt.block_on(async {
         let wp = WordPress::new(&server.rest_root, &server.user, &server.app_password).unwrap();

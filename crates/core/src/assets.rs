@@ -24,6 +24,12 @@ pub const MAX_BYTES: usize = 20 * 1024 * 1024;
 pub const MAX_SIDE: u32 = 12_000;
 /// How a markdown image names an asset.
 pub const SCHEME: &str = "asset:";
+/// The widest image a destination gets unless set otherwise: a wider photo goes out as
+/// a downscaled copy (`scaled`).
+pub const DEFAULT_MAX_WIDTH: u32 = 2560;
+/// Most frames × pixels an animation may have: a small file must not make a reader's
+/// browser (or the app's preview) decode gigabytes.
+const MAX_ANIMATION_PIXELS: u64 = 1 << 30;
 
 /// An image of the workspace.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
@@ -62,6 +68,49 @@ impl Asset {
     }
 }
 
+/// Where an image was uploaded: its public address, and the id the destination gave
+/// it (a CMS's media id; empty for the content API, where its SHA-256 names it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub url: String,
+    pub id: String,
+}
+
+/// How the workspace takes images in and sends them out (Settings ▸ Images).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, Serialize, ts_rs::TS)]
+pub struct ImageSettings {
+    /// Keep EXIF (GPS positions, camera serials), XMP and the rest in images added
+    /// from now on. Off unless the editor turns it on.
+    pub keep_metadata: bool,
+    /// The widest image the content API takes (0: as they are).
+    pub api_max_width: u32,
+}
+
+const KEEP_METADATA_KEY: &str = "images.keep_metadata";
+
+/// The workspace's `ImageSettings`.
+pub fn settings(store: &crate::Store) -> Result<ImageSettings> {
+    Ok(ImageSettings {
+        keep_metadata: store.setting(KEEP_METADATA_KEY)?.as_deref() == Some("1"),
+        api_max_width: crate::publish::api_image_max_width(store)?,
+    })
+}
+
+/// Saves the workspace's `ImageSettings`.
+pub fn set_settings(store: &mut crate::Store, settings: &ImageSettings) -> Result<ImageSettings> {
+    if settings.api_max_width > MAX_SIDE {
+        return Err(Error::InvalidImageSettings {
+            reason: format!("a widest image of {} pixels is more than any image Pressroom takes ({MAX_SIDE}); use 0 to send images as they are", settings.api_max_width),
+        });
+    }
+    store.set_setting(
+        KEEP_METADATA_KEY,
+        if settings.keep_metadata { "1" } else { "" },
+    )?;
+    crate::publish::set_api_image_max_width(store, settings.api_max_width)?;
+    self::settings(store)
+}
+
 /// An image made ready to store: what it is, and the bytes to keep.
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -89,19 +138,25 @@ pub fn prepare(bytes: &[u8], name: &str, keep_metadata: bool) -> Result<Prepared
     })?;
     // Decoded whole, within limits: a corrupt or truncated file, or a bomb, is refused
     // here rather than on a reader's screen.
-    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(512 * 1024 * 1024);
-    reader.limits(limits);
-    let decoded = reader
-        .decode()
-        .map_err(|e| invalid(format!("the image cannot be read: {e}")))?;
+    check_animation(bytes, format).map_err(invalid)?;
+    let decoded =
+        decode(bytes, format).map_err(|e| invalid(format!("the image cannot be read: {e}")))?;
+    let orientation = orientation(bytes, format);
     let kept = if keep_metadata {
         bytes.to_vec()
     } else {
-        without_metadata(bytes, format).map_err(|e| invalid(format!("its metadata: {e}")))?
+        without_metadata(bytes, format, orientation)
+            .map_err(|e| invalid(format!("its metadata: {e}")))?
+    };
+    // The size it shows at: a photo taken upright says so in its orientation.
+    let (width, height) = match orientation {
+        Some(
+            image::metadata::Orientation::Rotate90
+            | image::metadata::Orientation::Rotate270
+            | image::metadata::Orientation::Rotate90FlipH
+            | image::metadata::Orientation::Rotate270FlipH,
+        ) => (decoded.height(), decoded.width()),
+        _ => (decoded.width(), decoded.height()),
     };
     Ok(Prepared {
         asset: Asset {
@@ -109,11 +164,91 @@ pub fn prepare(bytes: &[u8], name: &str, keep_metadata: bool) -> Result<Prepared
             name,
             mime: mime.to_owned(),
             bytes: kept.len() as u64,
-            width: decoded.width(),
-            height: decoded.height(),
+            width,
+            height,
         },
         bytes: kept,
     })
+}
+
+/// `bytes` decoded (the first frame of an animation), within the limits.
+fn decode(bytes: &[u8], format: image::ImageFormat) -> image::ImageResult<image::DynamicImage> {
+    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    reader.decode()
+}
+
+/// How many frames an animated GIF or WebP has (1 for a still image), counted without
+/// decoding them; an animation past `MAX_ANIMATION_PIXELS` is refused.
+fn frames(bytes: &[u8], format: image::ImageFormat) -> std::result::Result<u64, String> {
+    let (frames, pixels) = match format {
+        image::ImageFormat::Gif => {
+            let mut options = gif::DecodeOptions::new();
+            options.skip_frame_decoding(true);
+            let mut decoder = options
+                .read_info(Cursor::new(bytes))
+                .map_err(|e| e.to_string())?;
+            let (mut frames, mut pixels) = (0u64, 0u64);
+            while let Some(frame) = decoder.next_frame_info().map_err(|e| e.to_string())? {
+                frames += 1;
+                pixels += u64::from(frame.width) * u64::from(frame.height);
+                if pixels > MAX_ANIMATION_PIXELS {
+                    break;
+                }
+            }
+            (frames, pixels)
+        }
+        image::ImageFormat::WebP => {
+            let decoder =
+                image_webp::WebPDecoder::new(Cursor::new(bytes)).map_err(|e| e.to_string())?;
+            let (w, h) = decoder.dimensions();
+            let frames = u64::from(decoder.num_frames().max(1));
+            (frames, frames * u64::from(w) * u64::from(h))
+        }
+        _ => (1, 0),
+    };
+    if pixels > MAX_ANIMATION_PIXELS {
+        return Err(format!(
+            "an animation of {frames}+ frames is too much to show (at most {MAX_ANIMATION_PIXELS} \
+             pixels in all)"
+        ));
+    }
+    Ok(frames)
+}
+
+fn check_animation(bytes: &[u8], format: image::ImageFormat) -> std::result::Result<(), String> {
+    frames(bytes, format).map(|_| ())
+}
+
+/// The EXIF orientation `bytes` carry, when they carry one.
+fn orientation(bytes: &[u8], format: image::ImageFormat) -> Option<image::metadata::Orientation> {
+    use img_parts::{Bytes, ImageEXIF};
+    let owned = Bytes::copy_from_slice(bytes);
+    let exif = match format {
+        image::ImageFormat::Jpeg => img_parts::jpeg::Jpeg::from_bytes(owned).ok()?.exif(),
+        image::ImageFormat::Png => img_parts::png::Png::from_bytes(owned).ok()?.exif(),
+        image::ImageFormat::WebP => img_parts::webp::WebP::from_bytes(owned).ok()?.exif(),
+        _ => None,
+    }?;
+    image::metadata::Orientation::from_exif_chunk(&exif)
+}
+
+/// An EXIF block that says only `orientation` (little-endian TIFF, one IFD entry:
+/// tag 0x0112, SHORT, count 1).
+fn orientation_only(orientation: image::metadata::Orientation) -> Vec<u8> {
+    let mut exif = b"II*\0\x08\0\0\0".to_vec();
+    exif.extend_from_slice(&1u16.to_le_bytes());
+    exif.extend_from_slice(&0x0112u16.to_le_bytes());
+    exif.extend_from_slice(&3u16.to_le_bytes());
+    exif.extend_from_slice(&1u32.to_le_bytes());
+    exif.extend_from_slice(&u16::from(orientation.to_exif()).to_le_bytes());
+    exif.extend_from_slice(&[0, 0]);
+    exif.extend_from_slice(&0u32.to_le_bytes());
+    exif
 }
 
 /// The image type of `bytes` from their first bytes, of those Pressroom publishes.
@@ -134,32 +269,47 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     crate::hex(&<sha2::Sha256 as sha2::Digest>::digest(bytes))
 }
 
-/// The bytes without EXIF, XMP, IPTC, comments or text chunks, re-assembled as they
-/// were otherwise (no re-encoding: not a pixel changes). The colour profile stays.
+/// The bytes without EXIF, XMP, IPTC, comments, text chunks or anything after a
+/// JPEG's end (a second picture, a gain map — with EXIF of their own), re-assembled as
+/// they were otherwise (no re-encoding: not a pixel changes). The colour profile stays,
+/// and so does the orientation (alone in an EXIF block of its own), so that a photo
+/// taken upright still shows upright.
 fn without_metadata(
     bytes: &[u8],
     format: image::ImageFormat,
+    orientation: Option<image::metadata::Orientation>,
 ) -> std::result::Result<Vec<u8>, String> {
     use img_parts::{Bytes, ImageEXIF};
     let owned = Bytes::copy_from_slice(bytes);
+    let orientation = orientation
+        .filter(|o| *o != image::metadata::Orientation::NoTransforms)
+        .map(|o| Bytes::from(orientation_only(o)));
     let stripped = match format {
         image::ImageFormat::Jpeg => {
             use img_parts::jpeg::{markers, Jpeg};
             let mut jpeg = Jpeg::from_bytes(owned).map_err(|e| e.to_string())?;
-            // APP1: EXIF and XMP; APP13: IPTC (Photoshop); COM: comments.
-            jpeg.segments_mut()
-                .retain(|s| !matches!(s.marker(), markers::APP1 | markers::APP13 | markers::COM));
-            jpeg.encoder().bytes()
+            // APP1: EXIF and XMP; APP13: IPTC (Photoshop); COM: comments; APP2 of a
+            // multi-picture file (MPF) points at pictures that are cut off below.
+            jpeg.segments_mut().retain(|s| match s.marker() {
+                markers::APP1 | markers::APP13 | markers::COM => false,
+                markers::APP2 => !s.contents().starts_with(b"MPF\0"),
+                _ => true,
+            });
+            jpeg.set_exif(orientation);
+            let mut out = jpeg.encoder().bytes().to_vec();
+            out.truncate(jpeg_end(&out).ok_or("the JPEG has no end")?);
+            return Ok(out);
         }
         image::ImageFormat::Png => {
             let mut png = img_parts::png::Png::from_bytes(owned).map_err(|e| e.to_string())?;
             png.chunks_mut()
                 .retain(|c| !matches!(&c.kind(), b"eXIf" | b"tEXt" | b"iTXt" | b"zTXt" | b"tIME"));
+            png.set_exif(orientation);
             png.encoder().bytes()
         }
         image::ImageFormat::WebP => {
             let mut webp = img_parts::webp::WebP::from_bytes(owned).map_err(|e| e.to_string())?;
-            webp.set_exif(None);
+            webp.set_exif(orientation);
             webp.remove_chunks_by_id(*b"XMP ");
             webp.encoder().bytes()
         }
@@ -167,6 +317,39 @@ fn without_metadata(
         _ => return Ok(bytes.to_vec()),
     };
     Ok(stripped.to_vec())
+}
+
+/// Where a JPEG's first picture ends: just past its End Of Image marker, found by
+/// walking its segments and the entropy-coded data between them (where a 0xFF is
+/// followed by 0x00 or a restart marker, never by EOI).
+fn jpeg_end(jpeg: &[u8]) -> Option<usize> {
+    let mut at = 2; // past SOI
+    loop {
+        // A marker: 0xFF (fill bytes allowed), then its code.
+        while *jpeg.get(at)? != 0xFF {
+            at += 1;
+        }
+        while *jpeg.get(at)? == 0xFF {
+            at += 1;
+        }
+        let code = *jpeg.get(at)?;
+        at += 1;
+        match code {
+            0xD9 => return Some(at),
+            // Restart markers and stuffed zeros: inside entropy-coded data.
+            0x00 | 0xD0..=0xD7 | 0x01 => continue,
+            _ => {
+                let len = u16::from_be_bytes([*jpeg.get(at)?, *jpeg.get(at + 1)?]) as usize;
+                at += len;
+                if code != 0xDA {
+                    // Not a scan: the next byte is the next marker.
+                    if *jpeg.get(at)? != 0xFF {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The last component of a path or name as given (a pasted file's name may be a
@@ -187,8 +370,8 @@ pub fn file_name(given: &str) -> String {
 }
 
 /// Takes an image into the workspace of `store`: checked and stripped (`prepare`),
-/// its file written once, then its row. The same image again answers the asset it
-/// already is.
+/// then kept (`keep`). The same image again answers the asset it already is. A caller
+/// that shares its store prepares first, then locks it only to `keep`.
 pub fn add(
     store: &mut crate::Store,
     bytes: &[u8],
@@ -196,7 +379,13 @@ pub fn add(
     keep_metadata: bool,
 ) -> Result<Asset> {
     let prepared = prepare(bytes, name, keep_metadata)?;
-    write(&folder(store.path()), &prepared)?;
+    keep(store, &prepared)
+}
+
+/// Keeps a prepared image in the workspace of `store`: its file written once, then
+/// its row.
+pub fn keep(store: &mut crate::Store, prepared: &Prepared) -> Result<Asset> {
+    write(&folder(store.path()), prepared)?;
     store.add_asset(&prepared.asset)
 }
 
@@ -207,46 +396,169 @@ pub fn open(store: &crate::Store, sha256: &str) -> Result<(Asset, Vec<u8>)> {
     Ok((asset, bytes))
 }
 
-/// Uploads every image `markdown` shows to the content API `api`, each once: one
-/// uploaded there before (`asset_uploads`) is only asked for, and sent again if the
-/// API no longer has it. An image missing from the workspace is an error before
-/// anything is published.
+/// The copy of image `sha256` that goes where images are at most `max_width` pixels
+/// wide (0: any width): the image itself when it is no wider, or is an animation; else
+/// a downscaled copy (upright, its colour profile kept, no other metadata), made once
+/// and kept in the workspace as an asset of its own.
+pub fn scaled(
+    store: &std::sync::Mutex<crate::Store>,
+    sha256: &str,
+    max_width: u32,
+) -> Result<Asset> {
+    let (asset, made, dir) = {
+        let store = crate::store::lock(store);
+        let asset = store.asset(sha256)?;
+        if max_width == 0 || asset.width <= max_width {
+            return Ok(asset);
+        }
+        let made = store.asset_copy(sha256, max_width)?;
+        (asset, made, folder(store.path()))
+    };
+    if let Some(variant) = made {
+        if read(&dir, &variant).is_ok() {
+            return crate::store::lock(store).asset(&variant);
+        }
+    }
+    // Made outside the lock: decoding and scaling a photo takes a while.
+    let bytes = read(&dir, sha256)?;
+    let copy = downscale(&asset, &bytes, max_width)?;
+    let mut store = crate::store::lock(store);
+    let chosen = match copy {
+        Some(copy) => keep(&mut store, &copy)?,
+        None => asset,
+    };
+    store.set_asset_copy(sha256, max_width, &chosen.sha256)?;
+    Ok(chosen)
+}
+
+/// `asset` (its stored `bytes`) at most `max_width` wide; `None` when no smaller copy
+/// can be made (an animation, or a copy no smaller in bytes).
+fn downscale(asset: &Asset, bytes: &[u8], max_width: u32) -> Result<Option<Prepared>> {
+    use image::ImageEncoder;
+    let invalid = |reason: String| Error::InvalidImage {
+        name: asset.name.clone(),
+        reason,
+    };
+    let (format, _) = sniff(bytes).ok_or_else(|| invalid("not an image".into()))?;
+    if frames(bytes, format).map_err(invalid)? > 1 {
+        return Ok(None);
+    }
+    let mut picture = decode(bytes, format).map_err(|e| invalid(e.to_string()))?;
+    if let Some(orientation) = orientation(bytes, format) {
+        picture.apply_orientation(orientation);
+    }
+    let height = (u64::from(picture.height()) * u64::from(max_width)
+        / u64::from(picture.width().max(1)))
+    .max(1);
+    let picture = picture.resize(
+        max_width,
+        height as u32,
+        image::imageops::FilterType::CatmullRom,
+    );
+    let profile = icc_profile(bytes, format);
+    let mut out = Vec::new();
+    // A photo stays a JPEG; anything with transparency, or drawn (PNG, GIF), a PNG.
+    let (mime, result) = if format == image::ImageFormat::Jpeg
+        || (format == image::ImageFormat::WebP && !picture.color().has_alpha())
+    {
+        let picture = image::DynamicImage::ImageRgb8(picture.to_rgb8());
+        let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);
+        if let Some(profile) = profile {
+            let _ = encoder.set_icc_profile(profile);
+        }
+        ("image/jpeg", picture.write_with_encoder(encoder))
+    } else {
+        let mut encoder = image::codecs::png::PngEncoder::new(&mut out);
+        if let Some(profile) = profile {
+            let _ = encoder.set_icc_profile(profile);
+        }
+        ("image/png", picture.write_with_encoder(encoder))
+    };
+    result.map_err(|e| invalid(format!("a smaller copy cannot be made: {e}")))?;
+    if out.len() as u64 >= asset.bytes {
+        return Ok(None);
+    }
+    Ok(Some(Prepared {
+        asset: Asset {
+            sha256: sha256_hex(&out),
+            name: asset.name.clone(),
+            mime: mime.to_owned(),
+            bytes: out.len() as u64,
+            width: picture.width(),
+            height: picture.height(),
+        },
+        bytes: out,
+    }))
+}
+
+/// The colour profile `bytes` carry, if any.
+fn icc_profile(bytes: &[u8], format: image::ImageFormat) -> Option<Vec<u8>> {
+    use img_parts::{Bytes, ImageICC};
+    let owned = Bytes::copy_from_slice(bytes);
+    let icc = match format {
+        image::ImageFormat::Jpeg => img_parts::jpeg::Jpeg::from_bytes(owned).ok()?.icc_profile(),
+        image::ImageFormat::Png => img_parts::png::Png::from_bytes(owned).ok()?.icc_profile(),
+        image::ImageFormat::WebP => img_parts::webp::WebP::from_bytes(owned).ok()?.icc_profile(),
+        _ => None,
+    }?;
+    Some(icc.to_vec())
+}
+
+/// Most requests to a destination at once about images (asking whether it has them).
+const AT_ONCE: usize = 8;
+
+/// Uploads every image `content` shows (and its cover) to the content API `api` — each at most
+/// `max_width` wide (`scaled`) — once: one uploaded there before (`asset_uploads`) is
+/// only asked for, and sent again if the API no longer has it. Answers the images sent
+/// as a downscaled copy: SHA-256 → the copy's (`PutDocument::images`). An image missing
+/// from the workspace is an error before anything is published.
 pub async fn upload_to_api(
     store: &std::sync::Mutex<crate::Store>,
     api: &crate::client::ContentApi,
-    markdown: &str,
-) -> Result<usize> {
+    content: &crate::revision::Content,
+    max_width: u32,
+) -> Result<std::collections::BTreeMap<String, String>> {
+    use futures_util::stream::{self, StreamExt, TryStreamExt};
     let target = format!("api {}", api.base_url());
-    let shas = references(markdown);
-    let recorded: Vec<bool> = {
-        let store = crate::store::lock(store);
-        shas.iter()
-            .map(|sha| Ok(store.uploaded(&target, sha)?.is_some()))
-            .collect::<Result<_>>()?
-    };
-    // Recorded as there: asked, all at once (no bytes come back), since the API may
-    // have lost them (a fresh database at the same address).
-    let there = futures_util::future::join_all(shas.iter().zip(&recorded).map(
-        |(sha, &recorded)| async move {
-            if recorded {
-                api.has_asset(sha).await
-            } else {
-                Ok(false)
-            }
-        },
-    ));
-    let there: Vec<Result<bool>> = there.await;
-    let mut sent = 0;
-    for (sha256, there) in shas.iter().zip(there) {
-        if there? {
-            continue;
+    let mut copies = std::collections::BTreeMap::new();
+    let mut sent_shas = Vec::new();
+    let mut wanted = references(&content.markdown);
+    if let Some(cover) = crate::cms::cover_of(&content.front_matter) {
+        if !wanted.iter().any(|w| w == cover) {
+            wanted.push(cover.to_owned());
         }
-        let (asset, bytes) = open(&crate::store::lock(store), sha256)?;
-        let url = api.put_asset(sha256, &asset.mime, &bytes).await?;
-        crate::store::lock(store).set_uploaded(&target, sha256, &url)?;
-        sent += 1;
     }
-    Ok(sent)
+    for sha in wanted {
+        let copy = scaled(store, &sha, max_width)?;
+        if copy.sha256 != sha {
+            copies.insert(sha, copy.sha256.clone());
+        }
+        let recorded = crate::store::lock(store)
+            .uploaded(&target, &copy.sha256)?
+            .is_some();
+        sent_shas.push((copy.sha256, recorded));
+    }
+    // Recorded as there: asked, a few at a time (no bytes come back), since the API
+    // may have lost them (a fresh database at the same address).
+    let missing: Vec<String> = stream::iter(sent_shas)
+        .map(|(sha, recorded)| async move {
+            let there = recorded && api.has_asset(&sha).await?;
+            Ok::<_, Error>((!there).then_some(sha))
+        })
+        .buffered(AT_ONCE)
+        .try_filter_map(|sha| async move { Ok(sha) })
+        .try_collect()
+        .await?;
+    for sha256 in missing {
+        let (asset, bytes) = open(&crate::store::lock(store), &sha256)?;
+        let url = api.put_asset(&sha256, &asset.mime, &bytes).await?;
+        let upload = Upload {
+            url,
+            id: String::new(),
+        };
+        crate::store::lock(store).set_uploaded(&target, &sha256, &upload)?;
+    }
+    Ok(copies)
 }
 
 /// Whether `text` is an asset's name: 64 lowercase hex digits.
@@ -254,20 +566,10 @@ pub fn is_sha256(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// Every asset `markdown` shows as an image, in order, each once.
+/// Every asset `markdown` shows as an image, in order, each once (footnotes and raw
+/// `<img>` included: `markdown::asset_refs`).
 pub fn references(markdown: &str) -> Vec<String> {
-    use pulldown_cmark::{Event, Parser, Tag};
-    let mut found: Vec<String> = Vec::new();
-    for event in Parser::new(markdown) {
-        if let Event::Start(Tag::Image { dest_url, .. }) = event {
-            if let Some(sha) = dest_url.strip_prefix(SCHEME).filter(|s| is_sha256(s)) {
-                if !found.iter().any(|f| f == sha) {
-                    found.push(sha.to_owned());
-                }
-            }
-        }
-    }
-    found
+    crate::markdown::asset_refs(markdown)
 }
 
 /// The folder of a workspace's assets: `assets/` beside its database.
@@ -301,7 +603,13 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>> {
         path: path.to_path_buf(),
         source: e,
     };
-    let file = std::fs::File::open(path).map_err(io)?;
+    use std::os::unix::fs::OpenOptionsExt;
+    // Opened without waiting (a FIFO would block until someone writes), then checked.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(io)?;
     if !file.metadata().map_err(io)?.is_file() {
         return Err(io(std::io::Error::other("is not a regular file")));
     }
@@ -406,6 +714,153 @@ mod tests {
         let kept = prepare(&with, "holiday.jpg", true).unwrap();
         assert!(has_gps(&kept.bytes), "kept when asked");
         assert_ne!(kept.asset.sha256, stripped.asset.sha256);
+    }
+
+    /// A JPEG `w`×`h` whose EXIF says `orientation`, with a GPS tag beside it.
+    fn jpeg_turned(w: u32, h: u32, orientation: u16) -> Vec<u8> {
+        use img_parts::{Bytes, ImageEXIF};
+        let img = image::RgbImage::from_pixel(w, h, image::Rgb([90, 90, 90]));
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+        let mut jpeg = img_parts::jpeg::Jpeg::from_bytes(Bytes::from(out.into_inner())).unwrap();
+        // II*, IFD at 8: two entries (Orientation; a GPS pointer), then the GPS text.
+        let mut exif = b"II*\0\x08\0\0\0\x02\0".to_vec();
+        exif.extend_from_slice(&[0x12, 0x01, 3, 0, 1, 0, 0, 0]);
+        exif.extend_from_slice(&orientation.to_le_bytes());
+        exif.extend_from_slice(&[0, 0]);
+        exif.extend_from_slice(&[0x25, 0x88, 4, 0, 1, 0, 0, 0, 38, 0, 0, 0]);
+        exif.extend_from_slice(&[0, 0, 0, 0]);
+        exif.extend_from_slice(b"GPSLatitude 48.8584 N");
+        jpeg.set_exif(Some(Bytes::from(exif)));
+        jpeg.encoder().bytes().to_vec()
+    }
+
+    #[test]
+    fn a_photo_taken_upright_stays_upright_without_its_gps() {
+        let turned = jpeg_turned(40, 20, 6);
+        assert_eq!(
+            orientation(&turned, image::ImageFormat::Jpeg),
+            Some(image::metadata::Orientation::Rotate90)
+        );
+        let p = prepare(&turned, "portrait.jpg", false).unwrap();
+        assert!(!p.bytes.windows(11).any(|w| w == b"GPSLatitude"));
+        assert_eq!(
+            orientation(&p.bytes, image::ImageFormat::Jpeg),
+            Some(image::metadata::Orientation::Rotate90),
+            "the orientation alone is kept"
+        );
+        assert_eq!((p.asset.width, p.asset.height), (20, 40), "as it shows");
+        // An upright photo needs no EXIF at all.
+        let plain = prepare(&jpeg_turned(8, 8, 1), "plain.jpg", false).unwrap();
+        assert!(!plain.bytes.windows(4).any(|w| w == b"Exif"));
+    }
+
+    #[test]
+    fn what_follows_a_jpeg_end_is_cut_with_its_metadata() {
+        // A second picture after the first (as in MPO files and gain maps), with its
+        // own EXIF and GPS, and an MPF index in the first.
+        let first = jpeg_turned(16, 16, 1);
+        let mut mpo = first.clone();
+        mpo.extend_from_slice(&jpeg_with_gps());
+        let p = prepare(&mpo, "mpo.jpg", false).unwrap();
+        assert!(
+            !p.bytes.windows(11).any(|w| w == b"GPSLatitude"),
+            "second picture's GPS gone"
+        );
+        assert_eq!(&p.bytes[p.bytes.len() - 2..], &[0xFF, 0xD9]);
+        assert_eq!(jpeg_end(&p.bytes), Some(p.bytes.len()));
+        let again = image::load_from_memory(&p.bytes).unwrap();
+        assert_eq!(again.width(), 16);
+    }
+
+    #[test]
+    fn an_animation_too_big_to_show_is_refused() {
+        // A GIF of 100 frames, each 4000×4000 and all but empty: a few kilobytes that
+        // ask a browser for 1.6 G pixels.
+        let mut gif = b"GIF89a".to_vec();
+        gif.extend_from_slice(&4000u16.to_le_bytes());
+        gif.extend_from_slice(&4000u16.to_le_bytes());
+        gif.extend_from_slice(&[0x80, 0, 0, 0, 0, 0, 255, 255, 255]);
+        for _ in 0..100 {
+            gif.push(0x2C);
+            gif.extend_from_slice(&[0, 0, 0, 0]);
+            gif.extend_from_slice(&4000u16.to_le_bytes());
+            gif.extend_from_slice(&4000u16.to_le_bytes());
+            // No local palette; LZW minimum code size 2; one block: clear, end.
+            gif.extend_from_slice(&[0, 2, 1, 0x2C, 0]);
+        }
+        gif.push(0x3B);
+        assert!(gif.len() < 2000);
+        let refused = prepare(&gif, "loop.gif", false).unwrap_err();
+        assert!(refused.to_string().contains("animation"), "{refused}");
+        assert!(frames(&gif, image::ImageFormat::Gif).is_err());
+        // One such frame alone is a still image: counted, not refused for it.
+        let still = [&gif[..13 + 6 + 14], &[0x3B]].concat();
+        assert_eq!(frames(&still, image::ImageFormat::Gif), Ok(1));
+    }
+
+    #[test]
+    fn a_wide_photo_goes_out_as_a_smaller_upright_copy_made_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open(dir.path().join("workspace.db")).unwrap();
+        let store = std::sync::Mutex::new(store);
+        // Noise, so that the copy is smaller in bytes too.
+        let noisy = image::RgbImage::from_fn(1200, 600, |x, y| {
+            image::Rgb([
+                (x * 7 % 251) as u8,
+                (y * 13 % 241) as u8,
+                ((x ^ y) % 239) as u8,
+            ])
+        });
+        let mut bytes = Cursor::new(Vec::new());
+        noisy.write_to(&mut bytes, image::ImageFormat::Png).unwrap();
+        let wide = add(
+            &mut crate::store::lock(&store),
+            bytes.get_ref(),
+            "wide.png",
+            false,
+        )
+        .unwrap();
+        let copy = scaled(&store, &wide.sha256, 300).unwrap();
+        assert_ne!(copy.sha256, wide.sha256);
+        assert_eq!((copy.width, copy.height), (300, 150));
+        assert!(copy.bytes < wide.bytes);
+        assert_eq!(
+            scaled(&store, &wide.sha256, 300).unwrap(),
+            copy,
+            "made once"
+        );
+        assert_eq!(
+            crate::store::lock(&store)
+                .asset_copies(&wide.sha256)
+                .unwrap(),
+            vec![copy.sha256.clone()]
+        );
+        // No wider than asked, or no limit: the image itself.
+        assert_eq!(scaled(&store, &wide.sha256, 2000).unwrap(), wide);
+        assert_eq!(scaled(&store, &wide.sha256, 0).unwrap(), wide);
+        // A portrait photo is scaled as it shows.
+        let turned = jpeg_turned(800, 400, 6);
+        let portrait = add(&mut crate::store::lock(&store), &turned, "p.jpg", false).unwrap();
+        assert_eq!((portrait.width, portrait.height), (400, 800));
+        let copy = scaled(&store, &portrait.sha256, 100);
+        let copy = copy.unwrap();
+        if copy.sha256 != portrait.sha256 {
+            assert_eq!((copy.width, copy.height), (100, 200));
+        }
+    }
+
+    #[test]
+    fn a_fifo_is_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe.png");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let refused = read_file(&fifo).unwrap_err();
+        assert!(
+            refused.to_string().contains("not a regular file"),
+            "{refused}"
+        );
     }
 
     #[test]

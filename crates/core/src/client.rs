@@ -148,12 +148,26 @@ impl ContentApi {
         base_revision: Option<&str>,
         idempotency_key: &str,
     ) -> Result<Published> {
+        let none = std::collections::BTreeMap::new();
+        self.publish_with_images(content, &none, base_revision, idempotency_key)
+            .await
+    }
+
+    /// `publish`, with the images sent as a downscaled copy (`PutDocument::images`).
+    pub async fn publish_with_images(
+        &self,
+        content: &Content,
+        images: &std::collections::BTreeMap<String, String>,
+        base_revision: Option<&str>,
+        idempotency_key: &str,
+    ) -> Result<Published> {
         let body = PutDocument {
             title: content.title.clone(),
             markdown: content.markdown.clone(),
             tags: content.tags.clone(),
             front_matter: content.front_matter.clone(),
             base_revision: base_revision.map(str::to_owned),
+            images: images.clone(),
         };
         let path = format!("v1/documents/{}", content.slug);
         let response = self

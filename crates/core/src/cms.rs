@@ -40,6 +40,9 @@ pub struct Outgoing<'a> {
     /// The post's status there as the front matter's `status:` names it (a pulled
     /// WordPress post that is scheduled, private or pending keeps it); else `draft`.
     pub status: Option<&'a str>,
+    /// The cover image (the front matter's `cover:`, an image of the workspace) as
+    /// uploaded there: WordPress's featured image, Directus's mapped file field.
+    pub cover: Option<&'a crate::assets::Upload>,
 }
 
 /// A draft made ready for any destination: rendered once, lent to each as `Outgoing`.
@@ -84,37 +87,47 @@ impl Prepared {
         }
     }
 
-    /// The body for a destination its images were uploaded to (`urls`: SHA-256 →
-    /// address there): the HTML rendered with those addresses (and the marker), and
-    /// the markdown with each `asset:<sha256>` replaced by its address.
-    pub fn with_images(
-        &self,
-        urls: &std::collections::HashMap<String, String>,
-    ) -> (String, String) {
-        if urls.is_empty() {
+    /// The body for a destination its images were uploaded to (`uploads`: SHA-256 →
+    /// where it is there): the HTML rendered with those addresses (and the marker),
+    /// and the markdown with each `asset:<sha256>` replaced by its address.
+    pub fn with_images(&self, uploads: &Uploads) -> (String, String) {
+        if uploads.is_empty() {
             return (self.html.clone(), self.content.markdown.clone());
         }
         let html = format!(
             "{}{}",
-            crate::markdown::render_with_assets(&self.content.markdown, &|sha| urls
+            crate::markdown::render_with_assets(&self.content.markdown, &|sha| uploads
                 .get(sha)
-                .cloned()),
+                .map(|u| u.url.clone())),
             revision_marker(&self.revision)
         );
         let mut markdown = self.content.markdown.clone();
-        for (sha, url) in urls {
-            markdown = markdown.replace(&format!("{}{sha}", crate::assets::SCHEME), url);
+        for (sha, upload) in uploads {
+            markdown = markdown.replace(&format!("{}{sha}", crate::assets::SCHEME), &upload.url);
         }
         (html, markdown)
     }
 
-    pub fn outgoing(&self) -> Outgoing<'_> {
-        self.outgoing_with(&self.html, &self.content.markdown)
+    /// The image of the workspace the front matter's `cover:` names
+    /// (`asset:<sha256>`), if it names one.
+    pub fn cover(&self) -> Option<&str> {
+        cover_of(&self.content.front_matter)
     }
 
-    /// `outgoing` with the body `with_images` made for a destination.
-    pub fn outgoing_with<'a>(&'a self, html: &'a str, markdown: &'a str) -> Outgoing<'a> {
+    pub fn outgoing(&self) -> Outgoing<'_> {
+        self.outgoing_with(&self.html, &self.content.markdown, None)
+    }
+
+    /// `outgoing` with the body `with_images` made for a destination, and its cover
+    /// image there.
+    pub fn outgoing_with<'a>(
+        &'a self,
+        html: &'a str,
+        markdown: &'a str,
+        cover: Option<&'a crate::assets::Upload>,
+    ) -> Outgoing<'a> {
         Outgoing {
+            cover,
             title: &self.content.title,
             slug: &self.content.slug,
             html,
@@ -137,6 +150,18 @@ impl Prepared {
             .and_then(|v| v.as_str())
             .filter(|s| ["publish", "future", "draft", "pending", "private"].contains(s))
     }
+}
+
+/// Where each image of a document is in one destination: SHA-256 → its upload.
+pub type Uploads = std::collections::HashMap<String, crate::assets::Upload>;
+
+/// The image of the workspace a front matter's `cover:` names (`asset:<sha256>`).
+pub fn cover_of(front_matter: &serde_json::Map<String, serde_json::Value>) -> Option<&str> {
+    front_matter
+        .get("cover")
+        .and_then(|v| v.as_str())
+        .and_then(|v| v.trim().strip_prefix(crate::assets::SCHEME))
+        .filter(|sha| crate::assets::is_sha256(sha))
 }
 
 /// Who the secret logs in as, and whether they may publish.
@@ -230,7 +255,7 @@ pub trait Cms: Send + Sync {
         &'a self,
         asset: &'a crate::assets::Asset,
         bytes: &'a [u8],
-    ) -> BoxFuture<'a, Result<String>>;
+    ) -> BoxFuture<'a, Result<crate::assets::Upload>>;
 
     /// Every post there, each once (paged in a total order), `page_size` per request.
     fn pull(&self, page_size: u32) -> BoxFuture<'_, Result<Vec<Pulled>>>;
@@ -259,30 +284,56 @@ pub fn upload_name(asset: &crate::assets::Asset) -> String {
     format!("{stem}-{}.{}", &asset.sha256[..16], asset.extension())
 }
 
-/// Uploads every image `markdown` shows to `cms` (destination `target`), each once
+/// Uploads every image `prepared` shows, and its cover, to `cms` (destination
+/// `target`, taking images at most `max_width` wide: `assets::scaled`), each once
 /// (what was uploaded there before is skipped: `asset_uploads`). Answers SHA-256 →
-/// address there, for `Prepared::with_images`.
+/// where it is there, for `Prepared::with_images` and the cover.
 pub async fn upload_images(
     store: &std::sync::Mutex<crate::Store>,
     cms: &(impl Cms + ?Sized),
     target: &str,
-    markdown: &str,
-) -> Result<std::collections::HashMap<String, String>> {
-    let mut urls = std::collections::HashMap::new();
-    for sha256 in crate::assets::references(markdown) {
-        let known = crate::store::lock(store).uploaded(target, &sha256)?;
-        let url = match known {
-            Some(url) => url,
+    prepared: &Prepared,
+    max_width: u32,
+) -> Result<Uploads> {
+    let mut uploads = Uploads::new();
+    let mut wanted = crate::assets::references(&prepared.content.markdown);
+    if let Some(cover) = prepared.cover() {
+        if !wanted.iter().any(|w| w == cover) {
+            wanted.push(cover.to_owned());
+        }
+    }
+    for sha256 in wanted {
+        let copy = crate::assets::scaled(store, &sha256, max_width)?;
+        let known = crate::store::lock(store).uploaded(target, &copy.sha256)?;
+        let upload = match known {
+            Some(upload) => upload,
             None => {
-                let (asset, bytes) = crate::assets::open(&crate::store::lock(store), &sha256)?;
-                let url = cms.upload(&asset, &bytes).await?;
-                crate::store::lock(store).set_uploaded(target, &sha256, &url)?;
-                url
+                let (asset, bytes) = crate::assets::open(&crate::store::lock(store), &copy.sha256)?;
+                let upload = cms.upload(&asset, &bytes).await?;
+                crate::store::lock(store).set_uploaded(target, &copy.sha256, &upload)?;
+                upload
             }
         };
-        urls.insert(sha256, url);
+        uploads.insert(sha256, upload);
     }
-    Ok(urls)
+    Ok(uploads)
+}
+
+/// Sends `prepared` to `destination` (`cms`): its images first, into its media
+/// library, each once; then the post, over post `id` or as a new one.
+pub async fn write_with_images(
+    store: &std::sync::Mutex<crate::Store>,
+    cms: &(impl Cms + ?Sized),
+    destination: &crate::store::Destination,
+    prepared: &Prepared,
+    id: Option<&str>,
+) -> Result<RemotePost> {
+    let target = format!("destination {}", destination.id);
+    let uploads = upload_images(store, cms, &target, prepared, destination.image_max_width).await?;
+    let (html, markdown) = prepared.with_images(&uploads);
+    let cover = prepared.cover().and_then(|sha| uploads.get(sha));
+    cms.write(&prepared.outgoing_with(&html, &markdown, cover), id)
+        .await
 }
 
 /// Writes `post` in place of the one at `remote` (or creates it), refusing a post

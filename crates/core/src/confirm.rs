@@ -28,9 +28,10 @@ pub struct Expected {
     /// Lines of the new text that the previous revision did not have (at most three),
     /// for the heuristic.
     pub phrases: Vec<String>,
-    /// The workspace images the document shows (their SHA-256): a page is live only
-    /// when each of them is on it and loads.
-    pub images: Vec<String>,
+    /// The workspace images the document shows: each one's SHA-256, then those of its
+    /// downscaled copies (the page may show any of them). A page is live only when
+    /// each image is on it and loads.
+    pub images: Vec<Vec<String>>,
 }
 
 /// Most phrases the heuristic looks for, and most words in each.
@@ -70,7 +71,10 @@ impl Expected {
             gone: false,
             title: normalize(title),
             phrases,
-            images: crate::assets::references(markdown),
+            images: crate::assets::references(markdown)
+                .into_iter()
+                .map(|sha| vec![sha])
+                .collect(),
         }
     }
 
@@ -696,7 +700,12 @@ impl Confirmer {
     /// Whether each of `images` (SHA-256s) is on the page `html` at `url` (an `<img>`
     /// whose address names its first 16 hex digits: the content API's, a CMS's upload,
     /// an image proxy's) and loads there: an image answer to a GET, body not read.
-    async fn images_load(&self, html: &str, url: &str, images: &[String]) -> Result<(), String> {
+    async fn images_load(
+        &self,
+        html: &str,
+        url: &str,
+        images: &[Vec<String>],
+    ) -> Result<(), String> {
         if images.is_empty() {
             return Ok(());
         }
@@ -710,11 +719,15 @@ impl Confirmer {
                 .collect()
         };
         let base = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
-        for sha in images {
-            // Its first 16 hex digits: in the content API's address, and in the file
-            // name it is uploaded to a CMS under (`cms::upload_name`).
-            let short = &sha[..16.min(sha.len())];
-            let Some(src) = sources.iter().find(|s| s.contains(short)) else {
+        for shas in images {
+            // Its first 16 hex digits (or a copy's): in the content API's address, and
+            // in the file name it is uploaded to a CMS under (`cms::upload_name`).
+            let shorts: Vec<&str> = shas.iter().map(|sha| &sha[..16.min(sha.len())]).collect();
+            let short = shorts.first().copied().unwrap_or_default();
+            let Some(src) = sources
+                .iter()
+                .find(|s| shorts.iter().any(|short| s.contains(short)))
+            else {
                 return Err(format!("the page does not show image {short}… yet"));
             };
             let Ok(image_url) = base.join(src) else {
@@ -1111,6 +1124,12 @@ fn give_up_message(url: &str, expected: &Expected, last: &Poll, timeout: Duratio
             expected.revision
         ),
         Outcome::HttpError => match &last.error {
+            // The page itself answered with the new text: its images did not load.
+            Some(why) if last.status.is_some_and(|s| (200..300).contains(&s)) => format!(
+                "{url} shows the new text, but {why} until the time was up ({secs:.0} s). A \
+                 page is live only with its images: check that the site shows the images \
+                 where Pressroom uploaded them, then re-send the webhook."
+            ),
             Some(why) if why.contains("redirects to") => format!(
                 "{url}: {why}. Set the site's page URL to where its pages really are, then \
                  re-send the webhook."

@@ -145,6 +145,20 @@ pub fn add(store: &mut Store, secrets: &SecretStore, new: &NewDestination) -> Re
     }
 }
 
+/// Sets the widest image destination `name` takes (0: as they are).
+pub fn set_image_max_width(store: &mut Store, name: &str, width: u32) -> Result<Destination> {
+    if width > crate::assets::MAX_SIDE {
+        return Err(Error::InvalidDestination {
+            reason: format!(
+                "a widest image of {width} pixels is more than any image Pressroom takes \
+                 ({}); use 0 to send images as they are",
+                crate::assets::MAX_SIDE
+            ),
+        });
+    }
+    store.set_destination_image_max_width(name, width)
+}
+
 fn keep_secret(secrets: &SecretStore, reference: &str, secret: &str) -> Result<()> {
     secrets.set(
         reference,
@@ -295,13 +309,9 @@ pub async fn publish(
         .existing(slug, remote.as_ref())
         .await?
         .target(slug, overwrite)?;
-    let target = format!("destination {}", destination.id);
-    let urls =
-        crate::cms::upload_images(store, cms.as_ref(), &target, &prepared.content.markdown).await?;
-    let (html, markdown) = prepared.with_images(&urls);
-    let published = cms
-        .write(&prepared.outgoing_with(&html, &markdown), id.as_deref())
-        .await?;
+    let published =
+        crate::cms::write_with_images(store, cms.as_ref(), &destination, &prepared, id.as_deref())
+            .await?;
     lock(store).set_remote_post(slug, destination.id, Some((&published, &prepared.revision)))?;
     Ok(published)
 }

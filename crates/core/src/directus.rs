@@ -43,6 +43,10 @@ pub struct FieldMapping {
     /// The field Directus sets on every change (special `date-updated`): what tells a
     /// post edited there since.
     pub modified: String,
+    /// A file field (a UUID of `directus_files`): set to the cover image's file when
+    /// the front matter names one (`cover:`).
+    #[serde(default)]
+    pub cover: Option<String>,
 }
 
 impl Default for FieldMapping {
@@ -57,6 +61,7 @@ impl Default for FieldMapping {
             tags: Some("tags".into()),
             status: Some("status".into()),
             modified: "date_updated".into(),
+            cover: None,
         }
     }
 }
@@ -73,6 +78,7 @@ impl FieldMapping {
             self.tags.as_ref(),
             self.status.as_ref(),
             Some(&self.modified),
+            self.cover.as_ref(),
         ];
         for name in names.into_iter().flatten() {
             let plain = !name.is_empty()
@@ -211,6 +217,9 @@ impl Directus {
                 json!(if post.draft { "draft" } else { "published" }),
             );
         }
+        if let (Some(f), Some(cover)) = (&m.cover, post.cover) {
+            fields.insert(f.clone(), json!(cover.id));
+        }
         fields
     }
 
@@ -294,7 +303,11 @@ impl Directus {
 
     /// Uploads an image to Directus's files (`POST /files`) under `cms::upload_name`;
     /// answers its address, `<server>/assets/<id>/<that name>`.
-    pub async fn upload(&self, asset: &crate::assets::Asset, bytes: &[u8]) -> Result<String> {
+    pub async fn upload(
+        &self,
+        asset: &crate::assets::Asset,
+        bytes: &[u8],
+    ) -> Result<crate::assets::Upload> {
         let name = crate::cms::upload_name(asset);
         let part = reqwest::multipart::Part::bytes(bytes.to_vec())
             .file_name(name.clone())
@@ -318,10 +331,13 @@ impl Directus {
             .as_str()
             .filter(|id| id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
             .ok_or_else(|| answer_without("file id"))?;
-        Ok(format!(
-            "{}/assets/{id}/{name}",
-            self.root.as_str().trim_end_matches('/')
-        ))
+        Ok(crate::assets::Upload {
+            url: format!(
+                "{}/assets/{id}/{name}",
+                self.root.as_str().trim_end_matches('/')
+            ),
+            id: id.to_owned(),
+        })
     }
 
     /// Deletes item `id` (Directus answers 204 also for one already gone).
@@ -583,7 +599,7 @@ impl Cms for Directus {
         &'a self,
         asset: &'a crate::assets::Asset,
         bytes: &'a [u8],
-    ) -> BoxFuture<'a, Result<String>> {
+    ) -> BoxFuture<'a, Result<crate::assets::Upload>> {
         Box::pin(Directus::upload(self, asset, bytes))
     }
 

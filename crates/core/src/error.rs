@@ -78,7 +78,10 @@ pub enum Error {
         limit: usize,
     },
 
-    #[error("no image {sha256:?} in this workspace")]
+    #[error("{reason}")]
+    InvalidImageSettings { reason: String },
+
+    #[error("the image asset:{sha256} is not in this workspace (its assets folder): insert the image again, or take it out of the document; nothing was published")]
     AssetNotFound { sha256: String },
 
     #[error("{url} refused: {reason}")]
@@ -179,7 +182,8 @@ impl Error {
             Error::EditedElsewhere { .. } => "edited_elsewhere",
             Error::InvalidImage { .. } => "invalid_image",
             Error::ImageTooLarge { .. } => "image_too_large",
-            Error::AssetNotFound { .. } => "not_found",
+            Error::AssetNotFound { .. } => "asset_missing",
+            Error::InvalidImageSettings { .. } => "invalid_settings",
             Error::IdempotencyKeyReused { .. } => "idempotency_key_reused",
             Error::PreviewOutOfStep { .. } => "preview_out_of_step",
             Error::Corrupt(_) => "database",

@@ -78,7 +78,11 @@ pub fn import(store: &mut Store, path: &Path) -> Result<ImportReport> {
     let root = if path.is_dir() {
         path.to_path_buf()
     } else {
-        path.parent().unwrap_or(Path::new(".")).to_path_buf()
+        // `a.md` alone has the parent "" — which names no folder.
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf()
     };
     for file in files {
         match import_file(store, &file, &root, &mut seen, &mut report) {
@@ -185,15 +189,18 @@ fn take_in_images(
     report: &mut ImportReport,
 ) -> String {
     use pulldown_cmark::{Event, Parser, Tag};
-    let dir = file.parent().unwrap_or(root);
+    let dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(root);
     // (range in `source`, the path as written, its alt text for `![[…]]`)
     let mut found: Vec<(std::ops::Range<usize>, String, Option<String>)> = Vec::new();
-    for (event, range) in Parser::new(source).into_offset_iter() {
+    for (event, range) in Parser::new_ext(source, crate::markdown::options()).into_offset_iter() {
         if let Event::Start(Tag::Image { dest_url, .. }) = event {
             let dest = dest_url.to_string();
             let relative =
                 !dest.is_empty() && !dest.contains(':') && !dest.starts_with(['/', '#', '?']);
-            if let (true, Some(at)) = (relative, source[range.clone()].rfind(dest.as_str())) {
+            if let (true, Some(at)) = (relative, destination_in(&source[range.clone()], &dest)) {
                 let start = range.start + at;
                 found.push((start..start + dest.len(), dest, None));
             }
@@ -250,6 +257,17 @@ fn take_in_images(
     out
 }
 
+/// Where in an image's markdown `![alt](dest "title")` its destination `dest` is
+/// written: the first place it opens the parentheses (`(dest` or `(<dest`), so neither
+/// the alt text nor the title is taken for it. `None` for a reference-style image
+/// (its destination is written elsewhere) or one written with escapes.
+fn destination_in(image: &str, dest: &str) -> Option<usize> {
+    image.match_indices(dest).map(|(at, _)| at).find(|&at| {
+        let before = image[..at].trim_end_matches([' ', '\t', '\n', '\r']);
+        before.ends_with('(') || before.ends_with("(<")
+    })
+}
+
 /// The bytes of image file `path`, refused when it is outside `root` (`..`, a link
 /// out), a link itself, not a regular file, or over the image limit.
 fn read_image_within(root: &Path, path: &Path) -> std::result::Result<(Vec<u8>, String), String> {
@@ -263,8 +281,8 @@ fn read_image_within(root: &Path, path: &Path) -> std::result::Result<(Vec<u8>, 
     }
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(&real)
         .map_err(|_| "is a link or cannot be opened".to_owned())?;
     if !file.metadata().map(|m| m.is_file()).unwrap_or(false) {
         return Err("is not a regular file".into());

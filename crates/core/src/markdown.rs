@@ -28,7 +28,7 @@ const SUMMARY_CHARS: usize = 200;
 /// URL schemes a link or image may use (besides relative URLs and fragments).
 const URL_SCHEMES: [&str; 4] = ["http", "https", "mailto", "tel"];
 
-fn options() -> Options {
+pub(crate) fn options() -> Options {
     Options::ENABLE_TABLES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS
@@ -54,11 +54,19 @@ pub fn render_with_assets(markdown: &str, resolve: &dyn Fn(&str) -> Option<Strin
     add_heading_anchors(&mut events);
     neutralise(&mut events);
     for event in &mut events {
-        if let Event::Start(Tag::Image { dest_url, .. }) = event {
-            let url = asset_ref(dest_url).and_then(resolve);
-            if let Some(url) = url.filter(|u| is_safe_url(u)) {
-                *dest_url = CowStr::from(url);
+        match event {
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                let url = asset_ref(dest_url).and_then(resolve);
+                if let Some(url) = url.filter(|u| is_safe_url(u)) {
+                    *dest_url = CowStr::from(url);
+                }
             }
+            // A raw `<img src="asset:…">` gets the same URL (the sanitizer after keeps
+            // `asset:` only there).
+            Event::Html(raw) | Event::InlineHtml(raw) if raw.contains(crate::assets::SCHEME) => {
+                *raw = CowStr::from(resolve_raw(raw, resolve));
+            }
+            _ => {}
         }
     }
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
@@ -238,6 +246,60 @@ fn whole_lines(text: &str, range: Range<usize>) -> Range<usize> {
 
 /// True for relative URLs, fragments and the allowed schemes. Browsers ignore ASCII
 /// whitespace and control characters inside a scheme (`java\tscript:`), so do we.
+/// Every image of the workspace `markdown` shows — `![](asset:<sha256>)` anywhere,
+/// footnotes included, and raw `<img src="asset:<sha256>">` — in order, each once.
+pub fn asset_refs(markdown: &str) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    let mut add = |sha: &str| {
+        if !found.iter().any(|f| f == sha) {
+            found.push(sha.to_owned());
+        }
+    };
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                if let Some(sha) = asset_ref(&dest_url) {
+                    add(sha);
+                }
+            }
+            Event::Html(raw) | Event::InlineHtml(raw) => {
+                raw_asset_refs(&raw).for_each(|(_, sha)| add(sha));
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Each `asset:<sha256>` in raw HTML, with where it starts.
+fn raw_asset_refs(raw: &str) -> impl Iterator<Item = (usize, &str)> {
+    raw.match_indices(crate::assets::SCHEME)
+        .filter_map(|(at, _)| {
+            let rest = raw.get(at..)?;
+            let end = crate::assets::SCHEME.len() + 64;
+            asset_ref(rest.get(..end)?).map(|sha| (at, sha))
+        })
+}
+
+/// Raw HTML with each `asset:<sha256>` `resolve` has a URL for replaced by it — a
+/// URL that could leave its attribute is not used.
+fn resolve_raw(raw: &str, resolve: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut from = 0;
+    for (at, sha) in raw_asset_refs(raw) {
+        let url = resolve(sha).filter(|u| {
+            is_safe_url(u) && !u.contains(|c: char| c.is_whitespace() || "\"'<>`&".contains(c))
+        });
+        if let Some(url) = url {
+            out.push_str(&raw[from..at]);
+            out.push_str(&url);
+            from = at + crate::assets::SCHEME.len() + 64;
+        }
+    }
+    out.push_str(&raw[from..]);
+    out
+}
+
 /// The SHA-256 an image URL `asset:<sha256>` names (`crate::assets`).
 fn asset_ref(url: &str) -> Option<&str> {
     url.strip_prefix(crate::assets::SCHEME)
@@ -444,6 +506,16 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
 }
 
 /// Narrows the attributes allowed above to the values the renderer itself produces.
+/// Whether an attribute's value is an `asset:` URL, however it is written.
+fn has_asset_scheme(value: &str) -> bool {
+    let start: String = value
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace() && !c.is_ascii_control())
+        .take(crate::assets::SCHEME.len())
+        .collect();
+    start.eq_ignore_ascii_case(crate::assets::SCHEME)
+}
+
 fn filter_attribute<'a>(element: &str, attribute: &str, value: &'a str) -> Option<Cow<'a, str>> {
     let keep = match (element, attribute) {
         ("input", "type") => value == "checkbox",
@@ -456,7 +528,9 @@ fn filter_attribute<'a>(element: &str, attribute: &str, value: &'a str) -> Optio
             value,
             "text-align: left" | "text-align: center" | "text-align: right"
         ),
-        _ => true,
+        // `asset:` names an image of the workspace: an image's source, nothing else.
+        ("img", "src") => !has_asset_scheme(value) || asset_ref(value).is_some(),
+        _ => !has_asset_scheme(value),
     };
     keep.then_some(Cow::Borrowed(value))
 }
@@ -464,6 +538,32 @@ fn filter_attribute<'a>(element: &str, attribute: &str, value: &'a str) -> Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn images_in_footnotes_and_raw_html_are_found_and_published() {
+        let (a, b, c) = ("ab".repeat(32), "cd".repeat(32), "ef".repeat(32));
+        let md = format!(
+            "Text[^n].\n\n[^n]: ![in a note](asset:{a})\n\n<figure><img src=\"asset:{b}\" \
+             alt=\"raw\"></figure>\n\n<a href=\"asset:{c}\">link</a>\n"
+        );
+        assert_eq!(asset_refs(&md), vec![a.clone(), b.clone(), c.clone()]);
+        let published =
+            render_with_assets(&md, &|s| Some(format!("https://api.example/v1/assets/{s}")));
+        assert!(published.contains(&format!("src=\"https://api.example/v1/assets/{a}\"")));
+        assert!(
+            published.contains(&format!("src=\"https://api.example/v1/assets/{b}\"")),
+            "{published}"
+        );
+        // `asset:` is an image's source, never a link's.
+        let local = render(&md);
+        assert!(local.contains(&format!("src=\"asset:{b}\"")), "{local}");
+        assert!(!local.contains("href=\"asset:"), "{local}");
+        assert!(!render("<a href=\" AsSeT:x\">x</a> <img src=\"asset:nothex\">").contains("sset:"));
+        // A URL that would leave its attribute is not put into raw HTML.
+        let hostile = render_with_assets(&md, &|_| Some("https://x/\" onerror=\"alert(1)".into()));
+        assert!(!hostile.contains(" onerror"), "{hostile}");
+        assert!(hostile.contains(&format!("src=\"asset:{b}\"")), "{hostile}");
+    }
 
     #[test]
     fn workspace_images_keep_their_hash_or_get_where_they_were_uploaded() {

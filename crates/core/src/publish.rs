@@ -24,6 +24,7 @@ const URL_KEY: &str = "api.url";
 const TOKEN_ENV_KEY: &str = "api.token_env";
 /// Set when the token lives in the secret store (the app's settings, the sandbox).
 const TOKEN_STORED_KEY: &str = "api.token_stored";
+const IMAGE_WIDTH_KEY: &str = "api.image_max_width";
 /// The secret store entry of the content API's write token.
 pub const TOKEN_REF: &str = "content-api-token";
 
@@ -35,10 +36,28 @@ pub struct ApiSettings {
     pub token_env: Option<String>,
     /// The token is in the secret store (keyring).
     pub token_stored: bool,
+    /// The widest image it takes, in pixels: wider ones go as a downscaled copy (0: as
+    /// they are).
+    pub image_max_width: u32,
+}
+
+/// The widest image the content API takes (`ApiSettings::image_max_width`).
+pub fn api_image_max_width(store: &Store) -> Result<u32> {
+    Ok(store
+        .setting(IMAGE_WIDTH_KEY)?
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(crate::assets::DEFAULT_MAX_WIDTH))
+}
+
+/// Sets the widest image the content API takes (0: as they are).
+pub fn set_api_image_max_width(store: &mut Store, width: u32) -> Result<()> {
+    store.set_setting(IMAGE_WIDTH_KEY, &width.to_string())
 }
 
 pub fn api_settings(store: &Store) -> Result<Option<ApiSettings>> {
+    let image_max_width = api_image_max_width(store)?;
     Ok(store.setting(URL_KEY)?.map(|url| ApiSettings {
+        image_max_width,
         url,
         token_env: store
             .setting(TOKEN_ENV_KEY)
@@ -185,6 +204,8 @@ pub struct Targets {
     pub sites: Vec<Site>,
     /// The content API, when a target site reads from it (or there is no site at all).
     pub api: Option<ContentApi>,
+    /// The widest image the content API takes (`ApiSettings::image_max_width`).
+    pub api_image_max_width: u32,
     /// The CMSs target sites read from, by name.
     pub destinations: Vec<(Destination, Box<dyn Cms>)>,
     /// Write over a post edited in a CMS since Pressroom last published it (otherwise
@@ -216,6 +237,7 @@ impl Targets {
         Ok(Targets {
             sites,
             api,
+            api_image_max_width: api_image_max_width(store)?,
             destinations,
             overwrite: false,
         })
@@ -324,12 +346,21 @@ pub async fn publish(
     );
     if let Some(api) = &targets.api {
         // Its images first: the page must never point at one that is not there.
-        crate::assets::upload_to_api(store, api, &prepared.content.markdown).await?;
+        let copies = crate::assets::upload_to_api(
+            store,
+            api,
+            &prepared.content,
+            targets.api_image_max_width,
+        )
+        .await?;
         // Never written from here: the client publishes create-only, so whatever
         // someone else published under this slug is a conflict, not overwritten.
         let base = api_base.as_deref();
         let key = idempotency_key(slug, &revision, base, latest);
-        (document, created, already_live) = match api.publish(&prepared.content, base, &key).await {
+        (document, created, already_live) = match api
+            .publish_with_images(&prepared.content, &copies, base, &key)
+            .await
+        {
             Ok(p) => {
                 let already = !p.created && base == Some(revision.as_str());
                 (p.document, p.created, already)
@@ -346,15 +377,14 @@ pub async fn publish(
         lock(store).set_api_revision(slug, Some(&revision))?;
     }
     for (destination, cms, id) in writes {
-        // Its images first, into its media library, each once.
-        let target = format!("destination {}", destination.id);
-        let urls =
-            crate::cms::upload_images(store, cms.as_ref(), &target, &prepared.content.markdown)
-                .await?;
-        let (html, markdown) = prepared.with_images(&urls);
-        let post = cms
-            .write(&prepared.outgoing_with(&html, &markdown), id.as_deref())
-            .await?;
+        let post = crate::cms::write_with_images(
+            store,
+            cms.as_ref(),
+            destination,
+            &prepared,
+            id.as_deref(),
+        )
+        .await?;
         created |= id.is_none();
         lock(store).set_remote_post(slug, destination.id, Some((&post, &revision)))?;
     }

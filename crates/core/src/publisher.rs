@@ -908,12 +908,19 @@ impl Publisher {
                 .map(|p| p.body)
                 .unwrap_or_default()
         };
-        let expected = Expected::new(
+        let mut expected = Expected::new(
             &publish.revision,
             &parsed.title,
             &parsed.body,
             previous.as_ref().map(body_of).as_deref(),
         );
+        // A page may show an image as a downscaled copy.
+        let store = lock(&self.inner.store);
+        for shas in &mut expected.images {
+            let copies = store.asset_copies(&shas[0])?;
+            shas.extend(copies);
+        }
+        drop(store);
         Ok((expected, parsed.tags))
     }
 }

@@ -18,6 +18,10 @@ pub struct ApiDocument {
     pub front_matter: Map<String, Value>,
     pub published_at: String,
     pub updated_at: String,
+    /// The cover image the front matter names (`cover:`), at an address readers can
+    /// fetch; `null` without one.
+    #[serde(default)]
+    pub cover: Option<String>,
 }
 
 /// Body of `PUT /v1/documents/{slug}`.
@@ -33,6 +37,10 @@ pub struct PutDocument {
     /// else published meanwhile (409).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_revision: Option<String>,
+    /// Images sent as a downscaled copy: `asset:<key>` in the markdown (or `cover:`) is
+    /// shown as the uploaded asset `<value>` (both SHA-256s). Not part of the revision.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub images: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

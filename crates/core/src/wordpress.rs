@@ -164,6 +164,11 @@ impl WordPress {
         if !post.categories.is_empty() {
             body["categories"] = json!(self.term_ids("categories", post.categories).await?);
         }
+        // Set when the front matter names a cover; never cleared (a featured image
+        // chosen in WordPress stays).
+        if let Some(cover) = post.cover.and_then(|c| c.id.parse::<u64>().ok()) {
+            body["featured_media"] = json!(cover);
+        }
         let route = match id {
             Some(id) => format!("wp/v2/posts/{id}"),
             None => "wp/v2/posts".to_owned(),
@@ -186,7 +191,11 @@ impl WordPress {
 
     /// Uploads an image to the media library (`/wp/v2/media`) under `cms::upload_name`;
     /// answers its address.
-    pub async fn upload(&self, asset: &crate::assets::Asset, bytes: &[u8]) -> Result<String> {
+    pub async fn upload(
+        &self,
+        asset: &crate::assets::Asset,
+        bytes: &[u8],
+    ) -> Result<crate::assets::Upload> {
         let name = crate::cms::upload_name(asset);
         let body = bytes.to_vec();
         let (status, answer) = self
@@ -202,10 +211,16 @@ impl WordPress {
         if !status.is_success() {
             return Err(self.refusal(status, &answer));
         }
-        answer["source_url"]
+        let url = answer["source_url"]
             .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| answer_without("source_url"))
+            .ok_or_else(|| answer_without("source_url"))?;
+        let id = answer["id"]
+            .as_u64()
+            .ok_or_else(|| answer_without("media id"))?;
+        Ok(crate::assets::Upload {
+            url: url.to_owned(),
+            id: id.to_string(),
+        })
     }
 
     /// Deletes post `id` for good (not to WordPress's trash: its page must be gone). A
@@ -573,7 +588,7 @@ impl Cms for WordPress {
         &'a self,
         asset: &'a crate::assets::Asset,
         bytes: &'a [u8],
-    ) -> BoxFuture<'a, Result<String>> {
+    ) -> BoxFuture<'a, Result<crate::assets::Upload>> {
         Box::pin(WordPress::upload(self, asset, bytes))
     }
 

@@ -66,3 +66,37 @@ fn images_come_in_with_their_files_and_go_out_beside_them() {
     assert_eq!(second.images, 2, "{second:?}");
     assert_eq!(assets::references(&again.get("trip").unwrap().source), shas);
 }
+
+#[test]
+fn the_path_is_found_where_the_markdown_names_it_and_a_lone_file_imports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(site.join("a.png"), png(30)).unwrap();
+    // The alt text and the title both spell the path: only the destination changes;
+    // an image inside a footnote comes in too.
+    std::fs::write(
+        site.join("note.md"),
+        "---\ntitle: Note\n---\n![a.png](a.png \"a.png\")\n\nText[^1].\n\n[^1]: ![a.png](  a.png  )\n",
+    )
+    .unwrap();
+    let mut store = Store::open(tmp.path().join("ws/workspace.db")).unwrap();
+    // A file named alone (its parent is the current folder) imports with its images.
+    let cwd = std::env::current_dir().unwrap();
+    std::env::set_current_dir(&site).unwrap();
+    let report = folder::import(&mut store, std::path::Path::new("note.md"));
+    std::env::set_current_dir(cwd).unwrap();
+    let report = report.unwrap();
+    assert_eq!(report.images, 2, "{report:?}");
+    let source = store.get("note").unwrap().source;
+    let sha = assets::references(&source);
+    assert_eq!(sha.len(), 1, "{source}");
+    assert!(
+        source.contains(&format!("![a.png](asset:{} \"a.png\")", sha[0])),
+        "{source}"
+    );
+    assert!(
+        source.contains(&format!("[^1]: ![a.png](  asset:{}  )", sha[0])),
+        "{source}"
+    );
+}

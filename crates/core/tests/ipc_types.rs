@@ -6,7 +6,7 @@
 //! anew. (The app shell's own types are in `ui/src/lib/generated/app.ts`, checked by
 //! `src-tauri/ipc_types.rs`.)
 
-use pressroom_core::assets::Asset;
+use pressroom_core::assets::{Asset, ImageSettings};
 use pressroom_core::cms::Account;
 use pressroom_core::confirm::PageStyles;
 use pressroom_core::diff::DiffLine;
@@ -84,6 +84,7 @@ fn core(cfg: &Config) -> String {
             decl::<BrokenFrontMatter>(cfg),
             decl::<ImportReport>(cfg),
             decl::<Asset>(cfg),
+            decl::<ImageSettings>(cfg),
             decl::<BodyFormat>(cfg),
             decl::<FieldMapping>(cfg),
             decl::<Destination>(cfg),

@@ -58,6 +58,7 @@ fn post<'a>(title: &'a str, html: &'a str, tags: &'a [String]) -> Outgoing<'a> {
         revision: "r_0000000000000000",
         draft: false,
         status: None,
+        cover: None,
     }
 }
 

@@ -80,6 +80,7 @@ impl Sandbox {
             token: Some(token.clone()),
             body_limit: pressroom_server::DEFAULT_BODY_LIMIT,
             limits: Default::default(),
+            public_url: None,
         })?;
         let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let api_url = format!("http://{}", api_listener.local_addr()?);

@@ -10,6 +10,8 @@ pub enum ServerError {
     Store(#[from] pressroom_core::Error),
     #[error("network: {0}")]
     Io(std::io::Error),
+    #[error("{0}")]
+    Config(String),
 }
 
 /// An error answer of the API.

@@ -34,6 +34,10 @@ pub struct Config {
     pub token: Option<String>,
     pub body_limit: usize,
     pub limits: Limits,
+    /// Where readers reach this server (`https://api.example.com`), for the images'
+    /// addresses in documents' HTML; `None`: as each writer reached it (`Host`, or a
+    /// proxy's `X-Forwarded-Host` and `X-Forwarded-Proto`).
+    pub public_url: Option<String>,
 }
 
 /// How long clients may take, and how many are served at once.
@@ -70,6 +74,18 @@ pub struct Server {
 impl Server {
     /// Opens the database and settles the write token.
     pub fn open(config: Config) -> Result<Server, ServerError> {
+        let public_url = config
+            .public_url
+            .as_deref()
+            .map(|url| {
+                let parsed = reqwest_free_url(url).ok_or_else(|| {
+                    ServerError::Config(format!(
+                        "the public URL {url:?} is not an http(s) address without a query"
+                    ))
+                })?;
+                Ok::<_, ServerError>(parsed)
+            })
+            .transpose()?;
         let mut store = PublishedStore::open(&config.db_path)?;
         let (token, generated_token) = WriteToken::resolve(&mut store, config.token.as_deref())?;
         Ok(Server {
@@ -79,6 +95,7 @@ impl Server {
                 token: Arc::new(token),
                 body_limit: config.body_limit,
                 request_timeout: config.limits.request_timeout,
+                public_url: public_url.map(Arc::from),
             },
             limits: config.limits,
             generated_token,
@@ -159,4 +176,19 @@ impl Server {
         while connections.join_next().await.is_some() {}
         Ok(())
     }
+}
+
+/// `url` (`http(s)://host[:port][/path]`) without its trailing slash, or `None` when it
+/// is not such an address (a query, a fragment, characters an attribute cannot hold).
+fn reqwest_free_url(url: &str) -> Option<String> {
+    let url = url.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let plain = !rest.is_empty()
+        && !rest.starts_with('/')
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-_~:[]/%".contains(&b));
+    plain.then(|| url.to_owned())
 }

@@ -54,6 +54,8 @@ pub(crate) struct AppState {
     pub token: Arc<WriteToken>,
     pub body_limit: usize,
     pub request_timeout: std::time::Duration,
+    /// `Config::public_url`, without its trailing slash.
+    pub public_url: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -295,6 +297,7 @@ const MAX_IDEMPOTENCY_KEY: usize = 255;
 async fn put_document(
     State(state): State<AppState>,
     path: Result<Path<String>, PathRejection>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -344,7 +347,16 @@ async fn put_document(
                 })
         })
         .transpose()?;
-    let asset_base = asset_base(&headers);
+    let asset_base = asset_base(state.public_url.as_deref(), &headers, uri.authority());
+    if let Some((key, value)) = request.images.iter().find(|(k, v)| {
+        !pressroom_core::assets::is_sha256(k) || !pressroom_core::assets::is_sha256(v)
+    }) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("images maps an image's SHA-256 to its copy's (64 lowercase hex digits each), not {key:?} to {value:?}"),
+        ));
+    }
     // `If-None-Match: *`: create only, never overwrite what someone else published.
     let create_only = headers
         .get_all(header::IF_NONE_MATCH)
@@ -389,23 +401,41 @@ async fn put_document(
     Ok(response)
 }
 
-/// Where this server's images are, as the writer reached it (`Host`, and
-/// `X-Forwarded-Proto` from a proxy that ends TLS): the base of the images' URLs in a
-/// document's `html`. `None` without a usable `Host`.
-fn asset_base(headers: &HeaderMap) -> Option<String> {
-    let host = headers.get(header::HOST)?.to_str().ok()?;
-    let usable = !host.is_empty()
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
-    let proto = match headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-    {
-        Some("https") => "https",
+/// Where this server's images are: the base of their addresses in a document's
+/// `html`. The configured public URL, else as the writer reached it — a proxy's
+/// `X-Forwarded-Host` (and `X-Forwarded-Proto` when it ends TLS), else `Host`, else
+/// HTTP/2's `:authority`. `None` when none is usable.
+fn asset_base(
+    public_url: Option<&str>,
+    headers: &HeaderMap,
+    authority: Option<&axum::http::uri::Authority>,
+) -> Option<String> {
+    if let Some(url) = public_url {
+        return Some(format!("{url}/v1/assets/"));
+    }
+    let usable = |host: &str| {
+        !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+    };
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            // A chain of proxies lists each: the first is where the client came.
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+    };
+    let host = header("x-forwarded-host")
+        .filter(|h| usable(h))
+        .or_else(|| header("host").filter(|h| usable(h)))
+        .or_else(|| authority.map(|a| a.as_str()).filter(|h| usable(h)))?;
+    let proto = match header("x-forwarded-proto") {
+        Some(p) if p.eq_ignore_ascii_case("https") => "https",
         _ => "http",
     };
-    usable.then(|| format!("{proto}://{host}/v1/assets/"))
+    Some(format!("{proto}://{host}/v1/assets/"))
 }
 
 /// The hex SHA-256 in an asset's path.
@@ -514,9 +544,11 @@ async fn get_asset(
         })
         .await?
         .ok_or_else(|| {
-            ApiError::from(pressroom_core::Error::AssetNotFound {
-                sha256: sha256.clone(),
-            })
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no image {sha256} here"),
+            )
         })?;
     let cache = HeaderValue::from_static("public, max-age=31536000, immutable");
     let mut response = match asset {

@@ -506,6 +506,7 @@ async fn a_generated_token_is_shown_once_and_stored_hashed() {
             token: None,
             body_limit: DEFAULT_BODY_LIMIT,
             limits: Default::default(),
+            public_url: None,
         })
         .unwrap()
     };
@@ -637,4 +638,101 @@ async fn assets_are_put_once_by_their_hash_and_served_for_ever() {
         .unwrap();
     assert_eq!(error_code(r).await.1, "too_large");
     api.stop().await;
+}
+
+#[tokio::test]
+async fn images_get_addresses_readers_reach_copies_and_covers_included() {
+    let (a, b) = ("a1".repeat(32), "b2".repeat(32));
+    let body = json!({
+        "title": "Pictures",
+        "markdown": format!("![one](asset:{a})\n\n<img src=\"asset:{b}\" alt=\"raw\">\n"),
+        "front_matter": {"cover": format!("asset:{a}")},
+        // `a` went out as a downscaled copy `b`.
+        "images": {a.clone(): b.clone()},
+    });
+    let api = Api::start().await;
+    // Behind a proxy: where the reader came, not where the proxy connected.
+    let r = api
+        .http
+        .put(api.url("/v1/documents/pictures"))
+        .bearer_auth(TOKEN)
+        .header("x-forwarded-host", "cdn.example.com, inner.local")
+        .header("x-forwarded-proto", "https")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let doc: Value = r.json().await.unwrap();
+    let html = doc["html"].as_str().unwrap();
+    let copy = format!("https://cdn.example.com/v1/assets/{b}");
+    assert!(
+        html.contains(&format!("src=\"{copy}\" alt=\"one\"")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("<img src=\"{copy}\" alt=\"raw\">")),
+        "{html}"
+    );
+    assert_eq!(doc["cover"], json!(copy));
+    // The revision is the content's: the copies are not part of it.
+    assert_eq!(
+        doc["front_matter"]["cover"],
+        json!(format!("asset:{a}")),
+        "kept as sent"
+    );
+    // An `images` entry that is not two hashes is refused.
+    let mut bad = body.clone();
+    bad["images"] = json!({"../x": b});
+    let r = api
+        .http
+        .put(api.url("/v1/documents/bad"))
+        .bearer_auth(TOKEN)
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(r).await.1, "invalid_json");
+    let dir = api.stop().await;
+
+    // A configured public URL wins over what the writer sent.
+    let server = Server::open(Config {
+        db_path: dir.path().join("public.db"),
+        token: Some(TOKEN.to_owned()),
+        body_limit: DEFAULT_BODY_LIMIT,
+        limits: Default::default(),
+        public_url: Some("https://api.example.org/content/".into()),
+    })
+    .unwrap();
+    let running = support::start(server).await;
+    let http = reqwest::Client::new();
+    let doc: Value = http
+        .put(format!("{}/v1/documents/pictures", running.base))
+        .bearer_auth(TOKEN)
+        .header("x-forwarded-host", "elsewhere.example")
+        .json(
+            &json!({"title": "P", "markdown": format!("![x](asset:{a})"),
+                      "front_matter": {"cover": "https://img.example/c.jpg"}}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["html"].as_str().unwrap().contains(&format!(
+        "src=\"https://api.example.org/content/v1/assets/{a}\""
+    )));
+    assert_eq!(doc["cover"], json!("https://img.example/c.jpg"));
+    running.stop().await;
+    for bad in ["ftp://x", "https://x/?q=1", "https://x/\"y"] {
+        let refused = Server::open(Config {
+            db_path: dir.path().join("refused.db"),
+            token: Some(TOKEN.to_owned()),
+            body_limit: DEFAULT_BODY_LIMIT,
+            limits: Default::default(),
+            public_url: Some(bad.into()),
+        });
+        assert!(refused.is_err(), "{bad}");
+    }
 }

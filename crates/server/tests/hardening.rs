@@ -21,6 +21,7 @@ async fn start(dir: &tempfile::TempDir, limits: Limits) -> support::Running {
         token: Some(TOKEN.to_owned()),
         body_limit: DEFAULT_BODY_LIMIT,
         limits,
+        public_url: None,
     })
     .unwrap();
     support::start(server).await

@@ -14,6 +14,7 @@ import type {
   BodyFormat,
   Destination,
   FieldMapping,
+  ImageSettings,
   PullReport,
   BrokenFrontMatter,
   ConfirmationRecord,
@@ -65,6 +66,7 @@ import type {
 export type {
   Account,
   AddedImage,
+  ImageSettings,
   BodyFormat,
   Destination,
   DestinationForm,
@@ -260,12 +262,14 @@ export function createApi(invoke: Invoke, listen?: Listen) {
     settingsSites: () => call<SiteView[]>("settings_sites"),
     /** Takes an image into the workspace (type from its bytes, metadata stripped
      * unless kept); answers it and the markdown that shows it. */
-    addImage: (name: string, bytes: Uint8Array, keepMetadata = false) =>
-      call<AddedImage>("add_image", { name, data: toBase64(bytes), keepMetadata }),
-    /** File ▸ Insert image: an image file chosen in a dialog (or at `path`); null when
-     * cancelled. */
-    insertImage: (path: string | null = null) =>
-      call<AddedImage | null>("insert_image", { path }),
+    /** Its metadata kept or not as Settings ▸ Images says. */
+    addImage: (name: string, bytes: Uint8Array) =>
+      call<AddedImage>("add_image", { name, data: toBase64(bytes) }),
+    /** Document ▸ Insert image: an image file chosen in a dialog; null when cancelled. */
+    insertImage: () => call<AddedImage | null>("insert_image"),
+    imageSettings: () => call<ImageSettings>("image_settings"),
+    setImageSettings: (settings: ImageSettings) =>
+      call<ImageSettings>("set_image_settings", { settings }),
     listDestinations: () => call<Destination[]>("list_destinations"),
     addDestination: (form: DestinationForm) => call<Destination>("add_destination", { form }),
     /** An empty secret keeps the one in the keyring. */

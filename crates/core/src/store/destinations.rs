@@ -23,6 +23,9 @@ pub struct Destination {
     pub user: String,
     /// Directus: the collection and which of its fields hold what.
     pub mapping: Option<FieldMapping>,
+    /// The widest image it takes, in pixels: wider ones go as a downscaled copy (0: as
+    /// they are).
+    pub image_max_width: u32,
     #[serde(skip)]
     #[ts(skip)]
     pub secret_ref: String,
@@ -37,7 +40,8 @@ pub struct RemoteLink {
     pub synced_revision: Option<String>,
 }
 
-const COLUMNS: &str = "id, name, kind, url, user, secret_ref, created_at, settings";
+const COLUMNS: &str =
+    "id, name, kind, url, user, secret_ref, created_at, settings, image_max_width";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Destination> {
     Ok(Destination {
@@ -51,6 +55,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Destination> {
         mapping: serde_json::from_str::<Option<FieldMapping>>(&r.get::<_, String>(7)?).map_err(
             |e| rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, e.into()),
         )?,
+        image_max_width: r.get(8)?,
     })
 }
 
@@ -90,6 +95,24 @@ impl Store {
             ],
         )?;
         tx.commit()?;
+        self.destination(name)
+    }
+
+    /// Sets the widest image destination `name` takes (0: as they are).
+    pub fn set_destination_image_max_width(
+        &mut self,
+        name: &str,
+        width: u32,
+    ) -> Result<Destination> {
+        let changed = self.conn.execute(
+            "UPDATE destinations SET image_max_width = ?2 WHERE name = ?1",
+            params![name, width],
+        )?;
+        if changed == 0 {
+            return Err(Error::DestinationNotFound {
+                name: name.to_owned(),
+            });
+        }
         self.destination(name)
     }
 

@@ -59,6 +59,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("migrations/0013_destinations.sql")),
     M::up(include_str!("migrations/0014_site_destinations.sql")).foreign_key_check(),
     M::up(include_str!("migrations/0015_assets.sql")),
+    M::up(include_str!("migrations/0016_asset_copies.sql")),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 

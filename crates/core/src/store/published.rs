@@ -24,6 +24,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
         "migrations/published/0002_idempotency_expiry.sql"
     )),
     M::up(include_str!("migrations/published/0003_assets.sql")),
+    M::up(include_str!("migrations/published/0004_cover.sql")),
 ];
 
 /// How long an Idempotency-Key's answer is kept (and replayed).
@@ -50,8 +51,8 @@ pub struct PutOutcome {
     pub replayed: bool,
 }
 
-const COLUMNS: &str =
-    "slug, title, revision, html, markdown, summary, tags, front_matter, published_at, updated_at";
+const COLUMNS: &str = "slug, title, revision, html, markdown, summary, tags, front_matter, \
+                       published_at, updated_at, cover";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<ApiDocument> {
     let tags: String = row.get(6)?;
@@ -67,6 +68,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<ApiDocument> {
         front_matter: serde_json::from_str(&front_matter).unwrap_or_default(),
         published_at: row.get(8)?,
         updated_at: row.get(9)?,
+        cover: row.get(10)?,
     })
 }
 
@@ -122,9 +124,20 @@ impl PublishedStore {
             front_matter: req.front_matter.clone(),
         };
         let revision = content.revision();
-        let html = markdown::render_with_assets(&req.markdown, &|sha| {
-            asset_base.map(|base| format!("{base}{sha}"))
-        });
+        // An image sent as a downscaled copy is shown as that copy.
+        let image_url = |sha: &str| {
+            let sent = req.images.get(sha).map_or(sha, String::as_str);
+            asset_base.map(|base| format!("{base}{sent}"))
+        };
+        let html = markdown::render_with_assets(&req.markdown, &image_url);
+        let cover = match req.front_matter.get("cover").and_then(|v| v.as_str()) {
+            Some(cover) => match crate::cms::cover_of(&req.front_matter) {
+                Some(sha) => image_url(sha),
+                None => Some(cover.trim().to_owned())
+                    .filter(|c| c.starts_with("https://") || c.starts_with("http://")),
+            },
+            None => None,
+        };
         let summary = markdown::summary(&req.markdown);
 
         let tx = self
@@ -196,11 +209,12 @@ impl PublishedStore {
                     front_matter: req.front_matter.clone(),
                     published_at,
                     updated_at: ts.clone(),
+                    cover,
                 };
                 tx.execute(
                     &format!(
                         "INSERT OR REPLACE INTO documents ({COLUMNS})
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
                     ),
                     params![
                         document.slug,
@@ -213,6 +227,7 @@ impl PublishedStore {
                         serde_json::to_string(&document.front_matter).expect("JSON serializes"),
                         document.published_at,
                         document.updated_at,
+                        document.cover,
                     ],
                 )?;
                 tx.execute(
@@ -340,6 +355,7 @@ mod tests {
             tags: vec![],
             front_matter: Default::default(),
             base_revision: None,
+            images: Default::default(),
         }
     }
 

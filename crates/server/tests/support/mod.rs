@@ -41,6 +41,7 @@ pub async fn start_with_token(db: &Path, token: &str, body_limit: usize) -> Runn
         token: Some(token.to_owned()),
         body_limit,
         limits: Default::default(),
+        public_url: None,
     })
     .unwrap();
     start(server).await

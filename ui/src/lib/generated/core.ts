@@ -117,12 +117,22 @@ token_env: string | null,
 /**
  * The token is in the secret store (keyring).
  */
-token_stored: boolean, };
+token_stored: boolean, 
+/**
+ * The widest image it takes, in pixels: wider ones go as a downscaled copy (0: as
+ * they are).
+ */
+image_max_width: number, };
 
 /**
  * A published document as the content API returns it.
  */
-export type ApiDocument = { slug: string, title: string, revision: string, html: string, markdown: string, summary: string, tags: Array<string>, front_matter: Record<string, unknown>, published_at: string, updated_at: string, };
+export type ApiDocument = { slug: string, title: string, revision: string, html: string, markdown: string, summary: string, tags: Array<string>, front_matter: Record<string, unknown>, published_at: string, updated_at: string, 
+/**
+ * The cover image the front matter names (`cover:`), at an address readers can
+ * fetch; `null` without one.
+ */
+cover: string | null, };
 
 /**
  * A publish as the content API took it.
@@ -275,6 +285,20 @@ name: string,
 mime: string, bytes: number, width: number, height: number, };
 
 /**
+ * How the workspace takes images in and sends them out (Settings ▸ Images).
+ */
+export type ImageSettings = { 
+/**
+ * Keep EXIF (GPS positions, camera serials), XMP and the rest in images added
+ * from now on. Off unless the editor turns it on.
+ */
+keep_metadata: boolean, 
+/**
+ * The widest image the content API takes (0: as they are).
+ */
+api_max_width: number, };
+
+/**
  * How the body is stored in its field.
  */
 export type BodyFormat = "markdown" | "html";
@@ -296,7 +320,12 @@ status: string | null,
  * The field Directus sets on every change (special `date-updated`): what tells a
  * post edited there since.
  */
-modified: string, };
+modified: string, 
+/**
+ * A file field (a UUID of `directus_files`): set to the cover image's file when
+ * the front matter names one (`cover:`).
+ */
+cover: string | null, };
 
 /**
  * A CMS to publish to. The password is in the secret store under `secret_ref`.
@@ -317,7 +346,12 @@ user: string,
 /**
  * Directus: the collection and which of its fields hold what.
  */
-mapping: FieldMapping | null, created_at: string, };
+mapping: FieldMapping | null, 
+/**
+ * The widest image it takes, in pixels: wider ones go as a downscaled copy (0: as
+ * they are).
+ */
+image_max_width: number, created_at: string, };
 
 /**
  * Who the secret logs in as, and whether they may publish.
