@@ -1771,6 +1771,12 @@ fn a_pasted_image_shows_in_the_preview_and_goes_live_with_the_page() {
     let mut png = std::io::Cursor::new(Vec::new());
     picture.write_to(&mut png, image::ImageFormat::Png).unwrap();
     let encoded = base64::engine::general_purpose::STANDARD.encode(png.into_inner());
+    let dusk = {
+        let picture = image::RgbImage::from_pixel(120, 80, image::Rgb([120, 40, 90]));
+        let mut png = std::io::Cursor::new(Vec::new());
+        picture.write_to(&mut png, image::ImageFormat::Png).unwrap();
+        base64::engine::general_purpose::STANDARD.encode(png.into_inner())
+    };
     let tmp = tempfile::tempdir().unwrap();
     with_app("paste-image", tmp.path(), async |client, display| {
         texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
@@ -1804,6 +1810,28 @@ fn a_pasted_image_shows_in_the_preview_and_goes_live_with_the_page() {
             |t| t == ["160 localhost"],
         )
         .await;
+        // A second one dropped onto the text, where it lands.
+        client
+            .execute(
+                "const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+                 const file = new File([bytes], 'pier_at_dusk.png', { type: '' });
+                 const data = new DataTransfer(); data.items.add(file);
+                 const line = document.querySelectorAll('.cm-line')[6].getBoundingClientRect();
+                 const c = document.querySelector('.cm-content');
+                 c.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true,
+                   cancelable: true, clientX: line.left + 2, clientY: line.top + 2 }));",
+                vec![json!(dusk)],
+            )
+            .await
+            .unwrap();
+        texts_when(client, ".cm-line", |t| {
+            t.iter().any(|l| l.starts_with("![pier at dusk](asset:"))
+        })
+        .await;
+        values_when(client, ".preview img", "String(e.naturalWidth)", |t| {
+            t.len() == 2 && t.contains(&"120".to_owned())
+        })
+        .await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         display.screenshot(&artifacts_dir().join("pasted-image.png"));
 
@@ -1828,6 +1856,37 @@ fn a_pasted_image_shows_in_the_preview_and_goes_live_with_the_page() {
         let src = format!("{}/v1/assets/{sha}", api.trim_end_matches('/'));
         assert!(doc["html"].as_str().unwrap().contains(&src), "{doc}");
         assert_eq!(http_status(&src).await, 200);
+        assert_eq!(
+            doc["html"].as_str().unwrap().matches("/v1/assets/").count(),
+            2,
+            "the dropped one too: {doc}"
+        );
+
+        // Settings ▸ Images: metadata off unless turned on, and the API's widest image.
+        click(client, ".nav-settings").await;
+        values_when(
+            client,
+            "input[name=keep-metadata]",
+            "String(e.checked)",
+            |t| t == ["false"],
+        )
+        .await;
+        values_when(client, "input[name=api-image-width]", "e.value", |t| {
+            t == ["2560"]
+        })
+        .await;
+        click(client, "input[name=keep-metadata]").await;
+        texts_when(client, ".settings .notice", |t| {
+            t == ["Image settings saved."]
+        })
+        .await;
+        let store = Store::open(workspace::database_path(&tmp.path().join("sandbox"))).unwrap();
+        assert!(
+            pressroom_core::assets::settings(&store)
+                .unwrap()
+                .keep_metadata
+        );
+        display.screenshot(&artifacts_dir().join("image-settings.png"));
     });
 }
 

@@ -60,6 +60,10 @@ pub struct Published {
     pub created: bool,
 }
 
+/// How long an image upload may take: up to 20 MiB over a slow uplink (the 30 s of
+/// other requests would cut off a photo at under 6 Mbit/s).
+pub(crate) const UPLOAD_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// An http(s) URL to publish to, and the HTTP client every publishing client uses
 /// (its user agent, connect and request timeouts, no redirects followed).
 pub(crate) fn endpoint_and_client(url: &str) -> Result<(Url, reqwest::Client)> {
@@ -193,7 +197,9 @@ impl ContentApi {
         let path = format!("v1/assets/{sha256}");
         let body = bytes.to_vec();
         self.send(Method::PUT, &path, None, |r| {
-            r.header(header::CONTENT_TYPE, mime).body(body.clone())
+            r.header(header::CONTENT_TYPE, mime)
+                .body(body.clone())
+                .timeout(UPLOAD_TIMEOUT)
         })
         .await?;
         Ok(self.asset_url(sha256))

@@ -257,6 +257,10 @@ pub trait Cms: Send + Sync {
         bytes: &'a [u8],
     ) -> BoxFuture<'a, Result<crate::assets::Upload>>;
 
+    /// Whether an image uploaded before is still in the media library (someone may
+    /// have deleted it there).
+    fn has_upload<'a>(&'a self, upload: &'a crate::assets::Upload) -> BoxFuture<'a, Result<bool>>;
+
     /// Every post there, each once (paged in a total order), `page_size` per request.
     fn pull(&self, page_size: u32) -> BoxFuture<'_, Result<Vec<Pulled>>>;
 }
@@ -286,7 +290,8 @@ pub fn upload_name(asset: &crate::assets::Asset) -> String {
 
 /// Uploads every image `prepared` shows, and its cover, to `cms` (destination
 /// `target`, taking images at most `max_width` wide: `assets::scaled`), each once
-/// (what was uploaded there before is skipped: `asset_uploads`). Answers SHA-256 →
+/// (what was uploaded there before, and is still there, is skipped: `asset_uploads`).
+/// Answers SHA-256 →
 /// where it is there, for `Prepared::with_images` and the cover.
 pub async fn upload_images(
     store: &std::sync::Mutex<crate::Store>,
@@ -302,15 +307,33 @@ pub async fn upload_images(
             wanted.push(cover.to_owned());
         }
     }
+    use futures_util::stream::{self, StreamExt, TryStreamExt};
+    let mut known = Vec::with_capacity(wanted.len());
     for sha256 in wanted {
         let copy = crate::assets::scaled(store, &sha256, max_width)?;
-        let known = crate::store::lock(store).uploaded(target, &copy.sha256)?;
-        let upload = match known {
+        let upload = crate::store::lock(store).uploaded(target, &copy.sha256)?;
+        known.push((sha256, copy.sha256, upload));
+    }
+    // Uploaded before: asked whether it is still there, a few at a time.
+    let checked: Vec<_> = stream::iter(known)
+        .map(|(sha256, copy, upload)| async move {
+            let upload = match upload {
+                // Recorded without its id (before ids were kept): sent again.
+                Some(u) if !u.id.is_empty() && cms.has_upload(&u).await? => Some(u),
+                _ => None,
+            };
+            Ok::<_, Error>((sha256, copy, upload))
+        })
+        .buffered(8)
+        .try_collect()
+        .await?;
+    for (sha256, copy, upload) in checked {
+        let upload = match upload {
             Some(upload) => upload,
             None => {
-                let (asset, bytes) = crate::assets::open(&crate::store::lock(store), &copy.sha256)?;
+                let (asset, bytes) = crate::assets::open(&crate::store::lock(store), &copy)?;
                 let upload = cms.upload(&asset, &bytes).await?;
-                crate::store::lock(store).set_uploaded(target, &copy.sha256, &upload)?;
+                crate::store::lock(store).set_uploaded(target, &copy, &upload)?;
                 upload
             }
         };

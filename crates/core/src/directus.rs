@@ -321,7 +321,7 @@ impl Directus {
             .part("file", part);
         let (status, answer) = self
             .request_with(Method::POST, "files", &[("fields", "id")], |r| {
-                r.multipart(form)
+                r.multipart(form).timeout(crate::client::UPLOAD_TIMEOUT)
             })
             .await?;
         if !status.is_success() {
@@ -338,6 +338,20 @@ impl Directus {
             ),
             id: id.to_owned(),
         })
+    }
+
+    /// Whether file `upload.id` is still there (a filter: Directus answers 403, not
+    /// 404, for a file that is not).
+    pub async fn has_upload(&self, upload: &crate::assets::Upload) -> Result<bool> {
+        let query = [
+            ("filter[id][_eq]", upload.id.as_str()),
+            ("fields", "id"),
+            ("limit", "1"),
+        ];
+        let answer = self.call(Method::GET, "files", &query, None).await?;
+        Ok(answer["data"]
+            .as_array()
+            .is_some_and(|found| !found.is_empty()))
     }
 
     /// Deletes item `id` (Directus answers 204 also for one already gone).
@@ -601,6 +615,10 @@ impl Cms for Directus {
         bytes: &'a [u8],
     ) -> BoxFuture<'a, Result<crate::assets::Upload>> {
         Box::pin(Directus::upload(self, asset, bytes))
+    }
+
+    fn has_upload<'a>(&'a self, upload: &'a crate::assets::Upload) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(Directus::has_upload(self, upload))
     }
 
     fn pull(&self, page_size: u32) -> BoxFuture<'_, Result<Vec<Pulled>>> {

@@ -206,6 +206,7 @@ impl WordPress {
                         format!("attachment; filename=\"{name}\""),
                     )
                     .body(body)
+                    .timeout(crate::client::UPLOAD_TIMEOUT)
             })
             .await?;
         if !status.is_success() {
@@ -221,6 +222,21 @@ impl WordPress {
             url: url.to_owned(),
             id: id.to_string(),
         })
+    }
+
+    /// Whether media `upload.id` is still in the library.
+    pub async fn has_upload(&self, upload: &crate::assets::Upload) -> Result<bool> {
+        let route = format!("wp/v2/media/{}", upload.id);
+        match self
+            .call(Method::GET, &route, &[("_fields", "id")], None)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(Error::DestinationRejected {
+                status: 404 | 410, ..
+            }) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Deletes post `id` for good (not to WordPress's trash: its page must be gone). A
@@ -590,6 +606,10 @@ impl Cms for WordPress {
         bytes: &'a [u8],
     ) -> BoxFuture<'a, Result<crate::assets::Upload>> {
         Box::pin(WordPress::upload(self, asset, bytes))
+    }
+
+    fn has_upload<'a>(&'a self, upload: &'a crate::assets::Upload) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(WordPress::has_upload(self, upload))
     }
 
     fn pull(&self, page_size: u32) -> BoxFuture<'_, Result<Vec<Pulled>>> {

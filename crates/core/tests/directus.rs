@@ -40,7 +40,10 @@ fn add(ws: &Workspace, name: &str, server: &Directus, token: &str) {
             url: server.url.clone(),
             user: String::new(),
             secret: token.into(),
-            mapping: Some(FieldMapping::default()),
+            mapping: Some(FieldMapping {
+                cover: Some("cover".into()),
+                ..FieldMapping::default()
+            }),
         },
     )
     .unwrap();
@@ -283,6 +286,52 @@ fn publishes_to_a_real_directus_in_place_pulls_and_never_overwrites_its_edits() 
             .unwrap();
         let (_, files) = server.call("GET", "/files?fields=id", None);
         assert_eq!(files["data"].as_array().unwrap().len(), 1, "uploaded once: {files}");
+
+        // A wide photo as the cover: a downscaled copy goes, once, into the mapped
+        // file field; the draft keeps the original.
+        let wide = {
+            let img = image::RgbImage::from_fn(1600, 400, |x, y| {
+                image::Rgb([(x % 251) as u8, (y * 3 % 241) as u8, ((x ^ y) % 239) as u8])
+            });
+            let mut out = std::io::Cursor::new(Vec::new());
+            img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+            let mut store = ws.store.lock().unwrap();
+            pressroom_core::assets::add(&mut store, out.get_ref(), "pier.png", false).unwrap()
+        };
+        destinations::set_image_max_width(&mut ws.store.lock().unwrap(), "cms", 800).unwrap();
+        let covered = format!(
+            "---\ntitle: Pictured\ncover: asset:{}\n---\nLook again:\n\n{}\n",
+            wide.sha256,
+            asset.markdown("A roof")
+        );
+        save(&ws, "pictured", &covered);
+        let with_cover = destinations::publish(&ws.store, &ws.secrets, "pictured", "cms", false)
+            .await
+            .unwrap();
+        let (_, item) = server.call("GET", &format!("/items/posts/{}", with_cover.id), None);
+        let cover = item["data"]["cover"].as_str().expect("the cover set").to_owned();
+        let (status, file) = server.call("GET", &format!("/files/{cover}?fields=width,height"), None);
+        assert_eq!(status, 200, "{file}");
+        assert_eq!((file["data"]["width"].as_u64(), file["data"]["height"].as_u64()), (Some(800), Some(200)));
+        save(&ws, "pictured", &covered.replace("Look again", "And again"));
+        destinations::publish(&ws.store, &ws.secrets, "pictured", "cms", false)
+            .await
+            .unwrap();
+        let (_, files) = server.call("GET", "/files?fields=id", None);
+        assert_eq!(files["data"].as_array().unwrap().len(), 2, "the copy uploaded once: {files}");
+        assert!(ws.store.lock().unwrap().get("pictured").unwrap().source.contains(&wide.sha256));
+        // Deleted in Directus: the next publish uploads it again.
+        let (status, _) = server.call("DELETE", &format!("/files/{cover}"), None);
+        assert_eq!(status, 204);
+        save(&ws, "pictured", &covered.replace("Look again", "Once more"));
+        destinations::publish(&ws.store, &ws.secrets, "pictured", "cms", false)
+            .await
+            .unwrap();
+        let (_, item) = server.call("GET", &format!("/items/posts/{}", with_cover.id), None);
+        let again = item["data"]["cover"].as_str().unwrap();
+        assert_ne!(again, cover, "a new upload");
+        let (status, _) = server.call("GET", &format!("/files/{again}"), None);
+        assert_eq!(status, 200);
 
         // Taken down when asked: deleted there.
         destinations::unpublish(&ws.store, &ws.secrets, "spring", "cms", true)

@@ -260,5 +260,54 @@ fn publishes_to_a_real_wordpress_in_place_and_never_overwrites_its_edits() {
             .filter(|p| p.slug.starts_with("many-"))
             .count();
         assert_eq!(many, 25);
+
+        // A cover image: uploaded to the media library, set as the featured image; a
+        // publish without one leaves it as it is.
+        let picture = {
+            let img = image::RgbImage::from_pixel(30, 20, image::Rgb([240, 180, 20]));
+            let mut out = std::io::Cursor::new(Vec::new());
+            img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+            pressroom_core::assets::prepare(out.get_ref(), "sun.png", false).unwrap()
+        };
+        let upload = wp.upload(&picture.asset, &picture.bytes).await.unwrap();
+        assert!(
+            upload.url.contains(&picture.asset.sha256[..16]),
+            "{upload:?}"
+        );
+        let covered = wp
+            .publish(
+                &Outgoing {
+                    slug: "covered",
+                    cover: Some(&upload),
+                    ..post("Covered", "<p>With a cover.</p>", &[])
+                },
+                None,
+                false,
+            )
+            .await
+            .unwrap();
+        let featured = |post: Value| post["featured_media"].as_u64().map(|id| id.to_string());
+        let route = format!("/wp/v2/posts/{}", covered.id);
+        let read = rest(&server, reqwest::Method::GET, &route, None).await;
+        assert_eq!(featured(read), Some(upload.id.clone()));
+        let remote = wp
+            .publish(
+                &Outgoing {
+                    slug: "covered",
+                    ..post("Covered", "<p>Again.</p>", &[])
+                },
+                Some(&covered),
+                false,
+            )
+            .await
+            .unwrap();
+        let read = rest(
+            &server,
+            reqwest::Method::GET,
+            &format!("/wp/v2/posts/{}", remote.id),
+            None,
+        )
+        .await;
+        assert_eq!(featured(read), Some(upload.id), "kept");
     });
 }

@@ -136,5 +136,26 @@ fn main() {
         o / t,
         a - x
     );
+    // A camera's photo (4000×3000 JPEG) to a destination that takes 2560 px: the
+    // downscaled copy is made at its first publish, once.
+    let mut copies = Vec::new();
+    for round in 0..3u8 {
+        let photo = image::RgbImage::from_fn(4000, 3000, |x, y| {
+            image::Rgb([
+                (x / 16) as u8 ^ round,
+                (y / 12) as u8,
+                ((x + y) % 256) as u8,
+            ])
+        });
+        let mut jpeg = std::io::Cursor::new(Vec::new());
+        photo.write_to(&mut jpeg, image::ImageFormat::Jpeg).unwrap();
+        let asset =
+            assets::add(&mut lock(&bench.store), jpeg.get_ref(), "camera.jpg", false).unwrap();
+        let start = Instant::now();
+        let copy = assets::scaled(&bench.store, &asset.sha256, 2560).unwrap();
+        copies.push(ms(start.elapsed()));
+        assert_eq!(copy.width, 2560);
+    }
+    common::report("downscaled copy of a 4000x3000 photo, made once", copies);
     rt.block_on(bench.sandbox.stop());
 }

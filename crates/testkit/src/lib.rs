@@ -463,7 +463,8 @@ const DIRECTUS_POSTS: &str = r#"{"collection":"posts","meta":{"icon":"article"},
 {"field":"tags","type":"json","meta":{"interface":"tags","special":["cast-json"]}},
 {"field":"status","type":"string","schema":{"default_value":"draft","is_nullable":false},"meta":{"validation":{"_and":[{"status":{"_in":["published","draft"]}}]}}},
 {"field":"date_created","type":"timestamp","meta":{"special":["date-created"],"readonly":true}},
-{"field":"date_updated","type":"timestamp","meta":{"special":["date-updated"],"readonly":true}}]}"#;
+{"field":"date_updated","type":"timestamp","meta":{"special":["date-updated"],"readonly":true}},
+{"field":"cover","type":"uuid","meta":{"interface":"file-image","special":["file"]},"schema":{"foreign_key_table":"directus_files","foreign_key_column":"id"}}]}"#;
 
 impl Directus {
     /// The installed Directus (`scripts/setup.sh` runs `npm ci` there).

@@ -5,6 +5,7 @@ import { isSettled } from "./workspace.svelte";
 import type {
   Api,
   ApiSettings,
+  ImageSettings,
   Destination,
   DestinationForm,
   PullReport,
@@ -112,8 +113,10 @@ export function emptyDestination(kind = "wordpress"): DestinationForm {
             tags: "tags",
             status: "status",
             modified: "date_updated",
+            cover: null,
           }
         : null,
+    image_max_width: 2560,
   };
 }
 
@@ -125,6 +128,7 @@ export function destinationFormOf(d: Destination): DestinationForm {
     user: d.user,
     secret: "",
     mapping: d.mapping ? { ...d.mapping } : null,
+    image_max_width: d.image_max_width,
   };
 }
 
@@ -132,14 +136,18 @@ export function destinationFormOf(d: Destination): DestinationForm {
 export function validateDestination(
   form: DestinationForm,
   adding: boolean,
-): Partial<Record<"name" | "url" | "user" | "secret", string>> {
-  const errors: Partial<Record<"name" | "url" | "user" | "secret", string>> = {};
+): Partial<Record<"name" | "url" | "user" | "secret" | "image_max_width", string>> {
+  const errors: Partial<Record<"name" | "url" | "user" | "secret" | "image_max_width", string>> = {};
   if (adding && !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(form.name.trim())) {
     errors.name = "Lowercase letters, digits and dashes.";
   } else if (adding && form.name.trim() === "api") {
     errors.name = "\"api\" names the content API; choose another name.";
   }
   if (!/^https?:\/\/[^\s/]+/.test(form.url.trim())) errors.url = "An http:// or https:// URL.";
+  const width = form.image_max_width;
+  if (width != null && !(Number.isInteger(width) && width >= 0 && width <= 12000)) {
+    errors.image_max_width = "A number of pixels from 0 (images as they are) to 12000.";
+  }
   if (form.kind === "wordpress" && form.user.trim() === "") errors.user = "The WordPress user name.";
   if (adding && (form.secret ?? "").trim() === "") {
     errors.secret = form.kind === "wordpress" ? "An Application Password." : "A static token.";
@@ -161,6 +169,7 @@ export function pullSummary(r: PullReport): string {
 export function createSettings(api: Api) {
   const state = $state({
     api: null as ApiSettings | null,
+    images: null as ImageSettings | null,
     apiCheck: null as { ok: boolean; message: string } | null,
     sites: [] as SiteView[],
     /** A secret just generated: shown once, then only the site has it. */
@@ -196,6 +205,7 @@ export function createSettings(api: Api) {
   async function load() {
     await run(async () => {
       state.api = await api.apiSettings();
+      state.images = await api.imageSettings();
       state.sites = await api.settingsSites();
       state.destinations = await api.listDestinations();
     });
@@ -207,6 +217,17 @@ export function createSettings(api: Api) {
       state.api = saved;
       state.notice = "Content API saved.";
       await checkApi();
+    }
+  }
+
+  /** Saves how images go in and out; a refused value is said, the saved one shown. */
+  async function saveImages(images: ImageSettings) {
+    const saved = await run(() => api.setImageSettings(images));
+    if (saved) {
+      state.images = saved;
+      state.notice = "Image settings saved.";
+    } else {
+      state.images = await api.imageSettings().catch(() => state.images);
     }
   }
 
@@ -388,6 +409,7 @@ export function createSettings(api: Api) {
     state,
     load,
     saveApi,
+    saveImages,
     checkApi,
     addSite,
     updateSite,

@@ -40,6 +40,7 @@ describe("settings store", () => {
     const st = createSettings(
       api({
         apiSettings: async () => null,
+        imageSettings: async () => ({ keep_metadata: false, api_max_width: 2560 }),
         settingsSites: async () => sites,
         addSite: async (form) => ({ site: { ...site(form.name) }, new_secret: "whsec_new" }),
         rotateSecret: async (name) => {
@@ -50,6 +51,7 @@ describe("settings store", () => {
     );
     await st.load();
     expect(st.state.sites.map((s) => s.name)).toEqual(["blog"]);
+    expect(st.state.images).toEqual({ keep_metadata: false, api_max_width: 2560 });
     expect(await st.addSite({ ...emptyForm(), name: "docs" }, "")).toBe(true);
     expect(st.state.revealed).toEqual({ site: "docs", secret: "whsec_new" });
     st.forgetSecret();

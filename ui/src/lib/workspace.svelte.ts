@@ -729,17 +729,31 @@ export function createWorkspace(api: Api) {
     return added;
   }
 
-  /** File ▸ Insert image: the chosen image into the workspace, its markdown to the
+  /** Images pasted into `slug` that were ready only once another document was open:
+   * they go at the end of `slug` (saved), and the banner says so. */
+  async function imagesForElsewhere(slug: string, images: string[]) {
+    await saving;
+    const doc = await attempt(state, () => api.getDocument(slug));
+    if (!doc) return;
+    const source = `${doc.source.replace(/\n*$/, "")}\n\n${images.join("\n")}\n`;
+    const saved = await attempt(state, () => api.saveDocument(slug, source));
+    if (saved) {
+      state.notice = `The image${images.length > 1 ? "s" : ""} pasted into “${saved.title || slug}” went to its end: it was no longer open when ${images.length > 1 ? "they were" : "it was"} ready.`;
+    }
+  }
+
+  /** Document ▸ Insert image: the chosen image into the workspace, its markdown to the
    * editor's caret. */
-  async function insertImage(path: string | null = null) {
+  async function insertImage() {
     if (!state.selected) return;
-    const image = await attempt(state, () => api.insertImage(path));
+    const image = await attempt(state, () => api.insertImage());
     if (image) window.dispatchEvent(new CustomEvent("pressroom-insert-image", { detail: image.markdown }));
   }
 
   return {
     state,
     addImages,
+    imagesForElsewhere,
     insertImage,
     get previewLines() {
       return previewLines;

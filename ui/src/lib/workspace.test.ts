@@ -10,7 +10,7 @@ function summary(slug: string): DocumentSummary {
 function report(slug: string, sites: string[]): PublishReport {
   const document = {
     slug, title: slug, revision: "r_1", html: "", markdown: "", summary: "", tags: [],
-    front_matter: {}, published_at: "", updated_at: "",
+    front_matter: {}, published_at: "", updated_at: "", cover: null,
   };
   return { slug, revision: "r_1", created: false, already_live: false, document, publish_id: 7, sites, unpublished: false };
 }

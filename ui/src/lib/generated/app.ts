@@ -94,7 +94,11 @@ user: string, secret: string | null,
 /**
  * Directus: the collection and its fields.
  */
-mapping: FieldMapping | null, };
+mapping: FieldMapping | null, 
+/**
+ * The widest image it takes (0: as they are); kept as it was when absent.
+ */
+image_max_width: number | null, };
 
 /**
  * An image just taken in, and the markdown that shows it.
