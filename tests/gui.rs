@@ -1824,10 +1824,20 @@ fn a_pasted_image_shows_in_the_preview_and_goes_live_with_the_page() {
             )
             .await
             .unwrap();
-        texts_when(client, ".cm-line", |t| {
+        // A paragraph of its own, after the line it was dropped on.
+        let lines = texts_when(client, ".cm-line", |t| {
             t.iter().any(|l| l.starts_with("![pier at dusk](asset:"))
         })
         .await;
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with("![pier at dusk](asset:"))
+            .unwrap();
+        assert_eq!(
+            (lines[at - 1].as_str(), lines[at + 1].as_str()),
+            ("", ""),
+            "{lines:?}"
+        );
         values_when(client, ".preview img", "String(e.naturalWidth)", |t| {
             t.len() == 2 && t.contains(&"120".to_owned())
         })

@@ -272,6 +272,24 @@ describe("workspace store", () => {
     expect(ws.state.notice).toContain("Restored version 1");
   });
 
+  it("puts images that were ready only after leaving their document at its end", async () => {
+    const saves: [string, string][] = [];
+    const ws = createWorkspace(
+      fakeApi({
+        getDocument: async (slug) => ({ ...doc(slug), source: "# second\n\nText.\n\n" }),
+        saveDocument: async (slug, source) => {
+          saves.push([slug, source]);
+          return { ...doc(slug), source };
+        },
+      }),
+    );
+    await ws.refresh();
+    await ws.imagesForElsewhere("second", ["![a](asset:1)", "![b](asset:2)"]);
+    expect(saves).toEqual([["second", "# second\n\nText.\n\n![a](asset:1)\n![b](asset:2)\n"]]);
+    expect(ws.state.notice).toContain("went to its end");
+    expect(ws.state.selected?.slug).toBe("first");
+  });
+
   it("saves a little later while typing, and only once", async () => {
     vi.useFakeTimers();
     const saves: string[] = [];
