@@ -80,6 +80,10 @@ enum Command {
     /// from one with `site add --destination`
     #[command(subcommand)]
     Destination(destination::DestinationCommand),
+    /// Scheduled publishes: list them, or cancel one (`publish SLUG --at TIME` sets
+    /// one; the app or `pressroom daemon` carries it out)
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
     /// Bring a destination's posts into local drafts linked to them (again: only what
     /// changed there; a draft changed here too is kept unless --replace-changed)
     Pull {
@@ -123,6 +127,14 @@ enum Command {
         #[arg(long, value_name = "SECONDS,…", value_delimiter = ',')]
         retry_schedule: Vec<f64>,
     },
+}
+
+#[derive(Subcommand)]
+enum ScheduleCommand {
+    /// The pending schedules, soonest first, then the last ones carried out
+    List,
+    /// Cancel a document's pending schedule
+    Cancel { slug: String },
 }
 
 #[derive(Subcommand)]
@@ -207,6 +219,11 @@ struct RunArgs {
     /// Directus) since the last publish, instead of stopping with nothing written
     #[arg(long)]
     overwrite: bool,
+    /// Publish later, at this time: 2026-12-24T08:00 (this machine's clock) or with an
+    /// offset (…+01:00, …Z). Carried out by the app or `pressroom daemon`; again moves
+    /// it
+    #[arg(long, value_name = "TIME", conflicts_with_all = ["wait_live", "overwrite"])]
+    at: Option<String>,
 }
 
 /// `publish` and `unpublish`: the run, followed and printed; exit 1 unless every site
@@ -223,7 +240,15 @@ fn publish_command(
         wait,
         wait_live,
         overwrite,
+        at,
     } = run;
+    if let Some(at) = at {
+        anyhow::ensure!(!unpublish, "--at schedules a publish, not an unpublish");
+        let mut store = store;
+        let schedule = pressroom_core::schedule::set(&mut store, &slug, &at, &sites)?;
+        out.schedules(&[schedule]);
+        return Ok(ExitCode::SUCCESS);
+    }
     let (slug, sites) = (slug.as_str(), sites.as_slice());
     let live = match wait_live.as_deref() {
         None => LiveWait::No,
@@ -351,6 +376,10 @@ fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
             None => return Err(pressroom_core::Error::NotConfigured.into()),
         },
         Command::Publish(run) => return publish_command(store, out, run, false),
+        Command::Schedule(ScheduleCommand::List) => out.schedules(&store.schedules(20)?),
+        Command::Schedule(ScheduleCommand::Cancel { slug }) => {
+            out.schedules(&[pressroom_core::schedule::cancel(&mut store, &slug)?])
+        }
         Command::Unpublish(run) => return publish_command(store, out, run, true),
         Command::Site(cmd) => return site::run(cmd, &mut store, out),
         Command::Destination(cmd) => destination::run(cmd, store, out)?,

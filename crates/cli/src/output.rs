@@ -509,6 +509,38 @@ impl Output {
         );
     }
 
+    /// Scheduled publishes: when (on this machine's clock), where, and how each went.
+    pub fn schedules(&self, list: &[pressroom_core::store::Schedule]) {
+        use pressroom_core::schedule;
+        if self.json {
+            return self.print_json(&serde_json::json!({ "schedules": list }));
+        }
+        if list.is_empty() {
+            println!("Nothing scheduled. `pressroom publish SLUG --at 2026-12-24T08:00` sets one.");
+        }
+        for s in list {
+            let sites = if s.sites.is_empty() {
+                "every enabled site".to_owned()
+            } else {
+                s.sites.join(", ")
+            };
+            let how = match s.state.as_str() {
+                "pending" => "scheduled".to_owned(),
+                "done" => match schedule::lateness(s) {
+                    Some(late) => format!("published ({late})"),
+                    None => "published".to_owned(),
+                },
+                "failed" => format!("failed: {}", s.error.as_deref().unwrap_or("")),
+                other => other.to_owned(),
+            };
+            println!(
+                "{:<24} {:<26} {how} — to {sites}",
+                s.slug,
+                schedule::local(&s.due_at)
+            );
+        }
+    }
+
     pub fn message(&self, text: &str) {
         if self.json {
             return self.print_json(&serde_json::json!({ "message": text }));

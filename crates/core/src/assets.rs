@@ -505,7 +505,7 @@ fn icc_profile(bytes: &[u8], format: image::ImageFormat) -> Option<Vec<u8>> {
 }
 
 /// Most requests to a destination at once about images (asking whether it has them).
-const AT_ONCE: usize = 8;
+const AT_ONCE: usize = 32;
 
 /// Uploads every image `content` shows (and its cover) to the content API `api` — each at most
 /// `max_width` wide (`scaled`) — once: one uploaded there before (`asset_uploads`) is

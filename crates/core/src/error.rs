@@ -81,6 +81,15 @@ pub enum Error {
     #[error("{reason}")]
     InvalidImageSettings { reason: String },
 
+    #[error("cannot schedule: {reason}")]
+    InvalidSchedule { reason: String },
+
+    #[error("{slug:?} is not scheduled")]
+    ScheduleNotFound { slug: String },
+
+    #[error("{slug:?} is being published by its schedule right now; it cannot be cancelled")]
+    ScheduleRunning { slug: String },
+
     #[error("the image asset:{sha256} is not in this workspace (its assets folder): insert the image again, or take it out of the document; nothing was published")]
     AssetNotFound { sha256: String },
 
@@ -184,6 +193,9 @@ impl Error {
             Error::ImageTooLarge { .. } => "image_too_large",
             Error::AssetNotFound { .. } => "asset_missing",
             Error::InvalidImageSettings { .. } => "invalid_settings",
+            Error::InvalidSchedule { .. } => "invalid_schedule",
+            Error::ScheduleNotFound { .. } => "not_scheduled",
+            Error::ScheduleRunning { .. } => "schedule_running",
             Error::IdempotencyKeyReused { .. } => "idempotency_key_reused",
             Error::PreviewOutOfStep { .. } => "preview_out_of_step",
             Error::Corrupt(_) => "database",

@@ -29,6 +29,7 @@ pub mod publisher;
 pub mod pull;
 pub mod revision;
 pub mod samples;
+pub mod schedule;
 pub mod secrets;
 pub mod signing;
 pub mod sites;

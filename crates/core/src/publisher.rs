@@ -153,6 +153,10 @@ impl RunReport {
     }
 }
 
+/// How long a worker holds a due schedule while it publishes it: past it, another
+/// worker may take it up (this one died).
+const SCHEDULE_LEASE: Duration = Duration::from_secs(120);
+
 #[derive(Clone)]
 pub struct Publisher {
     inner: Arc<Inner>,
@@ -290,6 +294,7 @@ impl Publisher {
         self.inner.serving.store(true, Ordering::SeqCst);
         let mut passes: JoinSet<Result<usize>> = JoinSet::new();
         let mut confirmations: JoinSet<()> = JoinSet::new();
+        let mut schedules: JoinSet<()> = JoinSet::new();
         let mut want_pass = true;
         // After a failed pass (the database busy or broken), wait a little.
         let mut not_before = Instant::now();
@@ -320,6 +325,19 @@ impl Publisher {
                     not_before = Instant::now() + Duration::from_secs(1);
                 }
             }
+            // Scheduled publishes that are due (or were missed while nothing ran).
+            match self.claim_schedules().await {
+                Ok(due) => {
+                    for schedule in due {
+                        let me = self.clone();
+                        schedules.spawn(async move { me.run_schedule(schedule).await });
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not claim scheduled publishes");
+                    not_before = Instant::now() + Duration::from_secs(1);
+                }
+            }
             // When to look again: the next delivery due (unless every pass slot is busy:
             // a finishing pass wakes us), the next confirmation that can be claimed
             // (unless there is no room: a finishing one wakes us), or never.
@@ -335,10 +353,11 @@ impl Publisher {
                 } else {
                     Ok(None)
                 };
-                deliveries.and_then(|d| Ok((d, confirmations?)))
+                let schedules = store.next_schedule_at();
+                deliveries.and_then(|d| Ok((d, confirmations?, schedules?)))
             };
             let wait = match next {
-                Ok((d, c)) => [d, c]
+                Ok((d, c, s)) => [d, c, s]
                     .into_iter()
                     .flatten()
                     .map(|at| crate::outbox::until(&at))
@@ -377,6 +396,7 @@ impl Publisher {
                     Err(e) => tracing::error!(error = %e, "an outbox pass panicked"),
                 },
                 Some(_) = confirmations.join_next() => {}
+                Some(_) = schedules.join_next() => {}
             }
         }
         // Stopping: confirmations are cheap to redo; attempts in flight get a moment.
@@ -385,6 +405,10 @@ impl Publisher {
         self.inner.serving.store(false, Ordering::SeqCst);
         lock_handed(&self.inner.handed).clear();
         confirmations.abort_all();
+        // A scheduled publish cut off here is taken up again once its lease ends (a
+        // publish of the same revision again is harmless: already live).
+        schedules.abort_all();
+        while schedules.join_next().await.is_some() {}
         let _ = tokio::time::timeout(Duration::from_secs(3), async {
             while passes.join_next().await.is_some() {}
         })
@@ -718,6 +742,52 @@ impl Publisher {
         tokio::task::spawn_blocking(move || lock(&store).claim_confirmations(&owner, limit))
             .await
             .expect("claiming does not panic")
+    }
+
+    async fn claim_schedules(&self) -> Result<Vec<crate::store::Schedule>> {
+        let store = self.inner.store.clone();
+        let owner = self.inner.outbox.owner().to_owned();
+        tokio::task::spawn_blocking(move || {
+            lock(&store).claim_due_schedules(&owner, SCHEDULE_LEASE)
+        })
+        .await
+        .expect("claiming does not panic")
+    }
+
+    /// Carries out a claimed schedule: publishes the draft as it is now to its sites
+    /// (each confirmed within its own timeout, by this worker), and records how it
+    /// went.
+    async fn run_schedule(&self, schedule: crate::store::Schedule) {
+        if let Some(late) = crate::schedule::lateness(&schedule) {
+            tracing::warn!(slug = %schedule.slug, %late, "a scheduled publish runs late");
+        }
+        let outcome = async {
+            let targets = Targets::resolve(
+                &lock(&self.inner.store),
+                &self.inner.secrets,
+                &schedule.sites,
+            )?;
+            self.publish(&targets, &schedule.slug, LiveWait::SiteTimeout)
+                .await
+                .map(|report| report.publish_id)
+        }
+        .await;
+        let error = outcome.as_ref().err().map(ToString::to_string);
+        let recorded = lock(&self.inner.store).finish_schedule(
+            schedule.id,
+            self.inner.outbox.owner(),
+            match (&outcome, &error) {
+                (Ok(id), _) => Ok(*id),
+                (Err(_), e) => Err(e.as_deref().unwrap_or("failed")),
+            },
+        );
+        match (recorded, error) {
+            (Err(e), _) => tracing::warn!(error = %e, "could not record a scheduled publish"),
+            (Ok(_), Some(e)) => {
+                tracing::warn!(slug = %schedule.slug, error = %e, "a scheduled publish failed")
+            }
+            (Ok(_), None) => tracing::info!(slug = %schedule.slug, "published as scheduled"),
+        }
     }
 
     fn changed(&self, c: &ToConfirm, site: &str, stage: Stage, message: String) {

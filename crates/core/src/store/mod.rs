@@ -12,6 +12,7 @@ mod destinations;
 mod documents;
 mod outbox;
 mod published;
+mod schedules;
 mod search;
 mod settings;
 mod sites;
@@ -34,6 +35,7 @@ pub use outbox::{
     NewPublish, NextStep, PublishRecord, Standing, ToConfirm, REMOVED_SITE,
 };
 pub use published::{Idempotency, PublishedStore, PutOutcome, StoredAsset};
+pub use schedules::Schedule;
 pub use search::{SearchHit, SnippetPart};
 pub use sites::{checked_reach, checked_selector, NewSite, Preset, Site};
 
@@ -60,6 +62,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("migrations/0014_site_destinations.sql")).foreign_key_check(),
     M::up(include_str!("migrations/0015_assets.sql")),
     M::up(include_str!("migrations/0016_asset_copies.sql")),
+    M::up(include_str!("migrations/0017_schedules.sql")),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 
