@@ -13,6 +13,7 @@ mod ipc_error;
 mod ipc_types;
 mod menu;
 mod navigation;
+mod schedules;
 mod settings;
 mod state;
 
@@ -99,6 +100,9 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
             images::insert_image,
             images::image_settings,
             images::set_image_settings,
+            schedules::schedule_document,
+            schedules::cancel_schedule,
+            schedules::document_schedule,
         ])
 }
 

@@ -1897,6 +1897,34 @@ fn a_pasted_image_shows_in_the_preview_and_goes_live_with_the_page() {
                 .keep_metadata
         );
         display.screenshot(&artifacts_dir().join("image-settings.png"));
+
+        // Publish later: scheduled from the ▾ menu, shown in the toolbar, cancelled.
+        click(client, ".nav-editor").await;
+        click(client, ".targets-button").await;
+        client
+            .execute(
+                "const i = document.querySelector('input[name=schedule-at]');
+                 i.value = '2099-12-24T08:00'; i.dispatchEvent(new Event('input', { bubbles: true }));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        click(client, "button.schedule").await;
+        let chip = texts_when(client, ".scheduled", |t| t.len() == 1).await;
+        assert!(chip[0].contains("2099"), "{chip:?}");
+        {
+            let store = Store::open(workspace::database_path(&tmp.path().join("sandbox"))).unwrap();
+            let pending = store
+                .pending_schedule("welcome")
+                .unwrap()
+                .expect("scheduled");
+            assert!(pending.due_at.starts_with("2099-12-2"), "{pending:?}");
+        }
+        display.screenshot(&artifacts_dir().join("scheduled.png"));
+        click(client, ".cancel-schedule").await;
+        texts_when(client, ".scheduled", |t| t.is_empty()).await;
+        let store = Store::open(workspace::database_path(&tmp.path().join("sandbox"))).unwrap();
+        assert_eq!(store.pending_schedule("welcome").unwrap(), None);
     });
 }
 

@@ -82,8 +82,10 @@ fn the_daemon_publishes_on_time_catches_up_when_late_and_skips_cancelled() {
     let garbled = run(ws, &["publish", "morning", "--at", "tomorrow"]);
     assert!(String::from_utf8_lossy(&garbled.stderr).contains("not a time"));
 
-    // Due in 3 s, a daemon running: published then, and not before.
+    // Due in 3 s, set while a daemon runs (and sleeps: nothing else to do): published
+    // then, and not before.
     let mut worker = daemon(ws);
+    std::thread::sleep(Duration::from_millis(1500));
     let due = in_secs(3);
     let set = ok(ws, &["publish", "morning", "--at", &due]);
     assert!(set.contains("scheduled"), "{set}");

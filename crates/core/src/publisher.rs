@@ -153,6 +153,10 @@ impl RunReport {
     }
 }
 
+/// How often an idle worker looks for what another process left it (a schedule set
+/// from the CLI while the app or a daemon runs, a delivery queued by another front).
+const OTHERS_POLL: Duration = Duration::from_secs(1);
+
 /// How long a worker holds a due schedule while it publishes it: past it, another
 /// worker may take it up (this one died).
 const SCHEDULE_LEASE: Duration = Duration::from_secs(120);
@@ -340,7 +344,8 @@ impl Publisher {
             }
             // When to look again: the next delivery due (unless every pass slot is busy:
             // a finishing pass wakes us), the next confirmation that can be claimed
-            // (unless there is no room: a finishing one wakes us), or never.
+            // (unless there is no room: a finishing one wakes us), the next schedule due,
+            // and at the latest `OTHERS_POLL` from now.
             let next = {
                 let store = lock(&self.inner.store);
                 let deliveries = if passes.len() < MAX_PASSES {
@@ -367,13 +372,11 @@ impl Publisher {
                     Some(Duration::from_secs(1))
                 }
             }
-            .map(|w| w.max(not_before.saturating_duration_since(Instant::now())));
-            let timer = async {
-                match wait {
-                    Some(w) => tokio::time::sleep(w).await,
-                    None => std::future::pending().await,
-                }
-            };
+            // Another process (the CLI, an app beside a daemon) may have scheduled a
+            // publish or queued work meanwhile: looked for at least this often.
+            .map_or(OTHERS_POLL, |w| w.min(OTHERS_POLL))
+            .max(not_before.saturating_duration_since(Instant::now()));
+            let timer = tokio::time::sleep(wait);
             tokio::select! {
                 _ = &mut shutdown => break,
                 _ = self.inner.wake.notified() => want_pass = true,

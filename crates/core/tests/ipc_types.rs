@@ -17,12 +17,12 @@ use pressroom_core::publish::{ApiSettings, PublishReport};
 use pressroom_core::publisher::Event;
 use pressroom_core::pull::{Kept, PullReport, Why};
 use pressroom_core::stage::{Health, Partly, Stage};
-use pressroom_core::store::Destination;
 use pressroom_core::store::{
     Attempt, ConfirmationRecord, Delivery, DeliveryState, Document, DocumentSummary, Method,
     Outcome, ParseProblem, Poll, Preset, PublishRecord, RevisionInfo, SearchHit, Site, SnippetPart,
     Standing, Status, Trashed,
 };
+use pressroom_core::store::{Destination, Schedule};
 use pressroom_core::view::{Confirmed, DocumentSites, LatestPublish, PublishedView};
 use pressroom_core::wire::ApiDocument;
 use ts_rs::{Config, TS};
@@ -88,6 +88,7 @@ fn core(cfg: &Config) -> String {
             decl::<BodyFormat>(cfg),
             decl::<FieldMapping>(cfg),
             decl::<Destination>(cfg),
+            decl::<Schedule>(cfg),
             decl::<Account>(cfg),
             decl::<Why>(cfg),
             decl::<Kept>(cfg),

@@ -15,6 +15,7 @@ import type {
   Destination,
   FieldMapping,
   ImageSettings,
+  Schedule,
   PullReport,
   BrokenFrontMatter,
   ConfirmationRecord,
@@ -67,6 +68,7 @@ export type {
   Account,
   AddedImage,
   ImageSettings,
+  Schedule,
   BodyFormat,
   Destination,
   DestinationForm,
@@ -267,6 +269,12 @@ export function createApi(invoke: Invoke, listen?: Listen) {
       call<AddedImage>("add_image", { name, data: toBase64(bytes) }),
     /** Document ▸ Insert image: an image file chosen in a dialog; null when cancelled. */
     insertImage: () => call<AddedImage | null>("insert_image"),
+    /** Publish later: at `at` (this machine's clock, `2026-12-24T08:00`), to `sites`
+     * (every enabled one when empty); moves a pending schedule. */
+    scheduleDocument: (slug: string, at: string, sites: string[]) =>
+      call<Schedule>("schedule_document", { slug, at, sites }),
+    cancelSchedule: (slug: string) => call<Schedule>("cancel_schedule", { slug }),
+    documentSchedule: (slug: string) => call<Schedule | null>("document_schedule", { slug }),
     imageSettings: () => call<ImageSettings>("image_settings"),
     setImageSettings: (settings: ImageSettings) =>
       call<ImageSettings>("set_image_settings", { settings }),

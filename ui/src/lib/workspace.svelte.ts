@@ -6,6 +6,7 @@ import { untilText } from "./time";
 import { applyUpdate, textEdit } from "./preview";
 import type {
   Api,
+  Schedule,
   DiffLine,
   Document,
   DocumentSites,
@@ -159,6 +160,8 @@ export function createWorkspace(api: Api) {
     history: null as HistoryState | null,
     /** A sentence about the last finished action (import, export, rename…). */
     notice: null as string | null,
+    /** The open document's pending schedule (publish later), if it has one. */
+    schedule: null as Schedule | null,
     sites: [] as Site[],
     /** Sites chosen for the next publish; null means every enabled site. */
     targets: loadTargets(),
@@ -252,6 +255,56 @@ export function createWorkspace(api: Api) {
     });
     // A publish of it still under way (retries after a restart): show it.
     await showLatestPublish();
+    await loadSchedule();
+  }
+
+  let scheduleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** The open document's pending schedule; once it falls due, looked for again (the
+   * publishing service carries it out) and the list refreshed. */
+  async function loadSchedule() {
+    clearTimeout(scheduleTimer);
+    const slug = state.selected?.slug;
+    const schedule = slug ? await api.documentSchedule(slug).catch(() => null) : null;
+    if (state.selected?.slug !== slug) return;
+    state.schedule = schedule;
+    if (schedule) {
+      const wait = Math.max(0, Date.parse(schedule.due_at) - Date.now()) + 3000;
+      scheduleTimer = setTimeout(() => void scheduleFellDue(schedule.slug), Math.min(wait, 2 ** 31 - 1));
+    }
+  }
+
+  /** A schedule's time has come: the list, the open document's published state and
+   * its schedule read again (the publishing service has carried it out, or will). */
+  async function scheduleFellDue(slug: string) {
+    await refresh();
+    const fresh = await api.getDocument(slug).catch(() => null);
+    if (fresh && state.selected?.slug === slug) {
+      state.selected = { ...state.selected, published_revision: fresh.published_revision, status: fresh.status };
+    }
+    await loadSchedule();
+  }
+
+  /** Publish later: the open document at `at` (a `datetime-local` value, this machine's
+   * clock), to the chosen sites. */
+  async function schedulePublish(at: string) {
+    const doc = state.selected;
+    if (!doc) return;
+    await save();
+    const schedule = await attempt(state, () => api.scheduleDocument(doc.slug, at, chosenTargets()));
+    if (schedule) {
+      state.choosingTargets = false;
+      state.notice = `“${doc.title || doc.slug}” will be published ${formatWhen(schedule.due_at)}.`;
+      await loadSchedule();
+    }
+  }
+
+  async function cancelSchedule() {
+    const doc = state.selected;
+    if (!doc) return;
+    const cancelled = await attempt(state, () => api.cancelSchedule(doc.slug));
+    if (cancelled) state.notice = `The schedule of “${doc.title || doc.slug}” is cancelled.`;
+    await loadSchedule();
   }
 
   /** The editor's text changed: preview now, save a little later. */
@@ -752,6 +805,8 @@ export function createWorkspace(api: Api) {
 
   return {
     state,
+    schedulePublish,
+    cancelSchedule,
     addImages,
     imagesForElsewhere,
     insertImage,
@@ -815,3 +870,13 @@ function loadTargets(): string[] | null {
 }
 
 export type Workspace = ReturnType<typeof createWorkspace>;
+
+/** A stored time (UTC) on this machine's clock, for people: "on Thu 24 Dec at 08:00". */
+export function formatWhen(stored: string): string {
+  const at = new Date(stored);
+  if (Number.isNaN(at.getTime())) return stored;
+  const year = at.getFullYear() === new Date().getFullYear() ? undefined : "numeric";
+  const day = at.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short", year });
+  const time = at.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  return `on ${day} at ${time}`;
+}

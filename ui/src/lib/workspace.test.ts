@@ -96,6 +96,7 @@ function fakeApi(overrides: Partial<Api> = {}): Api {
       throw { kind: "not_found", message: "no publish" };
     },
     latestPublish: async () => null,
+    documentSchedule: async () => null,
     watchPublish: async () => [],
     onMenu: async () => () => {},
     ...overrides,

@@ -354,6 +354,27 @@ mapping: FieldMapping | null,
 image_max_width: number, created_at: string, };
 
 /**
+ * A document's publish set for a time.
+ */
+export type Schedule = { id: number, slug: string, 
+/**
+ * When it is due (UTC, `2026-12-24T07:00:00.000Z`).
+ */
+due_at: string, 
+/**
+ * The sites it goes to; empty: every enabled one.
+ */
+sites: Array<string>, 
+/**
+ * `pending`, `done`, `failed` or `cancelled`.
+ */
+state: string, 
+/**
+ * How long after its due time it started, when it did (in ms).
+ */
+late_ms: number | null, publish_id: number | null, error: string | null, created_at: string, updated_at: string, };
+
+/**
  * Who the secret logs in as, and whether they may publish.
  */
 export type Account = { name: string, can_publish: boolean, };
