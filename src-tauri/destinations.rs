@@ -48,6 +48,9 @@ pub async fn add_destination(
         secret: form.secret.unwrap_or_default(),
         mapping: form.mapping,
     };
+    if let Some(width) = form.image_max_width {
+        destinations::check_image_max_width(width)?;
+    }
     let secrets = state.publisher.secrets();
     Ok(state.with_store(|s| {
         let added = destinations::add(s, secrets, &new)?;
@@ -64,6 +67,9 @@ pub async fn update_destination(
     name: String,
     form: DestinationForm,
 ) -> IpcResult<Destination> {
+    if let Some(width) = form.image_max_width {
+        destinations::check_image_max_width(width)?;
+    }
     let secrets = state.publisher.secrets();
     Ok(state.with_store(|s| {
         let updated = destinations::update(

@@ -156,6 +156,7 @@ pub fn run(cmd: DestinationCommand, mut store: Store, out: &Output) -> anyhow::R
             mapping,
             image_max_width,
         } => {
+            destinations::check_image_max_width(image_max_width)?;
             let mapping = mapping.mapping(&kind)?;
             let secret = std::env::var(&password_env)
                 .ok()

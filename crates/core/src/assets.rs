@@ -192,10 +192,12 @@ fn frames(bytes: &[u8], format: image::ImageFormat) -> std::result::Result<u64, 
             let mut decoder = options
                 .read_info(Cursor::new(bytes))
                 .map_err(|e| e.to_string())?;
+            // A browser draws every frame onto the whole canvas, however small the frame.
+            let canvas = u64::from(decoder.width()) * u64::from(decoder.height());
             let (mut frames, mut pixels) = (0u64, 0u64);
             while let Some(frame) = decoder.next_frame_info().map_err(|e| e.to_string())? {
                 frames += 1;
-                pixels += u64::from(frame.width) * u64::from(frame.height);
+                pixels += canvas.max(u64::from(frame.width) * u64::from(frame.height));
                 if pixels > MAX_ANIMATION_PIXELS {
                     break;
                 }
@@ -297,7 +299,10 @@ fn without_metadata(
             });
             jpeg.set_exif(orientation);
             let mut out = jpeg.encoder().bytes().to_vec();
-            out.truncate(jpeg_end(&out).ok_or("the JPEG has no end")?);
+            // A file cut short has no end to find: kept as it is (it decoded).
+            if let Some(end) = jpeg_end(&out) {
+                out.truncate(end);
+            }
             return Ok(out);
         }
         image::ImageFormat::Png => {
@@ -400,7 +405,7 @@ pub fn open(store: &crate::Store, sha256: &str) -> Result<(Asset, Vec<u8>)> {
 /// wide (0: any width): the image itself when it is no wider, or is an animation; else
 /// a downscaled copy (upright, its colour profile kept, no other metadata), made once
 /// and kept in the workspace as an asset of its own.
-pub fn scaled(
+pub async fn scaled(
     store: &std::sync::Mutex<crate::Store>,
     sha256: &str,
     max_width: u32,
@@ -419,9 +424,18 @@ pub fn scaled(
             return crate::store::lock(store).asset(&variant);
         }
     }
-    // Made outside the lock: decoding and scaling a photo takes a while.
-    let bytes = read(&dir, sha256)?;
-    let copy = downscale(&asset, &bytes, max_width)?;
+    // Made outside the lock and off the async threads: decoding and scaling a photo
+    // takes a while.
+    let made = asset.clone();
+    let copy = tokio::task::spawn_blocking(move || {
+        let bytes = read(&dir, &made.sha256)?;
+        downscale(&made, &bytes, max_width)
+    })
+    .await
+    .map_err(|e| Error::InvalidImage {
+        name: asset.name.clone(),
+        reason: format!("a smaller copy could not be made: {e}"),
+    })??;
     let mut store = crate::store::lock(store);
     let chosen = match copy {
         Some(copy) => keep(&mut store, &copy)?,
@@ -529,7 +543,7 @@ pub async fn upload_to_api(
         }
     }
     for sha in wanted {
-        let copy = scaled(store, &sha, max_width)?;
+        let copy = scaled(store, &sha, max_width).await?;
         if copy.sha256 != sha {
             copies.insert(sha, copy.sha256.clone());
         }
@@ -794,6 +808,16 @@ mod tests {
         let refused = prepare(&gif, "loop.gif", false).unwrap_err();
         assert!(refused.to_string().contains("animation"), "{refused}");
         assert!(frames(&gif, image::ImageFormat::Gif).is_err());
+        // Tiny frames on a huge canvas: each is drawn on the whole canvas.
+        let mut tiny = b"GIF89a".to_vec();
+        tiny.extend_from_slice(&8000u16.to_le_bytes());
+        tiny.extend_from_slice(&8000u16.to_le_bytes());
+        tiny.extend_from_slice(&[0x80, 0, 0, 0, 0, 0, 255, 255, 255]);
+        for _ in 0..20 {
+            tiny.extend_from_slice(&[0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 1, 0x2C, 0]);
+        }
+        tiny.push(0x3B);
+        assert!(frames(&tiny, image::ImageFormat::Gif).is_err());
         // One such frame alone is a still image: counted, not refused for it.
         let still = [&gif[..13 + 6 + 14], &[0x3B]].concat();
         assert_eq!(frames(&still, image::ImageFormat::Gif), Ok(1));
@@ -801,6 +825,7 @@ mod tests {
 
     #[test]
     fn a_wide_photo_goes_out_as_a_smaller_upright_copy_made_once() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let store = crate::Store::open(dir.path().join("workspace.db")).unwrap();
         let store = std::sync::Mutex::new(store);
@@ -821,12 +846,12 @@ mod tests {
             false,
         )
         .unwrap();
-        let copy = scaled(&store, &wide.sha256, 300).unwrap();
+        let copy = rt.block_on(scaled(&store, &wide.sha256, 300)).unwrap();
         assert_ne!(copy.sha256, wide.sha256);
         assert_eq!((copy.width, copy.height), (300, 150));
         assert!(copy.bytes < wide.bytes);
         assert_eq!(
-            scaled(&store, &wide.sha256, 300).unwrap(),
+            rt.block_on(scaled(&store, &wide.sha256, 300)).unwrap(),
             copy,
             "made once"
         );
@@ -837,13 +862,16 @@ mod tests {
             vec![copy.sha256.clone()]
         );
         // No wider than asked, or no limit: the image itself.
-        assert_eq!(scaled(&store, &wide.sha256, 2000).unwrap(), wide);
-        assert_eq!(scaled(&store, &wide.sha256, 0).unwrap(), wide);
+        assert_eq!(
+            rt.block_on(scaled(&store, &wide.sha256, 2000)).unwrap(),
+            wide
+        );
+        assert_eq!(rt.block_on(scaled(&store, &wide.sha256, 0)).unwrap(), wide);
         // A portrait photo is scaled as it shows.
         let turned = jpeg_turned(800, 400, 6);
         let portrait = add(&mut crate::store::lock(&store), &turned, "p.jpg", false).unwrap();
         assert_eq!((portrait.width, portrait.height), (400, 800));
-        let copy = scaled(&store, &portrait.sha256, 100);
+        let copy = rt.block_on(scaled(&store, &portrait.sha256, 100));
         let copy = copy.unwrap();
         if copy.sha256 != portrait.sha256 {
             assert_eq!((copy.width, copy.height), (100, 200));

@@ -310,7 +310,7 @@ pub async fn upload_images(
     use futures_util::stream::{self, StreamExt, TryStreamExt};
     let mut known = Vec::with_capacity(wanted.len());
     for sha256 in wanted {
-        let copy = crate::assets::scaled(store, &sha256, max_width)?;
+        let copy = crate::assets::scaled(store, &sha256, max_width).await?;
         let upload = crate::store::lock(store).uploaded(target, &copy.sha256)?;
         known.push((sha256, copy.sha256, upload));
     }

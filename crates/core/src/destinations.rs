@@ -147,6 +147,13 @@ pub fn add(store: &mut Store, secrets: &SecretStore, new: &NewDestination) -> Re
 
 /// Sets the widest image destination `name` takes (0: as they are).
 pub fn set_image_max_width(store: &mut Store, name: &str, width: u32) -> Result<Destination> {
+    check_image_max_width(width)?;
+    store.set_destination_image_max_width(name, width)
+}
+
+/// Refuses a widest image past any Pressroom takes (checked before a destination is
+/// added with it, so nothing is half added).
+pub fn check_image_max_width(width: u32) -> Result<()> {
     if width > crate::assets::MAX_SIDE {
         return Err(Error::InvalidDestination {
             reason: format!(
@@ -156,7 +163,7 @@ pub fn set_image_max_width(store: &mut Store, name: &str, width: u32) -> Result<
             ),
         });
     }
-    store.set_destination_image_max_width(name, width)
+    Ok(())
 }
 
 fn keep_secret(secrets: &SecretStore, reference: &str, secret: &str) -> Result<()> {

@@ -244,8 +244,6 @@ fn whole_lines(text: &str, range: Range<usize>) -> Range<usize> {
     start..end
 }
 
-/// True for relative URLs, fragments and the allowed schemes. Browsers ignore ASCII
-/// whitespace and control characters inside a scheme (`java\tscript:`), so do we.
 /// Every image of the workspace `markdown` shows — `![](asset:<sha256>)` anywhere,
 /// footnotes included, and raw `<img src="asset:<sha256>">` — in order, each once.
 pub fn asset_refs(markdown: &str) -> Vec<String> {
@@ -271,13 +269,30 @@ pub fn asset_refs(markdown: &str) -> Vec<String> {
     found
 }
 
-/// Each `asset:<sha256>` in raw HTML, with where it starts.
+/// Each `asset:<sha256>` that is an image's source in raw HTML (`src=` before it, not
+/// inside a comment), with where it starts.
 fn raw_asset_refs(raw: &str) -> impl Iterator<Item = (usize, &str)> {
+    let comments: Vec<std::ops::Range<usize>> = raw
+        .match_indices("<!--")
+        .map(|(start, _)| {
+            let end = raw[start..]
+                .find("-->")
+                .map_or(raw.len(), |e| start + e + 3);
+            start..end
+        })
+        .collect();
     raw.match_indices(crate::assets::SCHEME)
-        .filter_map(|(at, _)| {
-            let rest = raw.get(at..)?;
+        .filter_map(move |(at, _)| {
+            let before = raw[..at].trim_end_matches(['"', '\'']).trim_end();
+            let before = before.strip_suffix('=')?.trim_end();
+            let is_src = before.len() >= 3
+                && before.is_char_boundary(before.len() - 3)
+                && before[before.len() - 3..].eq_ignore_ascii_case("src");
+            if !is_src || comments.iter().any(|c| c.contains(&at)) {
+                return None;
+            }
             let end = crate::assets::SCHEME.len() + 64;
-            asset_ref(rest.get(..end)?).map(|sha| (at, sha))
+            asset_ref(raw.get(at..)?.get(..end)?).map(|sha| (at, sha))
         })
 }
 
@@ -306,6 +321,8 @@ fn asset_ref(url: &str) -> Option<&str> {
         .filter(|sha| crate::assets::is_sha256(sha))
 }
 
+/// True for relative URLs, fragments and the allowed schemes. Browsers ignore ASCII
+/// whitespace and control characters inside a scheme (`java\tscript:`), so do we.
 fn is_safe_url(url: &str) -> bool {
     let cleaned: String = url
         .chars()
@@ -505,7 +522,6 @@ fn sanitizer() -> &'static ammonia::Builder<'static> {
     })
 }
 
-/// Narrows the attributes allowed above to the values the renderer itself produces.
 /// Whether an attribute's value is an `asset:` URL, however it is written.
 fn has_asset_scheme(value: &str) -> bool {
     let start: String = value
@@ -516,6 +532,7 @@ fn has_asset_scheme(value: &str) -> bool {
     start.eq_ignore_ascii_case(crate::assets::SCHEME)
 }
 
+/// Narrows the attributes allowed above to the values the renderer itself produces.
 fn filter_attribute<'a>(element: &str, attribute: &str, value: &'a str) -> Option<Cow<'a, str>> {
     let keep = match (element, attribute) {
         ("input", "type") => value == "checkbox",
@@ -546,7 +563,11 @@ mod tests {
             "Text[^n].\n\n[^n]: ![in a note](asset:{a})\n\n<figure><img src=\"asset:{b}\" \
              alt=\"raw\"></figure>\n\n<a href=\"asset:{c}\">link</a>\n"
         );
-        assert_eq!(asset_refs(&md), vec![a.clone(), b.clone(), c.clone()]);
+        // A link to one, or one in a comment, is not an image the page shows.
+        assert_eq!(asset_refs(&md), vec![a.clone(), b.clone()]);
+        let commented =
+            format!("<!-- <img src=\"asset:{c}\"> -->\n\n<img alt=x src = 'asset:{c}'>");
+        assert_eq!(asset_refs(&commented), vec![c.clone()]);
         let published =
             render_with_assets(&md, &|s| Some(format!("https://api.example/v1/assets/{s}")));
         assert!(published.contains(&format!("src=\"https://api.example/v1/assets/{a}\"")));

@@ -356,7 +356,7 @@ pub async fn publish(
         // Never written from here: the client publishes create-only, so whatever
         // someone else published under this slug is a conflict, not overwritten.
         let base = api_base.as_deref();
-        let key = idempotency_key(slug, &revision, base, latest);
+        let key = idempotency_key(slug, &revision, base, latest, &copies);
         (document, created, already_live) = match api
             .publish_with_images(&prepared.content, &copies, base, &key)
             .await
@@ -504,10 +504,18 @@ fn deliveries(
 /// uses the same key, so a retry after a crash or a lost answer is recognised by the
 /// server; a later publish of the same revision and base (after an unpublish) is not
 /// taken for that retry.
-fn idempotency_key(slug: &str, revision: &str, base: Option<&str>, after: Option<i64>) -> String {
+fn idempotency_key(
+    slug: &str,
+    revision: &str,
+    base: Option<&str>,
+    after: Option<i64>,
+    images: &std::collections::BTreeMap<String, String>,
+) -> String {
     use sha2::{Digest, Sha256};
+    // The images' copies are part of the request: another copy, another request.
+    let copies: String = images.iter().map(|(a, b)| format!("{a}={b};")).collect();
     let digest = Sha256::digest(format!(
-        "{slug}\n{revision}\n{}\n{}",
+        "{slug}\n{revision}\n{}\n{}\n{copies}",
         base.unwrap_or(""),
         after.unwrap_or(0)
     ));

@@ -408,8 +408,12 @@ impl Publisher {
         self.inner.serving.store(false, Ordering::SeqCst);
         lock_handed(&self.inner.handed).clear();
         confirmations.abort_all();
-        // A scheduled publish cut off here is taken up again once its lease ends (a
-        // publish of the same revision again is harmless: already live).
+        // Scheduled publishes under way get the moment attempts get (one cut off in a
+        // CMS write is taken up again once its lease ends).
+        let _ = tokio::time::timeout(Duration::from_secs(3), async {
+            while schedules.join_next().await.is_some() {}
+        })
+        .await;
         schedules.abort_all();
         while schedules.join_next().await.is_some() {}
         let _ = tokio::time::timeout(Duration::from_secs(3), async {
@@ -764,7 +768,7 @@ impl Publisher {
         if let Some(late) = crate::schedule::lateness(&schedule) {
             tracing::warn!(slug = %schedule.slug, %late, "a scheduled publish runs late");
         }
-        let outcome = async {
+        let publishing = async {
             let targets = Targets::resolve(
                 &lock(&self.inner.store),
                 &self.inner.secrets,
@@ -773,8 +777,29 @@ impl Publisher {
             self.publish(&targets, &schedule.slug, LiveWait::SiteTimeout)
                 .await
                 .map(|report| report.publish_id)
-        }
-        .await;
+        };
+        // Held while it runs (uploads may take minutes): no one else takes it up, and
+        // it cannot be cancelled or moved halfway.
+        let renewing = async {
+            #[allow(clippy::infinite_loop)]
+            loop {
+                tokio::time::sleep(SCHEDULE_LEASE / 4).await;
+                let store = self.inner.store.clone();
+                let owner = self.inner.outbox.owner().to_owned();
+                let id = schedule.id;
+                let renewed = tokio::task::spawn_blocking(move || {
+                    lock(&store).renew_schedule_lease(id, &owner, SCHEDULE_LEASE)
+                })
+                .await;
+                if !matches!(renewed, Ok(Ok(true))) {
+                    tracing::warn!(slug = %schedule.slug, "could not hold a scheduled publish");
+                }
+            }
+        };
+        let outcome = tokio::select! {
+            outcome = publishing => outcome,
+            () = renewing => unreachable!("renews until the publish ends"),
+        };
         let error = outcome.as_ref().err().map(ToString::to_string);
         let recorded = lock(&self.inner.store).finish_schedule(
             schedule.id,
@@ -786,6 +811,9 @@ impl Publisher {
         );
         match (recorded, error) {
             (Err(e), _) => tracing::warn!(error = %e, "could not record a scheduled publish"),
+            (Ok(false), _) => {
+                tracing::warn!(slug = %schedule.slug, "a scheduled publish ended after its lease did")
+            }
             (Ok(_), Some(e)) => {
                 tracing::warn!(slug = %schedule.slug, error = %e, "a scheduled publish failed")
             }

@@ -136,6 +136,10 @@ mod tests {
         ));
         assert_eq!(store.schedules(10).unwrap().len(), 1);
         assert_eq!(store.next_schedule_at().unwrap(), None);
+        // Moved to the Trash: not published later either.
+        set(&mut store, "post", "2099-01-03T08:00:00Z", &[]).unwrap();
+        store.delete("post").unwrap();
+        assert_eq!(store.next_schedule_at().unwrap(), None);
     }
 
     #[test]
@@ -162,6 +166,19 @@ mod tests {
             cancel(&mut store, "post"),
             Err(Error::ScheduleRunning { .. })
         ));
+        assert!(
+            matches!(
+                set(&mut store, "post", "2099-01-01T08:00:00Z", &[]),
+                Err(Error::ScheduleRunning { .. })
+            ),
+            "not moved while it runs"
+        );
+        assert!(store
+            .renew_schedule_lease(claimed[0].id, "a", lease)
+            .unwrap());
+        assert!(!store
+            .renew_schedule_lease(claimed[0].id, "b", lease)
+            .unwrap());
         assert!(
             !store.finish_schedule(claimed[0].id, "b", Ok(1)).unwrap(),
             "not b's"

@@ -152,7 +152,9 @@ fn main() {
         let asset =
             assets::add(&mut lock(&bench.store), jpeg.get_ref(), "camera.jpg", false).unwrap();
         let start = Instant::now();
-        let copy = assets::scaled(&bench.store, &asset.sha256, 2560).unwrap();
+        let copy = rt
+            .block_on(assets::scaled(&bench.store, &asset.sha256, 2560))
+            .unwrap();
         copies.push(ms(start.elapsed()));
         assert_eq!(copy.width, 2560);
     }

@@ -244,6 +244,7 @@ export function createWorkspace(api: Api) {
 
   async function select(slug: string) {
     await save();
+    if (state.selected?.slug !== slug) state.schedule = null;
     await run(async () => {
       const doc = await api.getDocument(slug);
       state.selected = doc;
@@ -268,6 +269,7 @@ export function createWorkspace(api: Api) {
     const schedule = slug ? await api.documentSchedule(slug).catch(() => null) : null;
     if (state.selected?.slug !== slug) return;
     state.schedule = schedule;
+    clearTimeout(scheduleTimer);
     if (schedule) {
       const wait = Math.max(0, Date.parse(schedule.due_at) - Date.now()) + 3000;
       scheduleTimer = setTimeout(() => void scheduleFellDue(schedule.slug), Math.min(wait, 2 ** 31 - 1));
@@ -610,6 +612,7 @@ export function createWorkspace(api: Api) {
     if (renamed && state.selected?.slug === doc.slug) {
       state.selected = { ...renamed, source: state.draft };
       state.documents = await api.listDocuments();
+      await loadSchedule();
     }
   }
 
@@ -622,6 +625,7 @@ export function createWorkspace(api: Api) {
       state.selected = { ...renamed, source: state.draft };
       state.documents = await api.listDocuments();
       state.notice = `Renamed to /${renamed.slug}.`;
+      await loadSchedule();
     }
   }
 
@@ -634,6 +638,9 @@ export function createWorkspace(api: Api) {
     const done = await run(() => api.deleteDocument(doc.slug));
     if (done !== undefined) {
       state.selected = null;
+      // Its schedule went with it (the shell cancels it).
+      state.schedule = null;
+      clearTimeout(scheduleTimer);
       state.dirty = false;
       state.history = null;
       if (state.publish?.slug === doc.slug) state.publish = null;

@@ -395,15 +395,27 @@ impl Store {
 
     /// Moves `slug` to the Trash, history and all; `restore_from_trash` brings it back.
     pub fn delete(&mut self, slug: &str) -> Result<()> {
-        let n = self.conn.execute(
+        let tx = self.write_transaction()?;
+        let at = now();
+        let n = tx.execute(
             "UPDATE documents SET deleted_at = ?2 WHERE slug = ?1 AND deleted_at IS NULL",
-            params![slug, now()],
+            params![slug, at],
         )?;
         if n == 0 {
             return Err(Error::DocumentNotFound {
                 slug: slug.to_owned(),
             });
         }
+        // A document in the Trash is not published later either (one being carried
+        // out right now finishes).
+        tx.execute(
+            "UPDATE schedules SET state = 'cancelled', error = 'moved to the Trash',
+                 updated_at = ?2
+             WHERE state = 'pending' AND (lease_until IS NULL OR lease_until <= ?2)
+               AND document_id = (SELECT id FROM documents WHERE slug = ?1)",
+            params![slug, at],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 

@@ -55,8 +55,20 @@ impl Store {
         let document = super::documents::document_id(&tx, slug)?;
         let at = now();
         let sites = serde_json::to_string(sites).expect("strings serialize");
+        let running: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM schedules WHERE document_id = ?1
+                 AND state = 'pending' AND lease_until > ?2)",
+            params![document, at],
+            |r| r.get(0),
+        )?;
+        if running {
+            return Err(Error::ScheduleRunning {
+                slug: slug.to_owned(),
+            });
+        }
         let moved = tx.execute(
-            "UPDATE schedules SET due_at = ?2, sites = ?3, updated_at = ?4
+            "UPDATE schedules SET due_at = ?2, sites = ?3, updated_at = ?4, started_at = NULL,
+                 late_ms = NULL, lease_owner = NULL, lease_until = NULL
              WHERE document_id = ?1 AND state = 'pending'",
             params![document, due_at, sites, at],
         )?;
@@ -166,6 +178,22 @@ impl Store {
             .collect::<rusqlite::Result<_>>()?;
         tx.commit()?;
         ids.into_iter().map(|id| self.schedule(id)).collect()
+    }
+
+    /// Extends `owner`'s lease on schedule `id` it is carrying out; false when it is no
+    /// longer its own.
+    pub fn renew_schedule_lease(
+        &mut self,
+        id: i64,
+        owner: &str,
+        lease: std::time::Duration,
+    ) -> Result<bool> {
+        let renewed = self.conn.execute(
+            "UPDATE schedules SET lease_until = ?3
+             WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2",
+            params![id, owner, timestamp_after(lease)],
+        )?;
+        Ok(renewed == 1)
     }
 
     /// When the next pending schedule is due (or its lease ends), if any.
