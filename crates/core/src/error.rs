@@ -81,6 +81,13 @@ pub enum Error {
     #[error("{reason}")]
     InvalidImageSettings { reason: String },
 
+    #[error("{} was written by a newer Pressroom (workspace schema {found}; this one knows up to {known}): update Pressroom to open it — nothing was changed", path.display())]
+    WorkspaceTooNew {
+        path: std::path::PathBuf,
+        found: usize,
+        known: usize,
+    },
+
     #[error("cannot schedule: {reason}")]
     InvalidSchedule { reason: String },
 
@@ -194,6 +201,7 @@ impl Error {
             Error::AssetNotFound { .. } => "asset_missing",
             Error::InvalidImageSettings { .. } => "invalid_settings",
             Error::InvalidSchedule { .. } => "invalid_schedule",
+            Error::WorkspaceTooNew { .. } => "workspace_too_new",
             Error::ScheduleNotFound { .. } => "not_scheduled",
             Error::ScheduleRunning { .. } => "schedule_running",
             Error::IdempotencyKeyReused { .. } => "idempotency_key_reused",

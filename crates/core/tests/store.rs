@@ -595,3 +595,75 @@ fn samples_are_not_seeded_over_a_trash() {
         seeded
     );
 }
+
+/// Every earlier schema: a workspace made at it (with a document written as version 1
+/// wrote them) opens in this Pressroom with its data, after a copy of it as it was is
+/// kept beside it; a workspace of a later schema is refused untouched.
+#[test]
+fn a_workspace_of_every_earlier_schema_opens_with_its_data_and_a_copy_is_kept() {
+    for version in 1..SCHEMA_VERSION {
+        let (_dir, path) = temp_db();
+        drop(Store::open_at_version(&path, 1).unwrap());
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "INSERT INTO documents (id, slug, source, title, body, search_text,
+                     content_revision, created_at, updated_at)
+                 VALUES (1, 'kept', '---
+title: Kept
+---
+Words.
+', 'Kept', 'Words.',
+                     'Words.', 'r_0000000000000001', '2026-11-01T10:00:00.000Z',
+                     '2026-11-01T10:00:00.000Z');
+                 INSERT INTO revisions (document_id, source, content_revision, created_at)
+                 VALUES (1, '---
+title: Kept
+---
+Words.
+', 'r_0000000000000001',
+                     '2026-11-01T10:00:00.000Z');",
+            )
+            .unwrap();
+        drop(Store::open_at_version(&path, version).unwrap());
+        let before = std::fs::read(&path).unwrap();
+        let store = Store::open(&path).unwrap_or_else(|e| panic!("from schema {version}: {e}"));
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let doc = store.get("kept").unwrap();
+        assert_eq!(
+            (doc.title.as_str(), doc.body.trim()),
+            ("Kept", "Words."),
+            "from {version}"
+        );
+        assert_eq!(store.history("kept").unwrap().len(), 1, "from {version}");
+        drop(store);
+        let backup = pressroom_core::store::backup_path(&path, version);
+        let copy = rusqlite::Connection::open(&backup).unwrap();
+        let kept: (i64, String) = copy
+            .query_row(
+                "SELECT (SELECT user_version FROM pragma_user_version), slug FROM documents",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            kept,
+            (version as i64, "kept".to_owned()),
+            "the copy is schema {version}"
+        );
+        assert!(!before.is_empty());
+    }
+
+    // Written by a newer Pressroom: refused, and left as it was.
+    let (_dir, path) = temp_db();
+    drop(Store::open(&path).unwrap());
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", SCHEMA_VERSION as i64 + 1)
+        .unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let refused = Store::open(&path).unwrap_err();
+    assert!(refused.to_string().contains("newer Pressroom"), "{refused}");
+    assert_eq!(refused.kind(), "workspace_too_new");
+    assert_eq!(std::fs::read(&path).unwrap(), before, "untouched");
+}

@@ -86,7 +86,23 @@ impl std::fmt::Debug for Store {
 
 impl Store {
     /// Opens (creating if needed) the workspace database and brings its schema up to date.
+    ///
+    /// A workspace written by a newer Pressroom (a later schema) is refused untouched;
+    /// one of an earlier schema is first copied as it is to
+    /// `<database>.schema-<version>.bak` (kept), then migrated.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref();
+        let found = existing_version(path)?;
+        if found > SCHEMA_VERSION {
+            return Err(Error::WorkspaceTooNew {
+                path: path.to_path_buf(),
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if found > 0 && found < SCHEMA_VERSION {
+            back_up(path, found)?;
+        }
         let mut store = Self::open_at_version(path, SCHEMA_VERSION)?;
         // What has been in the Trash for its time goes for good.
         if let Err(e) = store.purge_trash(Some(TRASH_KEEPS)) {
@@ -149,6 +165,47 @@ pub fn lock(shared: &std::sync::Mutex<Store>) -> std::sync::MutexGuard<'_, Store
 
 /// The one connection-init for every database Pressroom opens: creates the parent
 /// folder, then WAL, `synchronous=NORMAL`, foreign keys and a busy timeout.
+/// The schema version of the database at `path` (0: none yet, or no file).
+fn existing_version(path: &Path) -> Result<usize> {
+    if !path.is_file() || std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) == 0 {
+        return Ok(0);
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    Ok(usize::try_from(version).unwrap_or(0))
+}
+
+/// Where the copy of a workspace database at schema `version` is kept before it is
+/// migrated.
+pub fn backup_path(database: &Path, version: usize) -> PathBuf {
+    let name = database
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "workspace.db".into());
+    database.with_file_name(format!("{name}.schema-{version}.bak"))
+}
+
+/// Copies the database at `path` (schema `version`), whole and consistent, to
+/// `backup_path`; a copy made by an earlier attempt is kept as it is.
+fn back_up(path: &Path, version: usize) -> Result<()> {
+    let backup = backup_path(path, version);
+    if backup.exists() {
+        return Ok(());
+    }
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let partial = backup.with_extension("bak.partial");
+    let _ = std::fs::remove_file(&partial);
+    conn.execute("VACUUM INTO ?1", [partial.to_string_lossy().as_ref()])?;
+    std::fs::rename(&partial, &backup).map_err(|e| Error::io(&backup, e))?;
+    tracing::info!(backup = %backup.display(), version, "workspace copied before its upgrade");
+    Ok(())
+}
+
 pub(crate) fn init_connection(path: &Path) -> Result<Connection> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
