@@ -37,6 +37,7 @@ pub mod slug;
 pub mod stage;
 pub mod store;
 pub mod view;
+pub mod watch;
 pub mod webhook;
 pub mod wire;
 pub mod wordpress;

@@ -153,10 +153,6 @@ impl RunReport {
     }
 }
 
-/// How often an idle worker looks for what another process left it (a schedule set
-/// from the CLI while the app or a daemon runs, a delivery queued by another front).
-const OTHERS_POLL: Duration = Duration::from_secs(1);
-
 /// How long a worker holds a due schedule while it publishes it: past it, another
 /// worker may take it up (this one died).
 const SCHEDULE_LEASE: Duration = Duration::from_secs(120);
@@ -299,6 +295,16 @@ impl Publisher {
         let mut passes: JoinSet<Result<usize>> = JoinSet::new();
         let mut confirmations: JoinSet<()> = JoinSet::new();
         let mut schedules: JoinSet<()> = JoinSet::new();
+        let watch = {
+            let database = lock(&self.inner.store).path().to_path_buf();
+            match crate::watch::Writes::of(&database) {
+                Ok(watch) => Some(watch),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot watch the workspace for other processes' work");
+                    None
+                }
+            }
+        };
         let mut want_pass = true;
         // After a failed pass (the database busy or broken), wait a little.
         let mut not_before = Instant::now();
@@ -345,7 +351,7 @@ impl Publisher {
             // When to look again: the next delivery due (unless every pass slot is busy:
             // a finishing pass wakes us), the next confirmation that can be claimed
             // (unless there is no room: a finishing one wakes us), the next schedule due,
-            // and at the latest `OTHERS_POLL` from now.
+            // or never (another process's writes wake us: `watch`).
             let next = {
                 let store = lock(&self.inner.store);
                 let deliveries = if passes.len() < MAX_PASSES {
@@ -372,17 +378,28 @@ impl Publisher {
                     Some(Duration::from_secs(1))
                 }
             }
-            // Another process (the CLI, an app beside a daemon) may have scheduled a
-            // publish or queued work meanwhile: looked for at least this often.
-            .map_or(OTHERS_POLL, |w| w.min(OTHERS_POLL))
-            .max(not_before.saturating_duration_since(Instant::now()));
-            let timer = tokio::time::sleep(wait);
+            .map(|w| w.max(not_before.saturating_duration_since(Instant::now())));
+            let timer = async {
+                match wait {
+                    Some(w) => tokio::time::sleep(w).await,
+                    None => std::future::pending().await,
+                }
+            };
+            // Another process (the CLI, an app beside a daemon) writing the workspace
+            // may have scheduled a publish or queued work: looked at again then.
+            let others = async {
+                match &watch {
+                    Some(watch) => watch.changed().await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = &mut shutdown => break,
                 _ = self.inner.wake.notified() => want_pass = true,
                 _ = self.inner.confirm_wake.notified() => {}
                 _ = self.inner.handed_wake.notified() => {}
                 _ = timer => want_pass = true,
+                _ = others => want_pass = true,
                 Some(done) = passes.join_next() => match done {
                     Ok(Ok(attempts)) => {
                         if attempts == 0 {
