@@ -525,7 +525,14 @@ impl Output {
                 s.sites.join(", ")
             };
             let how = match s.state.as_str() {
-                "pending" => "scheduled".to_owned(),
+                "pending" => match &s.error {
+                    Some(e) => format!(
+                        "scheduled, to be tried again (tried {} time{}: {e})",
+                        s.attempts,
+                        if s.attempts == 1 { "" } else { "s" }
+                    ),
+                    None => "scheduled".to_owned(),
+                },
                 "done" => match schedule::lateness(s) {
                     Some(late) => format!("published ({late})"),
                     None => "published".to_owned(),

@@ -124,6 +124,53 @@ fn the_daemon_publishes_on_time_catches_up_when_late_and_skips_cancelled() {
     assert!(schedules(ws)
         .iter()
         .any(|s| s["slug"] == "dropped" && s["state"] == "cancelled"));
+
+    // The content API down at its time: kept, to be tried again, the reason said;
+    // once it is back, the schedule goes out.
+    ok(ws, &["doc", "new", "offline", "--title", "Offline"]);
+    ok(
+        ws,
+        &[
+            "api",
+            "set",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--token-env",
+            TOKEN_VAR,
+        ],
+    );
+    ok(ws, &["publish", "offline", "--at", &in_secs(1)]);
+    let start = Instant::now();
+    let tried = loop {
+        let s = schedules(ws)
+            .into_iter()
+            .find(|s| s["slug"] == "offline")
+            .unwrap();
+        if s["attempts"] == 1 || start.elapsed() > Duration::from_secs(30) {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(
+        (&tried["state"], &tried["attempts"]),
+        (&"pending".into(), &1.into()),
+        "{tried}"
+    );
+    assert!(
+        tried["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be reached"),
+        "{tried}"
+    );
+    assert!(ok(ws, &["schedule", "list"]).contains("to be tried again"));
+    ok(
+        ws,
+        &["api", "set", "--url", &api.url, "--token-env", TOKEN_VAR],
+    );
+    ok(ws, &["publish", "offline", "--at", &in_secs(1)]);
+    assert_eq!(settled(ws, "offline")["state"], "done");
+    assert!(served(&api, "offline").is_some());
     worker.kill().unwrap();
     worker.wait().unwrap();
 }

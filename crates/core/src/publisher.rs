@@ -153,6 +153,10 @@ impl RunReport {
     }
 }
 
+/// How many times a scheduled publish is tried when what it goes to cannot be reached
+/// (over about three and a half hours), before it is recorded as failed.
+const SCHEDULE_TRIES: u32 = 10;
+
 /// How long a worker holds a due schedule while it publishes it: past it, another
 /// worker may take it up (this one died).
 const SCHEDULE_LEASE: Duration = Duration::from_secs(120);
@@ -817,6 +821,30 @@ impl Publisher {
             outcome = publishing => outcome,
             () = renewing => unreachable!("renews until the publish ends"),
         };
+        // The content API or a destination could not be reached: tried again later,
+        // backing off (30 s, 1 min, 2 min … 30 min), at most `SCHEDULE_TRIES` times.
+        if let Err(e) = &outcome {
+            let transient = matches!(
+                e.kind(),
+                "unreachable" | "destination_unreachable" | "server_error"
+            );
+            if transient && schedule.attempts + 1 < SCHEDULE_TRIES {
+                let wait = (Duration::from_secs(30) * 2u32.pow(schedule.attempts.min(6)))
+                    .min(Duration::from_secs(1800));
+                let at = crate::store::current_timestamp_after(wait);
+                let kept = lock(&self.inner.store).retry_schedule(
+                    schedule.id,
+                    self.inner.outbox.owner(),
+                    &e.to_string(),
+                    &at,
+                );
+                tracing::warn!(slug = %schedule.slug, error = %e, ?wait, "a scheduled publish will be tried again");
+                if let Err(e) = kept {
+                    tracing::warn!(error = %e, "could not record a scheduled publish");
+                }
+                return;
+            }
+        }
         let error = outcome.as_ref().err().map(ToString::to_string);
         let recorded = lock(&self.inner.store).finish_schedule(
             schedule.id,

@@ -63,6 +63,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("migrations/0015_assets.sql")),
     M::up(include_str!("migrations/0016_asset_copies.sql")),
     M::up(include_str!("migrations/0017_schedules.sql")),
+    M::up(include_str!("migrations/0018_schedule_retries.sql")),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 
@@ -259,6 +260,11 @@ fn format_timestamp(at: time::OffsetDateTime) -> String {
 /// The current time as stored timestamps write it, for comparing with them.
 pub fn current_timestamp() -> String {
     now()
+}
+
+/// `delay` from now, as stored timestamps write it.
+pub fn current_timestamp_after(delay: Duration) -> String {
+    timestamp_after(delay)
 }
 
 #[cfg(test)]

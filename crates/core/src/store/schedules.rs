@@ -23,13 +23,16 @@ pub struct Schedule {
     pub late_ms: Option<i64>,
     #[ts(type = "number | null")]
     pub publish_id: Option<i64>,
+    /// Why the last try failed (a pending one is tried again), or why it gave up.
     pub error: Option<String>,
+    /// Tries made so far.
+    pub attempts: u32,
     pub created_at: String,
     pub updated_at: String,
 }
 
 const COLUMNS: &str = "s.id, d.slug, s.due_at, s.sites, s.state, s.late_ms, s.publish_id, \
-                       s.error, s.created_at, s.updated_at";
+                       s.error, s.created_at, s.updated_at, s.attempts";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Schedule> {
     let sites: String = r.get(3)?;
@@ -44,6 +47,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Schedule> {
         error: r.get(7)?,
         created_at: r.get(8)?,
         updated_at: r.get(9)?,
+        attempts: r.get(10)?,
     })
 }
 
@@ -68,7 +72,8 @@ impl Store {
         }
         let moved = tx.execute(
             "UPDATE schedules SET due_at = ?2, sites = ?3, updated_at = ?4, started_at = NULL,
-                 late_ms = NULL, lease_owner = NULL, lease_until = NULL
+                 late_ms = NULL, lease_owner = NULL, lease_until = NULL, error = NULL,
+                 attempts = 0
              WHERE document_id = ?1 AND state = 'pending'",
             params![document, due_at, sites, at],
         )?;
@@ -206,6 +211,18 @@ impl Store {
         )?)
     }
 
+    /// Puts schedule `id`, claimed by `owner`, back to be tried again at `at` after a
+    /// try that failed with `error`. False when it was no longer `owner`'s.
+    pub fn retry_schedule(&mut self, id: i64, owner: &str, error: &str, at: &str) -> Result<bool> {
+        let changed = self.conn.execute(
+            "UPDATE schedules SET due_at = ?3, error = ?4, attempts = attempts + 1,
+                 lease_owner = NULL, lease_until = NULL, updated_at = ?5
+             WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2",
+            params![id, owner, at, error, now()],
+        )?;
+        Ok(changed == 1)
+    }
+
     /// Ends schedule `id`, claimed by `owner`: done as publish `publish_id`, or failed
     /// with `error`. False when it was no longer `owner`'s.
     pub fn finish_schedule(
@@ -220,7 +237,7 @@ impl Store {
         };
         let changed = self.conn.execute(
             "UPDATE schedules SET state = ?3, publish_id = ?4, error = ?5, lease_owner = NULL,
-                 lease_until = NULL, updated_at = ?6
+                 lease_until = NULL, updated_at = ?6, attempts = attempts + 1
              WHERE id = ?1 AND state = 'pending' AND lease_owner = ?2",
             params![id, owner, state, publish_id, error, now()],
         )?;

@@ -372,7 +372,15 @@ state: string,
 /**
  * How long after its due time it started, when it did (in ms).
  */
-late_ms: number | null, publish_id: number | null, error: string | null, created_at: string, updated_at: string, };
+late_ms: number | null, publish_id: number | null, 
+/**
+ * Why the last try failed (a pending one is tried again), or why it gave up.
+ */
+error: string | null, 
+/**
+ * Tries made so far.
+ */
+attempts: number, created_at: string, updated_at: string, };
 
 /**
  * Who the secret logs in as, and whether they may publish.
