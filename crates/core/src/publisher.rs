@@ -154,7 +154,7 @@ impl RunReport {
 }
 
 /// How many times a scheduled publish is tried when what it goes to cannot be reached
-/// (over about three and a half hours), before it is recorded as failed.
+/// (over about two hours), before it is recorded as failed.
 const SCHEDULE_TRIES: u32 = 10;
 
 /// How long a worker holds a due schedule while it publishes it: past it, another
