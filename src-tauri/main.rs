@@ -38,7 +38,28 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
         .menu(menu::build)
         .on_menu_event(|app, event| menu::forward(app, event.id().as_ref()))
         .setup(|app| {
-            let state = state::AppState::open_default()?;
+            let state = match state::AppState::open_default() {
+                Ok(state) => state,
+                Err(e) => {
+                    // Said in a window, not only on a terminal nobody sees (a workspace
+                    // written by a newer Pressroom, a database that cannot be opened);
+                    // the app ends once it is read.
+                    use tauri::Manager;
+                    use tauri_plugin_dialog::{DialogExt, MessageDialogKind};
+                    // Nothing to edit behind it: the editor's window stays hidden.
+                    if let Some(window) = app.get_webview_window("main") {
+                        let _ = window.hide();
+                    }
+                    let handle = app.handle().clone();
+                    app.dialog()
+                        .message(e.to_string())
+                        .title("Pressroom cannot open its workspace")
+                        .kind(MessageDialogKind::Error)
+                        .show(move |_| handle.exit(1));
+                    tracing::error!(error = %e, "cannot open the workspace");
+                    return Ok(());
+                }
+            };
             commands::notify_in_background(app.handle().clone(), &state.publisher);
             app.manage(state);
             Ok(())
