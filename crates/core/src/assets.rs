@@ -88,6 +88,18 @@ pub struct ImageSettings {
 
 const KEEP_METADATA_KEY: &str = "images.keep_metadata";
 
+/// Why `width` cannot be a destination's widest image, if it cannot: past any image
+/// Pressroom takes.
+pub fn check_max_width(width: u32) -> std::result::Result<(), String> {
+    if width > MAX_SIDE {
+        return Err(format!(
+            "a widest image of {width} pixels is more than any image Pressroom takes \
+             ({MAX_SIDE}); use 0 to send images as they are"
+        ));
+    }
+    Ok(())
+}
+
 /// The workspace's `ImageSettings`.
 pub fn settings(store: &crate::Store) -> Result<ImageSettings> {
     Ok(ImageSettings {
@@ -98,11 +110,8 @@ pub fn settings(store: &crate::Store) -> Result<ImageSettings> {
 
 /// Saves the workspace's `ImageSettings`.
 pub fn set_settings(store: &mut crate::Store, settings: &ImageSettings) -> Result<ImageSettings> {
-    if settings.api_max_width > MAX_SIDE {
-        return Err(Error::InvalidImageSettings {
-            reason: format!("a widest image of {} pixels is more than any image Pressroom takes ({MAX_SIDE}); use 0 to send images as they are", settings.api_max_width),
-        });
-    }
+    check_max_width(settings.api_max_width)
+        .map_err(|reason| Error::InvalidImageSettings { reason })?;
     store.set_setting(
         KEEP_METADATA_KEY,
         if settings.keep_metadata { "1" } else { "" },
@@ -226,17 +235,35 @@ fn check_animation(bytes: &[u8], format: image::ImageFormat) -> std::result::Res
     frames(bytes, format).map(|_| ())
 }
 
+/// The EXIF block and the colour profile `bytes` carry (each when there), read in one
+/// parse.
+fn exif_and_icc(
+    bytes: &[u8],
+    format: image::ImageFormat,
+) -> (Option<img_parts::Bytes>, Option<img_parts::Bytes>) {
+    use img_parts::{Bytes, ImageEXIF, ImageICC};
+    fn both<T: ImageEXIF + ImageICC>(
+        image: Option<T>,
+    ) -> (Option<img_parts::Bytes>, Option<img_parts::Bytes>) {
+        image.map_or((None, None), |i| (i.exif(), i.icc_profile()))
+    }
+    let owned = Bytes::copy_from_slice(bytes);
+    match format {
+        image::ImageFormat::Jpeg => both(img_parts::jpeg::Jpeg::from_bytes(owned).ok()),
+        image::ImageFormat::Png => both(img_parts::png::Png::from_bytes(owned).ok()),
+        image::ImageFormat::WebP => both(img_parts::webp::WebP::from_bytes(owned).ok()),
+        _ => (None, None),
+    }
+}
+
+/// The orientation an EXIF block says, when it says one.
+fn orientation_in(exif: Option<&img_parts::Bytes>) -> Option<image::metadata::Orientation> {
+    image::metadata::Orientation::from_exif_chunk(exif?)
+}
+
 /// The EXIF orientation `bytes` carry, when they carry one.
 fn orientation(bytes: &[u8], format: image::ImageFormat) -> Option<image::metadata::Orientation> {
-    use img_parts::{Bytes, ImageEXIF};
-    let owned = Bytes::copy_from_slice(bytes);
-    let exif = match format {
-        image::ImageFormat::Jpeg => img_parts::jpeg::Jpeg::from_bytes(owned).ok()?.exif(),
-        image::ImageFormat::Png => img_parts::png::Png::from_bytes(owned).ok()?.exif(),
-        image::ImageFormat::WebP => img_parts::webp::WebP::from_bytes(owned).ok()?.exif(),
-        _ => None,
-    }?;
-    image::metadata::Orientation::from_exif_chunk(&exif)
+    orientation_in(exif_and_icc(bytes, format).0.as_ref())
 }
 
 /// An EXIF block that says only `orientation` (little-endian TIFF, one IFD entry:
@@ -458,7 +485,8 @@ fn downscale(asset: &Asset, bytes: &[u8], max_width: u32) -> Result<Option<Prepa
         return Ok(None);
     }
     let mut picture = decode(bytes, format).map_err(|e| invalid(e.to_string()))?;
-    if let Some(orientation) = orientation(bytes, format) {
+    let (exif, profile) = exif_and_icc(bytes, format);
+    if let Some(orientation) = orientation_in(exif.as_ref()) {
         picture.apply_orientation(orientation);
     }
     let height = (u64::from(picture.height()) * u64::from(max_width)
@@ -469,7 +497,7 @@ fn downscale(asset: &Asset, bytes: &[u8], max_width: u32) -> Result<Option<Prepa
         height as u32,
         image::imageops::FilterType::CatmullRom,
     );
-    let profile = icc_profile(bytes, format);
+    let profile = profile.map(|p| p.to_vec());
     let mut out = Vec::new();
     // A photo stays a JPEG; anything with transparency, or drawn (PNG, GIF), a PNG.
     let (mime, result) = if format == image::ImageFormat::Jpeg
@@ -505,19 +533,6 @@ fn downscale(asset: &Asset, bytes: &[u8], max_width: u32) -> Result<Option<Prepa
     }))
 }
 
-/// The colour profile `bytes` carry, if any.
-fn icc_profile(bytes: &[u8], format: image::ImageFormat) -> Option<Vec<u8>> {
-    use img_parts::{Bytes, ImageICC};
-    let owned = Bytes::copy_from_slice(bytes);
-    let icc = match format {
-        image::ImageFormat::Jpeg => img_parts::jpeg::Jpeg::from_bytes(owned).ok()?.icc_profile(),
-        image::ImageFormat::Png => img_parts::png::Png::from_bytes(owned).ok()?.icc_profile(),
-        image::ImageFormat::WebP => img_parts::webp::WebP::from_bytes(owned).ok()?.icc_profile(),
-        _ => None,
-    }?;
-    Some(icc.to_vec())
-}
-
 /// Most requests to a destination at once about images (asking whether it has them).
 const AT_ONCE: usize = 32;
 
@@ -536,13 +551,7 @@ pub async fn upload_to_api(
     let target = format!("api {}", api.base_url());
     let mut copies = std::collections::BTreeMap::new();
     let mut sent_shas = Vec::new();
-    let mut wanted = references(&content.markdown);
-    if let Some(cover) = crate::cms::cover_of(&content.front_matter) {
-        if !wanted.iter().any(|w| w == cover) {
-            wanted.push(cover.to_owned());
-        }
-    }
-    for sha in wanted {
+    for sha in published(content) {
         let copy = scaled(store, &sha, max_width).await?;
         if copy.sha256 != sha {
             copies.insert(sha, copy.sha256.clone());
@@ -573,6 +582,18 @@ pub async fn upload_to_api(
         crate::store::lock(store).set_uploaded(&target, &sha256, &upload)?;
     }
     Ok(copies)
+}
+
+/// Every asset a publish of `content` sends: the images its markdown shows, then its
+/// cover (front matter `cover:`), each once.
+pub fn published(content: &crate::revision::Content) -> Vec<String> {
+    let mut wanted = references(&content.markdown);
+    if let Some(cover) = crate::cms::cover_of(&content.front_matter) {
+        if !wanted.iter().any(|w| w == cover) {
+            wanted.push(cover.to_owned());
+        }
+    }
+    wanted
 }
 
 /// Whether `text` is an asset's name: 64 lowercase hex digits.

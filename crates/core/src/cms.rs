@@ -301,12 +301,7 @@ pub async fn upload_images(
     max_width: u32,
 ) -> Result<Uploads> {
     let mut uploads = Uploads::new();
-    let mut wanted = crate::assets::references(&prepared.content.markdown);
-    if let Some(cover) = prepared.cover() {
-        if !wanted.iter().any(|w| w == cover) {
-            wanted.push(cover.to_owned());
-        }
-    }
+    let wanted = crate::assets::published(&prepared.content);
     use futures_util::stream::{self, StreamExt, TryStreamExt};
     let mut known = Vec::with_capacity(wanted.len());
     for sha256 in wanted {

@@ -154,16 +154,7 @@ pub fn set_image_max_width(store: &mut Store, name: &str, width: u32) -> Result<
 /// Refuses a widest image past any Pressroom takes (checked before a destination is
 /// added with it, so nothing is half added).
 pub fn check_image_max_width(width: u32) -> Result<()> {
-    if width > crate::assets::MAX_SIDE {
-        return Err(Error::InvalidDestination {
-            reason: format!(
-                "a widest image of {width} pixels is more than any image Pressroom takes \
-                 ({}); use 0 to send images as they are",
-                crate::assets::MAX_SIDE
-            ),
-        });
-    }
-    Ok(())
+    crate::assets::check_max_width(width).map_err(|reason| Error::InvalidDestination { reason })
 }
 
 fn keep_secret(secrets: &SecretStore, reference: &str, secret: &str) -> Result<()> {
