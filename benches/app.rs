@@ -14,6 +14,9 @@
 //!   documents against one document, rounds alternating (PRESSROOM_BENCH_LARGE_ONLY=1
 //!   runs only this part).
 //!
+//! PRESSROOM_APP_BIN names another build of the app (the installed package's), and
+//! PRESSROOM_BENCH_LAUNCH_ONLY=1 stops after the launches (scripts/bench-package.sh).
+//!
 //! Goals: at most 1.5x the hello app's memory, under 1.5 s to interactive, under 16 ms
 //! keystroke to preview (medians); 10 000 documents at most 1.2x the launch time and
 //! memory of one (issue #18).
@@ -276,14 +279,20 @@ fn large_workspaces(display: &Display, app: &Path) {
 }
 
 fn main() {
-    let app = PathBuf::from(env!("CARGO_BIN_EXE_pressroom-app"));
+    // PRESSROOM_APP_BIN: another build of the app (the installed package's:
+    // scripts/bench-package.sh).
+    let app = std::env::var_os("PRESSROOM_APP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_pressroom-app")));
     if std::env::var_os("PRESSROOM_BENCH_LARGE_ONLY").is_some() {
         large_workspaces(&Display::start(), &app);
         return;
     }
     let hello = std::env::var_os("PRESSROOM_HELLO_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| app.with_file_name("pressroom-hello"));
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_BIN_EXE_pressroom-app")).with_file_name("pressroom-hello")
+        });
     assert!(
         hello.is_file(),
         "{} is missing: run scripts/bench-app.sh",
@@ -320,6 +329,10 @@ fn main() {
     );
     }
 
+    // PRESSROOM_BENCH_LAUNCH_ONLY=1: only the launches above.
+    if std::env::var_os("PRESSROOM_BENCH_LAUNCH_ONLY").is_some() {
+        return;
+    }
     large_workspaces(&display, &app);
 
     // Keystroke to preview, on a workspace holding one 100 KB document.

@@ -16,8 +16,10 @@ packages=(libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev librsvg2-dev
   libayatana-appindicator3-dev libxdo-dev build-essential file pkg-config libssl-dev
   curl ca-certificates)
 if [ "$mode" = test ]; then
+  # python3-xlib: the GUI tests close windows and press keys in native dialogs
+  # (tests/support/xwin.py); systemd: `systemd-analyze verify` reads the service unit.
   packages+=(xvfb webkit2gtk-driver dbus-x11 gnome-keyring libsecret-tools imagemagick nginx-light
-    python3)
+    python3 python3-xlib systemd)
 fi
 if ! command -v node >/dev/null; then packages+=(nodejs npm); fi
 

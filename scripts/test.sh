@@ -19,6 +19,9 @@ say "UI: type-check, unit tests, build"
 say "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+say "Debian package (release build; the GUI test installs and removes it)"
+./scripts/package.sh
+
 say "cargo test"
 # A fresh, empty keyring of our own: gnome-keyring in a private D-Bus session, unlocked
 # with a non-empty password (an empty one makes it wait for a prompt that never comes).

@@ -7,7 +7,6 @@ use pressroom_core::diff::DiffLine;
 use pressroom_core::folder::{self, ImportReport};
 use pressroom_core::publish::{LiveWait, PublishReport};
 use pressroom_core::publisher::{Event, Publisher};
-use pressroom_core::stage::Stage;
 use pressroom_core::store::{ConfirmationRecord, RevisionInfo, SearchHit, Site, Standing, Trashed};
 use pressroom_core::view::{self, DocumentSites, PublishedView};
 use pressroom_core::{frontmatter, preview, publish, Document, DocumentSummary};
@@ -170,6 +169,28 @@ pub async fn import_folder<R: Runtime>(
     Ok(Some(state.with_store(|s| folder::import(s, &dir))?))
 }
 
+/// The markdown files the app was started with (`pressroom-app a.md`, as a file
+/// manager opens one): imported into the workspace, once; `None` when there were none.
+#[tauri::command]
+pub async fn opened_files(state: State<'_, AppState>) -> IpcResult<Option<ImportReport>> {
+    let files = std::mem::take(&mut *crate::OPENED.lock().unwrap_or_else(|e| e.into_inner()));
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let mut all = ImportReport::default();
+    for file in files {
+        match state.with_store(|s| folder::import(s, &file)) {
+            Ok(report) => all.merge(report),
+            Err(e) => all.failed.push(folder::ImportFailure {
+                path: file,
+                kind: e.kind(),
+                message: e.to_string(),
+            }),
+        }
+    }
+    Ok(Some(all))
+}
+
 /// Writes every document as `<slug>.md` into a folder; `None` when cancelled.
 #[tauri::command]
 pub async fn export_folder<R: Runtime>(
@@ -269,42 +290,31 @@ fn follow_over(
 pub fn notify_in_background<R: Runtime>(app: AppHandle<R>, publisher: &Publisher) {
     let mut events = publisher.subscribe();
     tauri::async_runtime::spawn(async move {
+        let mut notices = pressroom_core::notices::Notices::new();
         loop {
             let event = match events.recv().await {
                 Ok(event) => event,
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(_) => break,
             };
-            let Event::Changed {
-                site,
-                stage,
-                message,
-                ..
-            } = &event
-            else {
-                continue;
-            };
-            if !stage.is_terminal() {
-                continue;
+            for notice in notices.observe(&event) {
+                // A scheduled post's outcome always; a site's only when the window
+                // is not being looked at (it shows there otherwise).
+                let looked_at = app.get_webview_window("main").is_some_and(|w| {
+                    w.is_focused().unwrap_or(true) && w.is_visible().unwrap_or(true)
+                });
+                if looked_at && !notice.scheduled {
+                    continue;
+                }
+                tracing::info!(title = %notice.title, "notification");
+                // No notification daemon (a headless session) is not an error.
+                let _ = app
+                    .notification()
+                    .builder()
+                    .title(notice.title)
+                    .body(notice.body)
+                    .show();
             }
-            let focused = app
-                .get_webview_window("main")
-                .and_then(|w| w.is_focused().ok())
-                .unwrap_or(true);
-            if focused {
-                continue;
-            }
-            let title = match stage {
-                Stage::Live { .. } => format!("{site} is live"),
-                _ => format!("{site}: not live"),
-            };
-            // No notification daemon (a headless session) is not an error.
-            let _ = app
-                .notification()
-                .builder()
-                .title(title)
-                .body(message)
-                .show();
         }
     });
 }

@@ -13,6 +13,7 @@ use crate::commands::ThemePage;
 use crate::destinations::DestinationForm;
 use crate::images::AddedImage;
 use crate::ipc_error::IpcError;
+use crate::schedules::Scheduled;
 use crate::settings::{Keyed, SiteForm, SiteView, TestResult};
 use crate::state::WorkspaceInfo;
 
@@ -31,7 +32,7 @@ fn generated() -> String {
         "// Generated from the Rust types (src-tauri/ipc_types.rs); do not edit.\n\
          // PRESSROOM_WRITE_TYPES=1 cargo test -p pressroom-app --bin pressroom-app ipc_types\n\
          \n\
-         import type { Asset, ConfirmationRecord, FieldMapping, Preset, Site } from \"./core\";\n",
+         import type { Asset, ConfirmationRecord, FieldMapping, Preset, Schedule, Site } from \"./core\";\n",
     );
     for decl in [
         decl::<WorkspaceInfo>(&cfg),
@@ -43,6 +44,7 @@ fn generated() -> String {
         decl::<TestResult>(&cfg),
         decl::<IpcError>(&cfg),
         decl::<ThemePage>(&cfg),
+        decl::<Scheduled>(&cfg),
     ] {
         out.push('\n');
         out.push_str(&decl);

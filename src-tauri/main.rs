@@ -5,6 +5,7 @@
 // No console window on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod background;
 mod commands;
 mod destinations;
 mod images;
@@ -25,6 +26,10 @@ use tauri::{Manager, Runtime};
 /// When `main` began (for the interactive log line).
 static STARTED: OnceLock<Instant> = OnceLock::new();
 
+/// The files named on the command line (the desktop entry's `%F`): imported and opened
+/// once the window is up (`commands::opened_files`).
+static OPENED: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+
 /// The app, generic over the runtime so it can also boot under Tauri's mock runtime.
 fn app_builder<R: Runtime>() -> tauri::Builder<R> {
     tauri::Builder::<R>::new()
@@ -37,6 +42,7 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
         .register_asynchronous_uri_scheme_protocol(images::SCHEME, images::serve)
         .menu(menu::build)
         .on_menu_event(|app, event| menu::forward(app, event.id().as_ref()))
+        .on_window_event(background::on_window_event)
         .setup(|app| {
             let state = match state::AppState::open_default() {
                 Ok(state) => state,
@@ -124,11 +130,19 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
             schedules::schedule_document,
             schedules::cancel_schedule,
             schedules::document_schedule,
+            background::background_service,
+            background::set_background_service,
+            commands::opened_files,
         ])
 }
 
 fn main() {
     STARTED.get_or_init(Instant::now);
+    *OPENED.lock().unwrap_or_else(|e| e.into_inner()) = std::env::args_os()
+        .skip(1)
+        .filter(|a| !a.to_string_lossy().starts_with('-'))
+        .map(std::path::PathBuf::from)
+        .collect();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

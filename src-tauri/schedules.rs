@@ -16,16 +16,31 @@ pub async fn schedule_document(
     slug: String,
     at: String,
     sites: Vec<String>,
-) -> IpcResult<Schedule> {
+) -> IpcResult<Scheduled> {
     let schedule = state.with_store(|s| schedule::set(s, &slug, &at, &sites))?;
     // The service sleeps until its next due time: it has a new one.
     state.publisher.wake();
-    Ok(schedule)
+    // WordPress destinations hold it as their own scheduled post too.
+    let notes = schedule::stage(&state.store, state.publisher.secrets(), &slug).await;
+    let schedule = state
+        .with_store(|s| s.pending_schedule(&slug))?
+        .unwrap_or(schedule);
+    Ok(Scheduled { schedule, notes })
 }
 
 #[tauri::command]
-pub async fn cancel_schedule(state: State<'_, AppState>, slug: String) -> IpcResult<Schedule> {
-    Ok(state.with_store(|s| schedule::cancel(s, &slug))?)
+pub async fn cancel_schedule(state: State<'_, AppState>, slug: String) -> IpcResult<Scheduled> {
+    let schedule = state.with_store(|s| schedule::cancel(s, &slug))?;
+    let notes = schedule::unstage(&state.store, state.publisher.secrets(), &schedule).await;
+    Ok(Scheduled { schedule, notes })
+}
+
+/// A schedule set or cancelled, and what each CMS that keeps scheduled posts itself
+/// made of it (one sentence each).
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct Scheduled {
+    pub schedule: Schedule,
+    pub notes: Vec<String>,
 }
 
 /// `slug`'s pending schedule, if any.

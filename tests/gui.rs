@@ -20,13 +20,13 @@ const TEST_TIMEOUT: Duration = Duration::from_secs(120);
 /// Upper bound for starting one WebDriver session with the app.
 const SESSION_TIMEOUT: Duration = Duration::from_secs(40);
 
-async fn open_app(driver: &Driver) -> Client {
+/// The app this build made; `with_app_at` starts another (the installed package's).
+const APP: &str = env!("CARGO_BIN_EXE_pressroom-app");
+
+async fn open_app(driver: &Driver, app: &Path) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("wry"));
-    caps.insert(
-        "tauri:options".into(),
-        json!({ "application": env!("CARGO_BIN_EXE_pressroom-app") }),
-    );
+    caps.insert("tauri:options".into(), json!({ "application": app }));
     // tauri-driver listens before WebKitWebDriver behind it is ready; on a busy machine
     // the first request can be cut off. A few tries, then a clear failure.
     let mut tries = 0;
@@ -135,6 +135,29 @@ fn with_app_in<F>(name: &str, data_dir: &Path, more_env: &[(&str, &str)], test: 
 where
     F: AsyncFnOnce(&Client, &Display),
 {
+    with_app_at(Path::new(APP), name, data_dir, more_env, test)
+}
+
+/// `with_app_in`, starting the app at `app`.
+fn with_app_at<F>(app: &Path, name: &str, data_dir: &Path, more_env: &[(&str, &str)], test: F)
+where
+    F: AsyncFnOnce(&Client, &Display),
+{
+    with_app_ending(app, name, data_dir, more_env, true, test)
+}
+
+/// `with_app_at`; `shown_at_end`: the window is on the screen when the test ends (its
+/// screenshot must not be blank).
+fn with_app_ending<F>(
+    app: &Path,
+    name: &str,
+    data_dir: &Path,
+    more_env: &[(&str, &str)],
+    shown_at_end: bool,
+    test: F,
+) where
+    F: AsyncFnOnce(&Client, &Display),
+{
     let display = Display::start();
     let shot = artifacts_dir().join(format!("{name}.png"));
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -149,7 +172,8 @@ where
             &[(workspace::DATA_DIR_ENV, data_dir.as_os_str())],
             more_env,
         );
-        match rt.block_on(async { tokio::time::timeout(SESSION_TIMEOUT, open_app(&driver)).await })
+        match rt
+            .block_on(async { tokio::time::timeout(SESSION_TIMEOUT, open_app(&driver, app)).await })
         {
             Ok(client) => break (driver, client),
             Err(_) if tries < 3 => {
@@ -174,7 +198,7 @@ where
     }
     let size = std::fs::metadata(&shot).unwrap().len();
     assert!(
-        size > 20_000,
+        !shown_at_end || size > 20_000,
         "{} is {size} bytes: a blank window?",
         shot.display()
     );
@@ -1141,8 +1165,23 @@ fn fields_history_settings_and_help() {
                 "{imported}"
             );
 
-            // Settings: the route handler to paste, and a test webhook the site accepts.
+            // Settings: the background service cannot run the sandbox (it lives in the
+            // app), and says so rather than offering a switch that cannot work.
             click(client, ".nav-settings").await;
+            let background =
+                texts_when(client, ".background-card .unavailable", |t| t.len() == 1).await;
+            assert!(
+                background[0].contains("the sandbox runs inside the app"),
+                "{background:?}"
+            );
+            let switch = eval(
+                client,
+                "return document.querySelector('input[name=background-service]').disabled",
+            )
+            .await;
+            assert_eq!(switch, json!(true));
+
+            // The route handler to paste, and a test webhook the site accepts.
             click(client, ".site[data-site='demo'] .test-webhook").await;
             let result = texts_when(client, ".site[data-site='demo'] .test-result", |t| {
                 t.len() == 1
@@ -1203,7 +1242,7 @@ fn follows_the_systems_dark_theme() {
     );
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let client = open_app(&driver).await;
+        let client = open_app(&driver, Path::new(APP)).await;
         texts_when(&client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
         let dark = eval(
             &client,
@@ -1936,4 +1975,261 @@ async fn curl_json(url: &str) -> serde_json::Value {
         .await
         .unwrap();
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Runs a package-manager command as root (`sudo -n` when not root), failing the test
+/// with what it said.
+fn as_root(args: &[&str]) -> String {
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    let mut cmd = if root {
+        std::process::Command::new(args[0])
+    } else {
+        let mut c = std::process::Command::new("sudo");
+        c.arg("-n").arg(args[0]);
+        c
+    };
+    let out = cmd
+        .args(&args[1..])
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .output()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{args:?} failed:\n{said}");
+    said
+}
+
+/// The Debian package scripts/package.sh built (the test command builds it first).
+fn built_package() -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/package");
+    let version = env!("CARGO_PKG_VERSION");
+    std::fs::read_dir(&dir)
+        .ok()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.starts_with(&format!("pressroom_{version}_")) && n.ends_with(".deb")
+            })
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no pressroom_{version}_*.deb in {}: build it with scripts/package.sh \
+                 (the README's test command does)",
+                dir.display()
+            )
+        })
+}
+
+/// Issue #16: the .deb installs with apt, its app opens the sandbox and publishes to
+/// Live, its CLI is on PATH, and it removes cleanly.
+#[test]
+fn the_installed_package_opens_the_sandbox_publishes_and_removes_cleanly() {
+    let deb = built_package();
+    let deb_arg = deb.display().to_string();
+    // What it says about itself: the runtime libraries, never the -dev packages.
+    let fields = std::process::Command::new("dpkg-deb")
+        .args(["-f", &deb_arg, "Package", "Depends", "Recommends"])
+        .output()
+        .unwrap();
+    let fields = String::from_utf8_lossy(&fields.stdout).into_owned();
+    assert!(fields.contains("Package: pressroom\n"), "{fields}");
+    for runtime in ["libwebkit2gtk-4.1-0", "libgtk-3-0", "libdbus-1-3"] {
+        assert!(fields.contains(runtime), "{runtime} missing: {fields}");
+    }
+    assert!(!fields.contains("-dev"), "a -dev package in {fields}");
+
+    as_root(&["apt-get", "install", "-y", "--reinstall", &deb_arg]);
+    // Removed again whatever happens below.
+    struct Removal;
+    impl Drop for Removal {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("apt-get")
+                .args(["purge", "-y", "pressroom"])
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .output();
+        }
+    }
+    let removal = Removal;
+    let files = as_root(&["dpkg", "-L", "pressroom"]);
+    for file in [
+        "/usr/bin/pressroom-app",
+        "/usr/bin/pressroom",
+        "/usr/lib/systemd/user/pressroom-daemon.service",
+    ] {
+        assert!(
+            files.lines().any(|l| l == file),
+            "{file} not installed:\n{files}"
+        );
+    }
+    let desktop = files
+        .lines()
+        .find(|l| l.starts_with("/usr/share/applications/") && l.ends_with(".desktop"))
+        .unwrap_or_else(|| panic!("no desktop entry:\n{files}"));
+    let entry = std::fs::read_to_string(desktop).unwrap();
+    for line in [
+        "Exec=pressroom-app %F",
+        "MimeType=text/markdown;",
+        "Icon=pressroom-app",
+    ] {
+        assert!(entry.lines().any(|l| l == line), "{line} missing:\n{entry}");
+    }
+    assert!(
+        files
+            .lines()
+            .any(|l| l.starts_with("/usr/share/icons/") && l.ends_with(".png")),
+        "no icons:\n{files}"
+    );
+
+    // The CLI on PATH, as installed.
+    let version = std::process::Command::new("pressroom")
+        .arg("--version")
+        .output()
+        .expect("pressroom on PATH");
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        format!("pressroom {}", env!("CARGO_PKG_VERSION"))
+    );
+
+    // The installed app: the sandbox, published to Live.
+    let tmp = tempfile::tempdir().unwrap();
+    with_app_at(
+        Path::new("/usr/bin/pressroom-app"),
+        "installed-package",
+        tmp.path(),
+        &[],
+        async |client, _| {
+            texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+            type_at_end(client, "Published from the installed package.").await;
+            texts_when(client, ".save-state", |t| t == ["Saved"]).await;
+            click(client, "button.publish").await;
+            demo_is_live_with_the_published_revision(client).await;
+        },
+    );
+
+    as_root(&["apt-get", "purge", "-y", "pressroom"]);
+    std::mem::forget(removal);
+    for file in files
+        .lines()
+        .filter(|l| l.starts_with("/usr/bin/") || l.ends_with(".desktop"))
+    {
+        assert!(!Path::new(file).exists(), "{file} is left after removal");
+    }
+    let status = std::process::Command::new("dpkg")
+        .args(["-s", "pressroom"])
+        .output()
+        .unwrap();
+    assert!(!status.status.success(), "still known to dpkg after purge");
+}
+
+/// `tests/support/xwin.py` on `display`: what a person does to windows (close one,
+/// press a key in one, see which are open). Its output, or `None` when the window it
+/// names is not there.
+fn xwin(display: &Display, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new("/usr/bin/python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/support/xwin.py"
+        ))
+        .args(args)
+        .env("DISPLAY", &display.name)
+        .output()
+        .expect("python3 with python3-xlib (run scripts/setup.sh)");
+    match out.status.code() {
+        Some(0) => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
+        Some(2) => None,
+        _ => panic!("xwin.py {args:?}: {}", String::from_utf8_lossy(&out.stderr)),
+    }
+}
+
+/// The names of the windows on the screen, once `ready` accepts them.
+async fn windows_when(display: &Display, ready: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let names: Vec<String> = xwin(display, &["names"])
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        if ready(&names) {
+            return names;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "windows never became ready: {names:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Issue #16: closing the window while a publish is scheduled asks; Cancel keeps the
+/// window, "Keep running" hides it and the app publishes at the time all the same.
+#[test]
+fn closing_with_a_publish_scheduled_asks_and_keeps_publishing_hidden() {
+    const ASKS: &str = "Keep publishing in the background?";
+    let tmp = tempfile::tempdir().unwrap();
+    let sandbox_db = workspace::database_path(&tmp.path().join("sandbox"));
+    with_app_ending(
+        Path::new(APP),
+        "close-keeps-running",
+        tmp.path(),
+        &[],
+        false,
+        async |client, display| {
+            texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+            // Scheduled from another process (the CLI, say): the app's service is told
+            // by the write itself.
+            let due = {
+                let mut store = Store::open(&sandbox_db).unwrap();
+                let due = jiff::Timestamp::now() + std::time::Duration::from_secs(12);
+                pressroom_core::schedule::set(&mut store, "welcome", &due.to_string(), &[])
+                    .unwrap();
+                due
+            };
+
+            // Closing asks; Escape (Cancel) keeps the window.
+            windows_when(display, |w| w.iter().any(|n| n == "Pressroom")).await;
+            xwin(display, &["close", "Pressroom"]).expect("the main window");
+            windows_when(display, |w| w.iter().any(|n| n == ASKS)).await;
+            display.screenshot(&artifacts_dir().join("close-asks.png"));
+            xwin(display, &["key", ASKS, "Escape"]).expect("the question");
+            let after = windows_when(display, |w| !w.iter().any(|n| n == ASKS)).await;
+            assert!(after.iter().any(|n| n == "Pressroom"), "{after:?}");
+            texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
+
+            // Asked again, "Keep running" (the first button) hides it; the app runs on.
+            xwin(display, &["close", "Pressroom"]).expect("the main window");
+            windows_when(display, |w| w.iter().any(|n| n == ASKS)).await;
+            xwin(display, &["key", ASKS, "Return"]).expect("the question");
+            windows_when(display, |w| w.is_empty()).await;
+
+            // And carries the schedule out at its time, hidden.
+            let deadline = std::time::Instant::now() + Duration::from_secs(60);
+            let done = loop {
+                let store = Store::open(&sandbox_db).unwrap();
+                let last = store
+                    .schedules(5)
+                    .unwrap()
+                    .into_iter()
+                    .find(|s| s.slug == "welcome");
+                if let Some(s) = last.filter(|s| s.state != "pending") {
+                    break s;
+                }
+                assert!(std::time::Instant::now() < deadline, "not carried out");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            };
+            assert_eq!(done.state, "done", "{done:?}");
+            assert!(jiff::Timestamp::now() >= due);
+            // The page of the running (hidden) window still answers.
+            let visible = eval(client, "return document.visibilityState").await;
+            assert_eq!(visible, json!("hidden"));
+        },
+    );
 }

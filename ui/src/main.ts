@@ -11,6 +11,7 @@ mount(App, {
   target: document.getElementById("app")!,
   props: { workspace, settings, onMenu: api.onMenu },
 });
-void workspace.refresh().then(() =>
-  requestAnimationFrame(() => void api.uiReady().catch(() => {})),
-);
+void workspace.refresh().then(() => {
+  requestAnimationFrame(() => void api.uiReady().catch(() => {}));
+  void workspace.openStartupFiles();
+});

@@ -245,8 +245,15 @@ fn publish_command(
     if let Some(at) = at {
         anyhow::ensure!(!unpublish, "--at schedules a publish, not an unpublish");
         let mut store = store;
-        let schedule = pressroom_core::schedule::set(&mut store, &slug, &at, &sites)?;
-        out.schedules(&[schedule]);
+        pressroom_core::schedule::set(&mut store, &slug, &at, &sites)?;
+        // WordPress destinations hold it as their own scheduled post too.
+        let secrets = SecretStore::for_workspace(&store);
+        let store = Mutex::new(store);
+        let notes = tokio::runtime::Runtime::new()?
+            .block_on(pressroom_core::schedule::stage(&store, &secrets, &slug));
+        let schedule = lock(&store).pending_schedule(&slug)?;
+        out.schedules(&Vec::from_iter(schedule));
+        out.notes(&notes);
         return Ok(ExitCode::SUCCESS);
     }
     let (slug, sites) = (slug.as_str(), sites.as_slice());
@@ -378,7 +385,14 @@ fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
         Command::Publish(run) => return publish_command(store, out, run, false),
         Command::Schedule(ScheduleCommand::List) => out.schedules(&store.schedules(20)?),
         Command::Schedule(ScheduleCommand::Cancel { slug }) => {
-            out.schedules(&[pressroom_core::schedule::cancel(&mut store, &slug)?])
+            let cancelled = pressroom_core::schedule::cancel(&mut store, &slug)?;
+            let secrets = SecretStore::for_workspace(&store);
+            let store = Mutex::new(store);
+            let notes = tokio::runtime::Runtime::new()?.block_on(
+                pressroom_core::schedule::unstage(&store, &secrets, &cancelled),
+            );
+            out.schedules(&[cancelled]);
+            out.notes(&notes);
         }
         Command::Unpublish(run) => return publish_command(store, out, run, true),
         Command::Site(cmd) => return site::run(cmd, &mut store, out),

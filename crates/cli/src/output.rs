@@ -6,7 +6,7 @@ use std::io::Write;
 use pressroom_core::cms::RemotePost;
 use pressroom_core::folder::ImportReport;
 use pressroom_core::publish::ApiSettings;
-use pressroom_core::publisher::{Event, RunReport};
+use pressroom_core::publisher::{Event, RunReport, ScheduleOutcome};
 use pressroom_core::sites::WithSecret;
 use pressroom_core::stage::Stage;
 use pressroom_core::store::{
@@ -405,6 +405,19 @@ impl Output {
                         format!("  {site:<16} ✗ {message}")
                     }
                 },
+                Event::Scheduled { slug, outcome } => match outcome {
+                    ScheduleOutcome::Published { late, .. } => format!(
+                        "{slug}: published as scheduled{}",
+                        late.as_ref().map(|l| format!(" ({l})")).unwrap_or_default()
+                    ),
+                    ScheduleOutcome::Retrying { error, at, .. } => format!(
+                        "{slug}: the scheduled publish could not go out ({error}); trying again at {}",
+                        pressroom_core::schedule::local(at)
+                    ),
+                    ScheduleOutcome::Failed { error } => {
+                        format!("{slug}: ✗ the scheduled publish failed: {error}")
+                    }
+                },
             };
             let mut stdout = std::io::stdout().lock();
             let _ = writeln!(stdout, "{line}");
@@ -545,6 +558,15 @@ impl Output {
                 s.slug,
                 schedule::local(&s.due_at)
             );
+        }
+    }
+
+    /// Sentences about what was just done (not part of the `--json` answer).
+    pub fn notes(&self, notes: &[String]) {
+        if !self.json {
+            for note in notes {
+                println!("  {note}");
+            }
         }
     }
 

@@ -528,6 +528,8 @@ fn the_nextjs_example_reads_wordpress_and_publish_and_pull_go_both_ways() {
     let history = ok(ws, &["doc", "history", "made-there"], &[]);
     assert!(history.lines().count() >= 3, "{history}");
 
+    scheduled_posts_are_wordpress_s_own_too(&server, ws, &text, &base);
+
     // A destination sites read from is not removed.
     let refused = fails(ws, &["destination", "remove", "wp", "--forget-posts"], &[]);
     assert!(refused.contains("nextjs"), "{refused}");
@@ -718,4 +720,150 @@ fn a_cms_failing_after_the_content_api_took_it_leaves_nothing_stuck() {
         serde_json::json!(["hello-world"]),
         "{pulled}"
     );
+}
+
+/// The post with `slug` in WordPress, whatever its status.
+fn wordpress_post(server: &WordPress, slug: &str) -> serde_json::Value {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let found: serde_json::Value = rt.block_on(async {
+        reqwest::Client::new()
+            .get(format!(
+                "{}/wp/v2/posts",
+                server.rest_root.trim_end_matches('/')
+            ))
+            .query(&[
+                ("slug", slug),
+                ("status", "publish,future,draft"),
+                ("context", "edit"),
+            ])
+            .basic_auth(&server.user, Some(&server.app_password))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
+    found[0].clone()
+}
+
+/// Issue #16: a schedule is WordPress's own scheduled post too (`future`, at the due
+/// time) from the moment it is set; at the time the daemon publishes it, tells the
+/// site and confirms its page. Cancelled, it goes back to a draft there.
+fn scheduled_posts_are_wordpress_s_own_too(server: &WordPress, ws: &Path, text: &Path, base: &str) {
+    use std::time::{Duration, Instant};
+    let in_secs = |secs: u64| {
+        (time::OffsetDateTime::now_utc() + Duration::from_secs(secs))
+            .replace_nanosecond(0)
+            .unwrap()
+    };
+    std::fs::write(
+        text,
+        "---\ntitle: Tomorrow morning\n---\nThe scheduled text.\n",
+    )
+    .unwrap();
+    ok(
+        ws,
+        &["doc", "new", "tomorrow", "--file", text.to_str().unwrap()],
+        &[],
+    );
+    let due = in_secs(15);
+    let rfc3339 = due
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let set = ok(ws, &["publish", "tomorrow", "--at", &rfc3339], &[]);
+    assert!(set.contains("wp: scheduled there too"), "{set}");
+    let held = wordpress_post(server, "tomorrow");
+    assert_eq!(held["status"], "future", "{held}");
+    assert_eq!(
+        held["date_gmt"].as_str().unwrap(),
+        &rfc3339[..19],
+        "WordPress's own time for it is the due time"
+    );
+    assert!(held["content"]["raw"]
+        .as_str()
+        .unwrap()
+        .contains("The scheduled text."));
+
+    // Cancelled: back to a draft there (and never published).
+    std::fs::write(text, "---\ntitle: Some day\n---\nNot yet.\n").unwrap();
+    ok(
+        ws,
+        &["doc", "new", "some-day", "--file", text.to_str().unwrap()],
+        &[],
+    );
+    let later = in_secs(3600)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    ok(ws, &["publish", "some-day", "--at", &later], &[]);
+    assert_eq!(wordpress_post(server, "some-day")["status"], "future");
+    let cancelled = ok(ws, &["schedule", "cancel", "some-day"], &[]);
+    assert!(
+        cancelled.contains("wp: back to a draft there"),
+        "{cancelled}"
+    );
+    assert_eq!(wordpress_post(server, "some-day")["status"], "draft");
+
+    // The daemon carries the first out at its time: published there, the site told
+    // and its page confirmed.
+    let mut daemon = support::pressroom(ws)
+        .arg("daemon")
+        .env("PRESSROOM_SECRETS_FILE", ws.join("secrets.json"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let done = loop {
+        let listed: serde_json::Value =
+            serde_json::from_str(&ok(ws, &["--json", "schedule", "list"], &[])).unwrap();
+        let tomorrow = listed["schedules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["slug"] == "tomorrow")
+            .cloned()
+            .unwrap();
+        if tomorrow["state"] != "pending" {
+            break tomorrow;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "not carried out: {tomorrow}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(done["state"], "done", "{done}");
+    assert!(
+        time::OffsetDateTime::now_utc() >= due,
+        "not before its time"
+    );
+    assert_eq!(wordpress_post(server, "tomorrow")["status"], "publish");
+    let start = Instant::now();
+    loop {
+        let deliveries: serde_json::Value =
+            serde_json::from_str(&ok(ws, &["--json", "deliveries", "--limit", "5"], &[])).unwrap();
+        let newest = deliveries["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["slug"] == "tomorrow")
+            .cloned()
+            .unwrap_or_default();
+        if newest["stage"]["stage"] == "live" {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "the site's page was not confirmed: {newest}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(
+        pressroom_testkit::wait_for_page(&format!("{base}/posts/tomorrow"))
+            .contains("The scheduled text.")
+    );
+    let _ = daemon.kill();
+    let _ = daemon.wait();
 }

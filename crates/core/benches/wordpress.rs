@@ -79,6 +79,7 @@ fn main() {
         draft: false,
         status: None,
         cover: None,
+        publish_at: None,
     };
     rt.block_on(async {
         let wp = WordPress::new(&server.rest_root, &server.user, &server.app_password).unwrap();

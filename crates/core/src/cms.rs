@@ -43,6 +43,9 @@ pub struct Outgoing<'a> {
     /// The cover image (the front matter's `cover:`, an image of the workspace) as
     /// uploaded there: WordPress's featured image, Directus's mapped file field.
     pub cover: Option<&'a crate::assets::Upload>,
+    /// Handed over as the CMS's own scheduled post, to go out at this time (UTC,
+    /// `2026-12-24T07:00:00`), where the CMS has such a thing (WordPress's `future`).
+    pub publish_at: Option<&'a str>,
 }
 
 /// A draft made ready for any destination: rendered once, lent to each as `Outgoing`.
@@ -53,6 +56,8 @@ pub struct Prepared {
     pub html: String,
     pub excerpt: String,
     pub categories: Vec<String>,
+    /// Written as a scheduled post there, to go out at this time (`Outgoing`).
+    pub publish_at: Option<String>,
 }
 
 impl Prepared {
@@ -84,6 +89,7 @@ impl Prepared {
             html,
             excerpt,
             categories,
+            publish_at: None,
         }
     }
 
@@ -139,6 +145,7 @@ impl Prepared {
             draft: self.content.front_matter.get("draft") == Some(&serde_json::Value::Bool(true))
                 || self.status().is_some_and(|s| s != "publish"),
             status: self.status(),
+            publish_at: self.publish_at.as_deref(),
         }
     }
 
@@ -263,6 +270,11 @@ pub trait Cms: Send + Sync {
 
     /// Every post there, each once (paged in a total order), `page_size` per request.
     fn pull(&self, page_size: u32) -> BoxFuture<'_, Result<Vec<Pulled>>>;
+
+    /// It keeps a post to go out at a time by itself (`Outgoing::publish_at`).
+    fn schedules_natively(&self) -> bool {
+        false
+    }
 }
 
 /// The file name an image is uploaded under: its own name's stem, then the first 16

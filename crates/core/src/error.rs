@@ -97,6 +97,9 @@ pub enum Error {
     #[error("{slug:?} is being published by its schedule right now; it cannot be cancelled")]
     ScheduleRunning { slug: String },
 
+    #[error("the background service cannot be turned on: {message}")]
+    ServiceUnavailable { message: String },
+
     #[error("the image asset:{sha256} is not in this workspace (its assets folder): insert the image again, or take it out of the document; nothing was published")]
     AssetNotFound { sha256: String },
 
@@ -204,6 +207,7 @@ impl Error {
             Error::WorkspaceTooNew { .. } => "workspace_too_new",
             Error::ScheduleNotFound { .. } => "not_scheduled",
             Error::ScheduleRunning { .. } => "schedule_running",
+            Error::ServiceUnavailable { .. } => "service_unavailable",
             Error::IdempotencyKeyReused { .. } => "idempotency_key_reused",
             Error::PreviewOutOfStep { .. } => "preview_out_of_step",
             Error::Corrupt(_) => "database",

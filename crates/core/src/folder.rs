@@ -36,6 +36,19 @@ pub struct ImportReport {
     pub missing_images: Vec<ImportFailure>,
 }
 
+impl ImportReport {
+    /// Adds `other`'s files to these (several imports told as one).
+    pub fn merge(&mut self, other: ImportReport) {
+        self.created.extend(other.created);
+        self.updated.extend(other.updated);
+        self.unchanged.extend(other.unchanged);
+        self.failed.extend(other.failed);
+        self.broken.extend(other.broken);
+        self.images += other.images;
+        self.missing_images.extend(other.missing_images);
+    }
+}
+
 /// A file imported with malformed front matter: which, where, and what is wrong.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct BrokenFrontMatter {

@@ -99,6 +99,32 @@ pub enum Event {
         site: String,
         poll: Poll,
     },
+    /// A scheduled publish fell due and was carried out (its publish's events follow
+    /// or came before), put off to be tried again, or given up.
+    Scheduled {
+        slug: String,
+        outcome: ScheduleOutcome,
+    },
+}
+
+/// What became of a scheduled publish when it fell due.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ScheduleOutcome {
+    /// Published as publish `publish_id`; `late` says how late, when it was.
+    Published {
+        publish_id: i64,
+        late: Option<String>,
+    },
+    /// Could not be published (the content API or a destination unreachable): tried
+    /// again at `at` (RFC 3339, UTC); `attempt` tries have failed so far.
+    Retrying {
+        error: String,
+        at: String,
+        attempt: u32,
+    },
+    /// Given up.
+    Failed { error: String },
 }
 
 impl Event {
@@ -114,19 +140,21 @@ impl Event {
         }
     }
 
-    pub fn publish_id(&self) -> i64 {
+    /// The publish the event is of (a schedule's outcome is of none).
+    pub fn publish_id(&self) -> Option<i64> {
         match self {
             Event::Published { publish_id, .. }
             | Event::Changed { publish_id, .. }
             | Event::Attempted { publish_id, .. }
             | Event::Confirming { publish_id, .. }
-            | Event::Polled { publish_id, .. } => *publish_id,
+            | Event::Polled { publish_id, .. } => Some(*publish_id),
+            Event::Scheduled { .. } => None,
         }
     }
 
     pub fn delivery_id(&self) -> Option<i64> {
         match self {
-            Event::Published { .. } => None,
+            Event::Published { .. } | Event::Scheduled { .. } => None,
             Event::Changed { delivery_id, .. }
             | Event::Attempted { delivery_id, .. }
             | Event::Confirming { delivery_id, .. }
@@ -620,7 +648,7 @@ impl Publisher {
                 *standings = fresh;
                 return Ok(());
             };
-            if event.publish_id() != publish_id
+            if event.publish_id() != Some(publish_id)
                 || only.is_some_and(|id| event.delivery_id() != Some(id))
             {
                 return Ok(());
@@ -839,8 +867,17 @@ impl Publisher {
                     &at,
                 );
                 tracing::warn!(slug = %schedule.slug, error = %e, ?wait, "a scheduled publish will be tried again");
-                if let Err(e) = kept {
-                    tracing::warn!(error = %e, "could not record a scheduled publish");
+                match kept {
+                    Ok(true) => self.scheduled(
+                        &schedule.slug,
+                        ScheduleOutcome::Retrying {
+                            error: e.to_string(),
+                            at,
+                            attempt: schedule.attempts + 1,
+                        },
+                    ),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not record a scheduled publish"),
                 }
                 return;
             }
@@ -860,10 +897,36 @@ impl Publisher {
                 tracing::warn!(slug = %schedule.slug, "a scheduled publish ended after its lease did")
             }
             (Ok(_), Some(e)) => {
-                tracing::warn!(slug = %schedule.slug, error = %e, "a scheduled publish failed")
+                tracing::warn!(slug = %schedule.slug, error = %e, "a scheduled publish failed");
+                self.scheduled(&schedule.slug, ScheduleOutcome::Failed { error: e });
             }
-            (Ok(_), None) => tracing::info!(slug = %schedule.slug, "published as scheduled"),
+            (Ok(_), None) => {
+                tracing::info!(slug = %schedule.slug, "published as scheduled");
+                if let Ok(publish_id) = outcome {
+                    self.scheduled(
+                        &schedule.slug,
+                        ScheduleOutcome::Published {
+                            publish_id,
+                            late: crate::schedule::lateness(&schedule),
+                        },
+                    );
+                }
+            }
         }
+    }
+
+    fn scheduled(&self, slug: &str, outcome: ScheduleOutcome) {
+        let _ = self.inner.events.send(Event::Scheduled {
+            slug: slug.to_owned(),
+            outcome,
+        });
+    }
+
+    /// The work this workspace still has to do by itself — scheduled publishes,
+    /// webhooks waiting for a retry, pages still to confirm — for a front about to
+    /// close (whichever process would do it).
+    pub fn pending(&self) -> Result<crate::store::PendingWork> {
+        lock(&self.inner.store).pending_work()
     }
 
     fn changed(&self, c: &ToConfirm, site: &str, stage: Stage, message: String) {

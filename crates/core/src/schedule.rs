@@ -35,6 +35,190 @@ pub fn cancel(store: &mut Store, slug: &str) -> Result<Schedule> {
     store.cancel_schedule(slug)
 }
 
+/// How soon a schedule may fall due and still be handed to a CMS as its own scheduled
+/// post (sooner, the CMS would publish it at once: Pressroom does it then anyway).
+const STAGE_AHEAD: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Hands `slug`'s pending schedule to each destination of its sites that keeps
+/// scheduled posts itself (WordPress: the post written now with the `future` status
+/// and the due time), so that the CMS shows it as scheduled and publishes it at that
+/// time even should no Pressroom run then; Pressroom still publishes it at the due
+/// time (the draft as it is then), tells the sites and confirms. A post already live
+/// there is left as it is until then (a `future` status would take it down). Answers
+/// a sentence per destination for the editor; one that cannot be reached is said, and
+/// the schedule stands.
+pub async fn stage(
+    store: &std::sync::Mutex<Store>,
+    secrets: &crate::secrets::SecretStore,
+    slug: &str,
+) -> Vec<String> {
+    stage_in_cms(store, secrets, slug)
+        .await
+        .unwrap_or_else(|e| {
+            vec![format!(
+                "not handed to the CMSs ({e}); Pressroom publishes it at the time"
+            )]
+        })
+}
+
+async fn stage_in_cms(
+    store: &std::sync::Mutex<Store>,
+    secrets: &crate::secrets::SecretStore,
+    slug: &str,
+) -> Result<Vec<String>> {
+    use crate::store::lock;
+    let (schedule, doc) = {
+        let store = lock(store);
+        let schedule = store
+            .pending_schedule(slug)?
+            .ok_or_else(|| Error::ScheduleNotFound {
+                slug: slug.to_owned(),
+            })?;
+        (schedule, store.get(slug)?)
+    };
+    let due = parse_time(&schedule.due_at)?;
+    let targets = crate::publish::Targets::resolve(&lock(store), secrets, &schedule.sites)?;
+    let native: Vec<_> = targets
+        .destinations
+        .iter()
+        .filter(|(_, cms)| cms.schedules_natively())
+        .collect();
+    if native.is_empty() {
+        return Ok(Vec::new());
+    }
+    let content = doc.content()?;
+    let mut prepared = crate::cms::Prepared::new(content);
+    prepared.publish_at = Some(due.strftime("%Y-%m-%dT%H:%M:%S").to_string());
+    let soon = due < jiff::Timestamp::now() + STAGE_AHEAD;
+    let mut staged = schedule.staged.clone();
+    let mut notes = Vec::new();
+    for (destination, cms) in native {
+        let name = &destination.name;
+        let remote = lock(store).remote_post(slug, destination.id)?;
+        let ours = staged.contains(&destination.id);
+        if remote.is_some() && !ours {
+            notes.push(format!(
+                "{name}: the post is live there; it is updated at the scheduled time"
+            ));
+            continue;
+        }
+        if soon {
+            continue;
+        }
+        let written = async {
+            let id = cms
+                .existing(slug, remote.as_ref())
+                .await?
+                .target(slug, ours)?;
+            crate::cms::write_with_images(
+                store,
+                cms.as_ref(),
+                destination,
+                &prepared,
+                id.as_deref(),
+            )
+            .await
+        }
+        .await;
+        match written {
+            Ok(post) => {
+                lock(store).set_remote_post(
+                    slug,
+                    destination.id,
+                    Some((&post, &prepared.revision)),
+                )?;
+                if !ours {
+                    staged.push(destination.id);
+                }
+                notes.push(format!(
+                    "{name}: scheduled there too, for {}",
+                    local(&schedule.due_at)
+                ));
+            }
+            Err(e) => notes.push(format!(
+                "{name}: could not be scheduled there ({e}); Pressroom publishes it at the time"
+            )),
+        }
+    }
+    lock(store).set_schedule_staged(schedule.id, &staged)?;
+    Ok(notes)
+}
+
+/// Takes the scheduled posts that `cancelled` had handed to CMSs (`stage`) back to
+/// drafts there. Answers a sentence per destination.
+pub async fn unstage(
+    store: &std::sync::Mutex<Store>,
+    secrets: &crate::secrets::SecretStore,
+    cancelled: &Schedule,
+) -> Vec<String> {
+    unstage_in_cms(store, secrets, cancelled)
+        .await
+        .unwrap_or_else(|e| {
+            vec![format!(
+                "the CMSs it was handed to could not be told ({e}); unschedule it there"
+            )]
+        })
+}
+
+async fn unstage_in_cms(
+    store: &std::sync::Mutex<Store>,
+    secrets: &crate::secrets::SecretStore,
+    cancelled: &Schedule,
+) -> Result<Vec<String>> {
+    use crate::store::lock;
+    if cancelled.staged.is_empty() {
+        return Ok(Vec::new());
+    }
+    let doc = lock(store).get(&cancelled.slug)?;
+    let mut prepared = crate::cms::Prepared::new(doc.content()?);
+    prepared
+        .content
+        .front_matter
+        .insert("status".into(), "draft".into());
+    let mut notes = Vec::new();
+    for id in &cancelled.staged {
+        let Some(destination) = lock(store)
+            .destinations()?
+            .into_iter()
+            .find(|d| d.id == *id)
+        else {
+            continue;
+        };
+        let name = destination.name.clone();
+        let undone = async {
+            let cms = crate::destinations::open(secrets, &destination)?;
+            let Some(remote) = lock(store).remote_post(&cancelled.slug, destination.id)? else {
+                return Ok(None);
+            };
+            let post = crate::cms::write_with_images(
+                store,
+                cms.as_ref(),
+                &destination,
+                &prepared,
+                Some(&remote.id),
+            )
+            .await?;
+            Ok::<_, Error>(Some(post))
+        }
+        .await;
+        match undone {
+            Ok(Some(post)) => {
+                lock(store).set_remote_post(
+                    &cancelled.slug,
+                    destination.id,
+                    Some((&post, &prepared.revision)),
+                )?;
+                notes.push(format!("{name}: back to a draft there"));
+            }
+            Ok(None) => {}
+            Err(e) => notes.push(format!(
+                "{name}: still scheduled there ({e}); unschedule it in {name} itself"
+            )),
+        }
+    }
+    Ok(notes)
+}
+
 /// A time as people write it (see `set`), as an instant.
 pub fn parse_time(when: &str) -> Result<jiff::Timestamp> {
     let when = when.trim();

@@ -161,6 +161,12 @@ impl WordPress {
             "tags": tags,
             "status": post.status.unwrap_or(if post.draft { "draft" } else { "publish" }),
         });
+        // Its own scheduled post: WordPress shows it from `date_gmt` on (and Pressroom
+        // still publishes it then, and tells the sites).
+        if let (Some(at), false) = (post.publish_at, post.draft) {
+            body["status"] = json!("future");
+            body["date_gmt"] = json!(at);
+        }
         if !post.categories.is_empty() {
             body["categories"] = json!(self.term_ids("categories", post.categories).await?);
         }
@@ -614,6 +620,10 @@ impl Cms for WordPress {
 
     fn pull(&self, page_size: u32) -> BoxFuture<'_, Result<Vec<Pulled>>> {
         Box::pin(WordPress::pull(self, page_size))
+    }
+
+    fn schedules_natively(&self) -> bool {
+        true
     }
 }
 

@@ -14,15 +14,16 @@ use pressroom_core::directus::{BodyFormat, FieldMapping};
 use pressroom_core::folder::{BrokenFrontMatter, ImportFailure, ImportReport};
 use pressroom_core::preview::{TextEdit, Update};
 use pressroom_core::publish::{ApiSettings, PublishReport};
-use pressroom_core::publisher::Event;
+use pressroom_core::publisher::{Event, ScheduleOutcome};
 use pressroom_core::pull::{Kept, PullReport, Why};
+use pressroom_core::service::ServiceStatus;
 use pressroom_core::stage::{Health, Partly, Stage};
 use pressroom_core::store::{
     Attempt, ConfirmationRecord, Delivery, DeliveryState, Document, DocumentSummary, Method,
     Outcome, ParseProblem, Poll, Preset, PublishRecord, RevisionInfo, SearchHit, Site, SnippetPart,
     Standing, Status, Trashed,
 };
-use pressroom_core::store::{Destination, Schedule};
+use pressroom_core::store::{Destination, PendingWork, Schedule};
 use pressroom_core::view::{Confirmed, DocumentSites, LatestPublish, PublishedView};
 use pressroom_core::wire::ApiDocument;
 use ts_rs::{Config, TS};
@@ -43,6 +44,7 @@ fn publisher(cfg: &Config) -> String {
             decl::<Stage>(cfg),
             decl::<Health>(cfg),
             decl::<Standing>(cfg),
+            decl::<ScheduleOutcome>(cfg),
             decl::<Event>(cfg),
             decl::<DeliveryState>(cfg),
             decl::<Delivery>(cfg),
@@ -89,6 +91,8 @@ fn core(cfg: &Config) -> String {
             decl::<FieldMapping>(cfg),
             decl::<Destination>(cfg),
             decl::<Schedule>(cfg),
+            decl::<PendingWork>(cfg),
+            decl::<ServiceStatus>(cfg),
             decl::<Account>(cfg),
             decl::<Why>(cfg),
             decl::<Kept>(cfg),

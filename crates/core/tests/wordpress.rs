@@ -59,6 +59,7 @@ fn post<'a>(title: &'a str, html: &'a str, tags: &'a [String]) -> Outgoing<'a> {
         draft: false,
         status: None,
         cover: None,
+        publish_at: None,
     }
 }
 

@@ -204,6 +204,7 @@ async fn expire_now_is_confirmed_live_by_the_exact_revision() {
             Event::Polled { .. } => "poll",
             Event::Changed { stage, .. } if stage.is_terminal() => "finished",
             Event::Changed { .. } => "changed",
+            Event::Scheduled { .. } => "scheduled",
         })
         .collect();
     assert_eq!(kinds.first(), Some(&"published"));

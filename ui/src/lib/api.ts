@@ -16,6 +16,7 @@ import type {
   FieldMapping,
   ImageSettings,
   Schedule,
+  ServiceStatus,
   PullReport,
   BrokenFrontMatter,
   ConfirmationRecord,
@@ -57,6 +58,7 @@ import type {
   AddedImage,
   DestinationForm,
   IpcError,
+  Scheduled,
   Keyed,
   SiteForm,
   SiteView,
@@ -69,6 +71,7 @@ export type {
   AddedImage,
   ImageSettings,
   Schedule,
+  ServiceStatus,
   BodyFormat,
   Destination,
   DestinationForm,
@@ -252,6 +255,7 @@ export function createApi(invoke: Invoke, listen?: Listen) {
     restoreRevision: (slug: string, revision: number) =>
       call<Document>("restore_revision", { slug, revision }),
     /** Without a path the system's folder picker asks; null when cancelled. */
+    openedFiles: () => call<ImportReport | null>("opened_files"),
     importFolder: (path: string | null = null) =>
       call<ImportReport | null>("import_folder", { path }),
     exportFolder: (path: string | null = null) =>
@@ -272,10 +276,12 @@ export function createApi(invoke: Invoke, listen?: Listen) {
     /** Publish later: at `at` (this machine's clock, `2026-12-24T08:00`), to `sites`
      * (every enabled one when empty); moves a pending schedule. */
     scheduleDocument: (slug: string, at: string, sites: string[]) =>
-      call<Schedule>("schedule_document", { slug, at, sites }),
-    cancelSchedule: (slug: string) => call<Schedule>("cancel_schedule", { slug }),
+      call<Scheduled>("schedule_document", { slug, at, sites }),
+    cancelSchedule: (slug: string) => call<Scheduled>("cancel_schedule", { slug }),
     documentSchedule: (slug: string) => call<Schedule | null>("document_schedule", { slug }),
     imageSettings: () => call<ImageSettings>("image_settings"),
+    backgroundService: () => call<ServiceStatus>("background_service"),
+    setBackgroundService: (on: boolean) => call<ServiceStatus>("set_background_service", { on }),
     setImageSettings: (settings: ImageSettings) =>
       call<ImageSettings>("set_image_settings", { settings }),
     listDestinations: () => call<Destination[]>("list_destinations"),

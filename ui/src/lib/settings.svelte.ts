@@ -6,6 +6,7 @@ import type {
   Api,
   ApiSettings,
   ImageSettings,
+  ServiceStatus,
   Destination,
   DestinationForm,
   PullReport,
@@ -170,6 +171,8 @@ export function createSettings(api: Api) {
   const state = $state({
     api: null as ApiSettings | null,
     images: null as ImageSettings | null,
+    /** The systemd user service that publishes while the app is closed. */
+    background: null as ServiceStatus | null,
     apiCheck: null as { ok: boolean; message: string } | null,
     sites: [] as SiteView[],
     /** A secret just generated: shown once, then only the site has it. */
@@ -206,6 +209,7 @@ export function createSettings(api: Api) {
     await run(async () => {
       state.api = await api.apiSettings();
       state.images = await api.imageSettings();
+      state.background = await api.backgroundService();
       state.sites = await api.settingsSites();
       state.destinations = await api.listDestinations();
     });
@@ -228,6 +232,19 @@ export function createSettings(api: Api) {
       state.notice = "Image settings saved.";
     } else {
       state.images = await api.imageSettings().catch(() => state.images);
+    }
+  }
+
+  /** Turns the background service on or off; what it then is, is shown. */
+  async function setBackground(on: boolean) {
+    const status = await run(() => api.setBackgroundService(on));
+    if (status) {
+      state.background = status;
+      state.notice = on
+        ? "The background service is on: it publishes while Pressroom is closed."
+        : "The background service is off.";
+    } else {
+      state.background = await api.backgroundService().catch(() => state.background);
     }
   }
 
@@ -410,6 +427,7 @@ export function createSettings(api: Api) {
     load,
     saveApi,
     saveImages,
+    setBackground,
     checkApi,
     addSite,
     updateSite,

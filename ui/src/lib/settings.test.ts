@@ -41,6 +41,7 @@ describe("settings store", () => {
       api({
         apiSettings: async () => null,
         imageSettings: async () => ({ keep_metadata: false, api_max_width: 2560 }),
+        backgroundService: async () => ({ enabled: false, active: false, unavailable: null }),
         settingsSites: async () => sites,
         addSite: async (form) => ({ site: { ...site(form.name) }, new_secret: "whsec_new" }),
         rotateSecret: async (name) => {

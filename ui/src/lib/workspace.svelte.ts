@@ -12,6 +12,7 @@ import type {
   DocumentSites,
   DocumentSummary,
   Event,
+  ImportReport,
   IpcError,
   Poll,
   PreviewUpdate,
@@ -293,10 +294,13 @@ export function createWorkspace(api: Api) {
     const doc = state.selected;
     if (!doc) return;
     await save();
-    const schedule = await attempt(state, () => api.scheduleDocument(doc.slug, at, chosenTargets()));
-    if (schedule) {
+    const scheduled = await attempt(state, () => api.scheduleDocument(doc.slug, at, chosenTargets()));
+    if (scheduled) {
       state.choosingTargets = false;
-      state.notice = `“${doc.title || doc.slug}” will be published ${formatWhen(schedule.due_at)}.`;
+      state.notice = [
+        `“${doc.title || doc.slug}” will be published ${formatWhen(scheduled.schedule.due_at)}.`,
+        ...scheduled.notes.map((n) => `${n}.`),
+      ].join(" ");
       await loadSchedule();
     }
   }
@@ -305,7 +309,12 @@ export function createWorkspace(api: Api) {
     const doc = state.selected;
     if (!doc) return;
     const cancelled = await attempt(state, () => api.cancelSchedule(doc.slug));
-    if (cancelled) state.notice = `The schedule of “${doc.title || doc.slug}” is cancelled.`;
+    if (cancelled) {
+      state.notice = [
+        `The schedule of “${doc.title || doc.slug}” is cancelled.`,
+        ...cancelled.notes.map((n) => `${n}.`),
+      ].join(" ");
+    }
     await loadSchedule();
   }
 
@@ -408,7 +417,8 @@ export function createWorkspace(api: Api) {
    * re-sent deliveries to theirs (`only`), so no event is applied twice. */
   function eventsOf(run: PublishRun, only?: number) {
     return (e: Event) => {
-      if (state.publish !== run) return;
+      // A schedule's outcome is not of a run's stream (the toolbar reads it anew).
+      if (state.publish !== run || e.type === "scheduled") return;
       const id = "delivery_id" in e ? e.delivery_id : null;
       if (only === undefined && id !== null && run.resent.includes(id)) return;
       run.events += 1;
@@ -709,6 +719,23 @@ export function createWorkspace(api: Api) {
     await save();
     const report = await run(() => api.importFolder(path));
     if (report) {
+      state.notice = `Imported: ${describeImport(report)}.`;
+      await refresh();
+    }
+  }
+
+  /** The markdown files Pressroom was started with (opened from a file manager):
+   *  imported, and the first of them opened. */
+  async function openStartupFiles() {
+    const report = await run(() => api.openedFiles());
+    if (!report) return;
+    await refresh();
+    const first = [...report.created, ...report.updated, ...report.unchanged][0];
+    if (first) await select(first);
+    state.notice = `Opened: ${describeImport(report)}.`;
+  }
+
+  function describeImport(report: ImportReport): string {
       const parts = [
         `${report.created.length} new`,
         `${report.updated.length} updated`,
@@ -726,9 +753,7 @@ export function createWorkspace(api: Api) {
             .join("; ")})`,
         );
       }
-      state.notice = `Imported: ${parts.join(", ")}.`;
-      await refresh();
-    }
+      return parts.join(", ");
   }
 
   async function exportFolder(path: string | null = null) {
@@ -846,6 +871,7 @@ export function createWorkspace(api: Api) {
     restore,
     closeHistory: () => (state.history = null),
     importFolder,
+    openStartupFiles,
     exportFolder,
     setTargets,
     chosenTargets,

@@ -30,7 +30,8 @@ const unused = Object.fromEntries(
     "restoreRevision", "importFolder", "exportFolder", "openInBrowser", "apiSettings",
     "setApiSettings", "checkApi", "settingsSites", "addSite", "updateSite", "removeSite",
     "setSiteEnabled", "rotateSecret", "finishRotation", "replaceSecret", "siteHandler",
-    "testWebhook", "listDeliveries", "deliveryAttempts", "uiReady",
+    "testWebhook", "listDeliveries", "deliveryAttempts", "uiReady", "openedFiles",
+    "backgroundService", "setBackgroundService",
   ].map((name) => [name, async () => { throw new Error(`unexpected call: ${name}`); }]),
 ) as unknown as Api;
 

@@ -35,7 +35,7 @@ pub use outbox::{
     NewPublish, NextStep, PublishRecord, Standing, ToConfirm, REMOVED_SITE,
 };
 pub use published::{Idempotency, PublishedStore, PutOutcome, StoredAsset};
-pub use schedules::Schedule;
+pub use schedules::{PendingWork, Schedule};
 pub use search::{SearchHit, SnippetPart};
 pub use sites::{checked_reach, checked_selector, NewSite, Preset, Site};
 
@@ -64,6 +64,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("migrations/0016_asset_copies.sql")),
     M::up(include_str!("migrations/0017_schedules.sql")),
     M::up(include_str!("migrations/0018_schedule_retries.sql")),
+    M::up(include_str!("migrations/0019_schedule_staged.sql")),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 

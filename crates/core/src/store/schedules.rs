@@ -8,6 +8,41 @@ use super::{now, timestamp_after, Store};
 use crate::error::{Error, Result};
 
 /// A document's publish set for a time.
+/// What a workspace still has to do by itself (`Store::pending_work`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct PendingWork {
+    /// Scheduled publishes not yet carried out.
+    pub scheduled: u32,
+    /// Webhooks to send (queued, or waiting for their next attempt).
+    pub sending: u32,
+    /// Pages still to be confirmed.
+    pub confirming: u32,
+}
+
+impl PendingWork {
+    pub fn is_empty(&self) -> bool {
+        *self == PendingWork::default()
+    }
+
+    /// For people: "2 scheduled publishes, 1 webhook to send".
+    pub fn describe(&self) -> String {
+        let part = |n: u32, one: &str, many: &str| match n {
+            0 => None,
+            1 => Some(format!("1 {one}")),
+            n => Some(format!("{n} {many}")),
+        };
+        [
+            part(self.scheduled, "scheduled publish", "scheduled publishes"),
+            part(self.sending, "webhook to send", "webhooks to send"),
+            part(self.confirming, "page to confirm", "pages to confirm"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Schedule {
     pub id: i64,
@@ -27,12 +62,16 @@ pub struct Schedule {
     pub error: Option<String>,
     /// Tries made so far.
     pub attempts: u32,
+    /// The destinations (ids) that hold it as their own scheduled post (WordPress's
+    /// `future`): taken back to a draft there when it is cancelled.
+    #[ts(type = "number[]")]
+    pub staged: Vec<i64>,
     pub created_at: String,
     pub updated_at: String,
 }
 
 const COLUMNS: &str = "s.id, d.slug, s.due_at, s.sites, s.state, s.late_ms, s.publish_id, \
-                       s.error, s.created_at, s.updated_at, s.attempts";
+                       s.error, s.created_at, s.updated_at, s.attempts, s.staged";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Schedule> {
     let sites: String = r.get(3)?;
@@ -48,6 +87,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Schedule> {
         created_at: r.get(8)?,
         updated_at: r.get(9)?,
         attempts: r.get(10)?,
+        staged: serde_json::from_str(&r.get::<_, String>(11)?).unwrap_or_default(),
     })
 }
 
@@ -89,6 +129,16 @@ impl Store {
             .ok_or_else(|| Error::ScheduleNotFound {
                 slug: slug.to_owned(),
             })
+    }
+
+    /// Records the destinations that hold schedule `id` as their own scheduled post.
+    pub fn set_schedule_staged(&mut self, id: i64, destinations: &[i64]) -> Result<()> {
+        let staged = serde_json::to_string(destinations).expect("numbers serialize");
+        self.conn.execute(
+            "UPDATE schedules SET staged = ?2 WHERE id = ?1",
+            params![id, staged],
+        )?;
+        Ok(())
     }
 
     /// Cancels `slug`'s pending schedule (one being carried out right now is not).
@@ -202,6 +252,25 @@ impl Store {
     }
 
     /// When the next pending schedule is due (or its lease ends), if any.
+    /// What is left to do by a publisher: pending schedules, deliveries waiting for
+    /// an attempt, accepted ones still to be confirmed.
+    pub fn pending_work(&self) -> Result<PendingWork> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT count(*) FROM schedules WHERE state = 'pending'),
+                    (SELECT count(*) FROM deliveries WHERE state = 'pending'),
+                    (SELECT count(*) FROM deliveries
+                      WHERE state = 'delivered' AND confirm_timeout_ms IS NOT NULL)",
+            [],
+            |r| {
+                Ok(PendingWork {
+                    scheduled: r.get(0)?,
+                    sending: r.get(1)?,
+                    confirming: r.get(2)?,
+                })
+            },
+        )?)
+    }
+
     pub fn next_schedule_at(&self) -> Result<Option<String>> {
         Ok(self.conn.query_row(
             "SELECT min(max(due_at, coalesce(lease_until, ''))) FROM schedules

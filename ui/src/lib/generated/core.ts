@@ -353,9 +353,6 @@ mapping: FieldMapping | null,
  */
 image_max_width: number, created_at: string, };
 
-/**
- * A document's publish set for a time.
- */
 export type Schedule = { id: number, slug: string, 
 /**
  * When it is due (UTC, `2026-12-24T07:00:00.000Z`).
@@ -381,6 +378,42 @@ error: string | null,
  * Tries made so far.
  */
 attempts: number, created_at: string, updated_at: string, };
+
+/**
+ * A document's publish set for a time.
+ * What a workspace still has to do by itself (`Store::pending_work`).
+ */
+export type PendingWork = { 
+/**
+ * Scheduled publishes not yet carried out.
+ */
+scheduled: number, 
+/**
+ * Webhooks to send (queued, or waiting for their next attempt).
+ */
+sending: number, 
+/**
+ * Pages still to be confirmed.
+ */
+confirming: number, };
+
+/**
+ * Where the service stands, for Settings.
+ */
+export type ServiceStatus = { 
+/**
+ * Enabled: it starts with the user's session.
+ */
+enabled: boolean, 
+/**
+ * Running now.
+ */
+active: boolean, 
+/**
+ * Why it cannot be turned on here (no systemd user manager, no `pressroom`
+ * command), when it cannot.
+ */
+unavailable: string | null, };
 
 /**
  * Who the secret logs in as, and whether they may publish.

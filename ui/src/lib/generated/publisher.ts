@@ -63,6 +63,11 @@ confirming: boolean,
 message: string, attempts: number, updated_at: string, };
 
 /**
+ * What became of a scheduled publish when it fell due.
+ */
+export type ScheduleOutcome = { "outcome": "published", publish_id: number, late: string | null, } | { "outcome": "retrying", error: string, at: string, } | { "outcome": "failed", error: string, };
+
+/**
  * What the publisher reports, as it happens (after it is committed).
  */
 export type Event = { "type": "published", publish_id: number, slug: string, revision: string, created: boolean, already_live: boolean, 
@@ -73,7 +78,7 @@ unpublish: boolean, sites: Array<Standing>, } | { "type": "changed", publish_id:
 /**
  * A confirmation of its page is (still) owed: the stage will move on.
  */
-confirming: boolean, message: string, } | { "type": "attempted", publish_id: number, delivery_id: number, site: string, attempt: number, status: number | null, latency_ms: number, error: string | null, } | { "type": "confirming", publish_id: number, delivery_id: number, site: string, url: string, timeout_ms: number, } | { "type": "polled", publish_id: number, delivery_id: number, site: string, poll: Poll, };
+confirming: boolean, message: string, } | { "type": "attempted", publish_id: number, delivery_id: number, site: string, attempt: number, status: number | null, latency_ms: number, error: string | null, } | { "type": "confirming", publish_id: number, delivery_id: number, site: string, url: string, timeout_ms: number, } | { "type": "polled", publish_id: number, delivery_id: number, site: string, poll: Poll, } | { "type": "scheduled", slug: string, outcome: ScheduleOutcome, };
 
 export type DeliveryState = "pending" | "delivered" | "failed" | "config_error" | "cancelled";
 
