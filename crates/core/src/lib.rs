@@ -39,6 +39,7 @@ pub mod slug;
 pub mod stage;
 pub mod store;
 pub mod view;
+pub mod wall_timer;
 pub mod watch;
 pub mod webhook;
 pub mod wire;

@@ -16,7 +16,7 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
 use tokio::sync::{broadcast, Notify};
@@ -411,9 +411,11 @@ impl Publisher {
                 }
             }
             .map(|w| w.max(not_before.saturating_duration_since(Instant::now())));
+            // On the wall clock: a time that passed while the machine was suspended
+            // wakes the service as soon as it resumes (`wall_timer`).
             let timer = async {
                 match wait {
-                    Some(w) => tokio::time::sleep(w).await,
+                    Some(w) => crate::wall_timer::sleep_until(SystemTime::now() + w).await,
                     None => std::future::pending().await,
                 }
             };

@@ -667,3 +667,37 @@ Words.
     assert_eq!(refused.kind(), "workspace_too_new");
     assert_eq!(std::fs::read(&path).unwrap(), before, "untouched");
 }
+
+/// What a closing window asks about (issue #16): scheduled publishes, webhooks still
+/// to send, pages still to confirm — counted, and said in words.
+#[test]
+fn pending_work_counts_what_is_left_to_do() {
+    let (_dir, path) = temp_db();
+    let mut store = Store::open(&path).unwrap();
+    assert!(store.pending_work().unwrap().is_empty());
+    for slug in ["one", "two"] {
+        store
+            .create(slug, &format!("---\ntitle: {slug}\n---\nText.\n"))
+            .unwrap();
+        store
+            .set_schedule(slug, "2099-01-01T08:00:00.000Z", &[])
+            .unwrap();
+    }
+    let pending = store.pending_work().unwrap();
+    assert_eq!(pending.scheduled, 2);
+    assert_eq!(pending.describe(), "2 scheduled publishes");
+    store.cancel_schedule("two").unwrap();
+    assert_eq!(
+        store.pending_work().unwrap().describe(),
+        "1 scheduled publish"
+    );
+    let mixed = pressroom_core::store::PendingWork {
+        scheduled: 1,
+        sending: 3,
+        confirming: 1,
+    };
+    assert_eq!(
+        mixed.describe(),
+        "1 scheduled publish, 3 webhooks to send, 1 page to confirm"
+    );
+}

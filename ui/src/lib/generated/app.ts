@@ -1,7 +1,7 @@
 // Generated from the Rust types (src-tauri/ipc_types.rs); do not edit.
 // PRESSROOM_WRITE_TYPES=1 cargo test -p pressroom-app --bin pressroom-app ipc_types
 
-import type { Asset, ConfirmationRecord, FieldMapping, Preset, Site } from "./core";
+import type { Asset, ConfirmationRecord, FieldMapping, Preset, Schedule, Site } from "./core";
 
 /**
  * What the window shows about where it publishes.
@@ -133,3 +133,9 @@ export type IpcError = { kind: string, message: string, };
  * theme"), with the site's article region.
  */
 export type ThemePage = { site: string, article_selector: string | null, page: ConfirmationRecord, };
+
+/**
+ * A schedule set or cancelled, and what each CMS that keeps scheduled posts itself
+ * made of it (one sentence each).
+ */
+export type Scheduled = { schedule: Schedule, notes: Array<string>, };

@@ -377,7 +377,12 @@ error: string | null,
 /**
  * Tries made so far.
  */
-attempts: number, created_at: string, updated_at: string, };
+attempts: number, 
+/**
+ * The destinations (ids) that hold it as their own scheduled post (WordPress's
+ * `future`): taken back to a draft there when it is cancelled.
+ */
+staged: number[], created_at: string, updated_at: string, };
 
 /**
  * A document's publish set for a time.

@@ -65,7 +65,7 @@ message: string, attempts: number, updated_at: string, };
 /**
  * What became of a scheduled publish when it fell due.
  */
-export type ScheduleOutcome = { "outcome": "published", publish_id: number, late: string | null, } | { "outcome": "retrying", error: string, at: string, } | { "outcome": "failed", error: string, };
+export type ScheduleOutcome = { "outcome": "published", publish_id: number, late: string | null, } | { "outcome": "retrying", error: string, at: string, attempt: number, } | { "outcome": "failed", error: string, };
 
 /**
  * What the publisher reports, as it happens (after it is committed).
