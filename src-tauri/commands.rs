@@ -88,6 +88,12 @@ pub async fn rename_document(
 /// Moves a document to the Trash (restorable for 30 days).
 #[tauri::command]
 pub async fn delete_document(state: State<'_, AppState>, slug: String) -> IpcResult<()> {
+    // A post a CMS holds for its schedule goes too.
+    for note in
+        pressroom_core::schedule::withdraw(&state.store, state.publisher.secrets(), &slug).await?
+    {
+        tracing::info!(%slug, %note, "moved to the Trash");
+    }
     Ok(state.with_store(|s| s.delete(&slug))?)
 }
 

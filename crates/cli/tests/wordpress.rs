@@ -724,6 +724,13 @@ fn a_cms_failing_after_the_content_api_took_it_leaves_nothing_stuck() {
 
 /// The post with `slug` in WordPress, whatever its status.
 fn wordpress_post(server: &WordPress, slug: &str) -> serde_json::Value {
+    let found = wordpress_posts(server, slug);
+    assert_eq!(found.len(), 1, "{found:?}");
+    found[0].clone()
+}
+
+/// The posts with `slug` in WordPress (published, scheduled or drafts).
+fn wordpress_posts(server: &WordPress, slug: &str) -> Vec<serde_json::Value> {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let found: serde_json::Value = rt.block_on(async {
         reqwest::Client::new()
@@ -744,13 +751,16 @@ fn wordpress_post(server: &WordPress, slug: &str) -> serde_json::Value {
             .await
             .unwrap()
     });
-    assert_eq!(found.as_array().map(Vec::len), Some(1), "{found}");
-    found[0].clone()
+    found
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("not a list: {found}"))
 }
 
 /// Issue #16: a schedule is WordPress's own scheduled post too (`future`, at the due
-/// time) from the moment it is set; at the time the daemon publishes it, tells the
-/// site and confirms its page. Cancelled, it goes back to a draft there.
+/// time) from the moment it is set; moved to a time sooner, the daemon publishes it
+/// then, dated then, tells the site and confirms its page. Cancelled, the post held
+/// there is removed.
 fn scheduled_posts_are_wordpress_s_own_too(server: &WordPress, ws: &Path, text: &Path, base: &str) {
     use std::time::{Duration, Instant};
     let in_secs = |secs: u64| {
@@ -768,17 +778,19 @@ fn scheduled_posts_are_wordpress_s_own_too(server: &WordPress, ws: &Path, text: 
         &["doc", "new", "tomorrow", "--file", text.to_str().unwrap()],
         &[],
     );
-    let due = in_secs(15);
-    let rfc3339 = due
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let set = ok(ws, &["publish", "tomorrow", "--at", &rfc3339], &[]);
+    let rfc3339 = |at: time::OffsetDateTime| {
+        at.format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    // WordPress takes a post as scheduled only a minute ahead or more.
+    let first = rfc3339(in_secs(150));
+    let set = ok(ws, &["publish", "tomorrow", "--at", &first], &[]);
     assert!(set.contains("wp: scheduled there too"), "{set}");
     let held = wordpress_post(server, "tomorrow");
     assert_eq!(held["status"], "future", "{held}");
     assert_eq!(
         held["date_gmt"].as_str().unwrap(),
-        &rfc3339[..19],
+        &first[..19],
         "WordPress's own time for it is the due time"
     );
     assert!(held["content"]["raw"]
@@ -786,27 +798,43 @@ fn scheduled_posts_are_wordpress_s_own_too(server: &WordPress, ws: &Path, text: 
         .unwrap()
         .contains("The scheduled text."));
 
-    // Cancelled: back to a draft there (and never published).
+    // Cancelled: the post held there for it is removed (it was never published).
     std::fs::write(text, "---\ntitle: Some day\n---\nNot yet.\n").unwrap();
     ok(
         ws,
         &["doc", "new", "some-day", "--file", text.to_str().unwrap()],
         &[],
     );
-    let later = in_secs(3600)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    ok(ws, &["publish", "some-day", "--at", &later], &[]);
+    ok(
+        ws,
+        &["publish", "some-day", "--at", &rfc3339(in_secs(3600))],
+        &[],
+    );
     assert_eq!(wordpress_post(server, "some-day")["status"], "future");
     let cancelled = ok(ws, &["schedule", "cancel", "some-day"], &[]);
     assert!(
-        cancelled.contains("wp: back to a draft there"),
+        cancelled.contains("wp: its scheduled post is removed there"),
         "{cancelled}"
     );
-    assert_eq!(wordpress_post(server, "some-day")["status"], "draft");
+    assert!(wordpress_posts(server, "some-day").is_empty());
+    // Scheduled again, then moved to the Trash: removed there too (WordPress would
+    // publish it by itself at the time).
+    ok(ws, &["publish", "some-day", "--at", &rfc3339(in_secs(3600))], &[]);
+    assert_eq!(wordpress_post(server, "some-day")["status"], "future");
+    let trashed = ok(ws, &["doc", "delete", "some-day"], &[]);
+    assert!(
+        trashed.contains("wp: its scheduled post is removed there"),
+        "{trashed}"
+    );
+    assert!(wordpress_posts(server, "some-day").is_empty());
 
-    // The daemon carries the first out at its time: published there, the site told
-    // and its page confirmed.
+    // Moved sooner (too soon for WordPress to hold): the daemon carries it out then —
+    // published there, dated its new time, the site told and its page confirmed.
+    let due = in_secs(8);
+    let moved = rfc3339(due);
+    ok(ws, &["publish", "tomorrow", "--at", &moved], &[]);
+    assert_eq!(wordpress_post(server, "tomorrow")["status"], "future");
+
     let mut daemon = support::pressroom(ws)
         .arg("daemon")
         .env("PRESSROOM_SECRETS_FILE", ws.join("secrets.json"))
@@ -839,7 +867,9 @@ fn scheduled_posts_are_wordpress_s_own_too(server: &WordPress, ws: &Path, text: 
         time::OffsetDateTime::now_utc() >= due,
         "not before its time"
     );
-    assert_eq!(wordpress_post(server, "tomorrow")["status"], "publish");
+    let out = wordpress_post(server, "tomorrow");
+    assert_eq!(out["status"], "publish", "{out}");
+    assert_eq!(out["date_gmt"].as_str().unwrap(), &moved[..19], "{out}");
     let start = Instant::now();
     loop {
         let deliveries: serde_json::Value =

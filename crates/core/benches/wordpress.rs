@@ -80,6 +80,7 @@ fn main() {
         status: None,
         cover: None,
         publish_at: None,
+        date: None,
     };
     rt.block_on(async {
         let wp = WordPress::new(&server.rest_root, &server.user, &server.app_password).unwrap();

@@ -46,6 +46,10 @@ pub struct Outgoing<'a> {
     /// Handed over as the CMS's own scheduled post, to go out at this time (UTC,
     /// `2026-12-24T07:00:00`), where the CMS has such a thing (WordPress's `future`).
     pub publish_at: Option<&'a str>,
+    /// The post's date there (UTC, as `publish_at`), when it is to be set: a post that
+    /// was held as scheduled goes out dated its schedule's time (WordPress would
+    /// otherwise keep it scheduled for the date it was held for).
+    pub date: Option<&'a str>,
 }
 
 /// A draft made ready for any destination: rendered once, lent to each as `Outgoing`.
@@ -146,6 +150,7 @@ impl Prepared {
                 || self.status().is_some_and(|s| s != "publish"),
             status: self.status(),
             publish_at: self.publish_at.as_deref(),
+            date: None,
         }
     }
 
@@ -350,20 +355,25 @@ pub async fn upload_images(
 }
 
 /// Sends `prepared` to `destination` (`cms`): its images first, into its media
-/// library, each once; then the post, over post `id` or as a new one.
+/// library, each once; then the post, over post `id` or as a new one, dated `date`
+/// when given (`Outgoing::date`).
 pub async fn write_with_images(
     store: &std::sync::Mutex<crate::Store>,
     cms: &(impl Cms + ?Sized),
     destination: &crate::store::Destination,
     prepared: &Prepared,
     id: Option<&str>,
+    date: Option<&str>,
 ) -> Result<RemotePost> {
     let target = format!("destination {}", destination.id);
     let uploads = upload_images(store, cms, &target, prepared, destination.image_max_width).await?;
     let (html, markdown) = prepared.with_images(&uploads);
     let cover = prepared.cover().and_then(|sha| uploads.get(sha));
-    cms.write(&prepared.outgoing_with(&html, &markdown, cover), id)
-        .await
+    let post = Outgoing {
+        date,
+        ..prepared.outgoing_with(&html, &markdown, cover)
+    };
+    cms.write(&post, id).await
 }
 
 /// Writes `post` in place of the one at `remote` (or creates it), refusing a post

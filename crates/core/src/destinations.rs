@@ -307,9 +307,15 @@ pub async fn publish(
         .existing(slug, remote.as_ref())
         .await?
         .target(slug, overwrite)?;
-    let published =
-        crate::cms::write_with_images(store, cms.as_ref(), &destination, &prepared, id.as_deref())
-            .await?;
+    let published = crate::cms::write_with_images(
+        store,
+        cms.as_ref(),
+        &destination,
+        &prepared,
+        id.as_deref(),
+        None,
+    )
+    .await?;
     lock(store).set_remote_post(slug, destination.id, Some((&published, &prepared.revision)))?;
     Ok(published)
 }

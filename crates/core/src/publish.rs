@@ -211,6 +211,9 @@ pub struct Targets {
     /// Write over a post edited in a CMS since Pressroom last published it (otherwise
     /// that is a conflict).
     pub overwrite: bool,
+    /// The date a post gets in a destination (by id): the scheduled time, where the
+    /// schedule being carried out had the post held there as scheduled.
+    pub dated: std::collections::HashMap<i64, String>,
 }
 
 impl Targets {
@@ -240,6 +243,7 @@ impl Targets {
             api_image_max_width: api_image_max_width(store)?,
             destinations,
             overwrite: false,
+            dated: Default::default(),
         })
     }
 
@@ -383,6 +387,7 @@ pub async fn publish(
             destination,
             &prepared,
             id.as_deref(),
+            targets.dated.get(&destination.id).map(String::as_str),
         )
         .await?;
         created |= id.is_none();

@@ -36,8 +36,14 @@ pub fn cancel(store: &mut Store, slug: &str) -> Result<Schedule> {
 }
 
 /// How soon a schedule may fall due and still be handed to a CMS as its own scheduled
-/// post (sooner, the CMS would publish it at once: Pressroom does it then anyway).
-const STAGE_AHEAD: std::time::Duration = std::time::Duration::from_secs(5);
+/// post: WordPress publishes at once a post dated less than a minute ahead (Pressroom
+/// does it at the time anyway).
+const STAGE_AHEAD: std::time::Duration = std::time::Duration::from_secs(90);
+
+/// A time as WordPress takes it (`date_gmt`): UTC, to the second, no zone.
+pub fn cms_date(at: jiff::Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%S").to_string()
+}
 
 /// Hands `slug`'s pending schedule to each destination of its sites that keeps
 /// scheduled posts itself (WordPress: the post written now with the `future` status
@@ -88,7 +94,7 @@ async fn stage_in_cms(
     }
     let content = doc.content()?;
     let mut prepared = crate::cms::Prepared::new(content);
-    prepared.publish_at = Some(due.strftime("%Y-%m-%dT%H:%M:%S").to_string());
+    prepared.publish_at = Some(cms_date(due));
     let soon = due < jiff::Timestamp::now() + STAGE_AHEAD;
     let mut staged = schedule.staged.clone();
     let mut notes = Vec::new();
@@ -103,6 +109,8 @@ async fn stage_in_cms(
             continue;
         }
         if soon {
+            // Held there for a later time already: that post goes out at this one
+            // (dated so) when Pressroom publishes it; nothing to change there now.
             continue;
         }
         let written = async {
@@ -116,6 +124,7 @@ async fn stage_in_cms(
                 destination,
                 &prepared,
                 id.as_deref(),
+                None,
             )
             .await
         }
@@ -144,8 +153,27 @@ async fn stage_in_cms(
     Ok(notes)
 }
 
-/// Takes the scheduled posts that `cancelled` had handed to CMSs (`stage`) back to
-/// drafts there. Answers a sentence per destination.
+/// Before `slug` goes to the Trash: its pending schedule is cancelled, and a post a
+/// CMS holds for it as scheduled is removed there (WordPress would otherwise publish
+/// it by itself at the time). Answers a sentence per destination.
+pub async fn withdraw(
+    store: &std::sync::Mutex<Store>,
+    secrets: &crate::secrets::SecretStore,
+    slug: &str,
+) -> Result<Vec<String>> {
+    let pending = crate::store::lock(store).pending_schedule(slug)?;
+    match pending {
+        Some(p) if !p.staged.is_empty() => {
+            let cancelled = crate::store::lock(store).cancel_schedule(slug)?;
+            Ok(unstage(store, secrets, &cancelled).await)
+        }
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Removes the posts that `cancelled` had handed to CMSs as their own scheduled posts
+/// (`stage`: made for the schedule, never published there); one edited there since is
+/// left as it is, and said so. Answers a sentence per destination.
 pub async fn unstage(
     store: &std::sync::Mutex<Store>,
     secrets: &crate::secrets::SecretStore,
@@ -166,15 +194,6 @@ async fn unstage_in_cms(
     cancelled: &Schedule,
 ) -> Result<Vec<String>> {
     use crate::store::lock;
-    if cancelled.staged.is_empty() {
-        return Ok(Vec::new());
-    }
-    let doc = lock(store).get(&cancelled.slug)?;
-    let mut prepared = crate::cms::Prepared::new(doc.content()?);
-    prepared
-        .content
-        .front_matter
-        .insert("status".into(), "draft".into());
     let mut notes = Vec::new();
     for id in &cancelled.staged {
         let Some(destination) = lock(store)
@@ -185,34 +204,21 @@ async fn unstage_in_cms(
             continue;
         };
         let name = destination.name.clone();
-        let undone = async {
+        let Some(remote) = lock(store).remote_post(&cancelled.slug, destination.id)? else {
+            continue;
+        };
+        let removed = async {
             let cms = crate::destinations::open(secrets, &destination)?;
-            let Some(remote) = lock(store).remote_post(&cancelled.slug, destination.id)? else {
-                return Ok(None);
-            };
-            let post = crate::cms::write_with_images(
-                store,
-                cms.as_ref(),
-                &destination,
-                &prepared,
-                Some(&remote.id),
-            )
-            .await?;
-            Ok::<_, Error>(Some(post))
+            crate::cms::delete_checked(cms.as_ref(), &cancelled.slug, &remote, false).await
         }
         .await;
-        match undone {
-            Ok(Some(post)) => {
-                lock(store).set_remote_post(
-                    &cancelled.slug,
-                    destination.id,
-                    Some((&post, &prepared.revision)),
-                )?;
-                notes.push(format!("{name}: back to a draft there"));
+        match removed {
+            Ok(()) => {
+                lock(store).set_remote_post(&cancelled.slug, destination.id, None)?;
+                notes.push(format!("{name}: its scheduled post is removed there"));
             }
-            Ok(None) => {}
             Err(e) => notes.push(format!(
-                "{name}: still scheduled there ({e}); unschedule it in {name} itself"
+                "{name}: its scheduled post stays there ({e}); unschedule it in {name} itself"
             )),
         }
     }

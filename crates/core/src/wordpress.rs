@@ -166,6 +166,8 @@ impl WordPress {
         if let (Some(at), false) = (post.publish_at, post.draft) {
             body["status"] = json!("future");
             body["date_gmt"] = json!(at);
+        } else if let Some(date) = post.date {
+            body["date_gmt"] = json!(date);
         }
         if !post.categories.is_empty() {
             body["categories"] = json!(self.term_ids("categories", post.categories).await?);

@@ -60,6 +60,7 @@ fn post<'a>(title: &'a str, html: &'a str, tags: &'a [String]) -> Outgoing<'a> {
         status: None,
         cover: None,
         publish_at: None,
+        date: None,
     }
 }
 
