@@ -19,7 +19,8 @@ export SOURCE_DATE_EPOCH
 # (Built again only when its sources are newer: a fresh build would change the
 # embedded files' dates and make cargo compile the app again.)
 if [ ! -f ui/dist/index.html ] ||
-  [ -n "$(find ui/src ui/index.html ui/package-lock.json ui/vite.config.ts -newer ui/dist/index.html | head -n 1)" ]; then
+  [ -n "$(find ui/src ui/index.html ui/package.json ui/package-lock.json ui/vite.config.ts \
+    ui/svelte.config.js ui/tsconfig.json -newer ui/dist/index.html | head -n 1)" ]; then
   (cd ui && npm run --silent build)
 fi
 cargo build --release --locked -p pressroom-app -p pressroom-cli --features pressroom-app/custom-protocol

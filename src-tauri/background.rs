@@ -74,7 +74,7 @@ pub fn on_window_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
 
 /// The background service is on for this workspace: it goes on with the work.
 fn service_carries_on(state: &AppState) -> bool {
-    !state.info.sandbox && service::active()
+    !state.info.sandbox && service::serves(&state.info.data_dir)
 }
 
 fn quit<R: Runtime>(app: &AppHandle<R>) {

@@ -87,14 +87,12 @@ pub async fn rename_document(
 
 /// Moves a document to the Trash (restorable for 30 days).
 #[tauri::command]
-pub async fn delete_document(state: State<'_, AppState>, slug: String) -> IpcResult<()> {
-    // A post a CMS holds for its schedule goes too.
-    for note in
-        pressroom_core::schedule::withdraw(&state.store, state.publisher.secrets(), &slug).await?
-    {
-        tracing::info!(%slug, %note, "moved to the Trash");
-    }
-    Ok(state.with_store(|s| s.delete(&slug))?)
+pub async fn delete_document(state: State<'_, AppState>, slug: String) -> IpcResult<Vec<String>> {
+    // A post a CMS holds for its schedule goes too; what became of it is said.
+    let notes =
+        pressroom_core::schedule::withdraw(&state.store, state.publisher.secrets(), &slug).await?;
+    state.with_store(|s| s.delete(&slug))?;
+    Ok(notes)
 }
 
 #[tauri::command]

@@ -819,7 +819,11 @@ fn scheduled_posts_are_wordpress_s_own_too(server: &WordPress, ws: &Path, text: 
     assert!(wordpress_posts(server, "some-day").is_empty());
     // Scheduled again, then moved to the Trash: removed there too (WordPress would
     // publish it by itself at the time).
-    ok(ws, &["publish", "some-day", "--at", &rfc3339(in_secs(3600))], &[]);
+    ok(
+        ws,
+        &["publish", "some-day", "--at", &rfc3339(in_secs(3600))],
+        &[],
+    );
     assert_eq!(wordpress_post(server, "some-day")["status"], "future");
     let trashed = ok(ws, &["doc", "delete", "some-day"], &[]);
     assert!(
@@ -827,6 +831,27 @@ fn scheduled_posts_are_wordpress_s_own_too(server: &WordPress, ws: &Path, text: 
         "{trashed}"
     );
     assert!(wordpress_posts(server, "some-day").is_empty());
+
+    // Published by hand before its time: out there now, dated now (not left held
+    // for the scheduled date), and its page confirmed.
+    std::fs::write(text, "---\ntitle: Early bird\n---\nOut before its time.\n").unwrap();
+    ok(
+        ws,
+        &["doc", "new", "early", "--file", text.to_str().unwrap()],
+        &[],
+    );
+    ok(
+        ws,
+        &["publish", "early", "--at", &rfc3339(in_secs(3600))],
+        &[],
+    );
+    assert_eq!(wordpress_post(server, "early")["status"], "future");
+    let before = rfc3339(in_secs(0));
+    let early = ok(ws, &["publish", "early", "--wait-live=60"], &[]);
+    assert!(early.contains("serves revision"), "{early}");
+    let out = wordpress_post(server, "early");
+    assert_eq!(out["status"], "publish", "{out}");
+    assert!(out["date_gmt"].as_str().unwrap() >= &before[..19], "{out}");
 
     // Moved sooner (too soon for WordPress to hold): the daemon carries it out then —
     // published there, dated its new time, the site told and its page confirmed.
@@ -869,7 +894,12 @@ fn scheduled_posts_are_wordpress_s_own_too(server: &WordPress, ws: &Path, text: 
     );
     let out = wordpress_post(server, "tomorrow");
     assert_eq!(out["status"], "publish", "{out}");
-    assert_eq!(out["date_gmt"].as_str().unwrap(), &moved[..19], "{out}");
+    // Dated when it went out (its time, give or take the second it took).
+    let dated = out["date_gmt"].as_str().unwrap();
+    assert!(
+        dated >= &moved[..19] && dated < &rfc3339(due + Duration::from_secs(30))[..19],
+        "{out}"
+    );
     let start = Instant::now();
     loop {
         let deliveries: serde_json::Value =

@@ -46,9 +46,9 @@ pub struct Outgoing<'a> {
     /// Handed over as the CMS's own scheduled post, to go out at this time (UTC,
     /// `2026-12-24T07:00:00`), where the CMS has such a thing (WordPress's `future`).
     pub publish_at: Option<&'a str>,
-    /// The post's date there (UTC, as `publish_at`), when it is to be set: a post that
-    /// was held as scheduled goes out dated its schedule's time (WordPress would
-    /// otherwise keep it scheduled for the date it was held for).
+    /// The post's date there (UTC, as `publish_at`), when it is to be set: a post still
+    /// held as scheduled goes out dated when it does (WordPress would otherwise keep
+    /// it scheduled for the date it was held for).
     pub date: Option<&'a str>,
 }
 
@@ -279,6 +279,11 @@ pub trait Cms: Send + Sync {
     /// It keeps a post to go out at a time by itself (`Outgoing::publish_at`).
     fn schedules_natively(&self) -> bool {
         false
+    }
+
+    /// Post `id` is held there as scheduled, not yet out (WordPress's `future`).
+    fn is_scheduled<'a>(&'a self, _id: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async { Ok(false) })
     }
 }
 

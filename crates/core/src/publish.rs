@@ -211,9 +211,6 @@ pub struct Targets {
     /// Write over a post edited in a CMS since Pressroom last published it (otherwise
     /// that is a conflict).
     pub overwrite: bool,
-    /// The date a post gets in a destination (by id): the scheduled time, where the
-    /// schedule being carried out had the post held there as scheduled.
-    pub dated: std::collections::HashMap<i64, String>,
 }
 
 impl Targets {
@@ -243,7 +240,6 @@ impl Targets {
             api_image_max_width: api_image_max_width(store)?,
             destinations,
             overwrite: false,
-            dated: Default::default(),
         })
     }
 
@@ -380,14 +376,24 @@ pub async fn publish(
         // (the base of the next publish there), not mistaken for someone else's.
         lock(store).set_api_revision(slug, Some(&revision))?;
     }
+    // A post a CMS holds as scheduled for this document (`schedule::stage`), still not
+    // out there, goes out now and dated now (else WordPress keeps it scheduled).
+    let held = lock(store).pending_schedule(slug)?;
+    let now = crate::schedule::cms_date(jiff::Timestamp::now());
     for (destination, cms, id) in writes {
+        let mut date = None;
+        if let (Some(schedule), Some(id)) = (&held, id.as_deref()) {
+            if schedule.staged.contains(&destination.id) && cms.is_scheduled(id).await? {
+                date = Some(now.as_str());
+            }
+        }
         let post = crate::cms::write_with_images(
             store,
             cms.as_ref(),
             destination,
             &prepared,
             id.as_deref(),
-            targets.dated.get(&destination.id).map(String::as_str),
+            date,
         )
         .await?;
         created |= id.is_none();

@@ -820,20 +820,11 @@ impl Publisher {
             tracing::warn!(slug = %schedule.slug, %late, "a scheduled publish runs late");
         }
         let publishing = async {
-            let mut targets = Targets::resolve(
+            let targets = Targets::resolve(
                 &lock(&self.inner.store),
                 &self.inner.secrets,
                 &schedule.sites,
             )?;
-            // Posts held as scheduled there go out dated this schedule's time.
-            if let Ok(due) = crate::schedule::parse_time(&schedule.due_at) {
-                let date = crate::schedule::cms_date(due);
-                targets.dated = schedule
-                    .staged
-                    .iter()
-                    .map(|id| (*id, date.clone()))
-                    .collect();
-            }
             self.publish(&targets, &schedule.slug, LiveWait::SiteTimeout)
                 .await
                 .map(|report| report.publish_id)

@@ -89,15 +89,34 @@ async fn stage_in_cms(
         .iter()
         .filter(|(_, cms)| cms.schedules_natively())
         .collect();
+    // Held for sites the schedule no longer goes to: removed there.
+    let dropped: Vec<i64> = schedule
+        .staged
+        .iter()
+        .copied()
+        .filter(|id| !native.iter().any(|(d, _)| d.id == *id))
+        .collect();
+    let mut notes = remove_held(store, secrets, slug, &dropped).await?;
+    let mut staged: Vec<i64> = schedule
+        .staged
+        .iter()
+        .copied()
+        .filter(|id| !dropped.contains(id))
+        .collect();
     if native.is_empty() {
-        return Ok(Vec::new());
+        lock(store).set_schedule_staged(schedule.id, &staged)?;
+        return Ok(notes);
     }
     let content = doc.content()?;
     let mut prepared = crate::cms::Prepared::new(content);
     prepared.publish_at = Some(cms_date(due));
+    if prepared.outgoing().draft {
+        // `draft: true` or a status of its own (private, pending): written so at the
+        // time, not held as scheduled now.
+        lock(store).set_schedule_staged(schedule.id, &staged)?;
+        return Ok(notes);
+    }
     let soon = due < jiff::Timestamp::now() + STAGE_AHEAD;
-    let mut staged = schedule.staged.clone();
-    let mut notes = Vec::new();
     for (destination, cms) in native {
         let name = &destination.name;
         let remote = lock(store).remote_post(slug, destination.id)?;
@@ -172,14 +191,15 @@ pub async fn withdraw(
 }
 
 /// Removes the posts that `cancelled` had handed to CMSs as their own scheduled posts
-/// (`stage`: made for the schedule, never published there); one edited there since is
-/// left as it is, and said so. Answers a sentence per destination.
+/// (`stage`) while they are still scheduled there; one published there meanwhile (by
+/// the CMS itself at the time) or edited there is left as it is, and said so.
+/// Answers a sentence per destination.
 pub async fn unstage(
     store: &std::sync::Mutex<Store>,
     secrets: &crate::secrets::SecretStore,
     cancelled: &Schedule,
 ) -> Vec<String> {
-    unstage_in_cms(store, secrets, cancelled)
+    remove_held(store, secrets, &cancelled.slug, &cancelled.staged)
         .await
         .unwrap_or_else(|e| {
             vec![format!(
@@ -188,14 +208,16 @@ pub async fn unstage(
         })
 }
 
-async fn unstage_in_cms(
+/// Removes `slug`'s posts held as scheduled in the destinations `ids` (see `unstage`).
+async fn remove_held(
     store: &std::sync::Mutex<Store>,
     secrets: &crate::secrets::SecretStore,
-    cancelled: &Schedule,
+    slug: &str,
+    ids: &[i64],
 ) -> Result<Vec<String>> {
     use crate::store::lock;
     let mut notes = Vec::new();
-    for id in &cancelled.staged {
+    for id in ids {
         let Some(destination) = lock(store)
             .destinations()?
             .into_iter()
@@ -204,19 +226,26 @@ async fn unstage_in_cms(
             continue;
         };
         let name = destination.name.clone();
-        let Some(remote) = lock(store).remote_post(&cancelled.slug, destination.id)? else {
+        let Some(remote) = lock(store).remote_post(slug, destination.id)? else {
             continue;
         };
         let removed = async {
             let cms = crate::destinations::open(secrets, &destination)?;
-            crate::cms::delete_checked(cms.as_ref(), &cancelled.slug, &remote, false).await
+            if !cms.is_scheduled(&remote.id).await? {
+                return Ok(false);
+            }
+            crate::cms::delete_checked(cms.as_ref(), slug, &remote, false).await?;
+            Ok::<_, Error>(true)
         }
         .await;
         match removed {
-            Ok(()) => {
-                lock(store).set_remote_post(&cancelled.slug, destination.id, None)?;
+            Ok(true) => {
+                lock(store).set_remote_post(slug, destination.id, None)?;
                 notes.push(format!("{name}: its scheduled post is removed there"));
             }
+            Ok(false) => notes.push(format!(
+                "{name}: the post is published there already; it is left as it is"
+            )),
             Err(e) => notes.push(format!(
                 "{name}: its scheduled post stays there ({e}); unschedule it in {name} itself"
             )),

@@ -34,7 +34,9 @@ pub fn unit_text(cli: &Path, data_dir: &Path) -> String {
         "# Written by Pressroom (Settings ▸ Background); removed when turned off there.\n\
          [Unit]\n\
          Description=Pressroom publishing service\n\
-         After=network-online.target\n\
+         ConditionPathExists={}\n\
+         StartLimitIntervalSec=600\n\
+         StartLimitBurst=5\n\
          \n\
          [Service]\n\
          Type=simple\n\
@@ -44,9 +46,19 @@ pub fn unit_text(cli: &Path, data_dir: &Path) -> String {
          \n\
          [Install]\n\
          WantedBy=default.target\n",
+        cli.to_string_lossy().replace('%', "%%"),
         quote(cli),
         quote(data_dir)
     )
+}
+
+/// The user's unit runs the service on the workspace in `data_dir` and it is running:
+/// the work of that workspace goes on with the app closed.
+pub fn serves(data_dir: &Path) -> bool {
+    let names_it = unit_path()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .is_some_and(|text| text.contains(&format!("--data-dir {} daemon", quote(data_dir))));
+    names_it && active()
 }
 
 /// A path as one word of a systemd command line: quoted, with `\` and `"` escaped

@@ -627,6 +627,15 @@ impl Cms for WordPress {
     fn schedules_natively(&self) -> bool {
         true
     }
+
+    fn is_scheduled<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<bool>> {
+        Box::pin(async move {
+            Ok(self
+                .post(id)
+                .await?
+                .is_some_and(|post| post["status"] == "future"))
+        })
+    }
 }
 
 /// Text for a field WordPress reads as HTML (a title, an excerpt).

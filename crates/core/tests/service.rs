@@ -1,6 +1,6 @@
 //! The background service switch (`pressroom_core::service`) against this machine's
-//! systemd: with a user manager it is really turned on and off again; without one (a
-//! container, CI), turning it on says why and leaves no unit file behind.
+//! systemd: without a user manager (a container, CI) turning it on says why and leaves no
+//! unit file behind; with one (a desktop) a test does not start a real service.
 
 use pressroom_core::service;
 
@@ -36,16 +36,11 @@ fn the_switch_turns_the_service_on_and_off_or_says_why_it_cannot() {
             assert!(!off.enabled && !off.active);
         }
         None => {
-            let on = service::enable(&cli, workspace.path()).unwrap();
-            assert!(on.enabled, "{on:?}");
-            let text = std::fs::read_to_string(&unit).unwrap();
-            assert!(
-                text.contains(&workspace.path().display().to_string()),
-                "{text}"
-            );
-            let off = service::disable(Some(&cli)).unwrap();
-            assert!(!off.enabled && !off.active, "{off:?}");
-            assert!(!unit.exists());
+            // A real user session (a developer's desktop): its manager reads the
+            // user's own configuration, not this test's folder, so turning the service
+            // on here would start a real one. Only what can be checked without that is.
+            eprintln!("a systemd user session is running: not turning the service on from a test");
+            assert!(!service::serves(workspace.path()));
         }
     }
     // Without the command beside the app, it cannot be turned on either.

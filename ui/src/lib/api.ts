@@ -242,7 +242,8 @@ export function createApi(invoke: Invoke, listen?: Listen) {
     renameDocument: (slug: string, newSlug: string) =>
       call<Document>("rename_document", { slug, newSlug }),
     /** Moves the document to the Trash (restorable for 30 days). */
-    deleteDocument: (slug: string) => call<void>("delete_document", { slug }),
+    /** Answers what each CMS that held it as scheduled made of it. */
+    deleteDocument: (slug: string) => call<string[]>("delete_document", { slug }),
     trashList: () => call<Trashed[]>("trash_list"),
     /** Per published document, where its sites stand and the worst of them. */
     documentsSites: () => call<DocumentSites[]>("documents_sites"),

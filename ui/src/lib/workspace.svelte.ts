@@ -654,7 +654,7 @@ export function createWorkspace(api: Api) {
       state.dirty = false;
       state.history = null;
       if (state.publish?.slug === doc.slug) state.publish = null;
-      state.notice = `Moved “${doc.title || doc.slug}” to the Trash.`;
+      state.notice = [`Moved “${doc.title || doc.slug}” to the Trash.`, ...done.map((n) => `${n}.`)].join(" ");
       await refresh();
       await loadTrash();
     }

@@ -63,7 +63,7 @@ pub struct Schedule {
     /// Tries made so far.
     pub attempts: u32,
     /// The destinations (ids) that hold it as their own scheduled post (WordPress's
-    /// `future`): taken back to a draft there when it is cancelled.
+    /// `future`): removed there when it is cancelled while still held.
     #[ts(type = "number[]")]
     pub staged: Vec<i64>,
     pub created_at: String,

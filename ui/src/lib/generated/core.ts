@@ -380,7 +380,7 @@ error: string | null,
 attempts: number, 
 /**
  * The destinations (ids) that hold it as their own scheduled post (WordPress's
- * `future`): taken back to a draft there when it is cancelled.
+ * `future`): removed there when it is cancelled while still held.
  */
 staged: number[], created_at: string, updated_at: string, };
 
