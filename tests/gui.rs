@@ -90,14 +90,16 @@ async fn values_when(
     }
 }
 
-/// Clicks the element matching `css`, waiting (boundedly) for it to appear.
+/// Clicks the element matching `css`, waiting (boundedly) for it to appear and to be
+/// enabled (a click on a button disabled while a view loads would be lost).
 async fn click(client: &Client, css: &str) {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let element = loop {
         match client.find(Locator::Css(css)).await {
-            Ok(e) => break e,
+            Ok(e) if e.is_enabled().await.unwrap_or(true) => break e,
+            Ok(_) if std::time::Instant::now() > deadline => panic!("{css}: stays disabled"),
             Err(e) if std::time::Instant::now() > deadline => panic!("{css}: {e}"),
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     };
     element.click().await.unwrap();
