@@ -24,9 +24,17 @@ const SESSION_TIMEOUT: Duration = Duration::from_secs(40);
 const APP: &str = env!("CARGO_BIN_EXE_pressroom-app");
 
 async fn open_app(driver: &Driver, app: &Path) -> Client {
+    open_app_with(driver, app, &[]).await
+}
+
+/// `open_app`, the app started with `args` on its command line.
+async fn open_app_with(driver: &Driver, app: &Path, args: &[String]) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), json!("wry"));
-    caps.insert("tauri:options".into(), json!({ "application": app }));
+    caps.insert(
+        "tauri:options".into(),
+        json!({ "application": app, "args": args }),
+    );
     // tauri-driver listens before WebKitWebDriver behind it is ready; on a busy machine
     // the first request can be cut off. A few tries, then a clear failure.
     let mut tries = 0;
@@ -145,7 +153,7 @@ fn with_app_at<F>(app: &Path, name: &str, data_dir: &Path, more_env: &[(&str, &s
 where
     F: AsyncFnOnce(&Client, &Display),
 {
-    with_app_ending(app, name, data_dir, more_env, true, test)
+    with_app_ending(app, name, data_dir, more_env, &[], true, test)
 }
 
 /// `with_app_at`; `shown_at_end`: the window is on the screen when the test ends (its
@@ -155,6 +163,7 @@ fn with_app_ending<F>(
     name: &str,
     data_dir: &Path,
     more_env: &[(&str, &str)],
+    args: &[String],
     shown_at_end: bool,
     test: F,
 ) where
@@ -174,9 +183,9 @@ fn with_app_ending<F>(
             &[(workspace::DATA_DIR_ENV, data_dir.as_os_str())],
             more_env,
         );
-        match rt
-            .block_on(async { tokio::time::timeout(SESSION_TIMEOUT, open_app(&driver, app)).await })
-        {
+        match rt.block_on(async {
+            tokio::time::timeout(SESSION_TIMEOUT, open_app_with(&driver, app, args)).await
+        }) {
             Ok(client) => break (driver, client),
             Err(_) if tries < 3 => {
                 eprintln!(
@@ -2180,6 +2189,7 @@ fn closing_with_a_publish_scheduled_asks_and_keeps_publishing_hidden() {
         "close-keeps-running",
         tmp.path(),
         &[],
+        &[],
         false,
         async |client, display| {
             texts_when(client, ".doc-title", |t| t == ["Welcome to Pressroom"]).await;
@@ -2233,6 +2243,39 @@ fn closing_with_a_publish_scheduled_asks_and_keeps_publishing_hidden() {
             // The page of the running (hidden) window still answers.
             let visible = eval(client, "return document.visibilityState").await;
             assert_eq!(visible, json!("hidden"));
+        },
+    );
+}
+
+/// Issue #16: a markdown file opened with Pressroom (the desktop entry passes it on the
+/// command line) is imported into the workspace and opened.
+#[test]
+fn a_markdown_file_opened_with_pressroom_is_imported_and_shown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("from the file manager.md");
+    std::fs::write(
+        &file,
+        "---\ntitle: Opened from the file manager\n---\nDouble-clicked, then here.\n",
+    )
+    .unwrap();
+    with_app_ending(
+        Path::new(APP),
+        "opened-file",
+        tmp.path(),
+        &[],
+        &[file.display().to_string()],
+        true,
+        async |client, _| {
+            texts_when(client, ".doc-title", |t| {
+                t == ["Opened from the file manager"]
+            })
+            .await;
+            texts_when(client, ".preview", |t| {
+                t.iter().any(|p| p.contains("Double-clicked, then here."))
+            })
+            .await;
+            let notice = texts_when(client, ".banner.notice", |t| t.len() == 1).await;
+            assert!(notice[0].starts_with("Opened: 1 new"), "{notice:?}");
         },
     );
 }
