@@ -139,8 +139,16 @@ pub fn run(cmd: DocCommand, store: &mut Store, out: &Output) -> anyhow::Result<E
             out.wrote("renamed", &store.rename(&slug, &new_slug)?)
         }
         DocCommand::Delete { slug } => {
+            // A post a CMS holds for its schedule goes too (it would go out by itself).
+            // The removal there talks to the workspace between requests: through a
+            // connection of its own.
+            let shared = std::sync::Mutex::new(Store::open(store.path())?);
+            let secrets = pressroom_core::secrets::SecretStore::for_workspace(store);
+            let notes = tokio::runtime::Runtime::new()?
+                .block_on(pressroom_core::schedule::withdraw(&shared, &secrets, &slug))?;
             store.delete(&slug)?;
             out.deleted(&slug);
+            out.notes(&notes);
         }
         DocCommand::Trash => out.trash(&store.trash()?),
         DocCommand::Undelete { slug } => {

@@ -352,16 +352,6 @@ fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
     }
     let mut store = Store::open(workspace::database_path(&data_dir))?;
     match cli.command {
-        Command::Doc(doc::DocCommand::Delete { slug }) => {
-            // A post a CMS holds for its schedule goes too (it would go out by itself).
-            let secrets = SecretStore::for_workspace(&store);
-            let shared = Mutex::new(store);
-            let notes = tokio::runtime::Runtime::new()?
-                .block_on(pressroom_core::schedule::withdraw(&shared, &secrets, &slug))?;
-            lock(&shared).delete(&slug)?;
-            out.deleted(&slug);
-            out.notes(&notes);
-        }
         Command::Doc(cmd) => return doc::run(cmd, &mut store, out),
         Command::Search { query, limit } => out.search_hits(&store.search(&query, limit)?),
         Command::Api(ApiCommand::Set { url, token_env }) => {

@@ -768,15 +768,17 @@ fn scheduled_posts_are_wordpress_s_own_too(server: &WordPress, ws: &Path, text: 
             .replace_nanosecond(0)
             .unwrap()
     };
-    std::fs::write(
-        text,
+    let new_doc = |slug: &str, source: &str| {
+        std::fs::write(text, source).unwrap();
+        ok(
+            ws,
+            &["doc", "new", slug, "--file", text.to_str().unwrap()],
+            &[],
+        );
+    };
+    new_doc(
+        "tomorrow",
         "---\ntitle: Tomorrow morning\n---\nThe scheduled text.\n",
-    )
-    .unwrap();
-    ok(
-        ws,
-        &["doc", "new", "tomorrow", "--file", text.to_str().unwrap()],
-        &[],
     );
     let rfc3339 = |at: time::OffsetDateTime| {
         at.format(&time::format_description::well_known::Rfc3339)
@@ -799,12 +801,7 @@ fn scheduled_posts_are_wordpress_s_own_too(server: &WordPress, ws: &Path, text: 
         .contains("The scheduled text."));
 
     // Cancelled: the post held there for it is removed (it was never published).
-    std::fs::write(text, "---\ntitle: Some day\n---\nNot yet.\n").unwrap();
-    ok(
-        ws,
-        &["doc", "new", "some-day", "--file", text.to_str().unwrap()],
-        &[],
-    );
+    new_doc("some-day", "---\ntitle: Some day\n---\nNot yet.\n");
     ok(
         ws,
         &["publish", "some-day", "--at", &rfc3339(in_secs(3600))],
@@ -834,11 +831,9 @@ fn scheduled_posts_are_wordpress_s_own_too(server: &WordPress, ws: &Path, text: 
 
     // Published by hand before its time: out there now, dated now (not left held
     // for the scheduled date), and its page confirmed.
-    std::fs::write(text, "---\ntitle: Early bird\n---\nOut before its time.\n").unwrap();
-    ok(
-        ws,
-        &["doc", "new", "early", "--file", text.to_str().unwrap()],
-        &[],
+    new_doc(
+        "early",
+        "---\ntitle: Early bird\n---\nOut before its time.\n",
     );
     ok(
         ws,

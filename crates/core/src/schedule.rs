@@ -90,19 +90,11 @@ async fn stage_in_cms(
         .filter(|(_, cms)| cms.schedules_natively())
         .collect();
     // Held for sites the schedule no longer goes to: removed there.
-    let dropped: Vec<i64> = schedule
+    let (mut staged, dropped): (Vec<i64>, Vec<i64>) = schedule
         .staged
         .iter()
-        .copied()
-        .filter(|id| !native.iter().any(|(d, _)| d.id == *id))
-        .collect();
+        .partition(|id| native.iter().any(|(d, _)| d.id == **id));
     let mut notes = remove_held(store, secrets, slug, &dropped).await?;
-    let mut staged: Vec<i64> = schedule
-        .staged
-        .iter()
-        .copied()
-        .filter(|id| !dropped.contains(id))
-        .collect();
     if native.is_empty() {
         lock(store).set_schedule_staged(schedule.id, &staged)?;
         return Ok(notes);

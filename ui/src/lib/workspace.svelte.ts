@@ -297,10 +297,10 @@ export function createWorkspace(api: Api) {
     const scheduled = await attempt(state, () => api.scheduleDocument(doc.slug, at, chosenTargets()));
     if (scheduled) {
       state.choosingTargets = false;
-      state.notice = [
+      state.notice = withNotes(
         `“${doc.title || doc.slug}” will be published ${formatWhen(scheduled.schedule.due_at)}.`,
-        ...scheduled.notes.map((n) => `${n}.`),
-      ].join(" ");
+        scheduled.notes,
+      );
       await loadSchedule();
     }
   }
@@ -310,10 +310,7 @@ export function createWorkspace(api: Api) {
     if (!doc) return;
     const cancelled = await attempt(state, () => api.cancelSchedule(doc.slug));
     if (cancelled) {
-      state.notice = [
-        `The schedule of “${doc.title || doc.slug}” is cancelled.`,
-        ...cancelled.notes.map((n) => `${n}.`),
-      ].join(" ");
+      state.notice = withNotes(`The schedule of “${doc.title || doc.slug}” is cancelled.`, cancelled.notes);
     }
     await loadSchedule();
   }
@@ -654,7 +651,7 @@ export function createWorkspace(api: Api) {
       state.dirty = false;
       state.history = null;
       if (state.publish?.slug === doc.slug) state.publish = null;
-      state.notice = [`Moved “${doc.title || doc.slug}” to the Trash.`, ...done.map((n) => `${n}.`)].join(" ");
+      state.notice = withNotes(`Moved “${doc.title || doc.slug}” to the Trash.`, done);
       await refresh();
       await loadTrash();
     }
@@ -912,4 +909,9 @@ export function formatWhen(stored: string): string {
   const day = at.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short", year });
   const time = at.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
   return `on ${day} at ${time}`;
+}
+
+/** A notice followed by what each CMS made of it (one sentence each). */
+function withNotes(notice: string, notes: string[]): string {
+  return [notice, ...notes.map((n) => `${n}.`)].join(" ");
 }
