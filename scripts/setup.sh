@@ -17,9 +17,10 @@ packages=(libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev librsvg2-dev
   curl ca-certificates)
 if [ "$mode" = test ]; then
   # python3-xlib: the GUI tests close windows and press keys in native dialogs
-  # (tests/support/xwin.py); systemd: `systemd-analyze verify` reads the service unit.
+  # (tests/support/xwin.py); systemd: `systemd-analyze verify` reads the service unit;
+  # postgresql: the content API's team deployment (docs/team.md), a private cluster.
   packages+=(xvfb webkit2gtk-driver dbus-x11 gnome-keyring libsecret-tools imagemagick nginx-light
-    python3 python3-xlib systemd)
+    python3 python3-xlib systemd postgresql)
 fi
 if ! command -v node >/dev/null; then packages+=(nodejs npm); fi
 

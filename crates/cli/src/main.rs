@@ -169,13 +169,18 @@ fn main() -> ExitCode {
     } else {
         "warn"
     };
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| default.into()),
-        )
-        .init();
+        );
+    // With --json, logs are JSON lines too (a server's request id as a span field).
+    if cli.json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let out = Output { json: cli.json };
     match run(cli, &out) {
         Ok(code) => code,

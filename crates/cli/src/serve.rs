@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use pressroom_server::{Config, Server, DEFAULT_BODY_LIMIT};
+use pressroom_server::{Config, Database, Server, DEFAULT_BODY_LIMIT};
 
 use crate::output::Output;
 
@@ -19,8 +19,13 @@ pub struct ServeArgs {
     #[arg(long, value_name = "VAR")]
     token_env: Option<String>,
     /// Database file [default: DATA_DIR/content-api.db]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "database_url")]
     db: Option<PathBuf>,
+    /// A PostgreSQL database instead of the SQLite file
+    /// (postgres://USER[:PASSWORD]@HOST[:PORT]/NAME): any number of instances may
+    /// serve it together behind a load balancer
+    #[arg(long, value_name = "URL", env = "PRESSROOM_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
     /// Largest accepted request body, in bytes
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]
     body_limit: usize,
@@ -43,15 +48,20 @@ pub fn run(args: ServeArgs, data_dir: PathBuf, out: &Output) -> anyhow::Result<E
                 })
         })
         .transpose()?;
-    let server = Server::open(Config {
-        db_path: args.db.unwrap_or_else(|| data_dir.join("content-api.db")),
-        token,
-        body_limit: args.body_limit,
-        limits: Default::default(),
-        public_url: args.public_url.clone(),
-    })?;
+    let database = match args.database_url.filter(|url| !url.is_empty()) {
+        Some(url) => Database::Postgres(url),
+        None => Database::Sqlite(args.db.unwrap_or_else(|| data_dir.join("content-api.db"))),
+    };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
+        let server = Server::open(Config {
+            database,
+            token,
+            body_limit: args.body_limit,
+            limits: Default::default(),
+            public_url: args.public_url.clone(),
+        })
+        .await?;
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;

@@ -50,8 +50,12 @@ pub struct DocumentList {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Health {
+    /// Whether this server can serve: its database answers.
     pub ok: bool,
     pub version: String,
+    /// The storage behind it: `sqlite` or `postgres` (absent from older servers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
 }
 
 /// `{"error":{"code","message"}}`; a 409 also names the revision now current.

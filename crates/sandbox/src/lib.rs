@@ -16,7 +16,7 @@ use pressroom_core::secrets::{SecretStore, WORKSPACE_FILE_KEY};
 use pressroom_core::sites::{self, SecretInput};
 use pressroom_core::store::{NewSite, Preset};
 use pressroom_core::{publish, samples, workspace, Store};
-use pressroom_server::{Config, Server};
+use pressroom_server::{Config, Database, Server};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -76,12 +76,13 @@ impl Sandbox {
         let token = pressroom_server::generate_token();
 
         let server = Server::open(Config {
-            db_path: dir.join("content-api.db"),
+            database: Database::Sqlite(dir.join("content-api.db")),
             token: Some(token.clone()),
             body_limit: pressroom_server::DEFAULT_BODY_LIMIT,
             limits: Default::default(),
             public_url: None,
-        })?;
+        })
+        .await?;
         let api_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let api_url = format!("http://{}", api_listener.local_addr()?);
         let site_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

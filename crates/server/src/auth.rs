@@ -3,7 +3,6 @@
 //! start and shown once.
 
 use base64::Engine;
-use pressroom_core::store::PublishedStore;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -35,28 +34,23 @@ fn digest(token: &str) -> [u8; 32] {
 }
 
 impl WriteToken {
-    /// The configured token, else the stored hash, else a new token (returned once).
-    pub fn resolve(
-        store: &mut PublishedStore,
-        configured: Option<&str>,
-    ) -> pressroom_core::Result<(WriteToken, Option<String>)> {
-        if let Some(token) = configured {
-            return Ok((
-                WriteToken {
-                    sha256: digest(token),
-                },
-                None,
-            ));
+    /// The given token.
+    pub fn of(token: &str) -> WriteToken {
+        WriteToken {
+            sha256: digest(token),
         }
-        if let Some(hex) = store.setting(TOKEN_SETTING)? {
-            if let Some(sha256) = decode_hex(&hex) {
-                return Ok((WriteToken { sha256 }, None));
-            }
-        }
+    }
+
+    /// The token whose hash was stored (`TOKEN_SETTING`); `None` when unreadable.
+    pub fn from_stored(hex: &str) -> Option<WriteToken> {
+        decode_hex(hex).map(|sha256| WriteToken { sha256 })
+    }
+
+    /// A new token and the hash to store.
+    pub fn generate() -> (String, String) {
         let token = generate_token();
-        let sha256 = digest(&token);
-        store.set_setting(TOKEN_SETTING, &encode_hex(&sha256))?;
-        Ok((WriteToken { sha256 }, Some(token)))
+        let hash = encode_hex(&digest(&token));
+        (token, hash)
     }
 
     /// Whether an `Authorization` header value carries this token (the scheme name is

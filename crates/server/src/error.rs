@@ -12,6 +12,8 @@ pub enum ServerError {
     Io(std::io::Error),
     #[error("{0}")]
     Config(String),
+    #[error("database: {0}")]
+    Database(String),
 }
 
 /// An error answer of the API.

@@ -1,26 +1,28 @@
 //! The reference content API (docs/content-api.md): what sites read published content
 //! from and what the app publishes to. A library so tests and the sandbox run it
-//! in-process: `Server::open(config)` then `serve(listener, shutdown)`.
+//! in-process: `Server::open(config).await` then `serve(listener, shutdown)`.
 //!
-//! Storage is core's `PublishedStore`; this crate only speaks HTTP: authentication,
-//! body limits, timeouts and a connection limit, conditional GETs and the JSON error
-//! shape.
+//! Storage is core's `PublishedStore` (one SQLite file, the embedded default) or
+//! PostgreSQL shared by several instances (`postgres.rs`); the rest of this crate
+//! speaks HTTP: authentication, body limits, timeouts and a connection limit,
+//! conditional GETs, the JSON error shape, request ids and `/metrics`.
 
 mod auth;
 mod error;
+mod metrics;
+mod postgres;
 mod routes;
+mod storage;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use pressroom_core::store::PublishedStore;
 
 pub use auth::{generate_token, WriteToken, TOKEN_SETTING};
 pub use error::ServerError;
@@ -28,8 +30,18 @@ pub use error::ServerError;
 /// Default largest request body: 2 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
+/// Where the documents are kept.
+#[derive(Debug, Clone)]
+pub enum Database {
+    /// One SQLite file: one instance (the embedded default).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database (`postgres://user@host:port/name`), shared by any number
+    /// of instances.
+    Postgres(String),
+}
+
 pub struct Config {
-    pub db_path: PathBuf,
+    pub database: Database,
     /// The write token; `None` generates one on first start (stored hashed).
     pub token: Option<String>,
     pub body_limit: usize,
@@ -72,26 +84,30 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens the database and settles the write token.
-    pub fn open(config: Config) -> Result<Server, ServerError> {
+    /// Opens (or connects to) the database, migrates it, and settles the write token.
+    pub async fn open(config: Config) -> Result<Server, ServerError> {
         let public_url = config
             .public_url
             .as_deref()
             .map(|url| {
-                let parsed = reqwest_free_url(url).ok_or_else(|| {
+                reqwest_free_url(url).ok_or_else(|| {
                     ServerError::Config(format!(
                         "the public URL {url:?} is not an http(s) address without a query"
                     ))
-                })?;
-                Ok::<_, ServerError>(parsed)
+                })
             })
             .transpose()?;
-        let mut store = PublishedStore::open(&config.db_path)?;
-        let (token, generated_token) = WriteToken::resolve(&mut store, config.token.as_deref())?;
+        let storage = match &config.database {
+            Database::Sqlite(path) => storage::Storage::Sqlite(storage::Sqlite::open(path)?),
+            Database::Postgres(url) => {
+                storage::Storage::Postgres(postgres::Postgres::connect(url).await?)
+            }
+        };
+        let (token, generated_token) = storage.write_token(config.token.as_deref()).await?;
         Ok(Server {
             state: routes::AppState {
-                store: Arc::new(Mutex::new(store)),
-                cache: Arc::new(RwLock::new(HashMap::new())),
+                metrics: Arc::new(metrics::Metrics::new(storage.backend())),
+                storage,
                 token: Arc::new(token),
                 body_limit: config.body_limit,
                 request_timeout: config.limits.request_timeout,

@@ -1,87 +1,43 @@
-//! The HTTP surface of docs/content-api.md. Handlers unpack the request, make one store
-//! call on the blocking pool, and shape the answer. Writes are authenticated by a
-//! middleware before anything reads their body.
-//!
-//! Reads of single documents are served from an in-memory cache of their serialized
-//! JSON. The cache is filled and changed only while holding the store's lock, in the
-//! same critical section as the database write, so it can never go back to an older
-//! revision than the database holds.
+//! The HTTP surface of docs/content-api.md. Handlers unpack the request, make one
+//! storage call, and shape the answer. Writes are authenticated by a middleware before
+//! anything reads their body. Every request gets an id (`X-Request-Id`, the client's
+//! when it sent a usable one), logged with it and counted in `/metrics`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use pressroom_core::slug;
-use pressroom_core::store::{Idempotency, PublishedStore};
+use pressroom_core::store::PreparedPut;
 use pressroom_core::wire::{DocumentList, Health, PutDocument};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use tracing::Instrument;
 
 use crate::auth::WriteToken;
 use crate::error::ApiError;
-
-/// A document's JSON as sent, with its revision for ETag checks.
-#[derive(Clone)]
-pub(crate) struct Cached {
-    revision: String,
-    json: Bytes,
-}
-
-impl Cached {
-    fn of(doc: &pressroom_core::wire::ApiDocument) -> Cached {
-        Cached {
-            revision: doc.revision.clone(),
-            json: Bytes::from(serde_json::to_vec(doc).expect("documents serialize")),
-        }
-    }
-}
-
-/// The cache never holds more entries than this; past it, it starts over.
-const CACHE_LIMIT: usize = 10_000;
+use crate::metrics::{Metrics, PublishOutcome};
+use crate::storage::{Cached, Storage};
 
 #[derive(Clone)]
 pub(crate) struct AppState {
-    pub store: Arc<Mutex<PublishedStore>>,
-    pub cache: Arc<RwLock<HashMap<String, Cached>>>,
+    pub storage: Storage,
     pub token: Arc<WriteToken>,
     pub body_limit: usize,
     pub request_timeout: std::time::Duration,
     /// `Config::public_url`, without its trailing slash.
     pub public_url: Option<Arc<str>>,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
-    /// Runs `f` with the store on the blocking pool (SQLite calls block).
-    async fn with_store<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut PublishedStore, &RwLock<HashMap<String, Cached>>) -> Result<T, ApiError>
-            + Send
-            + 'static,
-    ) -> Result<T, ApiError> {
-        let store = self.store.clone();
-        let cache = self.cache.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut store, &cache)
-        })
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "the server failed; try again",
-            )
-        })?
-    }
-
     pub(crate) fn authorize(&self, headers: &HeaderMap) -> Result<(), ApiError> {
         let value = headers
             .get(header::AUTHORIZATION)
@@ -94,14 +50,6 @@ impl AppState {
     }
 }
 
-fn cache_put(cache: &RwLock<HashMap<String, Cached>>, slug: &str, entry: Cached) {
-    let mut cache = cache.write().unwrap_or_else(|p| p.into_inner());
-    if cache.len() >= CACHE_LIMIT {
-        cache.clear();
-    }
-    cache.insert(slug.to_owned(), entry);
-}
-
 pub(crate) fn router(state: AppState) -> Router {
     let body_limit = state.body_limit;
     let authenticate = middleware::from_fn_with_state(state.clone(), authenticate_writes);
@@ -109,6 +57,7 @@ pub(crate) fn router(state: AppState) -> Router {
     let deadline = middleware::from_fn_with_state(state.request_timeout, deadline);
     Router::new()
         .route("/v1/health", get(health))
+        .route("/metrics", get(metrics))
         .route("/v1/documents", get(list_documents))
         .route(
             "/v1/documents/{slug}",
@@ -130,7 +79,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(deadline)
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
 
@@ -164,26 +113,74 @@ fn slug_of(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError
     Ok(slug)
 }
 
-/// One line per request: method, path, status, time. Never headers (tokens live there).
-async fn log_request(req: Request, next: Next) -> Response {
+/// The id of a request: the client's `X-Request-Id` when it is 1 to 64 visible ASCII
+/// characters, else a new random one.
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            let mut bytes = [0u8; 8];
+            getrandom::fill(&mut bytes).expect("the OS random source is available");
+            bytes.iter().map(|b| format!("{b:02x}")).collect()
+        })
+}
+
+/// One line per request, in a span naming its id: method, path, status, time. Never
+/// headers (tokens live there). Counted by route in `/metrics`; the id is answered in
+/// `X-Request-Id`.
+async fn log_request(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", |m| m.as_str())
+        .to_owned();
+    let id = request_id(req.headers());
+    let span = tracing::info_span!("request", id = %id);
     let start = Instant::now();
-    let response = next.run(req).await;
-    tracing::info!(
-        %method,
-        path,
-        status = response.status().as_u16(),
-        ms = start.elapsed().as_secs_f64() * 1e3,
-        "request"
-    );
+    let mut response = next.run(req).instrument(span.clone()).await;
+    let seconds = start.elapsed().as_secs_f64();
+    let status = response.status().as_u16();
+    span.in_scope(|| {
+        tracing::info!(%method, path, status, ms = seconds * 1e3, "request");
+    });
+    state
+        .metrics
+        .request(method.as_str(), &route, status, seconds);
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
     response
 }
 
-async fn health() -> Json<Health> {
-    Json(Health {
-        ok: true,
+/// Whether this instance can serve: 200, or 503 when its database cannot be reached.
+async fn health(State(state): State<AppState>) -> Response {
+    let reachable = state.storage.check().await;
+    let health = Health {
+        ok: reachable.is_ok(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
-    })
+        database: Some(state.storage.backend().to_owned()),
+    };
+    let status = if health.ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(health)).into_response()
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        )],
+        state.metrics.encode(),
+    )
+        .into_response()
 }
 
 async fn no_route(method: Method, uri: Uri) -> ApiError {
@@ -217,9 +214,7 @@ async fn list_documents(
 ) -> Result<Json<DocumentList>, ApiError> {
     let Query(query) = query
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))?;
-    let documents = state
-        .with_store(move |store, _| Ok(store.list(query.tag.as_deref())?))
-        .await?;
+    let documents = state.storage.list(query.tag).await?;
     Ok(Json(DocumentList { documents }))
 }
 
@@ -264,30 +259,9 @@ async fn get_document(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let slug = slug_of(path)?;
-    let hit = state
-        .cache
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&slug)
-        .cloned();
-    let entry = match hit {
-        Some(entry) => entry,
-        None => {
-            let slug = slug.clone();
-            state
-                .with_store(move |store, cache| {
-                    let doc = store.get(&slug)?.ok_or_else(|| {
-                        ApiError::from(pressroom_core::Error::DocumentNotFound {
-                            slug: slug.clone(),
-                        })
-                    })?;
-                    let entry = Cached::of(&doc);
-                    cache_put(cache, &slug, entry.clone());
-                    Ok(entry)
-                })
-                .await?
-        }
-    };
+    let entry = state.storage.document(&slug).await?.ok_or_else(|| {
+        ApiError::from(pressroom_core::Error::DocumentNotFound { slug: slug.clone() })
+    })?;
     Ok(document_response(StatusCode::OK, &entry, &headers))
 }
 
@@ -369,28 +343,27 @@ async fn put_document(
         h.update(&body);
         format!("{:x}", h.finalize())
     };
-    let (status, entry, replayed) = state
-        .with_store(move |store, cache| {
-            let idempotency = key.as_deref().map(|key| Idempotency {
-                key,
-                request_hash: &request_hash,
-            });
-            let outcome = store.put(
-                &slug,
-                &request,
-                create_only,
-                idempotency,
-                asset_base.as_deref(),
-            )?;
-            let entry = Cached::of(&outcome.document);
-            // A replay may describe an older revision than the current one: only a
-            // fresh answer is the current state.
-            if !outcome.replayed {
-                cache_put(cache, &slug, entry.clone());
-            }
-            Ok((outcome.status, entry, outcome.replayed))
-        })
-        .await?;
+    // Rendering is the costly part: off the async workers, before any lock.
+    let prepared =
+        tokio::task::spawn_blocking(move || PreparedPut::new(&slug, &request, asset_base.as_deref()))
+            .await
+            .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server failed; try again"))??;
+    let put = state
+        .storage
+        .put(prepared, create_only, key.map(|key| (key, request_hash)))
+        .await;
+    let outcome = match &put {
+        Ok(put) if put.replayed => Some(PublishOutcome::Replayed),
+        Ok(put) if put.status == 201 => Some(PublishOutcome::Created),
+        Ok(_) => Some(PublishOutcome::Updated),
+        Err(e) if e.status == StatusCode::CONFLICT => Some(PublishOutcome::Conflict),
+        Err(_) => None,
+    };
+    if let Some(outcome) = outcome {
+        state.metrics.publish(outcome);
+    }
+    let put = put?;
+    let (status, entry, replayed) = (put.status, put.entry, put.replayed);
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
     let mut response = document_response(status, &entry, &HeaderMap::new());
     if replayed {
@@ -509,9 +482,7 @@ async fn put_asset(
             "the bytes' SHA-256 is not the one in the path",
         ));
     }
-    let created = state
-        .with_store(move |store, _| Ok(store.put_asset(&sha256, sniffed, &body)?))
-        .await?;
+    let created = state.storage.put_asset(sha256, sniffed, body).await?;
     Ok(if created {
         StatusCode::CREATED
     } else {
@@ -531,17 +502,11 @@ async fn get_asset(
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
-    let lookup = sha256.clone();
     // A conditional GET that matches needs only to know it is there: its bytes (up to
     // 20 MiB) are not read.
     let asset = state
-        .with_store(move |store, _| {
-            Ok(if not_modified {
-                store.has_asset(&lookup)?.then_some(None)
-            } else {
-                store.asset(&lookup)?.map(Some)
-            })
-        })
+        .storage
+        .asset(sha256.clone(), not_modified)
         .await?
         .ok_or_else(|| {
             ApiError::new(
@@ -577,15 +542,6 @@ async fn delete_document(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
     let slug = slug_of(path)?;
-    state
-        .with_store(move |store, cache| {
-            store.delete(&slug)?;
-            cache
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&slug);
-            Ok(())
-        })
-        .await?;
+    state.storage.delete(slug).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,7 +8,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use pressroom_server::{Config, Limits, Server, DEFAULT_BODY_LIMIT};
+use pressroom_server::{Config, Database, Limits, Server, DEFAULT_BODY_LIMIT};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -17,12 +17,13 @@ const TOKEN: &str = "prt_test_token_that_is_long_enough_0123456789";
 
 async fn start(dir: &tempfile::TempDir, limits: Limits) -> support::Running {
     let server = Server::open(Config {
-        db_path: dir.path().join("api.db"),
+        database: Database::Sqlite(dir.path().join("api.db")),
         token: Some(TOKEN.to_owned()),
         body_limit: DEFAULT_BODY_LIMIT,
         limits,
         public_url: None,
     })
+    .await
     .unwrap();
     support::start(server).await
 }

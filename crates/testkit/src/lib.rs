@@ -2,7 +2,8 @@
 //! files in a temp dir, a free loopback port) and stopped — process group and all — when
 //! dropped: nginx from Debian as a round-robin balancer or a caching proxy, and the
 //! Next.js example (`examples/nextjs-site`) built once and started as one or several
-//! instances that share nothing. And workspaces of many documents, for the benchmarks.
+//! instances that share nothing; PostgreSQL from Debian as a private cluster. And
+//! workspaces of many documents, for the benchmarks.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -59,14 +60,7 @@ impl Nginx {
     /// proxy that keeps pages for an hour whatever they say (a CDN stand-in) and names
     /// its verdict in `X-Cache-Status`.
     pub fn start(dir: &Path, upstreams: &[String], cache: bool) -> Nginx {
-        use std::os::unix::process::CommandExt;
-        let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
-            .into_iter()
-            .find(|p| Path::new(p).exists())
-            .expect("nginx is installed (scripts/setup.sh installs nginx-light)");
-        std::fs::create_dir_all(dir).unwrap();
         let port = free_port();
-        let d = dir.display();
         let servers: String = upstreams
             .iter()
             .map(|u| format!("server {};\n", u.trim_start_matches("http://")))
@@ -77,15 +71,33 @@ impl Nginx {
         } else {
             ""
         };
+        let http = format!(
+            "client_max_body_size 32m;\n\
+             proxy_cache_path {d}/cache keys_zone=pages:1m;\n\
+             upstream site {{\n{servers}}}\n\
+             server {{\n listen 127.0.0.1:{port};\n location / {{\n proxy_pass http://site;\n\
+             proxy_http_version 1.1;\n proxy_set_header Connection \"\";\n {caching}\n }}\n }}\n",
+            d = dir.display()
+        );
+        Nginx::start_with(dir, port, &http)
+    }
+
+    /// nginx with `http` as the inside of its `http { }` block (upstreams, servers),
+    /// listening where that says: `port`, which it waits for.
+    pub fn start_with(dir: &Path, port: u16, http: &str) -> Nginx {
+        use std::os::unix::process::CommandExt;
+        let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("nginx is installed (scripts/setup.sh installs nginx-light)");
+        std::fs::create_dir_all(dir).unwrap();
+        let d = dir.display();
         let conf = format!(
             "daemon off;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
              events {{ worker_connections 256; }}\n\
              http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
              fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n\
-             proxy_cache_path {d}/cache keys_zone=pages:1m;\n\
-             upstream site {{\n{servers}}}\n\
-             server {{\n listen 127.0.0.1:{port};\n location / {{\n proxy_pass http://site;\n\
-             proxy_http_version 1.1;\n proxy_set_header Connection \"\";\n {caching}\n }}\n }}\n}}\n"
+             {http}\n}}\n"
         );
         let path = dir.join("nginx.conf");
         std::fs::write(&path, conf).unwrap();
@@ -613,4 +625,147 @@ fn curl(args: &[&str]) -> (bool, String) {
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
     )
+}
+
+/// PostgreSQL from Debian: a private cluster in a temp dir on a free loopback port,
+/// trusting loopback connections, no fsync (test speed); stopped (fast) when dropped.
+/// As root, its programs run as the `postgres` user (initdb refuses root).
+pub struct Postgres {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    pub port: u16,
+}
+
+impl Postgres {
+    pub fn start() -> Postgres {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("bin"))
+            .filter(|b| b.join("initdb").exists())
+            .max()
+            .expect("PostgreSQL is installed (scripts/setup.sh installs postgresql)");
+        let dir = tempfile::Builder::new()
+            .prefix("pressroom-pg")
+            .tempdir()
+            .unwrap();
+        if is_root() {
+            let status = Command::new("chown")
+                .args(["postgres:postgres", dir.path().to_str().unwrap()])
+                .status()
+                .unwrap();
+            assert!(status.success(), "chown of the cluster's directory failed");
+        }
+        let pg = Postgres {
+            port: free_port(),
+            dir,
+            bin,
+        };
+        let data = pg.data();
+        let out = pg
+            .command("initdb")
+            .args(["-D", &data, "-U", "postgres", "--auth=trust", "--no-locale"])
+            .args(["-E", "UTF8"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        pg.start_server();
+        pg
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    /// One of PostgreSQL's programs, as the `postgres` user when we are root.
+    fn command(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        if is_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(path);
+            c
+        } else {
+            Command::new(path)
+        }
+    }
+
+    /// Starts the server (again, after `stop_server`), on the same port and files.
+    pub fn start_server(&self) {
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c max_connections=300",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = self.dir.path().join("server.log").display().to_string();
+        let out = self
+            .command("pg_ctl")
+            .args(["-D", &self.data(), "-l", &log, "-w", "-t", "60", "-o", &options, "start"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "PostgreSQL did not start: {}{}",
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+
+    /// Stops the server at once (`-m fast`: sessions are ended), keeping its files.
+    pub fn stop_server(&self) {
+        let _ = self
+            .command("pg_ctl")
+            .args(["-D", &self.data(), "-m", "fast", "-w", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+
+    /// `postgres://postgres@127.0.0.1:PORT/DB`
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Runs `sql` in `database` with psql; its output, unaligned, tuples only.
+    pub fn psql(&self, database: &str, sql: &str) -> String {
+        let out = Command::new("psql")
+            .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1"])
+            .args(["-d", &self.url(database), "-c", sql])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "psql {sql:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    /// A new, empty database; its URL.
+    pub fn create_database(&self, name: &str) -> String {
+        self.psql("postgres", &format!("CREATE DATABASE \"{name}\""));
+        self.url(name)
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.stop_server();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.trim_ascii() == b"0")
+        .unwrap_or(false)
 }

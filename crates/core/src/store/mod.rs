@@ -34,7 +34,9 @@ pub use outbox::{
     Attempt, AttemptRecord, Delivery, DeliveryState, DueDelivery, Enqueued, Moved, NewDelivery,
     NewPublish, NextStep, PublishRecord, Standing, ToConfirm, REMOVED_SITE,
 };
-pub use published::{Idempotency, PublishedStore, PutOutcome, StoredAsset};
+pub use published::{
+    Decision, Idempotency, PreparedPut, PublishedStore, PutOutcome, StoredAsset, IDEMPOTENCY_TTL,
+};
 pub use schedules::{PendingWork, Schedule};
 pub use search::{SearchHit, SnippetPart};
 pub use sites::{checked_reach, checked_selector, NewSite, Preset, Site};
@@ -227,7 +229,7 @@ pub(crate) fn init_connection(path: &Path) -> Result<Connection> {
 
 /// Current time as RFC 3339 UTC with milliseconds, the format of every stored
 /// timestamp (so they also compare correctly as text).
-pub(crate) fn now() -> String {
+pub fn now() -> String {
     format_timestamp(time::OffsetDateTime::now_utc())
 }
 
@@ -237,7 +239,7 @@ pub(crate) fn timestamp_after(delay: Duration) -> String {
 }
 
 /// `now()` less `age`, in the same format.
-pub(crate) fn timestamp_before(age: Duration) -> String {
+pub fn timestamp_before(age: Duration) -> String {
     format_timestamp(time::OffsetDateTime::now_utc() - age)
 }
 

@@ -51,6 +51,132 @@ pub struct PutOutcome {
     pub replayed: bool,
 }
 
+impl Idempotency<'_> {
+    /// The stored first answer to this key — or `IdempotencyKeyReused` when the key
+    /// came with another request.
+    pub fn replay(&self, stored_hash: &str, status: u16, response: &str) -> Result<PutOutcome> {
+        if stored_hash != self.request_hash {
+            return Err(Error::IdempotencyKeyReused {
+                key: self.key.to_owned(),
+            });
+        }
+        Ok(PutOutcome {
+            status,
+            document: serde_json::from_str(response).map_err(|e| Error::Corrupt(e.to_string()))?,
+            replayed: true,
+        })
+    }
+}
+
+/// A publish made ready before any lock is taken (rendering is its costly part), to
+/// be decided against the document current under the lock. Every storage of the
+/// content API (this file's SQLite, the server's PostgreSQL) decides the same way.
+pub struct PreparedPut {
+    slug: String,
+    req_title: String,
+    markdown: String,
+    tags: Vec<String>,
+    front_matter: serde_json::Map<String, serde_json::Value>,
+    base_revision: Option<String>,
+    revision: String,
+    html: String,
+    summary: String,
+    cover: Option<String>,
+}
+
+/// What a publish does to the current document.
+#[derive(Debug)]
+pub enum Decision {
+    /// The same content is there already: 200 with it, nothing written.
+    Unchanged(ApiDocument),
+    /// Write `document` (201 when the slug was new, else 200).
+    Write { status: u16, document: ApiDocument },
+}
+
+impl PreparedPut {
+    pub fn new(slug: &str, req: &PutDocument, asset_base: Option<&str>) -> Result<PreparedPut> {
+        slug::validate(slug)?;
+        let content = Content {
+            slug: slug.to_owned(),
+            title: req.title.clone(),
+            markdown: req.markdown.clone(),
+            tags: req.tags.clone(),
+            front_matter: req.front_matter.clone(),
+        };
+        // An image sent as a downscaled copy is shown as that copy.
+        let image_url = |sha: &str| {
+            let sent = req.images.get(sha).map_or(sha, String::as_str);
+            asset_base.map(|base| format!("{base}{sent}"))
+        };
+        let cover = match req.front_matter.get("cover").and_then(|v| v.as_str()) {
+            Some(cover) => match crate::cms::cover_of(&req.front_matter) {
+                Some(sha) => image_url(sha),
+                None => Some(cover.trim().to_owned())
+                    .filter(|c| c.starts_with("https://") || c.starts_with("http://")),
+            },
+            None => None,
+        };
+        Ok(PreparedPut {
+            slug: slug.to_owned(),
+            revision: content.revision(),
+            html: markdown::render_with_assets(&req.markdown, &image_url),
+            summary: markdown::summary(&req.markdown),
+            cover,
+            req_title: content.title,
+            markdown: content.markdown,
+            tags: content.tags,
+            front_matter: content.front_matter,
+            base_revision: req.base_revision.clone(),
+        })
+    }
+
+    pub fn slug(&self) -> &str {
+        &self.slug
+    }
+
+    /// Decides against `current` (the slug's document under the write lock): a
+    /// conflict when `create_only` and it exists, or when the request's base revision
+    /// is not the current one; unchanged when the content is the same.
+    pub fn decide(self, current: Option<ApiDocument>, create_only: bool) -> Result<Decision> {
+        let current_revision = current.as_ref().map(|d| d.revision.clone());
+        let stale_base = self
+            .base_revision
+            .as_ref()
+            .is_some_and(|base| current_revision.as_ref() != Some(base));
+        if (create_only && current.is_some()) || stale_base {
+            return Err(Error::Conflict {
+                slug: self.slug,
+                current_revision,
+            });
+        }
+        Ok(match current {
+            Some(doc) if doc.revision == self.revision => Decision::Unchanged(doc),
+            current => {
+                let ts = now();
+                let published_at = current
+                    .as_ref()
+                    .map_or(ts.clone(), |d| d.published_at.clone());
+                Decision::Write {
+                    status: if current.is_some() { 200 } else { 201 },
+                    document: ApiDocument {
+                        slug: self.slug,
+                        title: self.req_title,
+                        revision: self.revision,
+                        html: self.html,
+                        markdown: self.markdown,
+                        summary: self.summary,
+                        tags: self.tags,
+                        front_matter: self.front_matter,
+                        published_at,
+                        updated_at: ts,
+                        cover: self.cover,
+                    },
+                }
+            }
+        })
+    }
+}
+
 const COLUMNS: &str = "slug, title, revision, html, markdown, summary, tags, front_matter, \
                        published_at, updated_at, cover";
 
@@ -103,43 +229,16 @@ impl PublishedStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Publishes or updates `slug` — only creates it when `create_only` (a first
-    /// publish: `If-None-Match: *`), so two first publishes cannot overwrite each
-    /// other. Rendering happens before the write lock is taken; the document's images
-    /// (`asset:<sha256>`) get `asset_base` + their hash as their URL in its `html`.
+    /// Publishes `prepared` (made before, outside any lock) — only creates its slug
+    /// when `create_only` (a first publish: `If-None-Match: *`), so two first
+    /// publishes cannot overwrite each other.
     pub fn put(
         &mut self,
-        slug: &str,
-        req: &PutDocument,
+        prepared: PreparedPut,
         create_only: bool,
         idempotency: Option<Idempotency<'_>>,
-        asset_base: Option<&str>,
     ) -> Result<PutOutcome> {
-        slug::validate(slug)?;
-        let content = Content {
-            slug: slug.to_owned(),
-            title: req.title.clone(),
-            markdown: req.markdown.clone(),
-            tags: req.tags.clone(),
-            front_matter: req.front_matter.clone(),
-        };
-        let revision = content.revision();
-        // An image sent as a downscaled copy is shown as that copy.
-        let image_url = |sha: &str| {
-            let sent = req.images.get(sha).map_or(sha, String::as_str);
-            asset_base.map(|base| format!("{base}{sent}"))
-        };
-        let html = markdown::render_with_assets(&req.markdown, &image_url);
-        let cover = match req.front_matter.get("cover").and_then(|v| v.as_str()) {
-            Some(cover) => match crate::cms::cover_of(&req.front_matter) {
-                Some(sha) => image_url(sha),
-                None => Some(cover.trim().to_owned())
-                    .filter(|c| c.starts_with("https://") || c.starts_with("http://")),
-            },
-            None => None,
-        };
-        let summary = markdown::summary(&req.markdown);
-
+        let slug = prepared.slug().to_owned();
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -156,61 +255,19 @@ impl PublishedStore {
                 )
                 .optional()?;
             if let Some((hash, status, response)) = earlier {
-                if hash != idem.request_hash {
-                    return Err(Error::IdempotencyKeyReused {
-                        key: idem.key.to_owned(),
-                    });
-                }
-                return Ok(PutOutcome {
-                    status,
-                    document: serde_json::from_str(&response)
-                        .map_err(|e| Error::Corrupt(e.to_string()))?,
-                    replayed: true,
-                });
+                return idem.replay(&hash, status, &response);
             }
         }
         let current: Option<ApiDocument> = tx
             .query_row(
                 &format!("SELECT {COLUMNS} FROM documents WHERE slug = ?1"),
-                [slug],
+                [&slug],
                 from_row,
             )
             .optional()?;
-        let current_revision = current.as_ref().map(|d| d.revision.clone());
-        if create_only && current.is_some() {
-            return Err(Error::Conflict {
-                slug: slug.to_owned(),
-                current_revision,
-            });
-        }
-        if let Some(base) = &req.base_revision {
-            if current_revision.as_ref() != Some(base) {
-                return Err(Error::Conflict {
-                    slug: slug.to_owned(),
-                    current_revision,
-                });
-            }
-        }
-        let (status, document) = match current {
-            Some(doc) if doc.revision == revision => (200, doc),
-            current => {
-                let ts = now();
-                let published_at = current
-                    .as_ref()
-                    .map_or(ts.clone(), |d| d.published_at.clone());
-                let document = ApiDocument {
-                    slug: slug.to_owned(),
-                    title: req.title.clone(),
-                    revision,
-                    html,
-                    markdown: req.markdown.clone(),
-                    summary,
-                    tags: req.tags.clone(),
-                    front_matter: req.front_matter.clone(),
-                    published_at,
-                    updated_at: ts.clone(),
-                    cover,
-                };
+        let (status, document) = match prepared.decide(current, create_only)? {
+            Decision::Unchanged(document) => (200, document),
+            Decision::Write { status, document } => {
                 tx.execute(
                     &format!(
                         "INSERT OR REPLACE INTO documents ({COLUMNS})
@@ -232,9 +289,9 @@ impl PublishedStore {
                 )?;
                 tx.execute(
                     "INSERT INTO publish_log (slug, revision, created_at) VALUES (?1, ?2, ?3)",
-                    params![slug, document.revision, ts],
+                    params![slug, document.revision, document.updated_at],
                 )?;
-                (if current.is_some() { 200 } else { 201 }, document)
+                (status, document)
             }
         };
         if let Some(idem) = &idempotency {
@@ -359,6 +416,10 @@ mod tests {
         }
     }
 
+    fn prepare(title: &str) -> PreparedPut {
+        PreparedPut::new("a", &request(title), None).unwrap()
+    }
+
     #[test]
     fn an_idempotency_key_is_forgotten_after_a_day() {
         let dir = tempfile::tempdir().unwrap();
@@ -368,11 +429,11 @@ mod tests {
             request_hash: hash,
         };
         store
-            .put("a", &request("A"), false, Some(key("h1")), None)
+            .put(prepare("A"), false, Some(key("h1")))
             .unwrap();
         // Reused with another request within the day: refused.
         let err = store
-            .put("a", &request("B"), false, Some(key("h2")), None)
+            .put(prepare("B"), false, Some(key("h2")))
             .unwrap_err();
         assert_eq!(err.kind(), "idempotency_key_reused");
         // A day and a second later, the key is free again.
@@ -386,7 +447,7 @@ mod tests {
             )
             .unwrap();
         let fresh = store
-            .put("a", &request("B"), false, Some(key("h2")), None)
+            .put(prepare("B"), false, Some(key("h2")))
             .unwrap();
         assert!(!fresh.replayed);
         assert_eq!(fresh.document.title, "B");
@@ -396,9 +457,9 @@ mod tests {
     fn create_only_refuses_a_slug_that_exists() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = PublishedStore::open(dir.path().join("api.db")).unwrap();
-        let first = store.put("a", &request("A"), true, None, None).unwrap();
+        let first = store.put(prepare("A"), true, None).unwrap();
         assert_eq!(first.status, 201);
-        match store.put("a", &request("B"), true, None, None) {
+        match store.put(prepare("B"), true, None) {
             Err(Error::Conflict {
                 current_revision, ..
             }) => assert_eq!(current_revision, Some(first.document.revision)),

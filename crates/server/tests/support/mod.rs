@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use pressroom_server::{Config, Server};
+pub mod contract;
+
+use pressroom_server::{Config, Database, Server};
 
 pub struct Running {
     pub base: String,
@@ -37,12 +39,13 @@ pub async fn start(server: Server) -> Running {
 
 pub async fn start_with_token(db: &Path, token: &str, body_limit: usize) -> Running {
     let server = Server::open(Config {
-        db_path: db.to_path_buf(),
+        database: Database::Sqlite(db.to_path_buf()),
         token: Some(token.to_owned()),
         body_limit,
         limits: Default::default(),
         public_url: None,
     })
+    .await
     .unwrap();
     start(server).await
 }
