@@ -434,8 +434,17 @@ impl Postgres {
     }
 }
 
-fn database(e: impl std::fmt::Display) -> ServerError {
-    ServerError::Database(e.to_string())
+/// The whole chain: tokio-postgres says only "db error" and puts what PostgreSQL
+/// said (for example that the database does not exist) in its source.
+fn database(e: impl std::error::Error) -> ServerError {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        message.push_str(": ");
+        message.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    ServerError::Database(message)
 }
 
 /// Applies the migrations this database lacks, one transaction each, holding the

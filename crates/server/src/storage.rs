@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use pressroom_core::store::{Idempotency, PreparedPut, PublishedStore, StoredAsset};
-use pressroom_core::wire::{ApiDocument, PutDocument};
+use pressroom_core::wire::{ApiDocument};
 
 use crate::auth::{WriteToken, TOKEN_SETTING};
 use crate::error::ApiError;
