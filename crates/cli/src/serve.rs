@@ -24,7 +24,12 @@ pub struct ServeArgs {
     /// A PostgreSQL database instead of the SQLite file
     /// (postgres://USER[:PASSWORD]@HOST[:PORT]/NAME): any number of instances may
     /// serve it together behind a load balancer
-    #[arg(long, value_name = "URL", env = "PRESSROOM_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PRESSROOM_DATABASE_URL",
+        hide_env_values = true
+    )]
     database_url: Option<String>,
     /// Largest accepted request body, in bytes
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT)]

@@ -54,8 +54,12 @@ impl Instance {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let said: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|_| panic!("first line {line:?}; log: {}", std::fs::read_to_string(log).unwrap_or_default()));
+        let said: Value = serde_json::from_str(&line).unwrap_or_else(|_| {
+            panic!(
+                "first line {line:?}; log: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            )
+        });
         assert_eq!(said["listening"], format!("http://127.0.0.1:{port}"));
         Instance { child, port }
     }
@@ -82,14 +86,20 @@ fn the_team_recipe_three_instances_on_postgres_behind_nginx() {
     pg.psql("postgres", "CREATE ROLE pressroom LOGIN");
     pg.psql("postgres", "CREATE DATABASE pressroom OWNER pressroom");
     let url = format!("postgres://pressroom@127.0.0.1:{}/pressroom", pg.port);
-    let logs: Vec<_> = (0..3).map(|i| dir.path().join(format!("api-{i}.log"))).collect();
+    let logs: Vec<_> = (0..3)
+        .map(|i| dir.path().join(format!("api-{i}.log")))
+        .collect();
     let mut instances: Vec<Instance> = logs
         .iter()
         .map(|log| Instance::start(dir.path(), &url, log))
         .collect();
     let ports: Vec<u16> = instances.iter().map(|i| i.port).collect();
     let listen = free_port();
-    let nginx = Nginx::start_with(&dir.path().join("nginx"), listen, &recipe_nginx(&ports, listen));
+    let nginx = Nginx::start_with(
+        &dir.path().join("nginx"),
+        listen,
+        &recipe_nginx(&ports, listen),
+    );
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
@@ -133,7 +143,13 @@ fn the_team_recipe_three_instances_on_postgres_behind_nginx() {
     // The publish's id is in one instance's JSON log, on its request line.
     let logged = logs
         .iter()
-        .flat_map(|log| std::fs::read_to_string(log).unwrap().lines().map(str::to_owned).collect::<Vec<_>>())
+        .flat_map(|log| {
+            std::fs::read_to_string(log)
+                .unwrap()
+                .lines()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
         .filter(|line| line.contains("recipe-publish-1"))
         .map(|line| serde_json::from_str::<Value>(&line).expect("log lines are JSON"))
         .find(|entry| entry["fields"]["message"] == "request")
@@ -171,7 +187,10 @@ fn the_team_recipe_three_instances_on_postgres_behind_nginx() {
     }
     // What the drained instance accepted is in the database.
     assert_eq!(
-        pg.psql("pressroom", "SELECT title FROM documents WHERE slug = 'drained'"),
+        pg.psql(
+            "pressroom",
+            "SELECT title FROM documents WHERE slug = 'drained'"
+        ),
         "Drained"
     );
     drop(nginx);

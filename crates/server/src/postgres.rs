@@ -109,7 +109,9 @@ impl From<tokio_postgres::Error> for ApiError {
     fn from(e: tokio_postgres::Error) -> ApiError {
         match e.as_db_error().map(|db| db.code().code()) {
             // Connection exceptions, the server shutting down, out of resources.
-            Some(code) if code.starts_with("08") || code.starts_with("57P") || code.starts_with("53") => {
+            Some(code)
+                if code.starts_with("08") || code.starts_with("57P") || code.starts_with("53") =>
+            {
                 unavailable(&e)
             }
             Some(_) => {
@@ -139,9 +141,9 @@ impl Postgres {
     /// Connects, applies the migrations (once, under the advisory lock), and starts
     /// the listener that keeps the cache in step.
     pub async fn connect(url: &str) -> Result<Postgres, ServerError> {
-        let mut config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| ServerError::Config(format!("the database URL is not one PostgreSQL takes: {e}")))?;
+        let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
+            ServerError::Config(format!("the database URL is not one PostgreSQL takes: {e}"))
+        })?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
@@ -214,7 +216,12 @@ impl Postgres {
                  ORDER BY published_at DESC, slug"
             ))
             .await?;
-        Ok(client.query(&stmt, &[&tag]).await?.iter().map(from_row).collect())
+        Ok(client
+            .query(&stmt, &[&tag])
+            .await?
+            .iter()
+            .map(from_row)
+            .collect())
     }
 
     pub async fn document(&self, slug: &str) -> Result<Option<Cached>, ApiError> {
@@ -283,8 +290,11 @@ impl Postgres {
             }
         }
         // Read committed: after the lock, this statement sees every earlier winner.
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock_id("doc", &slug)])
-            .await?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1)",
+            &[&lock_id("doc", &slug)],
+        )
+        .await?;
         let select = tx
             .prepare_cached(&format!("SELECT {COLUMNS} FROM documents WHERE slug = $1"))
             .await?;
@@ -395,7 +405,12 @@ impl Postgres {
         Ok(())
     }
 
-    pub async fn put_asset(&self, sha256: &str, mime: &str, bytes: &[u8]) -> Result<bool, ApiError> {
+    pub async fn put_asset(
+        &self,
+        sha256: &str,
+        mime: &str,
+        bytes: &[u8],
+    ) -> Result<bool, ApiError> {
         let client = self.pool.get().await?;
         let n = client
             .execute(
@@ -423,7 +438,10 @@ impl Postgres {
             return Ok(row.get::<_, bool>(0).then_some(None));
         }
         let row = client
-            .query_opt("SELECT mime, bytes FROM assets WHERE sha256 = $1", &[&sha256])
+            .query_opt(
+                "SELECT mime, bytes FROM assets WHERE sha256 = $1",
+                &[&sha256],
+            )
             .await?;
         Ok(row.map(|r| {
             Some(StoredAsset {
@@ -509,11 +527,7 @@ async fn migrate(config: &tokio_postgres::Config) -> Result<(), ServerError> {
 /// Keeps `cache` in step with every instance's writes: `LISTEN`s on its own
 /// connection and drops each notified slug; empties the cache whenever it
 /// (re)connects, since notifications sent meanwhile were missed. Runs until aborted.
-async fn listen(
-    config: tokio_postgres::Config,
-    cache: Arc<Cache>,
-    listening: Arc<AtomicBool>,
-) {
+async fn listen(config: tokio_postgres::Config, cache: Arc<Cache>, listening: Arc<AtomicBool>) {
     let mut backoff = Duration::from_millis(100);
     loop {
         match listen_once(&config, &cache, &listening).await {

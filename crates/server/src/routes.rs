@@ -344,10 +344,17 @@ async fn put_document(
         format!("{:x}", h.finalize())
     };
     // Rendering is the costly part: off the async workers, before any lock.
-    let prepared =
-        tokio::task::spawn_blocking(move || PreparedPut::new(&slug, &request, asset_base.as_deref()))
-            .await
-            .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server failed; try again"))??;
+    let prepared = tokio::task::spawn_blocking(move || {
+        PreparedPut::new(&slug, &request, asset_base.as_deref())
+    })
+    .await
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server failed; try again",
+        )
+    })??;
     let put = state
         .storage
         .put(prepared, create_only, key.map(|key| (key, request_hash)))

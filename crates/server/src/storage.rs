@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use pressroom_core::store::{Idempotency, PreparedPut, PublishedStore, StoredAsset};
-use pressroom_core::wire::{ApiDocument};
+use pressroom_core::wire::ApiDocument;
 
 use crate::auth::{WriteToken, TOKEN_SETTING};
 use crate::error::ApiError;
@@ -116,7 +116,9 @@ impl Storage {
         let token = stored
             .as_deref()
             .and_then(WriteToken::from_stored)
-            .ok_or_else(|| crate::ServerError::Config("the stored write token is unreadable".into()))?;
+            .ok_or_else(|| {
+                crate::ServerError::Config("the stored write token is unreadable".into())
+            })?;
         Ok((token, None))
     }
 
@@ -213,16 +215,28 @@ impl Storage {
         }
     }
 
-    pub async fn put_asset(&self, sha256: String, mime: &'static str, bytes: Bytes) -> Result<bool, ApiError> {
+    pub async fn put_asset(
+        &self,
+        sha256: String,
+        mime: &'static str,
+        bytes: Bytes,
+    ) -> Result<bool, ApiError> {
         match self {
-            Storage::Sqlite(s) => s.run(move |store, _| Ok(store.put_asset(&sha256, mime, &bytes)?)).await,
+            Storage::Sqlite(s) => {
+                s.run(move |store, _| Ok(store.put_asset(&sha256, mime, &bytes)?))
+                    .await
+            }
             Storage::Postgres(p) => p.put_asset(&sha256, mime, &bytes).await,
         }
     }
 
     /// The image, or with `present_only` just whether it is there (`Some(None)`),
     /// its bytes not read.
-    pub async fn asset(&self, sha256: String, present_only: bool) -> Result<Option<Option<StoredAsset>>, ApiError> {
+    pub async fn asset(
+        &self,
+        sha256: String,
+        present_only: bool,
+    ) -> Result<Option<Option<StoredAsset>>, ApiError> {
         match self {
             Storage::Sqlite(s) => {
                 s.run(move |store, _| {

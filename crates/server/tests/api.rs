@@ -20,11 +20,18 @@ struct SqliteFile {
 
 impl Deployment for SqliteFile {
     fn history_len(&self, slug: &str) -> usize {
-        PublishedStore::open(&self.db).unwrap().history_len(slug).unwrap()
+        PublishedStore::open(&self.db)
+            .unwrap()
+            .history_len(slug)
+            .unwrap()
     }
 
     fn documents(&self) -> usize {
-        PublishedStore::open(&self.db).unwrap().list(None).unwrap().len()
+        PublishedStore::open(&self.db)
+            .unwrap()
+            .list(None)
+            .unwrap()
+            .len()
     }
 
     fn check_integrity(&self) {

@@ -33,7 +33,11 @@ fn cluster() -> Arc<Postgres> {
 /// A database of its own for each test.
 fn fresh_database(pg: &Postgres) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let name = format!("t{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+    let name = format!(
+        "t{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
     pg.create_database(&name);
     name
 }
@@ -151,11 +155,16 @@ async fn four_instances_fifty_publishes_from_one_base_exactly_one_wins() {
     let database = fresh_database(&pg);
     let running = instances(&pg.url(&database), 4, DEFAULT_BODY_LIMIT).await;
     let http = reqwest::Client::new();
-    let base: Value = put(&http, &running[0].base, "contested", &doc("Contested", "base"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let base: Value = put(
+        &http,
+        &running[0].base,
+        "contested",
+        &doc("Contested", "base"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let mut tasks = Vec::new();
     for i in 0..50 {
         let (http, origin) = (http.clone(), running[i % 4].base.clone());
@@ -244,7 +253,11 @@ async fn a_write_on_one_instance_is_read_at_once_on_another() {
             .await
             .unwrap();
         let after = get(b, Some(&old_etag)).await.unwrap();
-        assert_eq!(after.status(), StatusCode::OK, "round {i}: B answered 304 with A's write committed");
+        assert_eq!(
+            after.status(),
+            StatusCode::OK,
+            "round {i}: B answered 304 with A's write committed"
+        );
         let after: Value = after.json().await.unwrap();
         assert_eq!(after["revision"], written["revision"], "round {i}");
     }
@@ -367,7 +380,11 @@ async fn postgres_restarted_mid_burst_loses_no_acknowledged_publish() {
     for origin in &origins {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
-            let r = http.get(format!("{origin}/v1/health")).send().await.unwrap();
+            let r = http
+                .get(format!("{origin}/v1/health"))
+                .send()
+                .await
+                .unwrap();
             if r.status() == StatusCode::OK {
                 break;
             }
@@ -418,7 +435,10 @@ async fn migrations_raced_by_three_starting_instances_apply_once() {
     )
     .await;
     assert_eq!(
-        pg.psql(&database, "SELECT string_agg(version::text, ',') FROM pressroom_migrations"),
+        pg.psql(
+            &database,
+            "SELECT string_agg(version::text, ',') FROM pressroom_migrations"
+        ),
         "1",
         "each migration applied once"
     );
@@ -448,7 +468,10 @@ async fn migrations_raced_by_three_starting_instances_apply_once() {
         r.stop().await;
     }
     // A database a newer Pressroom migrated is refused, saying so.
-    pg.psql(&database, "INSERT INTO pressroom_migrations (version) VALUES (99)");
+    pg.psql(
+        &database,
+        "INSERT INTO pressroom_migrations (version) VALUES (99)",
+    );
     let refused = open(&url, DEFAULT_BODY_LIMIT).await.err().expect("refused");
     assert!(refused.to_string().contains("newer Pressroom"), "{refused}");
     // And a database that is not there is a clear error, not a hang.
@@ -456,7 +479,10 @@ async fn migrations_raced_by_three_starting_instances_apply_once() {
         .await
         .err()
         .expect("refused");
-    assert!(missing.to_string().contains("no_such_database"), "{missing}");
+    assert!(
+        missing.to_string().contains("no_such_database"),
+        "{missing}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -466,11 +492,21 @@ async fn metrics_count_requests_publishes_and_conflicts() {
     let running = instances(&pg.url(&database), 1, DEFAULT_BODY_LIMIT).await;
     let base = &running[0].base;
     let http = reqwest::Client::new();
-    let v1: Value = put(&http, base, "m", &doc("M", "1")).await.json().await.unwrap();
+    let v1: Value = put(&http, base, "m", &doc("M", "1"))
+        .await
+        .json()
+        .await
+        .unwrap();
     let mut stale = doc("M", "2");
     stale["base_revision"] = json!("r_0000000000000000");
-    assert_eq!(put(&http, base, "m", &stale).await.status(), StatusCode::CONFLICT);
-    http.get(format!("{base}/v1/documents/m")).send().await.unwrap();
+    assert_eq!(
+        put(&http, base, "m", &stale).await.status(),
+        StatusCode::CONFLICT
+    );
+    http.get(format!("{base}/v1/documents/m"))
+        .send()
+        .await
+        .unwrap();
     let health: Value = http
         .get(format!("{base}/v1/health"))
         .send()
@@ -479,7 +515,10 @@ async fn metrics_count_requests_publishes_and_conflicts() {
         .json()
         .await
         .unwrap();
-    assert_eq!(health, json!({"ok": true, "version": env!("CARGO_PKG_VERSION"), "database": "postgres"}));
+    assert_eq!(
+        health,
+        json!({"ok": true, "version": env!("CARGO_PKG_VERSION"), "database": "postgres"})
+    );
     let text = http
         .get(format!("{base}/metrics"))
         .send()

@@ -705,7 +705,18 @@ impl Postgres {
         let log = self.dir.path().join("server.log").display().to_string();
         let out = self
             .command("pg_ctl")
-            .args(["-D", &self.data(), "-l", &log, "-w", "-t", "60", "-o", &options, "start"])
+            .args([
+                "-D",
+                &self.data(),
+                "-l",
+                &log,
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                &options,
+                "start",
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -428,13 +428,9 @@ mod tests {
             key: "k1",
             request_hash: hash,
         };
-        store
-            .put(prepare("A"), false, Some(key("h1")))
-            .unwrap();
+        store.put(prepare("A"), false, Some(key("h1"))).unwrap();
         // Reused with another request within the day: refused.
-        let err = store
-            .put(prepare("B"), false, Some(key("h2")))
-            .unwrap_err();
+        let err = store.put(prepare("B"), false, Some(key("h2"))).unwrap_err();
         assert_eq!(err.kind(), "idempotency_key_reused");
         // A day and a second later, the key is free again.
         store
@@ -446,9 +442,7 @@ mod tests {
                 )],
             )
             .unwrap();
-        let fresh = store
-            .put(prepare("B"), false, Some(key("h2")))
-            .unwrap();
+        let fresh = store.put(prepare("B"), false, Some(key("h2"))).unwrap();
         assert!(!fresh.replayed);
         assert_eq!(fresh.document.title, "B");
     }

@@ -105,7 +105,6 @@ pub fn doc(title: &str, markdown: &str) -> Value {
     json!({"title": title, "markdown": markdown, "tags": ["news", "documents"], "front_matter": {"author": "Ann"}})
 }
 
-
 /// A 1×1 PNG.
 pub const PNG: &[u8] = &[
     0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
