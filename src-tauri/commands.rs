@@ -20,13 +20,28 @@ use crate::ipc_error::IpcResult;
 use crate::state::{AppState, WorkspaceInfo};
 
 /// The window shows its first document: logged with the time since the process
-/// started (what the app benchmark measures as launch-to-interactive).
+/// started (what the app benchmark measures as launch-to-interactive), and the
+/// window's own start-up marks (wall-clock milliseconds since the epoch, named by the
+/// window) as milliseconds since the process started, to tell where the time went.
 #[tauri::command]
-pub async fn ui_ready() {
+pub async fn ui_ready(marks: Vec<(String, f64)>) {
+    let started = crate::STARTED.get();
+    let since_start = |epoch_ms: f64| {
+        started.map_or(0, |(_, at)| {
+            let at = at
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64() * 1e3);
+            (epoch_ms - at).max(0.0) as u64
+        })
+    };
+    let marks: Vec<String> = marks
+        .iter()
+        .take(16)
+        .map(|(name, at)| format!("{}={}", name.chars().take(32).collect::<String>(), since_start(*at)))
+        .collect();
     tracing::info!(
-        elapsed_ms = crate::STARTED
-            .get()
-            .map_or(0, |t| t.elapsed().as_millis() as u64),
+        elapsed_ms = crate::since_start_ms(),
+        marks = %marks.join(" "),
         "interactive"
     );
 }

@@ -19,12 +19,19 @@ mod settings;
 mod state;
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use tauri::{Manager, Runtime};
 
-/// When `main` began (for the interactive log line).
-static STARTED: OnceLock<Instant> = OnceLock::new();
+/// When `main` began, monotonic and wall-clock (for the interactive log line).
+static STARTED: OnceLock<(Instant, SystemTime)> = OnceLock::new();
+
+/// Milliseconds since `main` began.
+fn since_start_ms() -> u64 {
+    STARTED
+        .get()
+        .map_or(0, |(t, _)| t.elapsed().as_millis() as u64)
+}
 
 /// The files named on the command line (the desktop entry's `%F`): imported and opened
 /// once the window is up (`commands::opened_files`).
@@ -44,6 +51,7 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
         .on_menu_event(|app, event| menu::forward(app, event.id().as_ref()))
         .on_window_event(background::on_window_event)
         .setup(|app| {
+            tracing::debug!(elapsed_ms = since_start_ms(), "setting up");
             let state = match state::AppState::open_default() {
                 Ok(state) => state,
                 Err(e) => {
@@ -68,6 +76,7 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
             };
             commands::notify_in_background(app.handle().clone(), &state.publisher);
             app.manage(state);
+            tracing::debug!(elapsed_ms = since_start_ms(), "workspace open");
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -137,7 +146,7 @@ fn app_builder<R: Runtime>() -> tauri::Builder<R> {
 }
 
 fn main() {
-    STARTED.get_or_init(Instant::now);
+    STARTED.get_or_init(|| (Instant::now(), SystemTime::now()));
     *OPENED.lock().unwrap_or_else(|e| e.into_inner()) = std::env::args_os()
         .skip(1)
         .filter(|a| !a.to_string_lossy().starts_with('-'))

@@ -185,8 +185,9 @@ export function createApi(invoke: Invoke, listen?: Listen) {
     }
   }
   return {
-    /** The first document is on screen (logged for the start-up benchmark). */
-    uiReady: () => call<void>("ui_ready"),
+    /** The first document is on screen (logged for the start-up benchmark), with the
+     * window's start-up marks: a name and a wall-clock time (ms since the epoch). */
+    uiReady: (marks: [string, number][]) => call<void>("ui_ready", { marks }),
     listDocuments: () => call<DocumentSummary[]>("list_documents"),
     getDocument: (slug: string) => call<Document>("get_document", { slug }),
     searchDocuments: (query: string) => call<SearchHit[]>("search_documents", { query }),
