@@ -37,7 +37,13 @@ pub async fn ui_ready(marks: Vec<(String, f64)>) {
     let marks: Vec<String> = marks
         .iter()
         .take(16)
-        .map(|(name, at)| format!("{}={}", name.chars().take(32).collect::<String>(), since_start(*at)))
+        .map(|(name, at)| {
+            format!(
+                "{}={}",
+                name.chars().take(32).collect::<String>(),
+                since_start(*at)
+            )
+        })
         .collect();
     tracing::info!(
         elapsed_ms = crate::since_start_ms(),
