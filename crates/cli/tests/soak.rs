@@ -45,11 +45,16 @@ fn start_sites(
     secrets: Vec<Secret>,
     seen: Seen,
     overlapping: Arc<AtomicU64>,
+    kills: Arc<AtomicU64>,
 ) -> String {
     let counter = Arc::new(AtomicU64::new(0));
-    // Webhook ids being answered right now: one arriving while its own earlier
-    // request is still in flight would be a delivery sent twice at once.
-    let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
+    // Webhook ids being answered right now, each with how many daemons had been killed
+    // when it came: one arriving while its own earlier request is still in flight,
+    // with no kill in between, is a delivery sent twice at once. (A killed daemon's
+    // request stays "in flight" here until its answer is done — up to the 1.5 s of a
+    // slow answer — and a daemon that takes the dead one's work over rightly sends it
+    // again.)
+    let in_flight: Arc<Mutex<HashMap<String, Vec<u64>>>> = Arc::default();
     let gone_once = Arc::new(AtomicU64::new(0));
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -66,21 +71,36 @@ fn start_sites(
                             gone_once.clone(),
                             secrets.clone(),
                         );
-                        let (in_flight, overlapping) = (in_flight.clone(), overlapping.clone());
+                        let (in_flight, overlapping, kills) =
+                            (in_flight.clone(), overlapping.clone(), kills.clone());
                         async move {
                             let h = |n: &str| headers[n].to_str().unwrap().to_owned();
                             let (id, ts) = (h("webhook-id"), h("webhook-timestamp"));
-                            if !in_flight.lock().unwrap().insert(id.clone()) {
-                                overlapping.fetch_add(1, Ordering::Relaxed);
+                            let epoch = kills.load(Ordering::SeqCst);
+                            {
+                                let mut in_flight = in_flight.lock().unwrap();
+                                let earlier = in_flight.entry(id.clone()).or_default();
+                                if earlier.contains(&epoch) {
+                                    overlapping.fetch_add(1, Ordering::Relaxed);
+                                }
+                                earlier.push(epoch);
                             }
                             // Removed when this answer is done (or the client went away).
-                            struct Done(Arc<Mutex<HashSet<String>>>, String);
+                            struct Done(Arc<Mutex<HashMap<String, Vec<u64>>>>, String, u64);
                             impl Drop for Done {
                                 fn drop(&mut self) {
-                                    self.0.lock().unwrap().remove(&self.1);
+                                    let mut in_flight = self.0.lock().unwrap();
+                                    if let Some(epochs) = in_flight.get_mut(&self.1) {
+                                        if let Some(i) = epochs.iter().position(|e| *e == self.2) {
+                                            epochs.swap_remove(i);
+                                        }
+                                        if epochs.is_empty() {
+                                            in_flight.remove(&self.1);
+                                        }
+                                    }
                                 }
                             }
-                            let _done = Done(in_flight, id.clone());
+                            let _done = Done(in_flight, id.clone(), epoch);
                             let ts: i64 = ts.parse().unwrap();
                             let now = std::time::SystemTime::now()
                                 .duration_since(std::time::UNIX_EPOCH)
@@ -190,7 +210,15 @@ fn a_thousand_publishes_to_flaky_sites_survive_three_kills() {
     let seen: Seen = Arc::default();
     let site_secrets: Vec<Secret> = (0..SITES).map(|_| Secret::generate()).collect();
     let overlapping = Arc::new(AtomicU64::new(0));
-    let base = start_sites(&rt, site_secrets.clone(), seen.clone(), overlapping.clone());
+    // How many daemons have been killed so far (see `start_sites`).
+    let killed = Arc::new(AtomicU64::new(0));
+    let base = start_sites(
+        &rt,
+        site_secrets.clone(),
+        seen.clone(),
+        overlapping.clone(),
+        killed.clone(),
+    );
 
     let mut store = Store::open(workspace::database_path(ws)).unwrap();
     let secret_store = SecretStore::File(secrets_file.clone());
@@ -258,6 +286,7 @@ fn a_thousand_publishes_to_flaky_sites_survive_three_kills() {
             std::thread::sleep(Duration::from_millis(700 + 300 * wave as u64));
             daemon.kill().unwrap();
             daemon.wait().unwrap();
+            killed.fetch_add(1, Ordering::SeqCst);
             kills += 1;
             daemon = start_daemon(ws, &secrets_file, &log);
             // Two processes on one workspace (the app and a daemon, say) for a while.
@@ -270,6 +299,7 @@ fn a_thousand_publishes_to_flaky_sites_survive_three_kills() {
         std::thread::sleep(Duration::from_millis(500));
         second.kill().unwrap();
         second.wait().unwrap();
+        killed.fetch_add(1, Ordering::SeqCst);
     }
     assert_eq!(kills, 3);
     let deadline = Instant::now() + Duration::from_secs(240);
