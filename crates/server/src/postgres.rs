@@ -42,6 +42,19 @@ const CHANNEL: &str = "pressroom_documents";
 const COLUMNS: &str = "slug, title, revision, html, markdown, summary, tags, front_matter, \
                        published_at, updated_at, cover";
 
+/// A transaction at READ COMMITTED whatever the database's default: each statement
+/// sees what committed before it, so after waiting on a publish lock a publish reads
+/// the write it waited for (at REPEATABLE READ it would still see its old snapshot).
+async fn read_committed(
+    client: &mut deadpool_postgres::Object,
+) -> Result<deadpool_postgres::Transaction<'_>, ApiError> {
+    Ok(client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::ReadCommitted)
+        .start()
+        .await?)
+}
+
 /// Connections each instance keeps at most.
 const POOL_SIZE: usize = 16;
 
@@ -228,10 +241,15 @@ impl Postgres {
         let client = self.pool.get().await?;
         if let Some(hit) = self.cache.get(slug) {
             let stmt = client
-                .prepare_cached("SELECT revision FROM documents WHERE slug = $1")
+                .prepare_cached("SELECT revision, updated_at FROM documents WHERE slug = $1")
                 .await?;
             match client.query_opt(&stmt, &[&slug]).await? {
-                Some(row) if row.get::<_, &str>(0) == hit.revision => return Ok(Some(hit)),
+                Some(row)
+                    if row.get::<_, &str>(0) == hit.revision
+                        && row.get::<_, &str>(1) == hit.updated_at =>
+                {
+                    return Ok(Some(hit))
+                }
                 Some(_) => {}
                 None => {
                     self.cache.remove(slug);
@@ -257,16 +275,17 @@ impl Postgres {
     ) -> Result<Put, ApiError> {
         let slug = prepared.slug().to_owned();
         let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
+        let tx = read_committed(&mut client).await?;
         if let Some((key, hash)) = &idempotency {
             // One request per key at a time, on every instance: the first answer is
             // stored before a retry can look.
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock_id("key", key)])
                 .await?;
-            let oldest = timestamp_before(IDEMPOTENCY_TTL);
+            // Only this key's expired answer here: other keys' rows are other
+            // publishes' business (deleting them would wait on their transactions).
             tx.execute(
-                "DELETE FROM idempotency_keys WHERE created_at < $1",
-                &[&oldest],
+                "DELETE FROM idempotency_keys WHERE key = $1 AND created_at < $2",
+                &[key, &timestamp_before(IDEMPOTENCY_TTL)],
             )
             .await?;
             let earlier = tx
@@ -355,6 +374,21 @@ impl Postgres {
             .await?;
         }
         tx.commit().await?;
+        if idempotency.is_some() {
+            // Other keys' expired answers, a few at a time, skipping any a publish
+            // holds right now; outside the publish, which is already answered.
+            if let Err(e) = client
+                .execute(
+                    "DELETE FROM idempotency_keys WHERE key IN (
+                       SELECT key FROM idempotency_keys WHERE created_at < $1
+                       LIMIT 100 FOR UPDATE SKIP LOCKED)",
+                    &[&timestamp_before(IDEMPOTENCY_TTL)],
+                )
+                .await
+            {
+                tracing::warn!(error = %e, "could not remove expired idempotency keys");
+            }
+        }
         let entry = Cached::of(&document);
         self.cache.put(&slug, entry.clone());
         Ok(Put {
@@ -386,7 +420,7 @@ impl Postgres {
 
     pub async fn delete(&self, slug: &str) -> Result<(), ApiError> {
         let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
+        let tx = read_committed(&mut client).await?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock_id("doc", slug)])
             .await?;
         if tx

@@ -15,10 +15,13 @@ use crate::auth::{WriteToken, TOKEN_SETTING};
 use crate::error::ApiError;
 use crate::postgres::Postgres;
 
-/// A document's JSON as sent, with its revision for ETag checks.
+/// A document's JSON as sent, with its revision for ETag checks and the time it was
+/// last written (a revision names content, which can come back: with the write time,
+/// the pair changes on every write that changes the document).
 #[derive(Clone)]
 pub(crate) struct Cached {
     pub revision: String,
+    pub updated_at: String,
     pub json: Bytes,
 }
 
@@ -26,6 +29,7 @@ impl Cached {
     pub fn of(doc: &ApiDocument) -> Cached {
         Cached {
             revision: doc.revision.clone(),
+            updated_at: doc.updated_at.clone(),
             json: Bytes::from(serde_json::to_vec(doc).expect("documents serialize")),
         }
     }

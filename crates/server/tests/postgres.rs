@@ -261,6 +261,17 @@ async fn a_write_on_one_instance_is_read_at_once_on_another() {
         let after: Value = after.json().await.unwrap();
         assert_eq!(after["revision"], written["revision"], "round {i}");
     }
+    // A row changed with no notification heard, its revision unchanged (content that
+    // came back, a listener that missed it): B's cached copy is not served.
+    let cached: Value = get(b, None).await.unwrap().json().await.unwrap();
+    pg.psql(
+        &database,
+        "UPDATE documents SET title = 'Written behind', updated_at = '2099-01-01T00:00:00Z' \
+         WHERE slug = 'shared'",
+    );
+    let now: Value = get(b, None).await.unwrap().json().await.unwrap();
+    assert_eq!(now["revision"], cached["revision"]);
+    assert_eq!(now["title"], "Written behind", "B served its cached copy");
     // An unpublish on B is a 404 on A at once, and the id of each request is answered.
     let gone = http
         .delete(format!("{b}/v1/documents/shared"))
@@ -519,6 +530,14 @@ async fn metrics_count_requests_publishes_and_conflicts() {
         health,
         json!({"ok": true, "version": env!("CARGO_PKG_VERSION"), "database": "postgres"})
     );
+    // A made-up method is counted as "other", never as a series of its own.
+    http.request(
+        reqwest::Method::from_bytes(b"BREW").unwrap(),
+        format!("{base}/v1/documents/m"),
+    )
+    .send()
+    .await
+    .unwrap();
     let text = http
         .get(format!("{base}/metrics"))
         .send()
@@ -537,6 +556,8 @@ async fn metrics_count_requests_publishes_and_conflicts() {
         assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
     }
     assert!(text.contains("pressroom_api_request_duration_seconds_bucket{"));
+    assert!(!text.contains("BREW"), "{text}");
+    assert!(text.contains("method=\"other\""), "{text}");
     assert!(v1["revision"].is_string());
     for r in running {
         r.stop().await;
