@@ -34,6 +34,15 @@ impl ApiError {
         }
     }
 
+    /// A failure the client cannot act on (its cause is logged, not sent).
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server failed; try again",
+        )
+    }
+
     pub fn unauthorized() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
@@ -56,7 +65,7 @@ impl From<pressroom_core::Error> for ApiError {
         };
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %err, "request failed");
-            return Self::new(status, "internal", "the server failed; try again");
+            return Self::internal();
         }
         let current_revision = match &err {
             E::Conflict {

@@ -129,11 +129,7 @@ impl From<tokio_postgres::Error> for ApiError {
             }
             Some(_) => {
                 tracing::error!(error = %e, "database request failed");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "the server failed; try again",
-                )
+                ApiError::internal()
             }
             // No answer from the server at all: the connection is gone.
             None => unavailable(&e),

@@ -348,13 +348,7 @@ async fn put_document(
         PreparedPut::new(&slug, &request, asset_base.as_deref())
     })
     .await
-    .map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the server failed; try again",
-        )
-    })??;
+    .map_err(|_| ApiError::internal())??;
     let put = state
         .storage
         .put(prepared, create_only, key.map(|key| (key, request_hash)))

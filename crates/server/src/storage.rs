@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use axum::body::Bytes;
-use axum::http::StatusCode;
 use pressroom_core::store::{Idempotency, PreparedPut, PublishedStore, StoredAsset};
 use pressroom_core::wire::ApiDocument;
 
@@ -284,12 +283,6 @@ impl Sqlite {
         let this = self.clone();
         tokio::task::spawn_blocking(move || f(&mut this.store(), &this.cache))
             .await
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "the server failed; try again",
-                )
-            })?
+            .map_err(|_| ApiError::internal())?
     }
 }
