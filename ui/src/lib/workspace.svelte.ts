@@ -196,7 +196,9 @@ export function createWorkspace(api: Api) {
     });
     state.loading = false;
     if (!state.selected && state.documents.length > 0) {
-      await select(state.documents[0].slug);
+      // The first document, opened for whoever turns to the editor: a view chosen
+      // meanwhile (Settings clicked while the window was still loading) stays.
+      await select(state.documents[0].slug, { keepView: true });
     }
   }
 
@@ -243,7 +245,7 @@ export function createWorkspace(api: Api) {
     });
   }
 
-  async function select(slug: string) {
+  async function select(slug: string, { keepView = false } = {}) {
     await save();
     if (state.selected?.slug !== slug) state.schedule = null;
     await run(async () => {
@@ -251,7 +253,7 @@ export function createWorkspace(api: Api) {
       state.selected = doc;
       state.draft = doc.source;
       state.dirty = false;
-      state.view = "editor";
+      if (!keepView) state.view = "editor";
       if (state.history && state.history.slug !== doc.slug) state.history = null;
       await renderPreview(doc.source);
     });
