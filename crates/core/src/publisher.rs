@@ -42,6 +42,9 @@ const MAX_PASSES: usize = 4;
 /// How often `follow` reads the standings again (another process may be working on the
 /// run: its events do not reach this one).
 const REREAD: Duration = Duration::from_secs(2);
+/// How long after the workspace's watch fired, with no other connection's commit seen,
+/// the service looks once more (that commit may not have been visible yet).
+const SETTLE: Duration = Duration::from_millis(20);
 /// Confirmations running at once (more are claimed as these finish).
 const MAX_CONFIRMATIONS: usize = 128;
 /// Events kept for a slow subscriber before it is told it lagged (it then reads the
@@ -211,6 +214,8 @@ struct Inner {
     /// Deliveries a publish claimed for a pass of the worker (claim name, when), not
     /// yet taken up by `serve`.
     handed: Mutex<Vec<(String, Instant, Vec<DueDelivery>)>>,
+    /// Outbox passes `serve` has started (each claims what is due).
+    passes: std::sync::atomic::AtomicU64,
 }
 
 fn lock_handed<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -276,6 +281,7 @@ impl Publisher {
                 handed_wake: Notify::new(),
                 serving: AtomicBool::new(false),
                 handed: Mutex::default(),
+                passes: Default::default(),
             }),
         }
     }
@@ -302,6 +308,22 @@ impl Publisher {
     /// Tells the worker to look at the outbox now.
     pub fn wake(&self) {
         self.inner.wake.notify_one();
+    }
+
+    /// How many outbox passes the service has started (each claims what is due); for
+    /// tests of when it wakes.
+    #[doc(hidden)]
+    pub fn passes_started(&self) -> u64 {
+        self.inner.passes.load(Ordering::Relaxed)
+    }
+
+    /// Whether another connection has committed to the workspace since `seen` (which
+    /// is moved on); `true` when that cannot be told.
+    fn others_wrote(&self, seen: &mut Option<i64>) -> bool {
+        let now = lock(&self.inner.store).data_version().ok();
+        let moved = now.is_none() || now != *seen;
+        *seen = now;
+        moved
     }
 
     /// Serves on the current Tokio runtime until `stop`.
@@ -337,6 +359,10 @@ impl Publisher {
                 }
             }
         };
+        // The database as other connections left it when the service last looked, and
+        // when to look again after the watch fired with it unmoved.
+        let mut seen_version = lock(&self.inner.store).data_version().ok();
+        let mut recheck_at: Option<Instant> = None;
         let mut want_pass = true;
         // After a failed pass (the database busy or broken), wait a little.
         let mut not_before = Instant::now();
@@ -351,6 +377,7 @@ impl Publisher {
             }
             if want_pass && passes.len() < MAX_PASSES && Instant::now() >= not_before {
                 want_pass = false;
+                self.inner.passes.fetch_add(1, Ordering::Relaxed);
                 let me = self.clone();
                 passes.spawn(async move { me.inner.outbox.run_due().await });
             }
@@ -427,13 +454,35 @@ impl Publisher {
                     None => std::future::pending().await,
                 }
             };
+            let recheck = async {
+                match recheck_at {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = &mut shutdown => break,
                 _ = self.inner.wake.notified() => want_pass = true,
                 _ = self.inner.confirm_wake.notified() => {}
                 _ = self.inner.handed_wake.notified() => {}
                 _ = timer => want_pass = true,
-                _ = others => want_pass = true,
+                // This process's own commits (a fan-out records its answers as they
+                // come, an edit saves) wake the watch too, but what they make to do
+                // wakes the service itself: only another connection's commit, which
+                // moves `data_version`, calls for a pass. The watch can fire between
+                // another process's write to the log and its commit becoming
+                // visible, so an unmoved version is looked at once more shortly after.
+                _ = others => {
+                    if self.others_wrote(&mut seen_version) {
+                        want_pass = true;
+                    } else {
+                        recheck_at.get_or_insert(Instant::now() + SETTLE);
+                    }
+                }
+                _ = recheck => {
+                    recheck_at = None;
+                    want_pass |= self.others_wrote(&mut seen_version);
+                }
                 Some(done) = passes.join_next() => match done {
                     Ok(Ok(attempts)) => {
                         if attempts == 0 {

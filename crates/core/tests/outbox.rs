@@ -564,3 +564,69 @@ async fn a_publish_is_handed_to_the_serving_publisher_or_queued_for_the_next() {
     assert_eq!(after.standings[0].stage, Stage::Queued);
     assert!(f.store.lock().unwrap().lease_owners().unwrap().is_empty());
 }
+
+/// The service watches the workspace for other processes' work, but its own process's
+/// writes do not make it run outbox passes (a fan-out recording its answers, or an
+/// editor saving drafts, used to start one per commit); another connection's write
+/// does, and the delivery it queued is sent at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_another_connections_writes_wake_the_service_for_a_pass() {
+    let f = Fixture::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let secret = f.site("one", &url);
+    let site = receiver(Some(secret), Some(listener), |_| status(204)).await;
+    let deliveries = f.deliveries(&["one"]);
+    let publisher = Publisher::with_config(
+        f.store.clone(),
+        f.secrets.clone(),
+        OutboxConfig::default(),
+        Confirmer::default(),
+    );
+    let running = publisher.spawn();
+    // The pass it starts with.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while publisher.passes_started() == 0 {
+        assert!(Instant::now() < deadline, "the service never looked");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = publisher.passes_started();
+
+    // Drafts saved through the service's own store, one after another.
+    for i in 0..30 {
+        let body = format!("---\ntitle: Post\n---\nedit {i}");
+        f.store.lock().unwrap().save("post", &body).unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        publisher.passes_started(),
+        before,
+        "its own saves made the service run outbox passes"
+    );
+    assert!(site.seen.lock().unwrap().is_empty());
+
+    // Another connection (as another process would) queues a delivery: sent at once,
+    // though nothing told this process.
+    let path = f.store.lock().unwrap().path().to_path_buf();
+    let mut other = Store::open(&path).unwrap();
+    let publish = other
+        .record_publish_with_deliveries("post", "r_0000000000000001", "x", false, &deliveries)
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let state = other.deliveries_of(publish).unwrap()[0].state;
+        if state == DeliveryState::Delivered {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "another connection's delivery was not sent: {state:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(publisher.passes_started() > before);
+    assert_eq!(site.seen.lock().unwrap().len(), 1);
+    running.stop().await.unwrap();
+}

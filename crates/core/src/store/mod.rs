@@ -141,6 +141,15 @@ impl Store {
         &self.path
     }
 
+    /// Moves whenever another connection — another process, or another `Store` — has
+    /// committed to the database since this one last looked (`PRAGMA data_version`);
+    /// this connection's own commits do not move it.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "data_version", |r| r.get(0))?)
+    }
+
     /// The schema version of the open file.
     pub fn schema_version(&self) -> Result<usize> {
         let v: i64 = self

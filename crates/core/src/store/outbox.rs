@@ -219,6 +219,26 @@ fn delivery_select(with_last_status: bool) -> String {
     )
 }
 
+/// The texts of one many-row statement, built once per row count: building the text
+/// of a 64-row insert costs more than SQLite takes to find its prepared statement.
+struct Texts(std::sync::Mutex<Vec<(usize, std::sync::Arc<str>)>>);
+
+impl Texts {
+    const fn new() -> Texts {
+        Texts(std::sync::Mutex::new(Vec::new()))
+    }
+
+    fn get(&self, rows: usize, build: impl FnOnce() -> String) -> std::sync::Arc<str> {
+        let mut texts = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, text)) = texts.iter().find(|(r, _)| *r == rows) {
+            return text.clone();
+        }
+        let text: std::sync::Arc<str> = build().into();
+        texts.push((rows, text.clone()));
+        text
+    }
+}
+
 /// `head` followed by `rows` tuples of `width` numbered parameters each, starting
 /// after the first `shared` parameters; `extra(i)` adds to tuple `i` after them.
 fn values_sql(
@@ -340,22 +360,25 @@ impl Store {
         let mut ids = HashMap::with_capacity(deliveries.len());
         // Many rows per statement: a fan-out to many sites is one of the hot paths.
         const ROWS: usize = 64;
+        static INSERT: Texts = Texts::new();
         for chunk in deliveries.chunks(ROWS) {
-            let mut insert = tx.prepare_cached(&format!(
-                "{} RETURNING id, message_id, coalesce(
+            let mut insert = tx.prepare_cached(&INSERT.get(chunk.len(), || {
+                format!(
+                    "{} RETURNING id, message_id, coalesce(
                      (SELECT name FROM sites
                       WHERE sites.id = deliveries.site_id AND removed_at IS NULL), ?6),
                      confirm_timeout_ms IS NOT NULL",
-                values_sql(
-                    "INSERT INTO deliveries (site_id, message_id, body, confirm_timeout_ms,
+                    values_sql(
+                        "INSERT INTO deliveries (site_id, message_id, body, confirm_timeout_ms,
                          publish_id, state, next_attempt_at, created_at, updated_at, stage,
                          lease_owner, lease_until) VALUES ",
-                    chunk.len(),
-                    4,
-                    6,
-                    |_| ", ?1, 'pending', ?2, ?2, ?2, ?3, ?4, ?5".into(),
+                        chunk.len(),
+                        4,
+                        6,
+                        |_| ", ?1, 'pending', ?2, ?2, ?2, ?3, ?4, ?5".into(),
+                    )
                 )
-            ))?;
+            }))?;
             let timeouts: Vec<Option<i64>> = chunk
                 .iter()
                 .map(|d| d.confirm_timeout_ms.map(|ms| ms as i64))
@@ -716,6 +739,7 @@ impl Store {
         attempts: &[(i64, AttemptRecord)],
     ) -> Result<Vec<Moved>> {
         const ROWS: usize = 64;
+        static INSERT: Texts = Texts::new();
         let tx = self.write_transaction()?;
         let ts = now();
         let mut moved = Vec::with_capacity(attempts.len());
@@ -745,14 +769,16 @@ impl Store {
                     &a.error,
                 ]);
             }
-            tx.prepare_cached(&values_sql(
-                "INSERT INTO attempts (delivery_id, started_at, status, latency_ms,
-                     response_headers, response_body, error) VALUES ",
-                chunk.len(),
-                7,
-                0,
-                |_| String::new(),
-            ))?
+            tx.prepare_cached(&INSERT.get(chunk.len(), || {
+                values_sql(
+                    "INSERT INTO attempts (delivery_id, started_at, status, latency_ms,
+                         response_headers, response_body, error) VALUES ",
+                    chunk.len(),
+                    7,
+                    0,
+                    |_| String::new(),
+                )
+            }))?
             .execute(values.as_slice())?;
 
             // Delivered ones all move to the same state: one statement for them (the
