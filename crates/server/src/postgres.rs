@@ -61,6 +61,19 @@ const POOL_SIZE: usize = 16;
 /// How long a request waits for a connection, or for one to be made.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Longest a request's statement may run, and wait for a lock (a transaction stuck
+/// elsewhere): past it the request answers 503 instead of hanging, and its connection
+/// goes back to the pool. `options` in the database URL can set other values.
+const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// TCP keepalive: a database that vanished without closing its connections (a
+/// network cut, a machine gone) is noticed within about a minute, by the listener
+/// too, rather than after the system's two hours.
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+const KEEPALIVE_RETRIES: u32 = 3;
+
 #[derive(Clone)]
 pub(crate) struct Postgres {
     pool: Pool,
@@ -109,6 +122,17 @@ fn lock_id(kind: &str, name: &str) -> i64 {
     i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
 }
 
+/// A statement cancelled by the statement or lock timeout, or no free connection in
+/// time: the database is there but busy.
+fn busy(error: &dyn std::fmt::Display) -> ApiError {
+    tracing::warn!(error = %error, "the database is busy");
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "the database is busy (a statement or a lock waited too long); try again shortly",
+    )
+}
+
 fn unavailable(error: &dyn std::fmt::Display) -> ApiError {
     tracing::warn!(error = %error, "the database cannot be reached");
     ApiError::new(
@@ -127,6 +151,9 @@ impl From<tokio_postgres::Error> for ApiError {
             {
                 unavailable(&e)
             }
+            // query_canceled (the statement timeout), lock_not_available (the lock
+            // timeout).
+            Some("57014" | "55P03") => busy(&e),
             Some(_) => {
                 tracing::error!(error = %e, "database request failed");
                 ApiError::internal()
@@ -141,6 +168,7 @@ impl From<PoolError> for ApiError {
     fn from(e: PoolError) -> ApiError {
         match e {
             PoolError::Backend(e) => e.into(),
+            PoolError::Timeout(deadpool_postgres::TimeoutType::Wait) => busy(&e),
             e => unavailable(&e),
         }
     }
@@ -157,9 +185,24 @@ impl Postgres {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         config.application_name("pressroom serve");
+        config
+            .keepalives(true)
+            .keepalives_idle(KEEPALIVE_IDLE)
+            .keepalives_interval(KEEPALIVE_INTERVAL)
+            .keepalives_retries(KEEPALIVE_RETRIES);
         migrate(&config).await?;
+        // Requests' connections only: a migration may wait for another instance's.
+        let mut requests = config.clone();
+        let ms = |d: Duration| d.as_millis();
+        let options = format!(
+            "-c statement_timeout={} -c lock_timeout={} {}",
+            ms(STATEMENT_TIMEOUT),
+            ms(LOCK_TIMEOUT),
+            config.get_options().unwrap_or_default()
+        );
+        requests.options(options.trim_end());
         let manager = Manager::from_config(
-            config.clone(),
+            requests,
             NoTls,
             ManagerConfig {
                 // A broken connection is closed, and replaced on its next checkout.

@@ -563,3 +563,94 @@ async fn metrics_count_requests_publishes_and_conflicts() {
         r.stop().await;
     }
 }
+
+/// A transaction stuck elsewhere holding a lock the API needs (an operator's forgotten
+/// `LOCK TABLE`, a hung client): the API's statements give up at the lock timeout —
+/// 10 s by default, or what the URL's `options` say — and answer 503 in the error
+/// shape, rather than hanging every request; once the lock goes, the same publish
+/// succeeds, and nothing half-written is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lock_held_elsewhere_answers_503_in_time_and_loses_nothing() {
+    let pg = cluster();
+    let database = fresh_database(&pg);
+    let url = format!("{}?options=-c%20lock_timeout%3D400", pg.url(&database));
+    let mut running = instances(&url, 1, DEFAULT_BODY_LIMIT).await;
+    running.extend(instances(&pg.url(&database), 1, DEFAULT_BODY_LIMIT).await);
+    let (base, by_default) = (&running[0].base, &running[1].base);
+    let http = reqwest::Client::new();
+    assert_eq!(
+        put(&http, base, "locked", &doc("Locked", "v0"))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+
+    let (holder, connection) = tokio_postgres::connect(&pg.url(&database), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let driver = tokio::spawn(connection);
+    holder
+        .batch_execute("BEGIN; LOCK TABLE documents IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let answer = tokio::time::timeout(
+        Duration::from_secs(10),
+        put(&http, base, "locked", &doc("Locked", "v1")),
+    )
+    .await
+    .expect("the publish hung behind the lock");
+    let waited = started.elapsed();
+    assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let error: Value = answer.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "unavailable", "{error}");
+    assert!(
+        error["error"]["message"].as_str().unwrap().contains("busy"),
+        "{error}"
+    );
+    assert!(waited >= Duration::from_millis(400), "{waited:?}");
+    // A read waits on the same lock, and gives up the same way.
+    let read = tokio::time::timeout(
+        Duration::from_secs(10),
+        http.get(format!("{base}/v1/documents/locked")).send(),
+    )
+    .await
+    .expect("the read hung behind the lock")
+    .unwrap();
+    assert_eq!(read.status(), StatusCode::SERVICE_UNAVAILABLE);
+    // With no options, the default lock timeout.
+    let started = Instant::now();
+    let answer = tokio::time::timeout(
+        Duration::from_secs(30),
+        put(&http, by_default, "locked", &doc("Locked", "v1")),
+    )
+    .await
+    .expect("the publish hung behind the lock with the default timeouts");
+    let waited = started.elapsed();
+    assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        (Duration::from_secs(9)..Duration::from_secs(20)).contains(&waited),
+        "{waited:?}"
+    );
+
+    holder.batch_execute("ROLLBACK").await.unwrap();
+    drop(holder);
+    let _ = driver.await;
+    let v0: Value = http
+        .get(format!("{base}/v1/documents/locked"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v0["markdown"], "v0",
+        "the refused publish left something behind"
+    );
+    let retried = put(&http, base, "locked", &doc("Locked", "v1")).await;
+    assert_eq!(retried.status(), StatusCode::OK);
+    for r in running {
+        r.stop().await;
+    }
+}
