@@ -593,14 +593,21 @@ async fn a_lock_held_elsewhere_answers_503_in_time_and_loses_nothing() {
         .batch_execute("BEGIN; LOCK TABLE documents IN ACCESS EXCLUSIVE MODE")
         .await
         .unwrap();
-    let started = Instant::now();
-    let answer = tokio::time::timeout(
-        Duration::from_secs(10),
-        put(&http, base, "locked", &doc("Locked", "v1")),
-    )
-    .await
-    .expect("the publish hung behind the lock");
-    let waited = started.elapsed();
+    // A publish behind the lock, through `origin`: its answer and how long it took.
+    let publish_behind = |origin: &str| {
+        let (http, origin) = (http.clone(), origin.to_owned());
+        async move {
+            let started = Instant::now();
+            let answer = tokio::time::timeout(
+                Duration::from_secs(30),
+                put(&http, &origin, "locked", &doc("Locked", "v1")),
+            )
+            .await
+            .expect("the publish hung behind the lock");
+            (answer, started.elapsed())
+        }
+    };
+    let (answer, waited) = publish_behind(base).await;
     assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
     let error: Value = answer.json().await.unwrap();
     assert_eq!(error["error"]["code"], "unavailable", "{error}");
@@ -608,7 +615,10 @@ async fn a_lock_held_elsewhere_answers_503_in_time_and_loses_nothing() {
         error["error"]["message"].as_str().unwrap().contains("busy"),
         "{error}"
     );
-    assert!(waited >= Duration::from_millis(400), "{waited:?}");
+    assert!(
+        (Duration::from_millis(400)..Duration::from_secs(5)).contains(&waited),
+        "{waited:?}"
+    );
     // A read waits on the same lock, and gives up the same way.
     let read = tokio::time::timeout(
         Duration::from_secs(10),
@@ -619,14 +629,7 @@ async fn a_lock_held_elsewhere_answers_503_in_time_and_loses_nothing() {
     .unwrap();
     assert_eq!(read.status(), StatusCode::SERVICE_UNAVAILABLE);
     // With no options, the default lock timeout.
-    let started = Instant::now();
-    let answer = tokio::time::timeout(
-        Duration::from_secs(30),
-        put(&http, by_default, "locked", &doc("Locked", "v1")),
-    )
-    .await
-    .expect("the publish hung behind the lock with the default timeouts");
-    let waited = started.elapsed();
+    let (answer, waited) = publish_behind(by_default).await;
     assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(
         (Duration::from_secs(9)..Duration::from_secs(20)).contains(&waited),
