@@ -42,9 +42,11 @@ const MAX_PASSES: usize = 4;
 /// How often `follow` reads the standings again (another process may be working on the
 /// run: its events do not reach this one).
 const REREAD: Duration = Duration::from_secs(2);
-/// How long after the workspace's watch fired, with no other connection's commit seen,
-/// the service looks once more (that commit may not have been visible yet).
-const SETTLE: Duration = Duration::from_millis(20);
+/// After the workspace's watch fired, the service looks for other connections' commits
+/// again this long after, and then this long after that: the watch can fire on another
+/// process's write to the log a moment before that commit is visible, and nothing
+/// fires when it becomes so.
+const SETTLE: [Duration; 2] = [Duration::from_millis(20), Duration::from_millis(250)];
 /// Confirmations running at once (more are claimed as these finish).
 const MAX_CONFIRMATIONS: usize = 128;
 /// Events kept for a slow subscriber before it is told it lagged (it then reads the
@@ -360,9 +362,9 @@ impl Publisher {
             }
         };
         // The database as other connections left it when the service last looked, and
-        // when to look again after the watch fired with it unmoved.
+        // when to look again after the watch fired (and which look that is).
         let mut seen_version = lock(&self.inner.store).data_version().ok();
-        let mut recheck_at: Option<Instant> = None;
+        let mut recheck_at: Option<(Instant, usize)> = None;
         let mut want_pass = true;
         // After a failed pass (the database busy or broken), wait a little.
         let mut not_before = Instant::now();
@@ -456,7 +458,7 @@ impl Publisher {
             };
             let recheck = async {
                 match recheck_at {
-                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    Some((at, _)) => tokio::time::sleep_until(at.into()).await,
                     None => std::future::pending().await,
                 }
             };
@@ -469,19 +471,16 @@ impl Publisher {
                 // This process's own commits (a fan-out records its answers as they
                 // come, an edit saves) wake the watch too, but what they make to do
                 // wakes the service itself: only another connection's commit, which
-                // moves `data_version`, calls for a pass. The watch can fire between
-                // another process's write to the log and its commit becoming
-                // visible, so an unmoved version is looked at once more shortly after.
+                // moves `data_version`, calls for a pass. One not yet visible when the
+                // watch fired is looked for again shortly after (`SETTLE`).
                 _ = others => {
-                    if self.others_wrote(&mut seen_version) {
-                        want_pass = true;
-                    } else {
-                        recheck_at.get_or_insert(Instant::now() + SETTLE);
-                    }
+                    want_pass |= self.others_wrote(&mut seen_version);
+                    recheck_at = Some((Instant::now() + SETTLE[0], 0));
                 }
                 _ = recheck => {
-                    recheck_at = None;
                     want_pass |= self.others_wrote(&mut seen_version);
+                    recheck_at = recheck_at
+                        .and_then(|(_, look)| Some((Instant::now() + *SETTLE.get(look + 1)?, look + 1)));
                 }
                 Some(done) = passes.join_next() => match done {
                     Ok(Ok(attempts)) => {

@@ -73,6 +73,9 @@ const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 const KEEPALIVE_IDLE: Duration = Duration::from_secs(30);
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 const KEEPALIVE_RETRIES: u32 = 3;
+/// Longest that sent data may stay unacknowledged before the connection is dropped
+/// (keepalive does not probe a connection with data in flight).
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 pub(crate) struct Postgres {
@@ -190,15 +193,22 @@ impl Postgres {
             .keepalives_idle(KEEPALIVE_IDLE)
             .keepalives_interval(KEEPALIVE_INTERVAL)
             .keepalives_retries(KEEPALIVE_RETRIES);
-        migrate(&config).await?;
-        // Requests' connections only: a migration may wait for another instance's.
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(TCP_USER_TIMEOUT);
+        }
+        let given = config.get_options().unwrap_or_default().to_owned();
+        // A migration may wait for another instance's, and take its time: no timeouts,
+        // whatever the URL's options say (they come first, these win).
+        let mut migrating = config.clone();
+        migrating.options(format!("{given} -c statement_timeout=0 -c lock_timeout=0").trim_start());
+        migrate(&migrating).await?;
+        // Requests' connections: Pressroom's timeouts, then the URL's options (which win).
         let mut requests = config.clone();
         let ms = |d: Duration| d.as_millis();
         let options = format!(
-            "-c statement_timeout={} -c lock_timeout={} {}",
+            "-c statement_timeout={} -c lock_timeout={} {given}",
             ms(STATEMENT_TIMEOUT),
             ms(LOCK_TIMEOUT),
-            config.get_options().unwrap_or_default()
         );
         requests.options(options.trim_end());
         let manager = Manager::from_config(
