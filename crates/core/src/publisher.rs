@@ -479,8 +479,10 @@ impl Publisher {
                 }
                 _ = recheck => {
                     want_pass |= self.others_wrote(&mut seen_version);
-                    recheck_at = recheck_at
-                        .and_then(|(_, look)| Some((Instant::now() + *SETTLE.get(look + 1)?, look + 1)));
+                    recheck_at = recheck_at.and_then(|(_, look)| {
+                        let after = SETTLE.get(look + 1)?;
+                        Some((Instant::now() + *after, look + 1))
+                    });
                 }
                 Some(done) = passes.join_next() => match done {
                     Ok(Ok(attempts)) => {

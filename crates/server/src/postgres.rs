@@ -200,7 +200,8 @@ impl Postgres {
         // A migration may wait for another instance's, and take its time: no timeouts,
         // whatever the URL's options say (they come first, these win).
         let mut migrating = config.clone();
-        migrating.options(format!("{given} -c statement_timeout=0 -c lock_timeout=0").trim_start());
+        let no_timeouts = format!("{given} -c statement_timeout=0 -c lock_timeout=0");
+        migrating.options(no_timeouts.trim_start());
         migrate(&migrating).await?;
         // Requests' connections: Pressroom's timeouts, then the URL's options (which win).
         let mut requests = config.clone();
