@@ -149,6 +149,10 @@ async fn put(http: &reqwest::Client, base: &str, slug: &str, body: &Value) -> re
         .unwrap()
 }
 
+async fn get_json(http: &reqwest::Client, url: &str) -> Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn four_instances_fifty_publishes_from_one_base_exactly_one_wins() {
     let pg = cluster();
@@ -520,14 +524,7 @@ async fn metrics_count_requests_publishes_and_conflicts() {
         .send()
         .await
         .unwrap();
-    let health: Value = http
-        .get(format!("{base}/v1/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = get_json(&http, &format!("{base}/v1/health")).await;
     assert_eq!(
         health,
         json!({"ok": true, "version": env!("CARGO_PKG_VERSION"), "database": "postgres"})
@@ -641,14 +638,7 @@ async fn a_lock_held_elsewhere_answers_503_in_time_and_loses_nothing() {
     holder.batch_execute("ROLLBACK").await.unwrap();
     drop(holder);
     let _ = driver.await;
-    let v0: Value = http
-        .get(format!("{base}/v1/documents/locked"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v0 = get_json(&http, &format!("{base}/v1/documents/locked")).await;
     assert_eq!(
         v0["markdown"], "v0",
         "the refused publish left something behind"
