@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use pressroom_core::confirm::Confirmer;
 use pressroom_core::outbox::{Outbox, OutboxConfig};
 use pressroom_core::publisher::Publisher;
 use pressroom_core::secrets::SecretStore;
@@ -131,6 +130,20 @@ impl Fixture {
         added.new_secret.unwrap()
     }
 
+    /// A Standard Webhooks site `name` and its receiver, which checks the signatures
+    /// with the secret generated when the site is added (after its URL is known) and
+    /// answers the n-th request with `answer(n)`.
+    async fn signed_site(
+        &self,
+        name: &str,
+        answer: impl Fn(usize) -> Response + Clone + Send + Sync + 'static,
+    ) -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        let secret = self.site(name, &url);
+        receiver(Some(secret), Some(listener), answer).await
+    }
+
     /// A publish of "post" with one delivery to each named site; returns the publish id.
     fn publish(&self, site_names: &[&str]) -> i64 {
         let deliveries = self.deliveries(site_names);
@@ -191,23 +204,20 @@ fn status(code: u16) -> Response {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retried_after_503s_honouring_retry_after_same_id_fresh_signature() {
     let f = Fixture::new();
-    // The secret is generated when the site is added, after the receiver's URL is known.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let secret = f.site("flaky", &url);
-    let r = receiver(Some(secret), Some(listener), |n| {
-        if n <= 2 {
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [("retry-after", "1")],
-                "busy",
-            )
-                .into_response()
-        } else {
-            status(200)
-        }
-    })
-    .await;
+    let r = f
+        .signed_site("flaky", |n| {
+            if n <= 2 {
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [("retry-after", "1")],
+                    "busy",
+                )
+                    .into_response()
+            } else {
+                status(200)
+            }
+        })
+        .await;
     let publish = f.publish(&["flaky"]);
     let start = Instant::now();
     // A short schedule: the site's Retry-After (1 s) is longer, so it is what is waited.
@@ -509,16 +519,8 @@ async fn a_changed_secret_signs_the_next_pass_of_a_long_lived_outbox() {
 #[tokio::test]
 async fn a_publish_is_handed_to_the_serving_publisher_or_queued_for_the_next() {
     let f = Fixture::new();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let secret = f.site("one", &url);
-    let site = receiver(Some(secret), Some(listener), |_| status(204)).await;
-    let publisher = Publisher::with_config(
-        f.store.clone(),
-        f.secrets.clone(),
-        OutboxConfig::default(),
-        Confirmer::default(),
-    );
+    let site = f.signed_site("one", |_| status(204)).await;
+    let publisher = Publisher::new(f.store.clone(), f.secrets.clone());
     let record = NewPublish {
         slug: "post",
         revision: "r_0000000000000001",
@@ -572,17 +574,9 @@ async fn a_publish_is_handed_to_the_serving_publisher_or_queued_for_the_next() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_another_connections_writes_wake_the_service_for_a_pass() {
     let f = Fixture::new();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let secret = f.site("one", &url);
-    let site = receiver(Some(secret), Some(listener), |_| status(204)).await;
+    let site = f.signed_site("one", |_| status(204)).await;
     let deliveries = f.deliveries(&["one"]);
-    let publisher = Publisher::with_config(
-        f.store.clone(),
-        f.secrets.clone(),
-        OutboxConfig::default(),
-        Confirmer::default(),
-    );
+    let publisher = Publisher::new(f.store.clone(), f.secrets.clone());
     let running = publisher.spawn();
     // The pass it starts with.
     let deadline = Instant::now() + Duration::from_secs(5);
