@@ -188,7 +188,7 @@ impl Outbox {
             release_dead_owners(&mut store)?;
             store.claim_due(&claim, self.lease(), CLAIM_LIMIT)?
         };
-        self.send_claimed(claim, claimed_at, due).await
+        self.send_claimed(claim, claimed_at, due, None).await
     }
 
     /// A new pass's claim name (`<owner>/<pass>`): what `run_due` claims under, and
@@ -199,17 +199,22 @@ impl Outbox {
     }
 
     /// Attempts `due`, claimed under `claim` at `claimed_at` (by `run_due`, or by a
-    /// publish that wrote them claimed); returns how many attempts were made.
+    /// publish that wrote them claimed, which read the sites' version just after:
+    /// `sites_version`); returns how many attempts were made.
     pub async fn send_claimed(
         &self,
         claim: String,
         claimed_at: Instant,
         due: Vec<DueDelivery>,
+        sites_version: Option<i64>,
     ) -> Result<usize> {
         if due.is_empty() {
             return Ok(0);
         }
-        let version = lock(&self.store).sites_version()?;
+        let version = match sites_version {
+            Some(version) => version,
+            None => lock(&self.store).sites_version()?,
+        };
         // Sites and their secrets as of `version`: kept from an earlier pass when nothing
         // changed since (keyring calls block), else read again.
         let mut known = match self.lookups.take(version) {

@@ -31,7 +31,7 @@ use crate::secrets::SecretStore;
 use crate::stage::{Partly, Stage};
 use crate::store::{
     current_timestamp, lock, AttemptRecord, ConfirmationRecord, DueDelivery, Enqueued, Method,
-    NewDelivery, NewPublish, NextStep, Outcome, Poll, PublishRecord, Site, Standing, Store,
+    Moved, NewDelivery, NewPublish, NextStep, Outcome, Poll, PublishRecord, Site, Standing, Store,
     ToConfirm, REMOVED_SITE,
 };
 use crate::webhook::{Envelope, EventKind};
@@ -215,9 +215,18 @@ struct Inner {
     serving: AtomicBool,
     /// Deliveries a publish claimed for a pass of the worker (claim name, when), not
     /// yet taken up by `serve`.
-    handed: Mutex<Vec<(String, Instant, Vec<DueDelivery>)>>,
+    handed: Mutex<Vec<Handed>>,
     /// Outbox passes `serve` has started (each claims what is due).
     passes: std::sync::atomic::AtomicU64,
+}
+
+/// Deliveries a publish wrote already claimed for a pass of the worker.
+struct Handed {
+    claim: String,
+    claimed_at: Instant,
+    due: Vec<DueDelivery>,
+    /// The sites' version as the publish saw it (the pass needs no store lock to start).
+    sites_version: Option<i64>,
 }
 
 fn lock_handed<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -268,7 +277,12 @@ impl Publisher {
                         let _ = sender.send(event);
                     }
                 }
-                wake.notify_one();
+                // `serve` has something new to do only for a confirmation made owed, or
+                // a retry to time; plain acceptances (most of a fan-out) need nothing.
+                let news = |m: &Moved| m.confirming || matches!(m.stage, Stage::RetryAt { .. });
+                if batch.iter().any(|a| a.moved.as_ref().is_some_and(news)) {
+                    wake.notify_one();
+                }
             },
         );
         Publisher {
@@ -320,12 +334,19 @@ impl Publisher {
     }
 
     /// Whether another connection has committed to the workspace since `seen` (which
-    /// is moved on); `true` when that cannot be told.
-    fn others_wrote(&self, seen: &mut Option<i64>) -> bool {
-        let now = lock(&self.inner.store).data_version().ok();
+    /// is moved on); `true` when that cannot be told. `None` while this process is
+    /// using the store (a publish writing its fan-out): look again a little later
+    /// rather than wait for it.
+    fn others_wrote(&self, seen: &mut Option<i64>) -> Option<bool> {
+        let store = match self.inner.store.try_lock() {
+            Ok(store) => store,
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+        };
+        let now = store.data_version().ok();
         let moved = now.is_none() || now != *seen;
         *seen = now;
-        moved
+        Some(moved)
     }
 
     /// Serves on the current Tokio runtime until `stop`.
@@ -368,14 +389,21 @@ impl Publisher {
         let mut want_pass = true;
         // After a failed pass (the database busy or broken), wait a little.
         let mut not_before = Instant::now();
+        // Whether to claim what is owed and work out when to look next: not when the
+        // only news is deliveries a publish handed over (a fan-out starts sooner).
+        let mut look_around = true;
+        let mut wake_at: Option<SystemTime> = None;
         loop {
             // What a publish claimed for us is sent at once, whatever else runs.
             let handed = std::mem::take(&mut *lock_handed(&self.inner.handed));
-            for (claim, claimed_at, due) in handed {
+            for h in handed {
                 let me = self.clone();
-                passes.spawn(
-                    async move { me.inner.outbox.send_claimed(claim, claimed_at, due).await },
-                );
+                passes.spawn(async move {
+                    let outbox = &me.inner.outbox;
+                    outbox
+                        .send_claimed(h.claim, h.claimed_at, h.due, h.sites_version)
+                        .await
+                });
             }
             if want_pass && passes.len() < MAX_PASSES && Instant::now() >= not_before {
                 want_pass = false;
@@ -383,68 +411,72 @@ impl Publisher {
                 let me = self.clone();
                 passes.spawn(async move { me.inner.outbox.run_due().await });
             }
-            let room = MAX_CONFIRMATIONS.saturating_sub(confirmations.len());
-            match self.claim_confirmations(room).await {
-                Ok(owed) => {
-                    for c in owed {
-                        let me = self.clone();
-                        confirmations.spawn(async move { me.confirm(c).await });
+            if look_around {
+                let room = MAX_CONFIRMATIONS.saturating_sub(confirmations.len());
+                match self.claim_confirmations(room).await {
+                    Ok(owed) => {
+                        for c in owed {
+                            let me = self.clone();
+                            confirmations.spawn(async move { me.confirm(c).await });
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not claim confirmations");
+                        not_before = Instant::now() + Duration::from_secs(1);
                     }
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not claim confirmations");
-                    not_before = Instant::now() + Duration::from_secs(1);
-                }
-            }
-            // Scheduled publishes that are due (or were missed while nothing ran).
-            match self.claim_schedules().await {
-                Ok(due) => {
-                    for schedule in due {
-                        let me = self.clone();
-                        schedules.spawn(async move { me.run_schedule(schedule).await });
+                // Scheduled publishes that are due (or were missed while nothing ran).
+                match self.claim_schedules().await {
+                    Ok(due) => {
+                        for schedule in due {
+                            let me = self.clone();
+                            schedules.spawn(async move { me.run_schedule(schedule).await });
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not claim scheduled publishes");
+                        not_before = Instant::now() + Duration::from_secs(1);
                     }
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not claim scheduled publishes");
-                    not_before = Instant::now() + Duration::from_secs(1);
-                }
-            }
-            // When to look again: the next delivery due (unless every pass slot is busy:
-            // a finishing pass wakes us), the next confirmation that can be claimed
-            // (unless there is no room: a finishing one wakes us), the next schedule due,
-            // or never (another process's writes wake us: `watch`).
-            let next = {
-                let store = lock(&self.inner.store);
-                let deliveries = if passes.len() < MAX_PASSES {
-                    store.next_due_at(None)
-                } else {
-                    Ok(None)
+                // When to look again: the next delivery due (unless every pass slot is busy:
+                // a finishing pass wakes us), the next confirmation that can be claimed
+                // (unless there is no room: a finishing one wakes us), the next schedule due,
+                // or never (another process's writes wake us: `watch`).
+                let next = {
+                    let store = lock(&self.inner.store);
+                    let deliveries = if passes.len() < MAX_PASSES {
+                        store.next_due_at(None)
+                    } else {
+                        Ok(None)
+                    };
+                    let confirmations = if confirmations.len() < MAX_CONFIRMATIONS {
+                        store.next_confirmation_at()
+                    } else {
+                        Ok(None)
+                    };
+                    let schedules = store.next_schedule_at();
+                    deliveries.and_then(|d| Ok((d, confirmations?, schedules?)))
                 };
-                let confirmations = if confirmations.len() < MAX_CONFIRMATIONS {
-                    store.next_confirmation_at()
-                } else {
-                    Ok(None)
-                };
-                let schedules = store.next_schedule_at();
-                deliveries.and_then(|d| Ok((d, confirmations?, schedules?)))
-            };
-            let wait = match next {
-                Ok((d, c, s)) => [d, c, s]
-                    .into_iter()
-                    .flatten()
-                    .map(|at| crate::outbox::until(&at))
-                    .min(),
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not read the outbox");
-                    Some(Duration::from_secs(1))
+                let wait = match next {
+                    Ok((d, c, s)) => [d, c, s]
+                        .into_iter()
+                        .flatten()
+                        .map(|at| crate::outbox::until(&at))
+                        .min(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not read the outbox");
+                        Some(Duration::from_secs(1))
+                    }
                 }
+                .map(|w| w.max(not_before.saturating_duration_since(Instant::now())));
+                wake_at = wait.map(|w| SystemTime::now() + w);
             }
-            .map(|w| w.max(not_before.saturating_duration_since(Instant::now())));
+            look_around = true;
             // On the wall clock: a time that passed while the machine was suspended
             // wakes the service as soon as it resumes (`wall_timer`).
             let timer = async {
-                match wait {
-                    Some(w) => crate::wall_timer::sleep_until(SystemTime::now() + w).await,
+                match wake_at {
+                    Some(at) => crate::wall_timer::sleep_until(at).await,
                     None => std::future::pending().await,
                 }
             };
@@ -466,22 +498,29 @@ impl Publisher {
                 _ = &mut shutdown => break,
                 _ = self.inner.wake.notified() => want_pass = true,
                 _ = self.inner.confirm_wake.notified() => {}
-                _ = self.inner.handed_wake.notified() => {}
+                _ = self.inner.handed_wake.notified() => look_around = false,
                 _ = timer => want_pass = true,
                 // This process's own commits (a fan-out records its answers as they
                 // come, an edit saves) wake the watch too, but what they make to do
                 // wakes the service itself: only another connection's commit, which
                 // moves `data_version`, calls for a pass. One not yet visible when the
                 // watch fired is looked for again shortly after (`SETTLE`).
+                // Nothing to look around for unless it did.
                 _ = others => {
-                    want_pass |= self.others_wrote(&mut seen_version);
+                    let wrote = self.others_wrote(&mut seen_version);
+                    want_pass |= wrote == Some(true);
+                    look_around = want_pass;
                     recheck_at = Some((Instant::now() + SETTLE[0], 0));
                 }
                 _ = recheck => {
-                    want_pass |= self.others_wrote(&mut seen_version);
+                    let wrote = self.others_wrote(&mut seen_version);
+                    want_pass |= wrote == Some(true);
+                    look_around = want_pass;
                     recheck_at = recheck_at.and_then(|(_, look)| {
-                        let after = SETTLE.get(look + 1)?;
-                        Some((Instant::now() + *after, look + 1))
+                        // The store was busy: this look again, shortly.
+                        let next = if wrote.is_none() { look } else { look + 1 };
+                        let after = SETTLE.get(next)?;
+                        Some((Instant::now() + *after, next))
                     });
                 }
                 Some(done) = passes.join_next() => match done {
@@ -603,9 +642,10 @@ impl Publisher {
     }
 
     /// `enqueue`, broadcasting the event `announce` makes of the recorded publish
-    /// before anything of it is sent. While the worker serves, the deliveries are
-    /// written already claimed for one of its passes and handed straight to it: no
-    /// claim query, no wait for the worker to look.
+    /// before any answer to it is reported. While the worker serves, the deliveries
+    /// are written already claimed for one of its passes and handed straight to it as
+    /// soon as the publish is committed (a fan-out's sending starts while the rest of
+    /// its deliveries are written): no claim query, no wait for the worker to look.
     fn enqueue_announced<E: Into<Option<Event>>>(
         &self,
         publish: &NewPublish<'_>,
@@ -618,26 +658,39 @@ impl Publisher {
             .serving
             .load(Ordering::SeqCst)
             .then(|| inner.outbox.pass_name());
-        let mut enqueued = lock(&inner.store).enqueue_publish(
+        // Held until the publish is announced: answers are recorded, and reported,
+        // only after it.
+        let mut store = lock(&inner.store);
+        let sites_version = store.sites_version().ok();
+        let enqueued = store.enqueue_publish(
             publish,
             deliveries,
             claim.as_deref().map(|c| (c, inner.outbox.lease())),
+            |due| {
+                lock_handed(&inner.handed).push(Handed {
+                    claim: claim.clone().expect("handed over only when claimed"),
+                    claimed_at,
+                    due,
+                    sites_version,
+                });
+                inner.handed_wake.notify_one();
+            },
         )?;
         if let Some(event) = announce(&enqueued).into() {
             let _ = inner.events.send(event);
         }
-        if let Some(claim) = claim {
-            let due = std::mem::take(&mut enqueued.claimed);
-            lock_handed(&inner.handed).push((claim.clone(), claimed_at, due));
+        match claim {
             // The worker stopped meanwhile (it gives up its leases as it ends): take
             // them back and give up their leases too, for whoever serves next.
-            if !inner.serving.load(Ordering::SeqCst) {
-                lock_handed(&inner.handed).retain(|(c, _, _)| *c != claim);
-                lock(&inner.store).release_leases(&claim)?;
+            Some(claim) if !inner.serving.load(Ordering::SeqCst) => {
+                lock_handed(&inner.handed).retain(|h| h.claim != claim);
+                store.release_leases(&claim)?;
             }
-            inner.handed_wake.notify_one();
-        } else {
-            self.wake();
+            Some(_) => {}
+            None => {
+                drop(store);
+                self.wake();
+            }
         }
         Ok(enqueued)
     }

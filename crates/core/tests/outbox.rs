@@ -533,7 +533,6 @@ async fn a_publish_is_handed_to_the_serving_publisher_or_queued_for_the_next() {
     assert_eq!(queued.standings.len(), 1);
     assert_eq!(queued.standings[0].stage, Stage::Queued);
     assert_eq!(queued.standings[0].site, "one");
-    assert!(queued.claimed.is_empty());
     assert!(f.store.lock().unwrap().lease_owners().unwrap().is_empty());
 
     // Serving: the queued one is sent, and the next publish is handed over claimed.
@@ -633,4 +632,93 @@ async fn only_another_connections_writes_wake_the_service_for_a_pass() {
     }
     assert_eq!(site.seen.lock().unwrap().len(), 1);
     running.stop().await.unwrap();
+}
+
+/// A publish to `n` sites named `s00`, `s01`, … (their webhooks unreachable: these
+/// tests send nothing): the fixture, what to publish, and its deliveries.
+fn fan_out_of(n: usize) -> (Fixture, Vec<NewDelivery>) {
+    let f = Fixture::new();
+    let names: Vec<String> = (0..n).map(|i| format!("s{i:02}")).collect();
+    for name in &names {
+        f.site(name, "http://127.0.0.1:9/hook");
+    }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let deliveries = f.deliveries(&names);
+    (f, deliveries)
+}
+
+const POST: NewPublish<'static> = NewPublish {
+    slug: "post",
+    revision: "r_0000000000000001",
+    source: "x",
+    unpublish: false,
+};
+
+/// A fan-out is handed to the worker once its publish is committed with its first
+/// deliveries, and its other deliveries are written after. The process dying right
+/// then loses none of them: the next pass (of any process) writes them as they were,
+/// claimed by the dead worker, and claims them once that claim's lease has run out.
+#[test]
+fn a_fan_out_cut_off_before_all_its_deliveries_were_written_loses_none() {
+    let (f, deliveries) = fan_out_of(70);
+    let mut store = f.store.lock().unwrap();
+    let lease = Duration::from_millis(1);
+    let cut = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        store.enqueue_publish(&POST, &deliveries, Some(("gone/1", lease)), |due| {
+            assert_eq!(due.len(), 70, "all are handed over at once");
+            panic!("the process dies as it hands the fan-out over")
+        })
+    }));
+    assert!(cut.is_err());
+    let (publish_id, _) = store.latest_publish_of("post").unwrap().unwrap();
+    let written = store.standings(publish_id).unwrap().len();
+    assert!(written > 0 && written < 70, "{written} of 70 written");
+
+    std::thread::sleep(Duration::from_millis(20));
+    let claimed = store
+        .claim_due("next/1", Duration::from_secs(60), 1000)
+        .unwrap();
+    let sent = |d: &NewDelivery| (d.message_id.clone(), d.body.clone());
+    let want: Vec<_> = deliveries.iter().map(sent).collect();
+    let got: Vec<_> = claimed
+        .iter()
+        .map(|d| (d.message_id.clone(), d.body.clone()))
+        .collect();
+    assert_eq!(got, want, "every delivery, once, in order, with its body");
+    let ids: Vec<i64> = claimed.iter().map(|d| d.id).collect();
+    assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "{ids:?}");
+    assert_eq!(store.standings(publish_id).unwrap().len(), 70);
+}
+
+/// Another process's pass between the two transactions writes the rest itself; the
+/// publish's own second transaction then leaves them alone.
+#[test]
+fn another_process_may_write_a_handed_fan_out_first() {
+    let (f, deliveries) = fan_out_of(70);
+    let path = f.store.lock().unwrap().path().to_path_buf();
+    let mut other = Store::open(&path).unwrap();
+    let mut store = f.store.lock().unwrap();
+    let mut seen_then = 0;
+    let enqueued = store
+        .enqueue_publish(
+            &POST,
+            &deliveries,
+            Some(("here/1", Duration::from_secs(60))),
+            |_| {
+                // Nothing is due for it (all claimed here), but its pass writes them.
+                let claimed = other
+                    .claim_due("there/1", Duration::from_secs(60), 1000)
+                    .unwrap();
+                assert!(claimed.is_empty());
+                let (id, _) = other.latest_publish_of("post").unwrap().unwrap();
+                seen_then = other.standings(id).unwrap().len();
+            },
+        )
+        .unwrap();
+    assert_eq!(seen_then, 70);
+    let standings = store.standings(enqueued.publish_id).unwrap();
+    assert_eq!(standings, enqueued.standings);
+    assert!(standings
+        .iter()
+        .all(|s| s.stage == Stage::Sending { attempt: 1 }));
 }

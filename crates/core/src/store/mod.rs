@@ -67,6 +67,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("migrations/0017_schedules.sql")),
     M::up(include_str!("migrations/0018_schedule_retries.sql")),
     M::up(include_str!("migrations/0019_schedule_staged.sql")),
+    M::up(include_str!("migrations/0020_unwritten_deliveries.sql")),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 
@@ -232,6 +233,7 @@ pub(crate) fn init_connection(path: &Path) -> Result<Connection> {
     // history stay in memory, so a publish costs the same with a million deliveries
     // behind it as with none.
     conn.pragma_update(None, "cache_size", -32 * 1024)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }

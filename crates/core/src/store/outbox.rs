@@ -1,6 +1,7 @@
 //! The webhook outbox's storage. A publish and one delivery per target site are
-//! written in one transaction, so either every site will be told or none was
-//! recorded; every attempt is kept; a delivery's state only moves forward through
+//! committed together (in one transaction, or with the rows of a fan-out's later
+//! deliveries written just after: `enqueue_publish`), so either every site will be
+//! told or none was recorded; every attempt is kept; a delivery's state only moves forward through
 //! `record_attempt` or an explicit redelivery.
 
 use std::collections::HashMap;
@@ -136,12 +137,10 @@ pub struct NewPublish<'a> {
     pub unpublish: bool,
 }
 
-/// A recorded publish: its id, where each of its sites stands, and the deliveries
-/// claimed for the worker that enqueued them (empty when none was named).
+/// A recorded publish: its id, and where each of its sites stands.
 pub struct Enqueued {
     pub publish_id: i64,
     pub standings: Vec<Standing>,
-    pub claimed: Vec<DueDelivery>,
 }
 
 /// What a delivery whose site was removed shows as its site.
@@ -283,6 +282,126 @@ fn delivery_from_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
     })
 }
 
+/// How many deliveries of a fan-out are written before it is handed to the worker.
+const FIRST_WRITTEN: usize = 64;
+
+/// What every delivery of one publish is written with.
+#[derive(Clone, Serialize, serde::Deserialize)]
+struct Shared {
+    at: String,
+    /// `Stage` as JSON.
+    stage: String,
+    owner: Option<String>,
+    until: Option<String>,
+}
+
+/// One delivery's own columns: site, `webhook-id`, body, confirmation timeout.
+#[derive(Serialize, serde::Deserialize)]
+struct NewRow<'a>(
+    i64,
+    #[serde(borrow)] std::borrow::Cow<'a, str>,
+    #[serde(borrow)] std::borrow::Cow<'a, str>,
+    Option<i64>,
+);
+
+impl<'a> NewRow<'a> {
+    fn of(d: &'a NewDelivery) -> NewRow<'a> {
+        NewRow(
+            d.site_id,
+            d.message_id.as_str().into(),
+            d.body.as_str().into(),
+            d.confirm_timeout_ms.map(|ms| ms as i64),
+        )
+    }
+}
+
+/// The deliveries of a publish committed before they were written
+/// (`publishes.unwritten`): they get the ids from `first_id` on, in order.
+#[derive(Serialize, serde::Deserialize)]
+struct Unwritten<'a> {
+    first_id: i64,
+    shared: Shared,
+    #[serde(borrow)]
+    rows: Vec<NewRow<'a>>,
+}
+
+/// Writes `rows` as deliveries of `publish_id` with the ids from `first_id` on.
+fn insert_deliveries(
+    conn: &rusqlite::Connection,
+    publish_id: i64,
+    shared: &Shared,
+    first_id: i64,
+    rows: &[NewRow<'_>],
+) -> Result<()> {
+    // Many rows per statement: a fan-out to many sites is one of the hot paths.
+    const ROWS: usize = 64;
+    static INSERT: Texts = Texts::new();
+    for (c, chunk) in rows.chunks(ROWS).enumerate() {
+        let mut insert = conn.prepare_cached(&INSERT.get(chunk.len(), || {
+            values_sql(
+                "INSERT INTO deliveries (id, site_id, message_id, body, confirm_timeout_ms,
+                 publish_id, state, next_attempt_at, created_at, updated_at, stage,
+                 lease_owner, lease_until) VALUES ",
+                chunk.len(),
+                5,
+                5,
+                |_| ", ?1, 'pending', ?2, ?2, ?2, ?3, ?4, ?5".into(),
+            )
+        }))?;
+        let ids: Vec<i64> = (0..chunk.len())
+            .map(|i| first_id + (c * ROWS + i) as i64)
+            .collect();
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 5 + 5);
+        values.extend([
+            &publish_id as &dyn rusqlite::ToSql,
+            &shared.at,
+            &shared.stage,
+            &shared.owner,
+            &shared.until,
+        ]);
+        for (NewRow(site_id, message_id, body, timeout), id) in chunk.iter().zip(&ids) {
+            values.extend([
+                id as &dyn rusqlite::ToSql,
+                site_id,
+                message_id,
+                body,
+                timeout,
+            ]);
+        }
+        insert.execute(values.as_slice())?;
+    }
+    Ok(())
+}
+
+/// Writes the deliveries of every publish committed with some of them unwritten (its
+/// process died before it wrote them), claimed as they were.
+fn write_unwritten(tx: &rusqlite::Transaction<'_>) -> Result<()> {
+    let pending: Vec<(i64, String)> = tx
+        .prepare_cached("SELECT id, unwritten FROM publishes WHERE unwritten IS NOT NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (publish_id, json) in pending {
+        match serde_json::from_str::<Unwritten<'_>>(&json) {
+            Ok(u) => insert_deliveries(tx, publish_id, &u.shared, u.first_id, &u.rows)?,
+            Err(e) => {
+                tracing::error!(publish_id, error = %e, "the unwritten deliveries of a publish cannot be read; dropped")
+            }
+        }
+        tx.execute(
+            "UPDATE publishes SET unwritten = NULL WHERE id = ?1",
+            [publish_id],
+        )?;
+    }
+    Ok(())
+}
+
+/// The names of the sites not removed, by id.
+fn site_names(conn: &rusqlite::Connection) -> Result<HashMap<i64, String>> {
+    let mut stmt = conn.prepare_cached("SELECT id, name FROM sites WHERE removed_at IS NULL")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 impl Store {
     /// Records a publish (or unpublish) of `slug` and enqueues its deliveries, in one
     /// transaction; marks the document's published revision. Returns the publish id.
@@ -300,21 +419,28 @@ impl Store {
             source,
             unpublish,
         };
-        Ok(self.enqueue_publish(&publish, deliveries, None)?.publish_id)
+        Ok(self
+            .enqueue_publish(&publish, deliveries, None, |_| {})?
+            .publish_id)
     }
 
-    /// Records a publish and enqueues its deliveries, in one transaction, as
-    /// `record_publish_with_deliveries`; with `claim` (a worker's claim name and lease)
-    /// the deliveries are claimed for that worker as they are written, so it can send
-    /// them at once without claiming them first. Returns where every site stands and,
-    /// when claimed, what the worker needs to send them.
+    /// Records a publish and enqueues its deliveries, as `record_publish_with_deliveries`.
+    /// With `claim` (a worker's claim name and lease) the deliveries are written
+    /// already claimed for that worker, and `handover` gets what it needs to send them
+    /// as soon as the publish is committed. A fan-out to many sites is committed first
+    /// with its first deliveries and the rest as one `unwritten` record, handed over,
+    /// and then written one by one in a second transaction: the sending starts while
+    /// the rows are written (should this process die in between, whoever looks at the
+    /// outbox next writes them: `write_unwritten`). Returns where every site stands.
     pub fn enqueue_publish(
         &mut self,
         publish: &NewPublish<'_>,
         deliveries: &[NewDelivery],
         claim: Option<(&str, std::time::Duration)>,
+        handover: impl FnOnce(Vec<DueDelivery>),
     ) -> Result<Enqueued> {
         let tx = self.write_transaction()?;
+        write_unwritten(&tx)?;
         let document_id = super::documents::document_id(&tx, publish.slug).ok();
         let ts = now();
         if let Some(id) = document_id {
@@ -330,9 +456,39 @@ impl Store {
                 ],
             )?;
         }
+        let stage = match claim {
+            Some(_) => Stage::Sending { attempt: 1 },
+            None => Stage::Queued,
+        };
+        let shared = Shared {
+            at: ts.clone(),
+            stage: stage.to_json(),
+            owner: claim.map(|(owner, _)| owner.to_owned()),
+            until: claim.map(|(_, lease)| timestamp_after(lease)),
+        };
+        // The deliveries get the ids after the highest one, in the order given: no
+        // statement has to hand them back, and they are known before they are written.
+        let first_id: i64 =
+            tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM deliveries", [], |r| {
+                r.get(0)
+            })?;
+        // Written after the handover: all but the first rows and the last, which
+        // reserves the ids in between (a new row gets the highest id + 1).
+        let later = match claim {
+            Some(_) if deliveries.len() > FIRST_WRITTEN + 1 => FIRST_WRITTEN..deliveries.len() - 1,
+            _ => 0..0,
+        };
+        let unwritten = (!later.is_empty()).then(|| {
+            serde_json::to_string(&Unwritten {
+                first_id: first_id + later.start as i64,
+                shared: shared.clone(),
+                rows: deliveries[later.clone()].iter().map(NewRow::of).collect(),
+            })
+            .expect("serializes")
+        });
         tx.execute(
-            "INSERT INTO publishes (document_id, slug, revision, kind, source, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO publishes (document_id, slug, revision, kind, source, created_at, unwritten)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 document_id,
                 publish.slug,
@@ -343,106 +499,74 @@ impl Store {
                     "published"
                 },
                 publish.source,
-                ts
+                ts,
+                unwritten
             ],
         )?;
         let publish_id = tx.last_insert_rowid();
-        let stage = match claim {
-            Some(_) => Stage::Sending { attempt: 1 },
-            None => Stage::Queued,
-        };
-        let stage_json = stage.to_json();
-        let (owner, until) = match claim {
-            Some((owner, lease)) => (Some(owner), Some(timestamp_after(lease))),
-            None => (None, None),
-        };
-        let mut standings = Vec::with_capacity(deliveries.len());
-        let mut ids = HashMap::with_capacity(deliveries.len());
-        // Many rows per statement: a fan-out to many sites is one of the hot paths.
-        const ROWS: usize = 64;
-        static INSERT: Texts = Texts::new();
-        for chunk in deliveries.chunks(ROWS) {
-            let mut insert = tx.prepare_cached(&INSERT.get(chunk.len(), || {
-                format!(
-                    "{} RETURNING id, message_id, coalesce(
-                     (SELECT name FROM sites
-                      WHERE sites.id = deliveries.site_id AND removed_at IS NULL), ?6),
-                     confirm_timeout_ms IS NOT NULL",
-                    values_sql(
-                        "INSERT INTO deliveries (site_id, message_id, body, confirm_timeout_ms,
-                         publish_id, state, next_attempt_at, created_at, updated_at, stage,
-                         lease_owner, lease_until) VALUES ",
-                        chunk.len(),
-                        4,
-                        6,
-                        |_| ", ?1, 'pending', ?2, ?2, ?2, ?3, ?4, ?5".into(),
-                    )
-                )
-            }))?;
-            let timeouts: Vec<Option<i64>> = chunk
-                .iter()
-                .map(|d| d.confirm_timeout_ms.map(|ms| ms as i64))
-                .collect();
-            let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 4 + 6);
-            values.extend([
-                &publish_id as &dyn rusqlite::ToSql,
-                &ts,
-                &stage_json,
-                &owner,
-                &until,
-                &REMOVED_SITE,
-            ]);
-            for (d, timeout) in chunk.iter().zip(&timeouts) {
-                values.extend([
-                    &d.site_id as &dyn rusqlite::ToSql,
-                    &d.message_id,
-                    &d.body,
-                    timeout,
-                ]);
+        let rows: Vec<NewRow<'_>> = deliveries.iter().map(NewRow::of).collect();
+        insert_deliveries(&tx, publish_id, &shared, first_id, &rows[..later.start])?;
+        insert_deliveries(
+            &tx,
+            publish_id,
+            &shared,
+            first_id + later.end as i64,
+            &rows[later.end..],
+        )?;
+        tx.commit()?;
+        if claim.is_some() {
+            handover(
+                deliveries
+                    .iter()
+                    .zip(first_id..)
+                    .map(|(d, id)| DueDelivery {
+                        id,
+                        publish_id,
+                        site_id: Some(d.site_id),
+                        message_id: d.message_id.clone(),
+                        body: d.body.clone(),
+                        attempt_count: 0,
+                    })
+                    .collect(),
+            );
+        }
+        if !later.is_empty() {
+            // Unless another process's pass got to them first.
+            let tx = self.write_transaction()?;
+            let ours = tx.execute(
+                "UPDATE publishes SET unwritten = NULL WHERE id = ?1 AND unwritten IS NOT NULL",
+                [publish_id],
+            )?;
+            if ours > 0 {
+                let first = first_id + later.start as i64;
+                insert_deliveries(&tx, publish_id, &shared, first, &rows[later])?;
             }
-            let rows = insert.query_map(values.as_slice(), |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, bool>(3)?,
-                ))
-            })?;
-            for row in rows {
-                let (delivery_id, message_id, site, confirming) = row?;
-                ids.insert(message_id, delivery_id);
-                standings.push(Standing {
+            tx.commit()?;
+        }
+        let names = site_names(&self.conn)?;
+        let standings = deliveries
+            .iter()
+            .zip(first_id..)
+            .map(|(d, delivery_id)| {
+                let site = names
+                    .get(&d.site_id)
+                    .map_or(REMOVED_SITE, String::as_str)
+                    .to_owned();
+                Standing {
                     delivery_id,
                     publish_id,
                     message: stage.sentence(&site),
                     site,
                     stage: stage.clone(),
-                    confirming,
+                    confirming: d.confirm_timeout_ms.is_some(),
                     attempts: 0,
                     updated_at: ts.clone(),
-                });
-            }
-        }
-        tx.commit()?;
-        standings.sort_by_key(|s| s.delivery_id);
-        let claimed = match claim {
-            None => Vec::new(),
-            Some(_) => deliveries
-                .iter()
-                .map(|d| DueDelivery {
-                    id: ids[&d.message_id],
-                    publish_id,
-                    site_id: Some(d.site_id),
-                    message_id: d.message_id.clone(),
-                    body: d.body.clone(),
-                    attempt_count: 0,
-                })
-                .collect(),
-        };
+                }
+            })
+            .collect();
         Ok(Enqueued {
             publish_id,
             standings,
-            claimed,
         })
     }
 
@@ -460,6 +584,7 @@ impl Store {
     ) -> Result<Vec<DueDelivery>> {
         let (at, until) = (now(), timestamp_after(lease));
         let tx = self.write_transaction()?;
+        write_unwritten(&tx)?;
         let claimed = {
             let mut stmt = tx.prepare_cached(
                 "UPDATE deliveries SET lease_owner = ?1, lease_until = ?2,
@@ -741,6 +866,9 @@ impl Store {
         const ROWS: usize = 64;
         static INSERT: Texts = Texts::new();
         let tx = self.write_transaction()?;
+        // The answers may be to deliveries not written yet (their publish's second
+        // transaction failed): written first.
+        write_unwritten(&tx)?;
         let ts = now();
         let mut moved = Vec::with_capacity(attempts.len());
         let moved_row = |r: &Row<'_>| {
