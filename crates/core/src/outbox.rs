@@ -591,10 +591,8 @@ fn record_as_they_come(
                 store.set_site_enabled(&a.site, false, Some(why))?;
             }
         }
-        let records: Vec<(i64, AttemptRecord)> = batch
-            .iter()
-            .map(|a| (a.delivery_id, a.record.clone()))
-            .collect();
+        let records: Vec<(i64, &AttemptRecord)> =
+            batch.iter().map(|a| (a.delivery_id, &a.record)).collect();
         let mut moved: HashMap<i64, Moved> = store
             .record_attempts(owner, &records)?
             .into_iter()

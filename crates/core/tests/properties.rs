@@ -250,6 +250,7 @@ proptest! {
                         _ => NextStep::ConfigError("401".into()),
                     };
                     let records: Vec<(i64, AttemptRecord)> = held[w].drain(..).map(|(id, _)| (id, record(next.clone()))).collect();
+                    let records: Vec<(i64, &AttemptRecord)> = records.iter().map(|(id, r)| (*id, r)).collect();
                     let moved = store.record_attempts(owners[w], &records).unwrap();
                     for m in &moved {
                         // A worker whose claim was taken over moves nothing; only an

@@ -849,7 +849,7 @@ impl Store {
         delivery_id: i64,
         attempt: &AttemptRecord,
     ) -> Result<Vec<Moved>> {
-        self.record_attempts(owner, &[(delivery_id, attempt.clone())])
+        self.record_attempts(owner, &[(delivery_id, attempt)])
     }
 
     /// Stores finished attempts of deliveries `owner` claimed and moves them on, all in
@@ -861,7 +861,7 @@ impl Store {
     pub fn record_attempts(
         &mut self,
         owner: &str,
-        attempts: &[(i64, AttemptRecord)],
+        attempts: &[(i64, &AttemptRecord)],
     ) -> Result<Vec<Moved>> {
         const ROWS: usize = 64;
         static INSERT: Texts = Texts::new();
