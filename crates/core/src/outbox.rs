@@ -185,6 +185,7 @@ impl Outbox {
         let claimed_at = Instant::now();
         let due = {
             let mut store = lock(&self.store);
+            store.write_unwritten_deliveries()?;
             release_dead_owners(&mut store)?;
             store.claim_due(&claim, self.lease(), CLAIM_LIMIT)?
         };
@@ -199,7 +200,7 @@ impl Outbox {
     }
 
     /// Attempts `due`, claimed under `claim` at `claimed_at` (by `run_due`, or by a
-    /// publish that wrote them claimed, which read the sites' version just after:
+    /// publish that wrote them claimed, which read the sites' version just before:
     /// `sites_version`); returns how many attempts were made.
     pub async fn send_claimed(
         &self,

@@ -722,3 +722,128 @@ fn another_process_may_write_a_handed_fan_out_first() {
         .iter()
         .all(|s| s.stage == Stage::Sending { attempt: 1 }));
 }
+
+/// A worker of this machine that died between the two transactions is taken over at
+/// once by the next pass, the deliveries it had not written yet included.
+#[tokio::test]
+async fn a_dead_workers_unwritten_fan_out_is_taken_over_at_once() {
+    let (f, deliveries) = fan_out_of(70);
+    let outbox = f.outbox(Duration::from_secs(2));
+    // Its claim names a process of this machine that has exited.
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let machine = outbox.owner().split('/').nth(1).unwrap().to_owned();
+    let claim = format!("worker/{machine}/{dead}/00000000/0000");
+    let publish_id = {
+        let mut store = f.store.lock().unwrap();
+        let lease = Duration::from_secs(600);
+        let cut = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            store.enqueue_publish(&POST, &deliveries, Some((&claim, lease)), |_| {
+                panic!("the process dies as it hands the fan-out over")
+            })
+        }));
+        assert!(cut.is_err());
+        store.latest_publish_of("post").unwrap().unwrap().0
+    };
+
+    // Nothing listens on their URL: each is attempted once and rescheduled.
+    assert_eq!(outbox.run_due().await.unwrap(), 70);
+    let all = f.store.lock().unwrap().deliveries_of(publish_id).unwrap();
+    assert_eq!(all.len(), 70);
+    assert!(all.iter().all(|d| d.attempt_count == 1), "{all:?}");
+}
+
+/// Through the serving publisher, a fan-out wider than what is written before the
+/// hand-over reaches every site once, with the webhook-id it was recorded with.
+#[tokio::test]
+async fn a_wide_fan_out_through_the_service_sends_each_site_one_webhook() {
+    let f = Fixture::new();
+    let site = receiver(None, None, |_| status(204)).await;
+    let names: Vec<String> = (0..70).map(|i| format!("s{i:02}")).collect();
+    for name in &names {
+        f.site(name, &site.url);
+    }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let deliveries = f.deliveries(&names);
+    let publisher = Publisher::new(f.store.clone(), f.secrets.clone());
+    let running = publisher.spawn();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while publisher.passes_started() == 0 {
+        assert!(Instant::now() < deadline, "the service never started");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    let events = publisher.subscribe();
+    let enqueued = publisher.enqueue(&POST, &deliveries).unwrap();
+    let sending = Stage::Sending { attempt: 1 };
+    assert!(enqueued.standings.iter().all(|s| s.stage == sending));
+    let wait = Some(Duration::from_secs(10));
+    let all = publisher
+        .follow(events, enqueued.publish_id, None, wait, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 70);
+    assert!(all
+        .iter()
+        .all(|s| s.stage == Stage::Accepted && s.attempts == 1));
+    let mut seen: Vec<String> = site
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.0.clone())
+        .collect();
+    let mut sent: Vec<String> = deliveries.iter().map(|d| d.message_id.clone()).collect();
+    seen.sort();
+    sent.sort();
+    assert_eq!(seen, sent, "each once");
+    running.stop().await.unwrap();
+    assert!(f.store.lock().unwrap().lease_owners().unwrap().is_empty());
+}
+
+/// The second transaction failing (another process holds the database past the busy
+/// timeout) does not fail the publish, which is recorded and being sent: its
+/// remaining deliveries are written before the first answer is recorded.
+#[test]
+fn a_fan_out_whose_second_transaction_fails_is_still_recorded_whole() {
+    let (f, deliveries) = fan_out_of(70);
+    let path = f.store.lock().unwrap().path().to_path_buf();
+    let other = rusqlite::Connection::open(&path).unwrap();
+    let mut store = f.store.lock().unwrap();
+    let mut handed = Vec::new();
+    let enqueued = store
+        .enqueue_publish(
+            &POST,
+            &deliveries,
+            Some(("here/1", Duration::from_secs(60))),
+            |due| {
+                other.execute_batch("BEGIN IMMEDIATE").unwrap();
+                handed = due;
+            },
+        )
+        .expect("recorded, whatever became of the second transaction");
+    assert_eq!(enqueued.standings.len(), 70);
+    other.execute_batch("ROLLBACK").unwrap();
+    let written = store.standings(enqueued.publish_id).unwrap().len();
+    assert!(written < 70, "{written} written so far");
+
+    // The first answer, to a delivery not written yet.
+    let last_unwritten = handed[68].id;
+    let answer = pressroom_core::store::AttemptRecord {
+        started_at: pressroom_core::store::current_timestamp(),
+        status: Some(204),
+        latency_ms: 1,
+        response_headers: Default::default(),
+        response_body: None,
+        error: None,
+        next: pressroom_core::store::NextStep::Delivered,
+    };
+    let moved = store
+        .record_attempt("here/1", last_unwritten, &answer)
+        .unwrap();
+    assert_eq!(moved.len(), 1);
+    let standings = store.standings(enqueued.publish_id).unwrap();
+    assert_eq!(standings.len(), 70);
+    assert_eq!(standings[68].stage, Stage::Accepted);
+}

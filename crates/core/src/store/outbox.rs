@@ -513,7 +513,10 @@ impl Store {
             first_id + later.end as i64,
             &rows[later.end..],
         )?;
+        let names = site_names(&tx)?;
         tx.commit()?;
+        // From here on the publish is recorded and (when claimed) being sent: nothing
+        // may fail it any more.
         if claim.is_some() {
             handover(
                 deliveries
@@ -531,19 +534,23 @@ impl Store {
             );
         }
         if !later.is_empty() {
-            // Unless another process's pass got to them first.
-            let tx = self.write_transaction()?;
-            let ours = tx.execute(
-                "UPDATE publishes SET unwritten = NULL WHERE id = ?1 AND unwritten IS NOT NULL",
-                [publish_id],
-            )?;
-            if ours > 0 {
-                let first = first_id + later.start as i64;
-                insert_deliveries(&tx, publish_id, &shared, first, &rows[later])?;
+            let first = first_id + later.start as i64;
+            let written = self.write_transaction().and_then(|tx| {
+                // Unless another process's pass got to them first.
+                let ours = tx.execute(
+                    "UPDATE publishes SET unwritten = NULL WHERE id = ?1 AND unwritten IS NOT NULL",
+                    [publish_id],
+                )?;
+                if ours > 0 {
+                    insert_deliveries(&tx, publish_id, &shared, first, &rows[later])?;
+                }
+                Ok(tx.commit()?)
+            });
+            if let Err(e) = written {
+                // Still recorded as unwritten: written before the first answer is.
+                tracing::warn!(publish_id, error = %e, "the rest of a fan-out is written later");
             }
-            tx.commit()?;
         }
-        let names = site_names(&self.conn)?;
         let standings = deliveries
             .iter()
             .zip(first_id..)
@@ -568,6 +575,23 @@ impl Store {
             publish_id,
             standings,
         })
+    }
+
+    /// Writes the deliveries a process that died left unwritten (`enqueue_publish`),
+    /// claimed as they were: a worker does this before taking over dead workers'
+    /// claims, so those are taken over too.
+    pub fn write_unwritten_deliveries(&mut self) -> Result<()> {
+        let any: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM publishes WHERE unwritten IS NOT NULL)",
+            [],
+            |r| r.get(0),
+        )?;
+        if any {
+            let tx = self.write_transaction()?;
+            write_unwritten(&tx)?;
+            tx.commit()?;
+        }
+        Ok(())
     }
 
     /// Claims up to `limit` pending deliveries due now, oldest first, for `owner` until

@@ -4,7 +4,7 @@
 -- reserves the ids in between) and, in `unwritten`, the JSON of the rest; the worker
 -- sends them all at once while the same process writes the rest and clears `unwritten`
 -- in a second transaction. A process that died in between leaves `unwritten` set: the
--- next outbox pass or recorder of any process writes those deliveries then, claimed as
--- they were (they are sent again once that claim's lease has run out).
+-- next outbox pass (before it takes over dead workers' claims) or recorder of any
+-- process writes those deliveries then, claimed as they were.
 ALTER TABLE publishes ADD COLUMN unwritten TEXT;
 CREATE INDEX publishes_unwritten ON publishes(id) WHERE unwritten IS NOT NULL;
