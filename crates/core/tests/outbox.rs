@@ -847,3 +847,28 @@ fn a_fan_out_whose_second_transaction_fails_is_still_recorded_whole() {
     assert_eq!(standings.len(), 70);
     assert_eq!(standings[68].stage, Stage::Accepted);
 }
+
+/// The body most of a publish's deliveries send is stored once, with the publish; a
+/// delivery with a body of its own keeps it, whether written with the publish or after
+/// it. Each is sent, and shown in the delivery log, with its own.
+#[test]
+fn each_delivery_sends_its_own_body_whether_shared_or_not() {
+    let (f, mut deliveries) = fan_out_of(70);
+    deliveries[3].body = r#"{"own":3}"#.into();
+    deliveries[68].body = r#"{"own":68}"#.into();
+    let mut store = f.store.lock().unwrap();
+    let lease = Duration::from_millis(1);
+    let enqueued = store
+        .enqueue_publish(&POST, &deliveries, Some(("here/1", lease)), |_| {})
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    let want: Vec<&str> = deliveries.iter().map(|d| d.body.as_str()).collect();
+    let claimed = store
+        .claim_due("next/1", Duration::from_secs(60), 1000)
+        .unwrap();
+    let sent: Vec<&str> = claimed.iter().map(|d| d.body.as_str()).collect();
+    assert_eq!(sent, want);
+    let logged = store.deliveries_of(enqueued.publish_id).unwrap();
+    let logged: Vec<&str> = logged.iter().map(|d| d.body.as_str()).collect();
+    assert_eq!(logged, want);
+}

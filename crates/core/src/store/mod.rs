@@ -68,6 +68,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("migrations/0018_schedule_retries.sql")),
     M::up(include_str!("migrations/0019_schedule_staged.sql")),
     M::up(include_str!("migrations/0020_unwritten_deliveries.sql")),
+    M::up(include_str!("migrations/0021_shared_bodies.sql")),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 

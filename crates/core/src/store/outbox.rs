@@ -1,8 +1,10 @@
 //! The webhook outbox's storage. A publish and one delivery per target site are
 //! committed together (in one transaction, or with the rows of a fan-out's later
 //! deliveries written just after: `enqueue_publish`), so either every site will be
-//! told or none was recorded; every attempt is kept; a delivery's state only moves forward through
-//! `record_attempt` or an explicit redelivery.
+//! told or none was recorded; every attempt is kept; a delivery's state only moves
+//! forward through `record_attempt` or an explicit redelivery. The webhook body that
+//! most of a publish's deliveries send is stored once, with the publish
+//! (`deliveries.shared_body`): a fan-out writes each site's row without it.
 
 use std::collections::HashMap;
 
@@ -201,7 +203,8 @@ fn standing_from_row(r: &Row<'_>) -> rusqlite::Result<Standing> {
 /// Every column of a `Delivery`; `{last_status}` is the expression for the status of
 /// the latest attempt, which only the delivery log needs.
 const DELIVERY_SELECT: &str = "SELECT d.id, d.publish_id, s.id, s.name, p.slug, p.revision,
-        d.message_id, d.body, d.state, d.attempt_count, d.next_attempt_at, d.last_error,
+        d.message_id, CASE WHEN d.shared_body THEN p.body ELSE d.body END, d.state,
+        d.attempt_count, d.next_attempt_at, d.last_error,
         {last_status}, d.created_at, d.updated_at, d.stage, d.confirm_timeout_ms
      FROM deliveries d
      JOIN publishes p ON p.id = d.publish_id
@@ -295,34 +298,48 @@ struct Shared {
     until: Option<String>,
 }
 
-/// One delivery's own columns: site, `webhook-id`, body, confirmation timeout.
+/// One delivery's own columns: site, `webhook-id`, body (empty when it sends its
+/// publish's body: the last, `shared_body`), confirmation timeout.
 #[derive(Serialize, serde::Deserialize)]
 struct NewRow<'a>(
     i64,
     #[serde(borrow)] std::borrow::Cow<'a, str>,
     #[serde(borrow)] std::borrow::Cow<'a, str>,
     Option<i64>,
+    bool,
 );
 
 impl<'a> NewRow<'a> {
-    fn of(d: &'a NewDelivery) -> NewRow<'a> {
+    /// `d` as written with a publish whose body is `shared`.
+    fn of(d: &'a NewDelivery, shared: Option<&str>) -> NewRow<'a> {
+        let is_shared = shared == Some(d.body.as_str());
         NewRow(
             d.site_id,
             d.message_id.as_str().into(),
-            d.body.as_str().into(),
+            if is_shared { "" } else { d.body.as_str() }.into(),
             d.confirm_timeout_ms.map(|ms| ms as i64),
+            is_shared,
         )
     }
+}
+
+/// The body a publish stores once for the deliveries that send it: the first
+/// delivery's, when another one sends the same.
+fn shared_body(deliveries: &[NewDelivery]) -> Option<&str> {
+    let first = deliveries.first()?;
+    deliveries[1..]
+        .iter()
+        .any(|d| d.body == first.body)
+        .then_some(first.body.as_str())
 }
 
 /// The deliveries of a publish committed before they were written
 /// (`publishes.unwritten`): they get the ids from `first_id` on, in order.
 #[derive(Serialize, serde::Deserialize)]
-struct Unwritten<'a> {
+struct Unwritten<Rows> {
     first_id: i64,
     shared: Shared,
-    #[serde(borrow)]
-    rows: Vec<NewRow<'a>>,
+    rows: Rows,
 }
 
 /// Writes `rows` as deliveries of `publish_id` with the ids from `first_id` on.
@@ -340,10 +357,10 @@ fn insert_deliveries(
         let mut insert = conn.prepare_cached(&INSERT.get(chunk.len(), || {
             values_sql(
                 "INSERT INTO deliveries (id, site_id, message_id, body, confirm_timeout_ms,
-                 publish_id, state, next_attempt_at, created_at, updated_at, stage,
-                 lease_owner, lease_until) VALUES ",
+                 shared_body, publish_id, state, next_attempt_at, created_at, updated_at,
+                 stage, lease_owner, lease_until) VALUES ",
                 chunk.len(),
-                5,
+                6,
                 5,
                 |_| ", ?1, 'pending', ?2, ?2, ?2, ?3, ?4, ?5".into(),
             )
@@ -351,7 +368,7 @@ fn insert_deliveries(
         let ids: Vec<i64> = (0..chunk.len())
             .map(|i| first_id + (c * ROWS + i) as i64)
             .collect();
-        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 5 + 5);
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 6 + 5);
         values.extend([
             &publish_id as &dyn rusqlite::ToSql,
             &shared.at,
@@ -359,13 +376,14 @@ fn insert_deliveries(
             &shared.owner,
             &shared.until,
         ]);
-        for (NewRow(site_id, message_id, body, timeout), id) in chunk.iter().zip(&ids) {
+        for (NewRow(site_id, message_id, body, timeout, shared), id) in chunk.iter().zip(&ids) {
             values.extend([
                 id as &dyn rusqlite::ToSql,
                 site_id,
                 message_id,
                 body,
                 timeout,
+                shared,
             ]);
         }
         insert.execute(values.as_slice())?;
@@ -381,7 +399,7 @@ fn write_unwritten(tx: &rusqlite::Transaction<'_>) -> Result<()> {
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     for (publish_id, json) in pending {
-        match serde_json::from_str::<Unwritten<'_>>(&json) {
+        match serde_json::from_str::<Unwritten<Vec<NewRow<'_>>>>(&json) {
             Ok(u) => insert_deliveries(tx, publish_id, &u.shared, u.first_id, &u.rows)?,
             Err(e) => {
                 tracing::error!(publish_id, error = %e, "the unwritten deliveries of a publish cannot be read; dropped")
@@ -429,7 +447,7 @@ impl Store {
     /// already claimed for that worker, and `handover` gets what it needs to send them
     /// as soon as the publish is committed. A fan-out to many sites is committed first
     /// with its first deliveries and the rest as one `unwritten` record, handed over,
-    /// and then written one by one in a second transaction: the sending starts while
+    /// and then written in a second transaction: the sending starts while
     /// the rows are written (should this process die in between, whoever looks at the
     /// outbox next writes them: `write_unwritten`). Returns where every site stands.
     pub fn enqueue_publish(
@@ -478,17 +496,20 @@ impl Store {
             Some(_) if deliveries.len() > FIRST_WRITTEN + 1 => FIRST_WRITTEN..deliveries.len() - 1,
             _ => 0..0,
         };
+        let body = shared_body(deliveries);
+        let rows: Vec<NewRow<'_>> = deliveries.iter().map(|d| NewRow::of(d, body)).collect();
         let unwritten = (!later.is_empty()).then(|| {
             serde_json::to_string(&Unwritten {
                 first_id: first_id + later.start as i64,
                 shared: shared.clone(),
-                rows: deliveries[later.clone()].iter().map(NewRow::of).collect(),
+                rows: &rows[later.clone()],
             })
             .expect("serializes")
         });
         tx.execute(
-            "INSERT INTO publishes (document_id, slug, revision, kind, source, created_at, unwritten)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO publishes (document_id, slug, revision, kind, source, created_at,
+                 unwritten, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 document_id,
                 publish.slug,
@@ -500,11 +521,11 @@ impl Store {
                 },
                 publish.source,
                 ts,
-                unwritten
+                unwritten,
+                body
             ],
         )?;
         let publish_id = tx.last_insert_rowid();
-        let rows: Vec<NewRow<'_>> = deliveries.iter().map(NewRow::of).collect();
         insert_deliveries(&tx, publish_id, &shared, first_id, &rows[..later.start])?;
         insert_deliveries(
             &tx,
@@ -617,7 +638,11 @@ impl Store {
                               WHERE state = 'pending' AND next_attempt_at <= ?3
                                 AND (lease_until IS NULL OR lease_until <= ?3)
                               ORDER BY next_attempt_at, id LIMIT ?4)
-                 RETURNING id, publish_id, site_id, message_id, body, attempt_count",
+                 RETURNING id, publish_id, site_id, message_id,
+                     CASE WHEN shared_body
+                          THEN (SELECT body FROM publishes WHERE id = deliveries.publish_id)
+                          ELSE body END,
+                     attempt_count",
             )?;
             let rows = stmt.query_map(params![owner, until, at, limit as i64], |r| {
                 Ok(DueDelivery {
