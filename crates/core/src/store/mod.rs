@@ -234,6 +234,8 @@ pub(crate) fn init_connection(path: &Path) -> Result<Connection> {
     // history stay in memory, so a publish costs the same with a million deliveries
     // behind it as with none.
     conn.pragma_update(None, "cache_size", -32 * 1024)?;
+    // A many-row statement's journal (a fan-out's recorded answers) stays in memory
+    // instead of spilling to a temporary file.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
