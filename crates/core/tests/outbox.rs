@@ -191,6 +191,16 @@ impl Fixture {
     }
 }
 
+/// Waits (5 s at most) until `publisher` has started more than `passes` outbox passes;
+/// `what` says what failed to happen otherwise.
+async fn passes_beyond(publisher: &Publisher, passes: u64, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while publisher.passes_started() <= passes {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 fn random_suffix() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -578,11 +588,7 @@ async fn only_another_connections_writes_wake_the_service_for_a_pass() {
     let publisher = Publisher::new(f.store.clone(), f.secrets.clone());
     let running = publisher.spawn();
     // The pass it starts with.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while publisher.passes_started() == 0 {
-        assert!(Instant::now() < deadline, "the service never looked");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    passes_beyond(&publisher, 0, "the service never looked").await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let before = publisher.passes_started();
 
@@ -607,14 +613,12 @@ async fn only_another_connections_writes_wake_the_service_for_a_pass() {
     other
         .save("post", "---\ntitle: Post\n---\nelsewhere")
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while publisher.passes_started() == before {
-        assert!(
-            Instant::now() < deadline,
-            "another connection's write started no pass"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    passes_beyond(
+        &publisher,
+        before,
+        "another connection's write started no pass",
+    )
+    .await;
     let publish = other
         .record_publish_with_deliveries("post", "r_0000000000000001", "x", false, &deliveries)
         .unwrap();
@@ -634,13 +638,16 @@ async fn only_another_connections_writes_wake_the_service_for_a_pass() {
     running.stop().await.unwrap();
 }
 
-/// A publish to `n` sites named `s00`, `s01`, … (their webhooks unreachable: these
-/// tests send nothing): the fixture, what to publish, and its deliveries.
-fn fan_out_of(n: usize) -> (Fixture, Vec<NewDelivery>) {
+/// Nowhere: nothing listens there.
+const UNREACHABLE: &str = "http://127.0.0.1:9/hook";
+
+/// A publish to `n` sites named `s00`, `s01`, …, all with the webhook URL `url`: the
+/// fixture and the publish's deliveries.
+fn fan_out_of(n: usize, url: &str) -> (Fixture, Vec<NewDelivery>) {
     let f = Fixture::new();
     let names: Vec<String> = (0..n).map(|i| format!("s{i:02}")).collect();
     for name in &names {
-        f.site(name, "http://127.0.0.1:9/hook");
+        f.site(name, url);
     }
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let deliveries = f.deliveries(&names);
@@ -654,23 +661,33 @@ const POST: NewPublish<'static> = NewPublish {
     unpublish: false,
 };
 
+/// Publishes `deliveries` claimed by `claim` for `lease`, the process dying as it hands
+/// them over (all at once) to its worker; returns the publish id.
+fn enqueue_cut_off(
+    store: &mut Store,
+    deliveries: &[NewDelivery],
+    claim: &str,
+    lease: Duration,
+) -> i64 {
+    let cut = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        store.enqueue_publish(&POST, deliveries, Some((claim, lease)), |due| {
+            assert_eq!(due.len(), deliveries.len(), "all are handed over at once");
+            panic!("the process dies as it hands the fan-out over")
+        })
+    }));
+    assert!(cut.is_err());
+    store.latest_publish_of("post").unwrap().unwrap().0
+}
+
 /// A fan-out is handed to the worker once its publish is committed with its first
 /// deliveries, and its other deliveries are written after. The process dying right
 /// then loses none of them: the next pass (of any process) writes them as they were,
 /// claimed by the dead worker, and claims them once that claim's lease has run out.
 #[test]
 fn a_fan_out_cut_off_before_all_its_deliveries_were_written_loses_none() {
-    let (f, deliveries) = fan_out_of(70);
+    let (f, deliveries) = fan_out_of(70, UNREACHABLE);
     let mut store = f.store.lock().unwrap();
-    let lease = Duration::from_millis(1);
-    let cut = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        store.enqueue_publish(&POST, &deliveries, Some(("gone/1", lease)), |due| {
-            assert_eq!(due.len(), 70, "all are handed over at once");
-            panic!("the process dies as it hands the fan-out over")
-        })
-    }));
-    assert!(cut.is_err());
-    let (publish_id, _) = store.latest_publish_of("post").unwrap().unwrap();
+    let publish_id = enqueue_cut_off(&mut store, &deliveries, "gone/1", Duration::from_millis(1));
     let written = store.standings(publish_id).unwrap().len();
     assert!(written > 0 && written < 70, "{written} of 70 written");
 
@@ -694,7 +711,7 @@ fn a_fan_out_cut_off_before_all_its_deliveries_were_written_loses_none() {
 /// publish's own second transaction then leaves them alone.
 #[test]
 fn another_process_may_write_a_handed_fan_out_first() {
-    let (f, deliveries) = fan_out_of(70);
+    let (f, deliveries) = fan_out_of(70, UNREACHABLE);
     let path = f.store.lock().unwrap().path().to_path_buf();
     let mut other = Store::open(&path).unwrap();
     let mut store = f.store.lock().unwrap();
@@ -727,7 +744,7 @@ fn another_process_may_write_a_handed_fan_out_first() {
 /// once by the next pass, the deliveries it had not written yet included.
 #[tokio::test]
 async fn a_dead_workers_unwritten_fan_out_is_taken_over_at_once() {
-    let (f, deliveries) = fan_out_of(70);
+    let (f, deliveries) = fan_out_of(70, UNREACHABLE);
     let outbox = f.outbox(Duration::from_secs(2));
     // Its claim names a process of this machine that has exited.
     let mut child = std::process::Command::new("true").spawn().unwrap();
@@ -735,17 +752,8 @@ async fn a_dead_workers_unwritten_fan_out_is_taken_over_at_once() {
     child.wait().unwrap();
     let machine = outbox.owner().split('/').nth(1).unwrap().to_owned();
     let claim = format!("worker/{machine}/{dead}/00000000/0000");
-    let publish_id = {
-        let mut store = f.store.lock().unwrap();
-        let lease = Duration::from_secs(600);
-        let cut = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            store.enqueue_publish(&POST, &deliveries, Some((&claim, lease)), |_| {
-                panic!("the process dies as it hands the fan-out over")
-            })
-        }));
-        assert!(cut.is_err());
-        store.latest_publish_of("post").unwrap().unwrap().0
-    };
+    let lease = Duration::from_secs(600);
+    let publish_id = enqueue_cut_off(&mut f.store.lock().unwrap(), &deliveries, &claim, lease);
 
     // Nothing listens on their URL: each is attempted once and rescheduled.
     assert_eq!(outbox.run_due().await.unwrap(), 70);
@@ -758,21 +766,11 @@ async fn a_dead_workers_unwritten_fan_out_is_taken_over_at_once() {
 /// hand-over reaches every site once, with the webhook-id it was recorded with.
 #[tokio::test]
 async fn a_wide_fan_out_through_the_service_sends_each_site_one_webhook() {
-    let f = Fixture::new();
     let site = receiver(None, None, |_| status(204)).await;
-    let names: Vec<String> = (0..70).map(|i| format!("s{i:02}")).collect();
-    for name in &names {
-        f.site(name, &site.url);
-    }
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let deliveries = f.deliveries(&names);
+    let (f, deliveries) = fan_out_of(70, &site.url);
     let publisher = Publisher::new(f.store.clone(), f.secrets.clone());
     let running = publisher.spawn();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while publisher.passes_started() == 0 {
-        assert!(Instant::now() < deadline, "the service never started");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    passes_beyond(&publisher, 0, "the service never started").await;
 
     let events = publisher.subscribe();
     let enqueued = publisher.enqueue(&POST, &deliveries).unwrap();
@@ -807,7 +805,7 @@ async fn a_wide_fan_out_through_the_service_sends_each_site_one_webhook() {
 /// remaining deliveries are written before the first answer is recorded.
 #[test]
 fn a_fan_out_whose_second_transaction_fails_is_still_recorded_whole() {
-    let (f, deliveries) = fan_out_of(70);
+    let (f, deliveries) = fan_out_of(70, UNREACHABLE);
     let path = f.store.lock().unwrap().path().to_path_buf();
     let other = rusqlite::Connection::open(&path).unwrap();
     let mut store = f.store.lock().unwrap();
@@ -853,7 +851,7 @@ fn a_fan_out_whose_second_transaction_fails_is_still_recorded_whole() {
 /// it. Each is sent, and shown in the delivery log, with its own.
 #[test]
 fn each_delivery_sends_its_own_body_whether_shared_or_not() {
-    let (f, mut deliveries) = fan_out_of(70);
+    let (f, mut deliveries) = fan_out_of(70, UNREACHABLE);
     deliveries[3].body = r#"{"own":3}"#.into();
     deliveries[68].body = r#"{"own":68}"#.into();
     let mut store = f.store.lock().unwrap();
