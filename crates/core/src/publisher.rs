@@ -661,7 +661,8 @@ impl Publisher {
         // Held until the publish is announced: answers are recorded, and reported,
         // only after it.
         let mut store = lock(&inner.store);
-        let sites_version = store.sites_version().ok();
+        // What the worker's pass needs to start without the store (only when claimed).
+        let sites_version = claim.as_ref().and_then(|_| store.sites_version().ok());
         let enqueued = store.enqueue_publish(
             publish,
             deliveries,
