@@ -69,6 +69,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("migrations/0019_schedule_staged.sql")),
     M::up(include_str!("migrations/0020_unwritten_deliveries.sql")),
     M::up(include_str!("migrations/0021_shared_bodies.sql")),
+    M::up(include_str!("migrations/0022_no_lease_index.sql")),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 

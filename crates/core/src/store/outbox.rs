@@ -181,6 +181,39 @@ pub struct Standing {
     pub updated_at: String,
 }
 
+/// The deliveries that can hold a lease, as the conditions of the partial indexes that
+/// hold them (migration 22): pending ones (`deliveries_pending`: being sent), and
+/// accepted ones whose confirmation is owed (`deliveries_to_confirm`: being confirmed).
+/// Every statement that ends both also clears the lease.
+const LEASABLE_PENDING: &str = "state = 'pending'";
+const LEASABLE_OWED: &str = "state = 'delivered' AND confirm_timeout_ms IS NOT NULL";
+
+/// The workers holding a lease that has not run out (`?1`: now).
+fn lease_owners_sql() -> String {
+    format!(
+        "SELECT lease_owner FROM deliveries WHERE {LEASABLE_PENDING} AND lease_until > ?1
+         UNION
+         SELECT lease_owner FROM deliveries WHERE {LEASABLE_OWED} AND lease_until > ?1"
+    )
+}
+
+/// Gives up the leases of the worker `?1` and of its passes (`?1/…`).
+fn release_leases_sql() -> String {
+    format!(
+        "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL,
+         stage = CASE WHEN state = 'pending' AND attempt_count = 0
+                           THEN '{{\"stage\":\"queued\"}}'
+                      WHEN state = 'pending'
+                           THEN json_object('stage', 'retry_at', 'attempt', attempt_count,
+                                'at', next_attempt_at, 'error', coalesce(last_error, ''))
+                      ELSE '{{\"stage\":\"accepted\"}}' END
+     WHERE id IN (SELECT id FROM deliveries WHERE {LEASABLE_PENDING}
+                  UNION ALL
+                  SELECT id FROM deliveries WHERE {LEASABLE_OWED})
+       AND (lease_owner = ?1 OR lease_owner LIKE ?1 || '/%')"
+    )
+}
+
 /// What `standing_from_row` reads, in its order (`:removed` is bound to `REMOVED_SITE`).
 const STANDING_COLUMNS: &str = "d.id, d.publish_id, coalesce(s.name, :removed), d.stage, \
      d.confirm_timeout_ms IS NOT NULL, d.attempt_count, d.updated_at";
@@ -734,10 +767,7 @@ impl Store {
 
     /// The workers holding leases now.
     pub fn lease_owners(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT DISTINCT lease_owner FROM deliveries
-             WHERE lease_owner IS NOT NULL AND lease_until > ?1",
-        )?;
+        let mut stmt = self.conn.prepare_cached(&lease_owners_sql())?;
         let rows = stmt.query_map([now()], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -745,18 +775,7 @@ impl Store {
     /// Gives up every lease `owner` holds (a worker stopping cleanly), so another
     /// worker takes its deliveries and confirmations over at once.
     pub fn release_leases(&mut self, owner: &str) -> Result<()> {
-        self.conn.execute(
-            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL,
-                 stage = CASE WHEN state = 'pending' AND attempt_count = 0
-                                   THEN '{\"stage\":\"queued\"}'
-                              WHEN state = 'pending'
-                                   THEN json_object('stage', 'retry_at', 'attempt', attempt_count,
-                                        'at', next_attempt_at, 'error', coalesce(last_error, ''))
-                              ELSE '{\"stage\":\"accepted\"}' END
-             WHERE (lease_owner = ?1 OR lease_owner LIKE ?1 || '/%')
-               AND state IN ('pending', 'delivered')",
-            [owner],
-        )?;
+        self.conn.execute(&release_leases_sql(), [owner])?;
         Ok(())
     }
 
@@ -1135,4 +1154,38 @@ pub struct PublishRecord {
     pub unpublished: bool,
     pub source: String,
     pub created_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each step of the plan of `sql` (one parameter) that reads the deliveries.
+    fn plan(store: &Store, sql: &str) -> Vec<String> {
+        let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let steps = stmt.query_map(["x"], |r| r.get::<_, String>(3)).unwrap();
+        steps
+            .map(Result::unwrap)
+            .filter(|step| step.contains(" deliveries"))
+            .collect()
+    }
+
+    #[test]
+    fn leases_are_found_without_reading_the_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("w.db")).unwrap();
+        for sql in [lease_owners_sql(), release_leases_sql()] {
+            let steps = plan(&store, &sql);
+            assert!(!steps.is_empty(), "{sql}");
+            for step in steps {
+                // A lookup by id, or one of the two partial indexes: never every row.
+                assert!(
+                    step.contains("INTEGER PRIMARY KEY")
+                        || step.contains("deliveries_pending")
+                        || step.contains("deliveries_to_confirm"),
+                    "{step}"
+                );
+            }
+        }
+    }
 }
