@@ -209,24 +209,31 @@ struct Inner {
     wake: Notify,
     /// The outbox committed answers: claim the confirmations they made owed.
     confirm_wake: Arc<Notify>,
-    /// A publish handed deliveries over (`handed`).
-    handed_wake: Notify,
-    /// `serve` is running: a publish may hand it deliveries it claimed for it.
+    /// `serve` is running: a publish may claim its deliveries for the worker.
     serving: AtomicBool,
-    /// Deliveries a publish claimed for a pass of the worker (claim name, when), not
-    /// yet taken up by `serve`.
-    handed: Mutex<Vec<Handed>>,
+    /// While `serve` runs: where a publish starts the pass that sends the deliveries
+    /// it claimed for the worker, at once, whatever `serve` is busy with.
+    handed: Mutex<Option<HandedPasses>>,
     /// Outbox passes `serve` has started (each claims what is due).
     passes: std::sync::atomic::AtomicU64,
 }
 
-/// Deliveries a publish wrote already claimed for a pass of the worker.
-struct Handed {
-    claim: String,
-    claimed_at: Instant,
-    due: Vec<DueDelivery>,
-    /// The sites' version as the publish saw it (the pass needs no store lock to start).
-    sites_version: Option<i64>,
+/// The passes publishes started for the deliveries they claimed, on `serve`'s runtime.
+struct HandedPasses {
+    runtime: tokio::runtime::Handle,
+    passes: JoinSet<()>,
+}
+
+/// Ends what `serve` lets publishes do, however `serve` ends (stopped, or dropped):
+/// claim for the worker, and start passes on its runtime.
+struct StopsServing<'a>(&'a Inner);
+
+impl Drop for StopsServing<'_> {
+    fn drop(&mut self) {
+        self.0.serving.store(false, Ordering::SeqCst);
+        // Passes still under way (`serve` was dropped) end with it.
+        lock_handed(&self.0.handed).take();
+    }
 }
 
 fn lock_handed<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -294,9 +301,8 @@ impl Publisher {
                 events,
                 wake: Notify::new(),
                 confirm_wake,
-                handed_wake: Notify::new(),
                 serving: AtomicBool::new(false),
-                handed: Mutex::default(),
+                handed: Mutex::new(None),
                 passes: Default::default(),
             }),
         }
@@ -368,7 +374,14 @@ impl Publisher {
     /// due time or a wake, until `shutdown` completes.
     pub async fn serve(&self, shutdown: impl Future<Output = ()>) -> Result<()> {
         tokio::pin!(shutdown);
+        *lock_handed(&self.inner.handed) = Some(HandedPasses {
+            runtime: tokio::runtime::Handle::current(),
+            passes: JoinSet::new(),
+        });
         self.inner.serving.store(true, Ordering::SeqCst);
+        // Should this future be dropped rather than stopped, publishes stop handing
+        // passes over, and those under way end with it.
+        let _stopped = StopsServing(&self.inner);
         let mut passes: JoinSet<Result<usize>> = JoinSet::new();
         let mut confirmations: JoinSet<()> = JoinSet::new();
         let mut schedules: JoinSet<()> = JoinSet::new();
@@ -390,21 +403,10 @@ impl Publisher {
         // After a failed pass (the database busy or broken), wait a little.
         let mut not_before = Instant::now();
         // Whether to claim what is owed and work out when to look next: not when the
-        // only news is deliveries a publish handed over (a fan-out starts sooner).
+        // only news is this process's own commits.
         let mut look_around = true;
         let mut wake_at: Option<SystemTime> = None;
         loop {
-            // What a publish claimed for us is sent at once, whatever else runs.
-            let handed = std::mem::take(&mut *lock_handed(&self.inner.handed));
-            for h in handed {
-                let me = self.clone();
-                passes.spawn(async move {
-                    let outbox = &me.inner.outbox;
-                    outbox
-                        .send_claimed(h.claim, h.claimed_at, h.due, h.sites_version)
-                        .await
-                });
-            }
             if want_pass && passes.len() < MAX_PASSES && Instant::now() >= not_before {
                 want_pass = false;
                 self.inner.passes.fetch_add(1, Ordering::Relaxed);
@@ -498,7 +500,6 @@ impl Publisher {
                 _ = &mut shutdown => break,
                 _ = self.inner.wake.notified() => want_pass = true,
                 _ = self.inner.confirm_wake.notified() => {}
-                _ = self.inner.handed_wake.notified() => look_around = false,
                 _ = timer => want_pass = true,
                 // This process's own commits (a fan-out records its answers as they
                 // come, an edit saves) wake the watch too, but what they make to do
@@ -543,10 +544,12 @@ impl Publisher {
             }
         }
         // Stopping: confirmations are cheap to redo; attempts in flight get a moment.
-        // What is handed over from now on is released (`enqueue_announced`), as is
-        // what was handed and not taken up (its leases are ours: released below).
+        // What a publish claims from now on it releases (`enqueue_announced`).
         self.inner.serving.store(false, Ordering::SeqCst);
-        lock_handed(&self.inner.handed).clear();
+        let mut handed = lock_handed(&self.inner.handed)
+            .take()
+            .map(|h| h.passes)
+            .unwrap_or_default();
         confirmations.abort_all();
         // Scheduled publishes under way get the moment attempts get (one cut off in a
         // CMS write is taken up again once its lease ends).
@@ -558,11 +561,14 @@ impl Publisher {
         while schedules.join_next().await.is_some() {}
         let _ = tokio::time::timeout(Duration::from_secs(3), async {
             while passes.join_next().await.is_some() {}
+            while handed.join_next().await.is_some() {}
         })
         .await;
         passes.abort_all();
+        handed.abort_all();
         while confirmations.join_next().await.is_some() {}
         while passes.join_next().await.is_some() {}
+        while handed.join_next().await.is_some() {}
         let store = self.inner.store.clone();
         let owner = self.inner.outbox.owner().to_owned();
         match tokio::task::spawn_blocking(move || lock(&store).release_leases(&owner)).await {
@@ -643,9 +649,10 @@ impl Publisher {
 
     /// `enqueue`, broadcasting the event `announce` makes of the recorded publish
     /// before any answer to it is reported. While the worker serves, the deliveries
-    /// are written already claimed for one of its passes and handed straight to it as
+    /// are written already claimed for a pass of its own, started on its runtime as
     /// soon as the publish is committed (a fan-out's sending starts while the rest of
-    /// its deliveries are written): no claim query, no wait for the worker to look.
+    /// its deliveries are written): no claim query, no wait for the worker to look,
+    /// nor for whatever the worker is doing.
     fn enqueue_announced<E: Into<Option<Event>>>(
         &self,
         publish: &NewPublish<'_>,
@@ -663,30 +670,23 @@ impl Publisher {
         let mut store = lock(&inner.store);
         // What the worker's pass needs to start without the store (only when claimed).
         let sites_version = claim.as_ref().and_then(|_| store.sites_version().ok());
+        let mut handed = false;
         let enqueued = store.enqueue_publish(
             publish,
             deliveries,
             claim.as_deref().map(|c| (c, inner.outbox.lease())),
             |due| {
-                lock_handed(&inner.handed).push(Handed {
-                    claim: claim.clone().expect("handed over only when claimed"),
-                    claimed_at,
-                    due,
-                    sites_version,
-                });
-                inner.handed_wake.notify_one();
+                let claim = claim.clone().expect("handed over only when claimed");
+                handed = self.hand_over(claim, claimed_at, due, sites_version);
             },
         )?;
         if let Some(event) = announce(&enqueued).into() {
             let _ = inner.events.send(event);
         }
         match claim {
-            // The worker stopped meanwhile (it gives up its leases as it ends): take
-            // them back and give up their leases too, for whoever serves next.
-            Some(claim) if !inner.serving.load(Ordering::SeqCst) => {
-                lock_handed(&inner.handed).retain(|h| h.claim != claim);
-                store.release_leases(&claim)?;
-            }
+            // The worker stopped meanwhile (it gives up its leases as it ends): give
+            // these up too, for whoever serves next.
+            Some(claim) if !handed => store.release_leases(&claim)?,
             Some(_) => {}
             None => {
                 drop(store);
@@ -694,6 +694,36 @@ impl Publisher {
             }
         }
         Ok(enqueued)
+    }
+
+    /// Starts the pass that sends `due`, which a publish claimed under `claim` at
+    /// `claimed_at`, on the worker's runtime; whether the worker was serving to take it.
+    fn hand_over(
+        &self,
+        claim: String,
+        claimed_at: Instant,
+        due: Vec<DueDelivery>,
+        sites_version: Option<i64>,
+    ) -> bool {
+        let mut handed = lock_handed(&self.inner.handed);
+        let Some(handed) = handed.as_mut() else {
+            return false;
+        };
+        // Those that ended are let go of (each logged its own failure).
+        while handed.passes.try_join_next().is_some() {}
+        let me = self.clone();
+        let pass = async move {
+            let outbox = &me.inner.outbox;
+            let sent = outbox.send_claimed(claim, claimed_at, due, sites_version);
+            if let Err(e) = sent.await {
+                // What it did not record is sent again once its leases run out: the
+                // worker works out when.
+                tracing::warn!(error = %e, "a publish's outbox pass failed; trying again shortly");
+                me.wake();
+            }
+        };
+        handed.passes.spawn_on(pass, &handed.runtime);
+        true
     }
 
     /// Queues one delivery again, now (same webhook-id), its page confirmed per `live`.
