@@ -34,8 +34,11 @@ const CLAIM_LIMIT: usize = 100_000;
 const LEASE_MARGIN: Duration = Duration::from_secs(5);
 /// Finished attempts are committed together, up to this many…
 const BATCH_SIZE: usize = 256;
-/// …that arrive within this long of the first.
+/// …that arrive within this long of the first; as a pass nears its end, half as many
+/// as are still to be answered, but no fewer than `LAST_BATCH`: its last answers are
+/// recorded right after they come, not with a whole batch's worth of others.
 const BATCH_WINDOW: Duration = Duration::from_millis(10);
+const LAST_BATCH: usize = 16;
 
 #[derive(Debug, Clone)]
 pub struct OutboxConfig {
@@ -354,11 +357,11 @@ impl Outbox {
                 })
             });
         }
-        // Finished attempts are gathered here into batches — up to BATCH_SIZE, or what
-        // came within BATCH_WINDOW of the batch's first — and handed to a recorder on
-        // the blocking pool (SQLite blocks), which commits each batch, taking along any
-        // that queued up while it wrote. A crash before a commit only means those
-        // deliveries are sent again, with the same webhook-id.
+        // Finished attempts are gathered here into batches — up to BATCH_SIZE (fewer
+        // near the end), or what came within BATCH_WINDOW of the batch's first — and
+        // handed to a recorder on the blocking pool (SQLite blocks), which commits each
+        // batch, taking along any that queued up while it wrote. A crash before a
+        // commit only means those deliveries are sent again, with the same webhook-id.
         let (to_recorder, batches) = tokio::sync::mpsc::unbounded_channel();
         let (store, owner, observer) = (self.store.clone(), claim.clone(), self.observer.clone());
         let recorder = tokio::task::spawn_blocking(move || {
@@ -390,7 +393,8 @@ impl Outbox {
                 }
                 batch.push(answered);
             }
-            if batch.len() >= BATCH_SIZE || (!batch.is_empty() && Instant::now() >= window_ends) {
+            let full = BATCH_SIZE.min((tasks.len() / 2).max(LAST_BATCH));
+            if batch.len() >= full || (!batch.is_empty() && Instant::now() >= window_ends) {
                 // A failed recorder has stopped listening; its error is returned below.
                 let _ = to_recorder.send(std::mem::take(&mut batch));
             }

@@ -776,7 +776,10 @@ impl Publisher {
             let Some(event) = event else {
                 let fresh = read()?;
                 for s in &fresh {
-                    let known = standings.iter().find(|o| o.delivery_id == s.delivery_id);
+                    let known = standings
+                        .binary_search_by_key(&s.delivery_id, |o| o.delivery_id)
+                        .ok()
+                        .map(|i| &standings[i]);
                     if known.is_none_or(|o| o.stage != s.stage || o.confirming != s.confirming) {
                         on_event(&Event::changed_to(s));
                     }
@@ -797,7 +800,9 @@ impl Publisher {
                 ..
             } = &event
             {
-                if let Some(s) = standings.iter_mut().find(|s| s.delivery_id == *delivery_id) {
+                // In delivery order (`standings`): a fan-out reports thousands.
+                if let Ok(i) = standings.binary_search_by_key(delivery_id, |s| s.delivery_id) {
+                    let s = &mut standings[i];
                     s.confirming = *confirming;
                     s.stage = stage.clone();
                 }

@@ -254,6 +254,25 @@ fn delivery_select(with_last_status: bool) -> String {
     )
 }
 
+/// The most rows one many-row statement writes.
+const ROWS: usize = 64;
+
+/// `items` in pieces of `ROWS` rows, and what is left in pieces of a power of two rows:
+/// a many-row statement comes in at most 7 sizes, which all stay prepared (a size for
+/// every remainder would crowd other statements out of the connection's cache).
+fn row_chunks<T>(mut items: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        let n = match items.len() {
+            0 => return None,
+            n if n >= ROWS => ROWS,
+            n => 1 << n.ilog2(),
+        };
+        let (chunk, rest) = items.split_at(n);
+        items = rest;
+        Some(chunk)
+    })
+}
+
 /// The texts of one many-row statement, built once per row count: building the text
 /// of a 64-row insert costs more than SQLite takes to find its prepared statement.
 struct Texts(std::sync::Mutex<Vec<(usize, std::sync::Arc<str>)>>);
@@ -384,9 +403,9 @@ fn insert_deliveries(
     rows: &[NewRow<'_>],
 ) -> Result<()> {
     // Many rows per statement: a fan-out to many sites is one of the hot paths.
-    const ROWS: usize = 64;
     static INSERT: Texts = Texts::new();
-    for (c, chunk) in rows.chunks(ROWS).enumerate() {
+    let mut first_id = first_id;
+    for chunk in row_chunks(rows) {
         let mut insert = conn.prepare_cached(&INSERT.get(chunk.len(), || {
             values_sql(
                 "INSERT INTO deliveries (id, site_id, message_id, body, confirm_timeout_ms,
@@ -398,9 +417,8 @@ fn insert_deliveries(
                 |_| ", ?1, 'pending', ?2, ?2, ?2, ?3, ?4, ?5".into(),
             )
         }))?;
-        let ids: Vec<i64> = (0..chunk.len())
-            .map(|i| first_id + (c * ROWS + i) as i64)
-            .collect();
+        let ids: Vec<i64> = (first_id..).take(chunk.len()).collect();
+        first_id += chunk.len() as i64;
         let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 6 + 5);
         values.extend([
             &publish_id as &dyn rusqlite::ToSql,
@@ -931,7 +949,6 @@ impl Store {
         owner: &str,
         attempts: &[(i64, &AttemptRecord)],
     ) -> Result<Vec<Moved>> {
-        const ROWS: usize = 64;
         static INSERT: Texts = Texts::new();
         let tx = self.write_transaction()?;
         // The answers may be to deliveries not written yet (their publish's second
@@ -946,7 +963,7 @@ impl Store {
                 confirming: r.get(2)?,
             })
         };
-        for chunk in attempts.chunks(ROWS) {
+        for chunk in row_chunks(attempts) {
             let headers: Vec<String> = chunk
                 .iter()
                 .map(|(_, a)| serde_json::to_string(&a.response_headers).expect("serializes"))
@@ -1168,6 +1185,24 @@ mod tests {
             .map(Result::unwrap)
             .filter(|step| step.contains(" deliveries"))
             .collect()
+    }
+
+    #[test]
+    fn many_row_statements_come_in_few_sizes() {
+        let sizes = |n: usize| -> Vec<usize> {
+            let items = vec![0; n];
+            row_chunks(&items).map(<[_]>::len).collect()
+        };
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), [1]);
+        assert_eq!(sizes(64), [64]);
+        assert_eq!(sizes(200), [64, 64, 64, 8]);
+        assert_eq!(sizes(127), [64, 32, 16, 8, 4, 2, 1]);
+        for n in 0..1000 {
+            let all = sizes(n);
+            assert_eq!(all.iter().sum::<usize>(), n);
+            assert!(all.iter().all(|s| s.is_power_of_two() && *s <= ROWS), "{n}: {all:?}");
+        }
     }
 
     #[test]
