@@ -767,12 +767,23 @@ impl Publisher {
             standings.retain(|s| only.is_none_or(|id| id == s.delivery_id));
             Ok(standings)
         };
+        let unsettled_in = |all: &[Standing]| {
+            all.iter()
+                .filter(|s| !s.stage.is_settled(s.confirming))
+                .count()
+        };
         let mut standings = read()?;
+        // How many sites are not settled yet, kept as events come (a fan-out's run
+        // sees thousands).
+        let mut unsettled = unsettled_in(&standings);
         let mut next_reread = Instant::now() + REREAD;
         // Applies one event; `None`: the standings were read again (an event was missed,
         // or another process may have worked on the run) and every site whose stage
         // differs is reported as changed, so the follower misses nothing.
-        let mut apply = |event: Option<Event>, standings: &mut Vec<Standing>| -> Result<()> {
+        let mut apply = |event: Option<Event>,
+                         standings: &mut Vec<Standing>,
+                         unsettled: &mut usize|
+         -> Result<()> {
             let Some(event) = event else {
                 let fresh = read()?;
                 for s in &fresh {
@@ -784,6 +795,7 @@ impl Publisher {
                         on_event(&Event::changed_to(s));
                     }
                 }
+                *unsettled = unsettled_in(&fresh);
                 *standings = fresh;
                 return Ok(());
             };
@@ -803,8 +815,14 @@ impl Publisher {
                 // In delivery order (`standings`): a fan-out reports thousands.
                 if let Ok(i) = standings.binary_search_by_key(delivery_id, |s| s.delivery_id) {
                     let s = &mut standings[i];
+                    let was = s.stage.is_settled(s.confirming);
                     s.confirming = *confirming;
                     s.stage = stage.clone();
+                    match (was, s.stage.is_settled(s.confirming)) {
+                        (false, true) => *unsettled -= 1,
+                        (true, false) => *unsettled += 1,
+                        _ => {}
+                    }
                 }
             }
             Ok(())
@@ -813,20 +831,23 @@ impl Publisher {
             // What already arrived is reported before deciding whether the run is over.
             loop {
                 match events.try_recv() {
-                    Ok(event) => apply(Some(event), &mut standings)?,
-                    Err(broadcast::error::TryRecvError::Lagged(_)) => apply(None, &mut standings)?,
+                    Ok(event) => apply(Some(event), &mut standings, &mut unsettled)?,
+                    Err(broadcast::error::TryRecvError::Lagged(_)) => {
+                        apply(None, &mut standings, &mut unsettled)?
+                    }
                     Err(_) => break,
                 }
             }
             let past = deadline.is_some_and(|d| Instant::now() >= d);
-            let done = standings.iter().all(|s| {
-                s.stage.is_settled(s.confirming)
-                    || (past
-                        && matches!(
-                            s.stage,
-                            Stage::Queued | Stage::Sending { .. } | Stage::RetryAt { .. }
-                        ))
-            });
+            let done = unsettled == 0
+                || (past
+                    && standings.iter().all(|s| {
+                        s.stage.is_settled(s.confirming)
+                            || matches!(
+                                s.stage,
+                                Stage::Queued | Stage::Sending { .. } | Stage::RetryAt { .. }
+                            )
+                    }));
             if done {
                 break;
             }
@@ -838,15 +859,15 @@ impl Publisher {
             };
             tokio::select! {
                 received = events.recv() => match received {
-                    Ok(event) => apply(Some(event), &mut standings)?,
-                    Err(broadcast::error::RecvError::Lagged(_)) => apply(None, &mut standings)?,
+                    Ok(event) => apply(Some(event), &mut standings, &mut unsettled)?,
+                    Err(broadcast::error::RecvError::Lagged(_)) => apply(None, &mut standings, &mut unsettled)?,
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
                 _ = until_deadline => {}
                 // On a fixed schedule: a steady stream of other runs' events must not
                 // put it off.
                 _ = tokio::time::sleep_until(next_reread.into()) => {
-                    apply(None, &mut standings)?;
+                    apply(None, &mut standings, &mut unsettled)?;
                     next_reread = Instant::now() + REREAD;
                 }
             }

@@ -1179,7 +1179,10 @@ mod tests {
 
     /// Each step of the plan of `sql` (one parameter) that reads the deliveries.
     fn plan(store: &Store, sql: &str) -> Vec<String> {
-        let mut stmt = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let mut stmt = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
         let steps = stmt.query_map(["x"], |r| r.get::<_, String>(3)).unwrap();
         steps
             .map(Result::unwrap)
@@ -1201,7 +1204,10 @@ mod tests {
         for n in 0..1000 {
             let all = sizes(n);
             assert_eq!(all.iter().sum::<usize>(), n);
-            assert!(all.iter().all(|s| s.is_power_of_two() && *s <= ROWS), "{n}: {all:?}");
+            assert!(
+                all.iter().all(|s| s.is_power_of_two() && *s <= ROWS),
+                "{n}: {all:?}"
+            );
         }
     }
 
