@@ -822,9 +822,16 @@ mod tests {
         assert!(owner_name().len() < 50, "{}", owner_name());
         assert!(owner_is_dead(&format!("worker/{tag}/{dead}/00000000/0000")));
         // As named by an older Pressroom.
-        assert!(owner_is_dead(&format!("worker/{machine}/{dead}/0000000000000000")));
-        assert!(!owner_is_dead(&format!("worker/{tag}/{}/00000000", std::process::id())));
-        assert!(!owner_is_dead(&format!("worker/000000000000/{dead}/00000000")));
+        assert!(owner_is_dead(&format!(
+            "worker/{machine}/{dead}/0000000000000000"
+        )));
+        assert!(!owner_is_dead(&format!(
+            "worker/{tag}/{}/00000000",
+            std::process::id()
+        )));
+        assert!(!owner_is_dead(&format!(
+            "worker/000000000000/{dead}/00000000"
+        )));
     }
 
     #[test]
