@@ -207,7 +207,8 @@ struct Inner {
     events: broadcast::Sender<Event>,
     /// A publish or re-send queued something: look at the outbox now.
     wake: Notify,
-    /// The outbox committed answers: claim the confirmations they made owed.
+    /// The outbox committed answers (claim the confirmations they made owed), or a
+    /// publish's pass ended (work out when to look next): look around.
     confirm_wake: Arc<Notify>,
     /// `serve` is running: a publish may claim its deliveries for the worker.
     serving: AtomicBool,
@@ -233,6 +234,15 @@ impl Drop for StopsServing<'_> {
         self.0.serving.store(false, Ordering::SeqCst);
         // Passes still under way (`serve` was dropped) end with it.
         lock_handed(&self.0.handed).take();
+    }
+}
+
+/// Wakes whoever waits on the `Notify` when dropped.
+struct NotifyOnDrop(Arc<Notify>);
+
+impl Drop for NotifyOnDrop {
+    fn drop(&mut self) {
+        self.0.notify_one();
     }
 }
 
@@ -710,16 +720,24 @@ impl Publisher {
             return false;
         };
         // Those that ended are let go of (each logged its own failure).
-        while handed.passes.try_join_next().is_some() {}
+        while let Some(ended) = handed.passes.try_join_next() {
+            if let Some(e) = ended.err().filter(|e| e.is_panic()) {
+                tracing::error!(error = %e, "a publish's outbox pass panicked");
+            }
+        }
         let me = self.clone();
         let pass = async move {
+            // However the pass ends, the worker then looks around: a delivery it left
+            // unanswered (a lease it could not renew, a panic) is due again once its
+            // lease runs out, and only a look around sets the timer for that.
+            let _look_around = NotifyOnDrop(me.inner.confirm_wake.clone());
             let outbox = &me.inner.outbox;
             let sent = outbox.send_claimed(claim, claimed_at, due, sites_version);
             if let Err(e) = sent.await {
-                // What it did not record is sent again once its leases run out: the
-                // worker works out when.
-                tracing::warn!(error = %e, "a publish's outbox pass failed; trying again shortly");
-                me.wake();
+                tracing::warn!(
+                    error = %e,
+                    "a publish's outbox pass failed; what it did not record is sent again once its leases run out"
+                );
             }
         };
         handed.passes.spawn_on(pass, &handed.runtime);

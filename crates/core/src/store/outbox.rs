@@ -188,10 +188,13 @@ pub struct Standing {
 const LEASABLE_PENDING: &str = "state = 'pending'";
 const LEASABLE_OWED: &str = "state = 'delivered' AND confirm_timeout_ms IS NOT NULL";
 
-/// The workers holding a lease that has not run out (`?1`: now).
+/// The workers holding a lease that has not run out (`?1`: now). A pending delivery is
+/// claimed only once due, so those waiting for a later retry (a backlog while a site
+/// is down) are not read.
 fn lease_owners_sql() -> String {
     format!(
-        "SELECT lease_owner FROM deliveries WHERE {LEASABLE_PENDING} AND lease_until > ?1
+        "SELECT lease_owner FROM deliveries
+         WHERE {LEASABLE_PENDING} AND next_attempt_at <= ?1 AND lease_until > ?1
          UNION
          SELECT lease_owner FROM deliveries WHERE {LEASABLE_OWED} AND lease_until > ?1"
     )
@@ -1228,5 +1231,13 @@ mod tests {
                 );
             }
         }
+        // The leases a pass looks for skip the pending deliveries not due yet.
+        let steps = plan(&store, &lease_owners_sql());
+        assert!(
+            steps.contains(
+                &"SEARCH deliveries USING INDEX deliveries_pending (next_attempt_at<?)".into()
+            ),
+            "{steps:?}"
+        );
     }
 }
