@@ -14,7 +14,7 @@
 //! subscriber sees is always already in the database.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -209,11 +209,9 @@ struct Inner {
     wake: Notify,
     /// The outbox committed answers (claim the confirmations they made owed), or a
     /// publish's pass ended (work out when to look next): look around.
-    confirm_wake: Arc<Notify>,
-    /// `serve` is running: a publish may claim its deliveries for the worker.
-    serving: AtomicBool,
-    /// While `serve` runs: where a publish starts the pass that sends the deliveries
-    /// it claimed for the worker, at once, whatever `serve` is busy with.
+    look_again: Arc<Notify>,
+    /// While `serve` runs (and only then): where a publish starts the pass that sends
+    /// the deliveries it claimed for the worker, at once, whatever `serve` is busy with.
     handed: Mutex<Option<HandedPasses>>,
     /// Outbox passes `serve` has started (each claims what is due).
     passes: std::sync::atomic::AtomicU64,
@@ -231,7 +229,6 @@ struct StopsServing<'a>(&'a Inner);
 
 impl Drop for StopsServing<'_> {
     fn drop(&mut self) {
-        self.0.serving.store(false, Ordering::SeqCst);
         // Passes still under way (`serve` was dropped) end with it.
         lock_handed(&self.0.handed).take();
     }
@@ -285,8 +282,8 @@ impl Publisher {
         confirmer: Confirmer,
     ) -> Publisher {
         let (events, _) = broadcast::channel(EVENT_BUFFER);
-        let confirm_wake = Arc::new(Notify::new());
-        let (sender, wake) = (events.clone(), confirm_wake.clone());
+        let look_again = Arc::new(Notify::new());
+        let (sender, wake) = (events.clone(), look_again.clone());
         let outbox = Outbox::new(store.clone(), secrets.clone(), outbox).with_observer(
             move |batch: &[Answered]| {
                 for a in batch {
@@ -310,8 +307,7 @@ impl Publisher {
                 confirmer,
                 events,
                 wake: Notify::new(),
-                confirm_wake,
-                serving: AtomicBool::new(false),
+                look_again,
                 handed: Mutex::new(None),
                 passes: Default::default(),
             }),
@@ -388,7 +384,6 @@ impl Publisher {
             runtime: tokio::runtime::Handle::current(),
             passes: JoinSet::new(),
         });
-        self.inner.serving.store(true, Ordering::SeqCst);
         // Should this future be dropped rather than stopped, publishes stop handing
         // passes over, and those under way end with it.
         let _stopped = StopsServing(&self.inner);
@@ -509,7 +504,7 @@ impl Publisher {
             tokio::select! {
                 _ = &mut shutdown => break,
                 _ = self.inner.wake.notified() => want_pass = true,
-                _ = self.inner.confirm_wake.notified() => {}
+                _ = self.inner.look_again.notified() => {}
                 _ = timer => want_pass = true,
                 // This process's own commits (a fan-out records its answers as they
                 // come, an edit saves) wake the watch too, but what they make to do
@@ -555,7 +550,6 @@ impl Publisher {
         }
         // Stopping: confirmations are cheap to redo; attempts in flight get a moment.
         // What a publish claims from now on it releases (`enqueue_announced`).
-        self.inner.serving.store(false, Ordering::SeqCst);
         let mut handed = lock_handed(&self.inner.handed)
             .take()
             .map(|h| h.passes)
@@ -671,9 +665,8 @@ impl Publisher {
     ) -> Result<Enqueued> {
         let inner = &self.inner;
         let claimed_at = Instant::now();
-        let claim = inner
-            .serving
-            .load(Ordering::SeqCst)
+        let claim = lock_handed(&inner.handed)
+            .is_some()
             .then(|| inner.outbox.pass_name());
         // Held until the publish is announced: answers are recorded, and reported,
         // only after it.
@@ -730,7 +723,7 @@ impl Publisher {
             // However the pass ends, the worker then looks around: a delivery it left
             // unanswered (a lease it could not renew, a panic) is due again once its
             // lease runs out, and only a look around sets the timer for that.
-            let _look_around = NotifyOnDrop(me.inner.confirm_wake.clone());
+            let _look_around = NotifyOnDrop(me.inner.look_again.clone());
             let outbox = &me.inner.outbox;
             let sent = outbox.send_claimed(claim, claimed_at, due, sites_version);
             if let Err(e) = sent.await {
