@@ -595,8 +595,7 @@ impl Publisher {
         slug: &str,
         live: LiveWait,
     ) -> Result<PublishReport> {
-        let p = publish::publish(&self.inner.store, targets, slug, live).await?;
-        self.record_run(p, false)
+        Ok(self.publish_run(targets, slug, live, false).await?.0)
     }
 
     /// Takes `slug` down from the content API and tells its sites
@@ -607,13 +606,33 @@ impl Publisher {
         slug: &str,
         live: LiveWait,
     ) -> Result<PublishReport> {
-        let p = publish::unpublish(&self.inner.store, targets, slug, live).await?;
-        self.record_run(p, true)
+        Ok(self.publish_run(targets, slug, live, true).await?.0)
+    }
+
+    /// `publish`, or with `unpublish` `unpublish`; also where its sites stand.
+    async fn publish_run(
+        &self,
+        targets: &Targets,
+        slug: &str,
+        live: LiveWait,
+        unpublish: bool,
+    ) -> Result<(PublishReport, Vec<Standing>)> {
+        let store = &self.inner.store;
+        let p = if unpublish {
+            publish::unpublish(store, targets, slug, live).await?
+        } else {
+            publish::publish(store, targets, slug, live).await?
+        };
+        self.record_run(p, unpublish)
     }
 
     /// Records what the content API took (a publish, or with `unpublish` a take-down)
     /// and hands its deliveries to the worker, announcing it first.
-    fn record_run(&self, p: publish::ApiPublished, unpublish: bool) -> Result<PublishReport> {
+    fn record_run(
+        &self,
+        p: publish::ApiPublished,
+        unpublish: bool,
+    ) -> Result<(PublishReport, Vec<Standing>)> {
         let record = NewPublish {
             slug: &p.slug,
             revision: &p.revision,
@@ -629,7 +648,7 @@ impl Publisher {
             unpublish,
             sites: e.standings.clone(),
         })?;
-        Ok(PublishReport {
+        let report = PublishReport {
             publish_id: enqueued.publish_id,
             slug: p.slug,
             revision: p.revision,
@@ -638,7 +657,8 @@ impl Publisher {
             document: p.document,
             sites: p.sites,
             unpublished: unpublish,
-        })
+        };
+        Ok((report, enqueued.standings))
     }
 
     /// Records a publish and queues its deliveries (one transaction), and has the
@@ -766,9 +786,48 @@ impl Publisher {
     /// site stands.
     pub async fn follow(
         &self,
+        events: broadcast::Receiver<Event>,
+        publish_id: i64,
+        only: Option<i64>,
+        deliver_for: Option<Duration>,
+        on_event: impl FnMut(&Event),
+    ) -> Result<Vec<Standing>> {
+        self.follow_from(events, publish_id, only, None, deliver_for, on_event)
+            .await
+    }
+
+    /// `follow` for a publish enqueued after `events` was subscribed, starting from where
+    /// `enqueue` said its sites stand (the events since then bring them up to date)
+    /// instead of reading them.
+    pub async fn follow_enqueued(
+        &self,
+        events: broadcast::Receiver<Event>,
+        enqueued: Enqueued,
+        deliver_for: Option<Duration>,
+        on_event: impl FnMut(&Event),
+    ) -> Result<Vec<Standing>> {
+        let Enqueued {
+            publish_id,
+            standings,
+        } = enqueued;
+        self.follow_from(
+            events,
+            publish_id,
+            None,
+            Some(standings),
+            deliver_for,
+            on_event,
+        )
+        .await
+    }
+
+    /// `follow`, from `known` standings when given (else they are read).
+    async fn follow_from(
+        &self,
         mut events: broadcast::Receiver<Event>,
         publish_id: i64,
         only: Option<i64>,
+        known: Option<Vec<Standing>>,
         deliver_for: Option<Duration>,
         mut on_event: impl FnMut(&Event),
     ) -> Result<Vec<Standing>> {
@@ -783,7 +842,10 @@ impl Publisher {
                 .filter(|s| !s.stage.is_settled(s.confirming))
                 .count()
         };
-        let mut standings = read()?;
+        let mut standings = match known {
+            Some(known) => known,
+            None => read()?,
+        };
         // How many sites are not settled yet, kept as events come (a fan-out's run
         // sees thousands).
         let mut unsettled = unsettled_in(&standings);
@@ -820,6 +882,7 @@ impl Publisher {
                 delivery_id,
                 stage,
                 confirming,
+                message,
                 ..
             } = &event
             {
@@ -829,6 +892,7 @@ impl Publisher {
                     let was = s.stage.is_settled(s.confirming);
                     s.confirming = *confirming;
                     s.stage = stage.clone();
+                    s.message.clone_from(message);
                     match (was, s.stage.is_settled(s.confirming)) {
                         (false, true) => *unsettled -= 1,
                         (true, false) => *unsettled += 1,
@@ -883,7 +947,10 @@ impl Publisher {
                 }
             }
         }
-        read()
+        // What the events did not bring (attempt counts, times; another process's
+        // changes since the last reading).
+        lock(&self.inner.store).refresh_standings(&mut standings)?;
+        Ok(standings)
     }
 
     /// Publishes and follows the run: what `pressroom publish` and the tests do.
@@ -896,9 +963,8 @@ impl Publisher {
         on_event: impl FnMut(&Event),
     ) -> Result<RunReport> {
         let events = self.subscribe();
-        let publish = self.publish(targets, slug, live).await?;
-        self.follow_run(events, publish, deliver_for, on_event)
-            .await
+        let run = self.publish_run(targets, slug, live, false).await?;
+        self.follow_run(events, run, deliver_for, on_event).await
     }
 
     /// `unpublish`, then follows it as `publish_and_follow` does.
@@ -911,26 +977,23 @@ impl Publisher {
         on_event: impl FnMut(&Event),
     ) -> Result<RunReport> {
         let events = self.subscribe();
-        let publish = self.unpublish(targets, slug, live).await?;
-        self.follow_run(events, publish, deliver_for, on_event)
-            .await
+        let run = self.publish_run(targets, slug, live, true).await?;
+        self.follow_run(events, run, deliver_for, on_event).await
     }
 
     async fn follow_run(
         &self,
         events: broadcast::Receiver<Event>,
-        publish: PublishReport,
+        (publish, standings): (PublishReport, Vec<Standing>),
         deliver_for: Duration,
         on_event: impl FnMut(&Event),
     ) -> Result<RunReport> {
+        let enqueued = Enqueued {
+            publish_id: publish.publish_id,
+            standings,
+        };
         let sites = self
-            .follow(
-                events,
-                publish.publish_id,
-                None,
-                Some(deliver_for),
-                on_event,
-            )
+            .follow_enqueued(events, enqueued, Some(deliver_for), on_event)
             .await?;
         Ok(RunReport { publish, sites })
     }

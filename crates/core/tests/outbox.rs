@@ -777,14 +777,18 @@ async fn a_wide_fan_out_through_the_service_sends_each_site_one_webhook() {
     let sending = Stage::Sending { attempt: 1 };
     assert!(enqueued.standings.iter().all(|s| s.stage == sending));
     let wait = Some(Duration::from_secs(10));
+    let publish_id = enqueued.publish_id;
+    // Followed from where the enqueue left the sites: the events and a last look at
+    // the store bring it to exactly what is stored.
     let all = publisher
-        .follow(events, enqueued.publish_id, None, wait, |_| {})
+        .follow_enqueued(events, enqueued, wait, |_| {})
         .await
         .unwrap();
     assert_eq!(all.len(), 70);
     assert!(all
         .iter()
         .all(|s| s.stage == Stage::Accepted && s.attempts == 1));
+    assert_eq!(all, f.store.lock().unwrap().standings(publish_id).unwrap());
     let mut seen: Vec<String> = site
         .seen
         .lock()

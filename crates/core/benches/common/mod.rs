@@ -119,7 +119,7 @@ impl Workspace {
                 confirm_timeout_ms: None,
             })
             .collect();
-        let publish = self
+        let enqueued = self
             .publisher
             .enqueue(
                 &NewPublish {
@@ -130,10 +130,12 @@ impl Workspace {
                 },
                 &deliveries,
             )
-            .unwrap()
-            .publish_id;
+            .unwrap();
         let all = rt
-            .block_on(self.publisher.follow(events, publish, None, None, |_| {}))
+            .block_on(
+                self.publisher
+                    .follow_enqueued(events, enqueued, None, |_| {}),
+            )
             .unwrap();
         let took = start.elapsed();
         assert!(
