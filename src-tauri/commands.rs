@@ -7,7 +7,9 @@ use pressroom_core::diff::DiffLine;
 use pressroom_core::folder::{self, ImportReport};
 use pressroom_core::publish::{LiveWait, PublishReport};
 use pressroom_core::publisher::{Event, Publisher};
-use pressroom_core::store::{ConfirmationRecord, RevisionInfo, SearchHit, Site, Standing, Trashed};
+use pressroom_core::store::{
+    ConfirmationRecord, Enqueued, RevisionInfo, SearchHit, Site, Standing, Trashed,
+};
 use pressroom_core::view::{self, DocumentSites, PublishedView};
 use pressroom_core::{frontmatter, preview, publish, Document, DocumentSummary};
 use tauri::ipc::Channel;
@@ -287,23 +289,44 @@ pub async fn list_sites(state: State<'_, AppState>) -> IpcResult<Vec<Site>> {
     Ok(state.with_store(|s| s.sites())?)
 }
 
+/// What a window follows: a whole publish from where its sites stood (as enqueued,
+/// or as read), or one delivery of a publish.
+enum Followed {
+    Run(Enqueued),
+    Delivery { publish_id: i64, delivery_id: i64 },
+}
+
 /// Forwards the events of one publish (or one delivery of it) over `channel` until
 /// every site has settled — in the background: the command that started it has
 /// answered already. A window that went away just stops receiving.
 fn follow_over(
     state: &AppState,
     events: tokio::sync::broadcast::Receiver<Event>,
-    publish_id: i64,
-    only: Option<i64>,
+    followed: Followed,
     channel: Channel<Event>,
 ) {
     let publisher = state.publisher.clone();
     tauri::async_runtime::spawn(async move {
-        let followed = publisher
-            .follow(events, publish_id, only, None, |event| {
-                let _ = channel.send(event.clone());
-            })
-            .await;
+        let forward = |event: &Event| {
+            let _ = channel.send(event.clone());
+        };
+        let (publish_id, followed) = match followed {
+            Followed::Run(enqueued) => (
+                enqueued.publish_id,
+                publisher
+                    .follow_enqueued(events, enqueued, None, forward)
+                    .await,
+            ),
+            Followed::Delivery {
+                publish_id,
+                delivery_id,
+            } => (
+                publish_id,
+                publisher
+                    .follow(events, publish_id, Some(delivery_id), None, forward)
+                    .await,
+            ),
+        };
         if let Err(e) = followed {
             tracing::warn!(error = %e, publish_id, "following a publish failed");
         }
@@ -389,14 +412,22 @@ async fn start_run(
         state.with_store(|s| publish::Targets::resolve(s, state.publisher.secrets(), sites))?;
     let events = state.publisher.subscribe();
     let live = LiveWait::SiteTimeout;
-    let report = match run {
-        Run::Unpublish => state.publisher.unpublish(&targets, slug, live).await?,
+    let (report, enqueued) = match run {
+        Run::Unpublish => {
+            state
+                .publisher
+                .publish_run(&targets, slug, live, true)
+                .await?
+        }
         Run::Publish { overwrite } => {
             let targets = targets.overwriting(overwrite);
-            state.publisher.publish(&targets, slug, live).await?
+            state
+                .publisher
+                .publish_run(&targets, slug, live, false)
+                .await?
         }
     };
-    follow_over(state, events, report.publish_id, None, on_event);
+    follow_over(state, events, Followed::Run(enqueued), on_event);
     Ok(report)
 }
 
@@ -410,13 +441,11 @@ pub async fn resend_delivery(
 ) -> IpcResult<Standing> {
     let events = state.publisher.subscribe();
     let standing = state.publisher.resend(delivery_id, LiveWait::SiteTimeout)?;
-    follow_over(
-        &state,
-        events,
-        standing.publish_id,
-        Some(delivery_id),
-        on_event,
-    );
+    let followed = Followed::Delivery {
+        publish_id: standing.publish_id,
+        delivery_id,
+    };
+    follow_over(&state, events, followed, on_event);
     Ok(standing)
 }
 
@@ -430,7 +459,11 @@ pub async fn watch_publish(
 ) -> IpcResult<Vec<Standing>> {
     let events = state.publisher.subscribe();
     let standings = state.with_store(|s| s.standings(publish_id))?;
-    follow_over(&state, events, publish_id, None, on_event);
+    let from = Enqueued {
+        publish_id,
+        standings: standings.clone(),
+    };
+    follow_over(&state, events, Followed::Run(from), on_event);
     Ok(standings)
 }
 

@@ -609,14 +609,15 @@ impl Publisher {
         Ok(self.publish_run(targets, slug, live, true).await?.0)
     }
 
-    /// `publish`, or with `unpublish` `unpublish`; also where its sites stand.
-    async fn publish_run(
+    /// `publish`, or with `unpublish` `unpublish`; also what was enqueued, to follow
+    /// the run from (`follow_enqueued`).
+    pub async fn publish_run(
         &self,
         targets: &Targets,
         slug: &str,
         live: LiveWait,
         unpublish: bool,
-    ) -> Result<(PublishReport, Vec<Standing>)> {
+    ) -> Result<(PublishReport, Enqueued)> {
         let store = &self.inner.store;
         let p = if unpublish {
             publish::unpublish(store, targets, slug, live).await?
@@ -632,7 +633,7 @@ impl Publisher {
         &self,
         p: publish::ApiPublished,
         unpublish: bool,
-    ) -> Result<(PublishReport, Vec<Standing>)> {
+    ) -> Result<(PublishReport, Enqueued)> {
         let record = NewPublish {
             slug: &p.slug,
             revision: &p.revision,
@@ -658,7 +659,7 @@ impl Publisher {
             sites: p.sites,
             unpublished: unpublish,
         };
-        Ok((report, enqueued.standings))
+        Ok((report, enqueued))
     }
 
     /// Records a publish and queues its deliveries (one transaction), and has the
@@ -984,14 +985,10 @@ impl Publisher {
     async fn follow_run(
         &self,
         events: broadcast::Receiver<Event>,
-        (publish, standings): (PublishReport, Vec<Standing>),
+        (publish, enqueued): (PublishReport, Enqueued),
         deliver_for: Duration,
         on_event: impl FnMut(&Event),
     ) -> Result<RunReport> {
-        let enqueued = Enqueued {
-            publish_id: publish.publish_id,
-            standings,
-        };
         let sites = self
             .follow_enqueued(events, enqueued, Some(deliver_for), on_event)
             .await?;
