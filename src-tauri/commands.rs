@@ -412,21 +412,14 @@ async fn start_run(
         state.with_store(|s| publish::Targets::resolve(s, state.publisher.secrets(), sites))?;
     let events = state.publisher.subscribe();
     let live = LiveWait::SiteTimeout;
-    let (report, enqueued) = match run {
-        Run::Unpublish => {
-            state
-                .publisher
-                .publish_run(&targets, slug, live, true)
-                .await?
-        }
-        Run::Publish { overwrite } => {
-            let targets = targets.overwriting(overwrite);
-            state
-                .publisher
-                .publish_run(&targets, slug, live, false)
-                .await?
-        }
+    let (targets, unpublish) = match run {
+        Run::Unpublish => (targets, true),
+        Run::Publish { overwrite } => (targets.overwriting(overwrite), false),
     };
+    let (report, enqueued) = state
+        .publisher
+        .publish_run(&targets, slug, live, unpublish)
+        .await?;
     follow_over(state, events, Followed::Run(enqueued), on_event);
     Ok(report)
 }
