@@ -407,6 +407,7 @@ impl Outbox {
             self.lookups.put(known);
         }
         recorder.await.expect("recording does not panic")?;
+        lock(&self.store).finish_handed(&claim)?;
         Ok(attempts)
     }
 

@@ -679,8 +679,20 @@ fn enqueue_cut_off(
     store.latest_publish_of("post").unwrap().unwrap().0
 }
 
+/// How many deliveries of `publish_id` are written in the database at `path`, read
+/// past the store (whose readers write them all first).
+fn rows_written(path: &std::path::Path, publish_id: i64) -> usize {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row(
+        "SELECT count(*) FROM deliveries WHERE publish_id = ?1",
+        [publish_id],
+        |r| r.get::<_, i64>(0),
+    )
+    .unwrap() as usize
+}
+
 /// A fan-out is handed to the worker once its publish is committed with its first
-/// deliveries, and its other deliveries are written after. The process dying right
+/// deliveries, and its other deliveries are written later. The process dying right
 /// then loses none of them: the next pass (of any process) writes them as they were,
 /// claimed by the dead worker, and claims them once that claim's lease has run out.
 #[test]
@@ -688,7 +700,7 @@ fn a_fan_out_cut_off_before_all_its_deliveries_were_written_loses_none() {
     let (f, deliveries) = fan_out_of(70, UNREACHABLE);
     let mut store = f.store.lock().unwrap();
     let publish_id = enqueue_cut_off(&mut store, &deliveries, "gone/1", Duration::from_millis(1));
-    let written = store.standings(publish_id).unwrap().len();
+    let written = rows_written(store.path(), publish_id);
     assert!(written > 0 && written < 70, "{written} of 70 written");
 
     std::thread::sleep(Duration::from_millis(20));
@@ -707,8 +719,9 @@ fn a_fan_out_cut_off_before_all_its_deliveries_were_written_loses_none() {
     assert_eq!(store.standings(publish_id).unwrap().len(), 70);
 }
 
-/// Another process's pass between the two transactions writes the rest itself; the
-/// publish's own second transaction then leaves them alone.
+/// Another process's pass while a fan-out is handed writes the deliveries not written
+/// yet itself, claimed as they were; the handed pass's answers then move them as
+/// stored.
 #[test]
 fn another_process_may_write_a_handed_fan_out_first() {
     let (f, deliveries) = fan_out_of(70, UNREACHABLE);
@@ -738,9 +751,21 @@ fn another_process_may_write_a_handed_fan_out_first() {
     assert!(standings
         .iter()
         .all(|s| s.stage == Stage::Sending { attempt: 1 }));
+
+    // The handed pass's answers move the rows the other process wrote, once each.
+    let accepted = answer(pressroom_core::store::NextStep::Delivered);
+    let answers: Vec<_> = (enqueued.standings.iter())
+        .map(|s| (s.delivery_id, &accepted))
+        .collect();
+    assert_eq!(store.record_attempts("here/1", &answers).unwrap().len(), 70);
+    assert_eq!(rows_written(&path, enqueued.publish_id), 70);
+    let standings = store.standings(enqueued.publish_id).unwrap();
+    assert!(standings
+        .iter()
+        .all(|s| s.stage == Stage::Accepted && s.attempts == 1));
 }
 
-/// A worker of this machine that died between the two transactions is taken over at
+/// A worker of this machine that died as it handed a fan-out over is taken over at
 /// once by the next pass, the deliveries it had not written yet included.
 #[tokio::test]
 async fn a_dead_workers_unwritten_fan_out_is_taken_over_at_once() {
@@ -804,50 +829,216 @@ async fn a_wide_fan_out_through_the_service_sends_each_site_one_webhook() {
     assert!(f.store.lock().unwrap().lease_owners().unwrap().is_empty());
 }
 
-/// The second transaction failing (another process holds the database past the busy
-/// timeout) does not fail the publish, which is recorded and being sent: its
-/// remaining deliveries are written before the first answer is recorded.
-#[test]
-fn a_fan_out_whose_second_transaction_fails_is_still_recorded_whole() {
-    let (f, deliveries) = fan_out_of(70, UNREACHABLE);
-    let path = f.store.lock().unwrap().path().to_path_buf();
-    let other = rusqlite::Connection::open(&path).unwrap();
-    let mut store = f.store.lock().unwrap();
-    let mut handed = Vec::new();
-    let enqueued = store
-        .enqueue_publish(
-            &POST,
-            &deliveries,
-            Some(("here/1", Duration::from_secs(60))),
-            |due| {
-                other.execute_batch("BEGIN IMMEDIATE").unwrap();
-                handed = due;
-            },
-        )
-        .expect("recorded, whatever became of the second transaction");
-    assert_eq!(enqueued.standings.len(), 70);
-    other.execute_batch("ROLLBACK").unwrap();
-    let written = store.standings(enqueued.publish_id).unwrap().len();
-    assert!(written < 70, "{written} written so far");
-
-    // The first answer, to a delivery not written yet.
-    let last_unwritten = handed[68].id;
-    let answer = pressroom_core::store::AttemptRecord {
+fn answer(next: pressroom_core::store::NextStep) -> pressroom_core::store::AttemptRecord {
+    use pressroom_core::store::NextStep;
+    let error = match &next {
+        NextStep::Delivered => None,
+        NextStep::RetryIn(_) => Some("connection refused".to_owned()),
+        NextStep::Failed(why) | NextStep::ConfigError(why) | NextStep::Cancelled(why) => {
+            Some(why.clone())
+        }
+    };
+    pressroom_core::store::AttemptRecord {
         started_at: pressroom_core::store::current_timestamp(),
-        status: Some(204),
+        status: error.is_none().then_some(204),
         latency_ms: 1,
         response_headers: Default::default(),
         response_body: None,
-        error: None,
-        next: pressroom_core::store::NextStep::Delivered,
+        error,
+        next,
+    }
+}
+
+/// What an answer leaves of a delivery, whichever way it was written (ids, times,
+/// webhook-id and body aside).
+fn as_answered(d: &pressroom_core::store::Delivery) -> impl PartialEq + std::fmt::Debug {
+    let stage = match &d.stage {
+        Stage::RetryAt { attempt, error, .. } => format!("retry_at {attempt} {error}"),
+        other => format!("{other:?}"),
     };
-    let moved = store
-        .record_attempt("here/1", last_unwritten, &answer)
+    (
+        d.site_id,
+        d.state,
+        d.attempt_count,
+        d.next_attempt_at.is_some(),
+        d.last_error.clone(),
+        d.last_status,
+        stage,
+        d.confirm_timeout_ms,
+    )
+}
+
+/// A fan-out's deliveries handed to the worker unwritten are each written once its
+/// answer comes, directly as the answer leaves it: the same row, stage and attempt as
+/// recording the answer of a written one gives. Once all are answered, the publish
+/// keeps nothing unwritten.
+#[test]
+fn a_handed_delivery_is_written_when_its_answer_comes_as_the_answer_leaves_it() {
+    use pressroom_core::store::NextStep;
+    let answers = [
+        NextStep::Delivered,
+        NextStep::RetryIn(60_000),
+        NextStep::Failed("gave up".into()),
+        NextStep::ConfigError("404".into()),
+        NextStep::Cancelled("site removed".into()),
+    ];
+    // The same fan-out twice: the second one's deliveries written (by a reader) before
+    // any answer is recorded.
+    let mut recorded = Vec::new();
+    for write_first in [false, true] {
+        let (f, mut deliveries) = fan_out_of(70, UNREACHABLE);
+        deliveries[66].confirm_timeout_ms = Some(5000);
+        deliveries[67].confirm_timeout_ms = Some(5000);
+        let mut store = f.store.lock().unwrap();
+        let mut handed = Vec::new();
+        let enqueued = store
+            .enqueue_publish(
+                &POST,
+                &deliveries,
+                Some(("here/1", Duration::from_secs(60))),
+                |due| handed = due,
+            )
+            .unwrap();
+        let publish_id = enqueued.publish_id;
+        let path = store.path().to_path_buf();
+        assert_eq!(
+            rows_written(&path, publish_id),
+            65,
+            "the first 64 and the last"
+        );
+        if write_first {
+            assert_eq!(store.standings(publish_id).unwrap().len(), 70);
+            assert_eq!(rows_written(&path, publish_id), 70);
+        }
+        // Deliveries 64..69 were handed unwritten; one answer each.
+        for (i, next) in (64..69).zip(&answers) {
+            let moved = store
+                .record_attempt("here/1", handed[i].id, &answer(next.clone()))
+                .unwrap();
+            assert_eq!(moved.len(), 1, "{next:?}");
+            assert_eq!(moved[0].delivery_id, handed[i].id);
+            let stored = store.delivery(handed[i].id).unwrap();
+            assert_eq!(moved[0].stage, stored.stage);
+            assert_eq!(moved[0].confirming, stored.confirm_timeout_ms.is_some());
+            assert!(stored.updated_at >= stored.created_at);
+            // A second answer is kept, and moves nothing.
+            if i == 64 {
+                let again = store
+                    .record_attempt("here/1", handed[i].id, &answer(NextStep::Delivered))
+                    .unwrap();
+                assert!(again.is_empty());
+            }
+        }
+        let unwritten: Option<String> = rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(
+                "SELECT unwritten FROM publishes WHERE id = ?1",
+                [publish_id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(unwritten, None, "all handed ones answered");
+        recorded.push(
+            (64..69)
+                .map(|i| {
+                    let d = store.delivery(handed[i].id).unwrap();
+                    assert_eq!(
+                        (&d.message_id, &d.body),
+                        (&deliveries[i].message_id, &deliveries[i].body)
+                    );
+                    let attempts = store.attempts(d.id).unwrap().len();
+                    (as_answered(&d), attempts)
+                })
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert_eq!(recorded[0], recorded[1]);
+}
+
+/// A pass that ends with handed deliveries unanswered (a lease it could not renew)
+/// writes them as they were handed, claimed: they are sent again once the lease runs
+/// out, and the answered ones are left as they are.
+#[test]
+fn a_pass_ending_with_handed_deliveries_unanswered_writes_them_claimed() {
+    use pressroom_core::store::NextStep;
+    let (f, deliveries) = fan_out_of(70, UNREACHABLE);
+    let mut store = f.store.lock().unwrap();
+    let mut handed = Vec::new();
+    let lease = Duration::from_millis(1);
+    let publish_id = store
+        .enqueue_publish(&POST, &deliveries, Some(("here/1", lease)), |due| {
+            handed = due
+        })
+        .unwrap()
+        .publish_id;
+    for d in &handed[..68] {
+        store
+            .record_attempt("here/1", d.id, &answer(NextStep::Delivered))
+            .unwrap();
+    }
+    assert_eq!(rows_written(store.path(), publish_id), 69);
+    store.finish_handed("here/1").unwrap();
+    assert_eq!(rows_written(store.path(), publish_id), 70);
+    std::thread::sleep(Duration::from_millis(20));
+    let claimed = store
+        .claim_due("next/1", Duration::from_secs(60), 1000)
         .unwrap();
-    assert_eq!(moved.len(), 1);
-    let standings = store.standings(enqueued.publish_id).unwrap();
-    assert_eq!(standings.len(), 70);
-    assert_eq!(standings[68].stage, Stage::Accepted);
+    let ids: Vec<i64> = claimed.iter().map(|d| d.id).collect();
+    assert_eq!(ids, [handed[68].id, handed[69].id]);
+    let standings = store.standings(publish_id).unwrap();
+    assert!(standings[..68].iter().all(|s| s.stage == Stage::Accepted));
+}
+
+/// A process dying in the middle of a fan-out, some answers recorded: the next pass
+/// writes and sends only the deliveries not answered, and leaves the answered ones as
+/// their answers left them.
+#[tokio::test]
+async fn a_worker_dying_mid_fan_out_leaves_only_the_unanswered_to_send_again() {
+    use pressroom_core::store::NextStep;
+    let (f, deliveries) = fan_out_of(70, UNREACHABLE);
+    let outbox = f.outbox(Duration::from_secs(2));
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let machine = outbox.owner().split('/').nth(1).unwrap().to_owned();
+    let claim = format!("worker/{machine}/{dead}/00000000/0000");
+    let (publish_id, handed) = {
+        // The dying process's own store, dropped with it.
+        let mut store = Store::open(f.store.lock().unwrap().path()).unwrap();
+        let mut handed = Vec::new();
+        let publish_id = store
+            .enqueue_publish(
+                &POST,
+                &deliveries,
+                Some((&claim, Duration::from_secs(600))),
+                |due| handed = due,
+            )
+            .unwrap()
+            .publish_id;
+        for d in &handed[60..67] {
+            store
+                .record_attempt(&claim, d.id, &answer(NextStep::Delivered))
+                .unwrap();
+        }
+        (publish_id, handed)
+    };
+    // The seven answered are not sent again; the other 63 are (nothing listens: each
+    // is attempted once and rescheduled).
+    assert_eq!(outbox.run_due().await.unwrap(), 63);
+    let all = f.store.lock().unwrap().deliveries_of(publish_id).unwrap();
+    assert_eq!(all.len(), 70);
+    for (d, h) in all.iter().zip(&handed) {
+        assert_eq!(d.id, h.id);
+        let answered = (60..67).contains(&(d.id - handed[0].id));
+        if answered {
+            assert_eq!((d.stage.clone(), d.attempt_count), (Stage::Accepted, 1));
+        } else {
+            assert!(
+                matches!(d.stage, Stage::RetryAt { attempt: 1, .. }),
+                "{d:?}"
+            );
+        }
+    }
 }
 
 /// The body most of a publish's deliveries send is stored once, with the publish; a

@@ -83,6 +83,8 @@ pub struct Store {
     conn: Connection,
     path: PathBuf,
     checkpointer: Option<checkpoint::Checkpointer>,
+    /// Fan-out deliveries handed to this process's worker and not written yet.
+    handed: outbox::Handed,
 }
 
 impl std::fmt::Debug for Store {
@@ -128,6 +130,7 @@ impl Store {
             conn,
             path,
             checkpointer: None,
+            handed: Default::default(),
         })
     }
 

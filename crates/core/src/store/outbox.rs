@@ -1,6 +1,7 @@
 //! The webhook outbox's storage. A publish and one delivery per target site are
-//! committed together (in one transaction, or with the rows of a fan-out's later
-//! deliveries written just after: `enqueue_publish`), so either every site will be
+//! committed together (in one transaction, or with a fan-out's later deliveries kept
+//! as one record of their publish until they are written: `enqueue_publish`,
+//! `Handed`), so either every site will be
 //! told or none was recorded; every attempt is kept; a delivery's state only moves
 //! forward through `record_attempt` or an explicit redelivery. The webhook body that
 //! most of a publish's deliveries send is stored once, with the publish
@@ -355,7 +356,7 @@ struct Shared {
 
 /// One delivery's own columns: site, `webhook-id`, body (empty when it sends its
 /// publish's body: the last, `shared_body`), confirmation timeout.
-#[derive(Serialize, serde::Deserialize)]
+#[derive(Clone, Serialize, serde::Deserialize)]
 struct NewRow<'a>(
     i64,
     #[serde(borrow)] std::borrow::Cow<'a, str>,
@@ -397,20 +398,79 @@ struct Unwritten<Rows> {
     rows: Rows,
 }
 
-/// Writes `rows` as deliveries of `publish_id` with the ids from `first_id` on.
+impl NewRow<'_> {
+    fn into_owned(self) -> NewRow<'static> {
+        let NewRow(site_id, message_id, body, timeout, shared) = self;
+        NewRow(
+            site_id,
+            message_id.into_owned().into(),
+            body.into_owned().into(),
+            timeout,
+            shared,
+        )
+    }
+}
+
+/// The deliveries of fan-outs this store handed to a pass of its own process's worker
+/// and has not written yet, by publish. Their publish keeps them as its `unwritten`
+/// record (which anyone else who looks writes, claimed as they were); until then the
+/// pass's recorder writes each one only when its answer comes, directly in the state
+/// the answer leaves it in (`record_attempts`), rather than once claimed and again
+/// answered.
+#[derive(Default)]
+pub(super) struct Handed(HashMap<i64, HandedRows>);
+
+struct HandedRows {
+    /// The pass they were claimed for.
+    owner: String,
+    first_id: i64,
+    created_at: String,
+    rows: Vec<NewRow<'static>>,
+    written: Vec<bool>,
+    left: usize,
+}
+
+impl Handed {
+    /// The publish and the place among its handed rows of delivery `id`, if `owner`'s
+    /// pass has it and it is not written yet.
+    fn find(&self, owner: &str, id: i64) -> Option<(i64, usize)> {
+        self.0.iter().find_map(|(publish_id, h)| {
+            let i = usize::try_from(id - h.first_id).ok()?;
+            (h.owner == owner && i < h.rows.len() && !h.written[i]).then_some((*publish_id, i))
+        })
+    }
+}
+
+/// Whether any publish has deliveries not written yet.
+fn any_unwritten(conn: &rusqlite::Connection) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM publishes WHERE unwritten IS NOT NULL)")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// Writes `rows` as deliveries of `publish_id` with the ids from `first_id` on; with
+/// `missing_only`, only those not written already (by the recorder of the pass that
+/// has them: `Handed`).
 fn insert_deliveries(
     conn: &rusqlite::Connection,
     publish_id: i64,
     shared: &Shared,
     first_id: i64,
     rows: &[NewRow<'_>],
+    missing_only: bool,
 ) -> Result<()> {
     // Many rows per statement: a fan-out to many sites is one of the hot paths.
     static INSERT: Texts = Texts::new();
+    static INSERT_MISSING: Texts = Texts::new();
     let mut first_id = first_id;
     for chunk in row_chunks(rows) {
-        let mut insert = conn.prepare_cached(&INSERT.get(chunk.len(), || {
-            values_sql(
+        let texts = if missing_only {
+            &INSERT_MISSING
+        } else {
+            &INSERT
+        };
+        let mut insert = conn.prepare_cached(&texts.get(chunk.len(), || {
+            let mut sql = values_sql(
                 "INSERT INTO deliveries (id, site_id, message_id, body, confirm_timeout_ms,
                  shared_body, publish_id, state, next_attempt_at, created_at, updated_at,
                  stage, lease_owner, lease_until) VALUES ",
@@ -418,7 +478,11 @@ fn insert_deliveries(
                 6,
                 5,
                 |_| ", ?1, 'pending', ?2, ?2, ?2, ?3, ?4, ?5".into(),
-            )
+            );
+            if missing_only {
+                sql.push_str(" ON CONFLICT (id) DO NOTHING");
+            }
+            sql
         }))?;
         let ids: Vec<i64> = (first_id..).take(chunk.len()).collect();
         first_id += chunk.len() as i64;
@@ -446,25 +510,170 @@ fn insert_deliveries(
 }
 
 /// Writes the deliveries of every publish committed with some of them unwritten (its
-/// process died before it wrote them), claimed as they were.
-fn write_unwritten(tx: &rusqlite::Transaction<'_>) -> Result<()> {
-    let pending: Vec<(i64, String)> = tx
-        .prepare_cached("SELECT id, unwritten FROM publishes WHERE unwritten IS NOT NULL")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+/// process died before it wrote them, or its pass is still sending them), claimed as
+/// they were, except those `keep` has (this process's passes write them).
+fn write_unwritten(tx: &rusqlite::Transaction<'_>, keep: Option<&Handed>) -> Result<()> {
+    // The ids first: a kept record is not even read (a fan-out's is large).
+    let pending: Vec<i64> = tx
+        .prepare_cached("SELECT id FROM publishes WHERE unwritten IS NOT NULL")?
+        .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    for (publish_id, json) in pending {
-        match serde_json::from_str::<Unwritten<Vec<NewRow<'_>>>>(&json) {
-            Ok(u) => insert_deliveries(tx, publish_id, &u.shared, u.first_id, &u.rows)?,
-            Err(e) => {
-                tracing::error!(publish_id, error = %e, "the unwritten deliveries of a publish cannot be read; dropped")
-            }
+    for publish_id in pending {
+        if !keep.is_some_and(|k| k.0.contains_key(&publish_id)) {
+            let json: String = tx
+                .prepare_cached("SELECT unwritten FROM publishes WHERE id = ?1")?
+                .query_row([publish_id], |r| r.get(0))?;
+            write_unwritten_of(tx, publish_id, &json)?;
         }
-        tx.execute(
-            "UPDATE publishes SET unwritten = NULL WHERE id = ?1",
-            [publish_id],
-        )?;
     }
     Ok(())
+}
+
+/// Writes the deliveries of `publish_id` its `unwritten` record (`json`) keeps and that
+/// are not written yet, and clears the record.
+fn write_unwritten_of(tx: &rusqlite::Transaction<'_>, publish_id: i64, json: &str) -> Result<()> {
+    match serde_json::from_str::<Unwritten<Vec<NewRow<'_>>>>(json) {
+        Ok(u) => insert_deliveries(tx, publish_id, &u.shared, u.first_id, &u.rows, true)?,
+        Err(e) => {
+            tracing::error!(publish_id, error = %e, "the unwritten deliveries of a publish cannot be read; dropped")
+        }
+    }
+    tx.execute(
+        "UPDATE publishes SET unwritten = NULL WHERE id = ?1",
+        [publish_id],
+    )?;
+    Ok(())
+}
+
+/// Whether `publish_id` still keeps deliveries unwritten.
+fn still_unwritten(tx: &rusqlite::Transaction<'_>, publish_id: i64) -> Result<bool> {
+    Ok(tx
+        .prepare_cached("SELECT unwritten IS NOT NULL FROM publishes WHERE id = ?1")?
+        .query_row([publish_id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
+/// The state an attempt leaves its delivery in, when the next attempt is due, and the
+/// error it keeps.
+fn outcome(attempt: &AttemptRecord) -> (DeliveryState, Option<String>, Option<String>) {
+    match &attempt.next {
+        NextStep::Delivered => (DeliveryState::Delivered, None, None),
+        NextStep::RetryIn(ms) => (
+            DeliveryState::Pending,
+            Some(timestamp_after(std::time::Duration::from_millis(*ms))),
+            attempt.error.clone(),
+        ),
+        NextStep::Failed(why) => (DeliveryState::Failed, None, Some(why.clone())),
+        NextStep::ConfigError(why) => (DeliveryState::ConfigError, None, Some(why.clone())),
+        NextStep::Cancelled(why) => (DeliveryState::Cancelled, None, Some(why.clone())),
+    }
+}
+
+/// Writes handed deliveries (publish, place among its handed rows, first answer) as
+/// their answer leaves them — the state, stage and columns that recording the answer
+/// of a stored one gives it; returns them as moved.
+fn insert_answered(
+    tx: &rusqlite::Transaction<'_>,
+    handed: &Handed,
+    ts: &str,
+    chunk: &[(i64, usize, &AttemptRecord)],
+) -> Result<Vec<Moved>> {
+    static INSERT: Texts = Texts::new();
+    struct Answered<'a> {
+        id: i64,
+        publish_id: i64,
+        row: &'a NewRow<'static>,
+        created_at: &'a str,
+        timeout: Option<i64>,
+        state: &'static str,
+        next_at: Option<String>,
+        error: Option<String>,
+        stage: Stage,
+        stage_json: String,
+    }
+    let answered: Vec<Answered<'_>> = chunk
+        .iter()
+        .map(|&(publish_id, i, attempt)| {
+            let h = &handed.0[&publish_id];
+            let row = &h.rows[i];
+            let (state, next_at, error) = outcome(attempt);
+            let (stage, timeout) = match state {
+                DeliveryState::Delivered => (Stage::Accepted, row.3),
+                DeliveryState::Pending => (
+                    Stage::RetryAt {
+                        attempt: 1,
+                        at: next_at.clone().unwrap_or_default(),
+                        error: error.clone().unwrap_or_default(),
+                    },
+                    row.3,
+                ),
+                _ => (
+                    Stage::Failed {
+                        reason: error.clone().unwrap_or_default(),
+                    },
+                    None,
+                ),
+            };
+            Answered {
+                id: h.first_id + i as i64,
+                publish_id,
+                row,
+                created_at: &h.created_at,
+                timeout,
+                state: state.as_str(),
+                next_at,
+                error,
+                stage_json: stage.to_json(),
+                stage,
+            }
+        })
+        .collect();
+    let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 12 + 1);
+    values.push(&ts);
+    for a in &answered {
+        let NewRow(site_id, message_id, body, _, shared) = a.row;
+        values.extend([
+            &a.id as &dyn rusqlite::ToSql,
+            site_id,
+            message_id,
+            body,
+            &a.timeout,
+            shared,
+            &a.publish_id,
+            &a.created_at,
+            &a.state,
+            &a.next_at,
+            &a.error,
+            &a.stage_json,
+        ]);
+    }
+    tx.prepare_cached(&INSERT.get(chunk.len(), || {
+        values_sql(
+            "INSERT INTO deliveries (id, site_id, message_id, body, confirm_timeout_ms,
+                 shared_body, publish_id, created_at, state, next_attempt_at, last_error,
+                 stage, attempt_count, updated_at) VALUES ",
+            chunk.len(),
+            12,
+            1,
+            |_| ", 1, ?1".into(),
+        )
+    }))?
+    .execute(values.as_slice())?;
+    Ok(answered
+        .into_iter()
+        .map(|a| Moved {
+            delivery_id: a.id,
+            confirming: a.timeout.is_some(),
+            stage: a.stage,
+        })
+        .collect())
+}
+
+/// A write transaction on `conn` (`Store::write_transaction`), for a method that also
+/// needs another field of its store.
+fn immediate(conn: &mut rusqlite::Connection) -> Result<rusqlite::Transaction<'_>> {
+    Ok(conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
 }
 
 /// The names of the sites not removed, by id.
@@ -499,11 +708,12 @@ impl Store {
     /// Records a publish and enqueues its deliveries, as `record_publish_with_deliveries`.
     /// With `claim` (a worker's claim name and lease) the deliveries are written
     /// already claimed for that worker, and `handover` gets what it needs to send them
-    /// as soon as the publish is committed. A fan-out to many sites is committed first
-    /// with its first deliveries and the rest as one `unwritten` record, handed over,
-    /// and then written in a second transaction: the sending starts while
-    /// the rows are written (should this process die in between, whoever looks at the
-    /// outbox next writes them: `write_unwritten`). Returns where every site stands.
+    /// as soon as the publish is committed. A fan-out to many sites is committed with
+    /// its first and last deliveries and the rest as one `unwritten` record, and handed
+    /// over: the pass's recorder writes each of the rest when its answer comes
+    /// (`record_attempts`, `Handed`); whatever else looks at the deliveries first —
+    /// a reader, another process, the next pass should this process die — writes them
+    /// as they were handed (`write_unwritten`). Returns where every site stands.
     pub fn enqueue_publish(
         &mut self,
         publish: &NewPublish<'_>,
@@ -511,8 +721,8 @@ impl Store {
         claim: Option<(&str, std::time::Duration)>,
         handover: impl FnOnce(Vec<DueDelivery>),
     ) -> Result<Enqueued> {
-        let tx = self.write_transaction()?;
-        write_unwritten(&tx)?;
+        let tx = immediate(&mut self.conn)?;
+        write_unwritten(&tx, Some(&self.handed))?;
         let document_id = super::documents::document_id(&tx, publish.slug).ok();
         let ts = now();
         if let Some(id) = document_id {
@@ -544,7 +754,7 @@ impl Store {
             tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM deliveries", [], |r| {
                 r.get(0)
             })?;
-        // Written after the handover: all but the first rows and the last, which
+        // Kept unwritten at the handover: all but the first rows and the last, which
         // reserves the ids in between (a new row gets the highest id + 1).
         let later = match claim {
             Some(_) if deliveries.len() > FIRST_WRITTEN + 1 => FIRST_WRITTEN..deliveries.len() - 1,
@@ -580,16 +790,42 @@ impl Store {
             ],
         )?;
         let publish_id = tx.last_insert_rowid();
-        insert_deliveries(&tx, publish_id, &shared, first_id, &rows[..later.start])?;
+        insert_deliveries(
+            &tx,
+            publish_id,
+            &shared,
+            first_id,
+            &rows[..later.start],
+            false,
+        )?;
         insert_deliveries(
             &tx,
             publish_id,
             &shared,
             first_id + later.end as i64,
             &rows[later.end..],
+            false,
         )?;
         let names = site_names(&tx)?;
         tx.commit()?;
+        if let (Some((owner, _)), false) = (claim, later.is_empty()) {
+            let n = later.len();
+            self.handed.0.insert(
+                publish_id,
+                HandedRows {
+                    owner: owner.to_owned(),
+                    first_id: first_id + later.start as i64,
+                    created_at: ts.clone(),
+                    rows: rows[later]
+                        .iter()
+                        .cloned()
+                        .map(NewRow::into_owned)
+                        .collect(),
+                    written: vec![false; n],
+                    left: n,
+                },
+            );
+        }
         // From here on the publish is recorded and (when claimed) being sent: nothing
         // may fail it any more.
         if claim.is_some() {
@@ -607,24 +843,6 @@ impl Store {
                     })
                     .collect(),
             );
-        }
-        if !later.is_empty() {
-            let first = first_id + later.start as i64;
-            let written = self.write_transaction().and_then(|tx| {
-                // Unless another process's pass got to them first.
-                let ours = tx.execute(
-                    "UPDATE publishes SET unwritten = NULL WHERE id = ?1 AND unwritten IS NOT NULL",
-                    [publish_id],
-                )?;
-                if ours > 0 {
-                    insert_deliveries(&tx, publish_id, &shared, first, &rows[later])?;
-                }
-                Ok(tx.commit()?)
-            });
-            if let Err(e) = written {
-                // Still recorded as unwritten: written before the first answer is.
-                tracing::warn!(publish_id, error = %e, "the rest of a fan-out is written later");
-            }
         }
         let standings = deliveries
             .iter()
@@ -656,14 +874,45 @@ impl Store {
     /// claimed as they were: a worker does this before taking over dead workers'
     /// claims, so those are taken over too.
     pub fn write_unwritten_deliveries(&mut self) -> Result<()> {
-        let any: bool = self.conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM publishes WHERE unwritten IS NOT NULL)",
-            [],
-            |r| r.get(0),
-        )?;
-        if any {
-            let tx = self.write_transaction()?;
-            write_unwritten(&tx)?;
+        self.flush_unwritten()
+    }
+
+    /// Writes every delivery not written yet, this process's handed ones too: what
+    /// reads or changes deliveries other than through a pass's recorder sees them all.
+    pub(super) fn flush_unwritten(&self) -> Result<()> {
+        if any_unwritten(&self.conn)? {
+            let tx = rusqlite::Transaction::new_unchecked(
+                &self.conn,
+                rusqlite::TransactionBehavior::Immediate,
+            )?;
+            write_unwritten(&tx, None)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Writes what `owner`'s pass, now ended, left of its handed deliveries (a lease it
+    /// could not renew): claimed as they were, so they are sent again once the lease
+    /// runs out.
+    pub fn finish_handed(&mut self, owner: &str) -> Result<()> {
+        let ended: Vec<i64> = (self.handed.0.iter())
+            .filter(|(_, h)| h.owner == owner)
+            .map(|(id, _)| *id)
+            .collect();
+        for publish_id in ended {
+            self.handed.0.remove(&publish_id);
+            let tx = immediate(&mut self.conn)?;
+            let json: Option<String> = tx
+                .query_row(
+                    "SELECT unwritten FROM publishes WHERE id = ?1",
+                    [publish_id],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .flatten();
+            if let Some(json) = json {
+                write_unwritten_of(&tx, publish_id, &json)?;
+            }
             tx.commit()?;
         }
         Ok(())
@@ -683,7 +932,7 @@ impl Store {
     ) -> Result<Vec<DueDelivery>> {
         let (at, until) = (now(), timestamp_after(lease));
         let tx = self.write_transaction()?;
-        write_unwritten(&tx)?;
+        write_unwritten(&tx, None)?;
         let claimed = {
             let mut stmt = tx.prepare_cached(
                 "UPDATE deliveries SET lease_owner = ?1, lease_until = ?2,
@@ -719,6 +968,7 @@ impl Store {
     /// When the next pending delivery (optionally of one publish) can be sent: its due
     /// time, or while a worker holds it, the end of that worker's lease.
     pub fn next_due_at(&self, publish_id: Option<i64>) -> Result<Option<String>> {
+        self.flush_unwritten()?;
         Ok(self.conn.query_row(
             "SELECT min(max(next_attempt_at, coalesce(lease_until, ''))) FROM deliveries
              WHERE state = 'pending' AND (?1 IS NULL OR publish_id = ?1)",
@@ -778,6 +1028,7 @@ impl Store {
         delivery_id: i64,
         lease: std::time::Duration,
     ) -> Result<bool> {
+        self.flush_unwritten()?;
         let changed = self.conn.execute(
             "UPDATE deliveries SET lease_until = ?3
              WHERE id = ?1 AND state = 'pending' AND lease_owner IS ?2",
@@ -796,6 +1047,7 @@ impl Store {
     /// Gives up every lease `owner` holds (a worker stopping cleanly), so another
     /// worker takes its deliveries and confirmations over at once.
     pub fn release_leases(&mut self, owner: &str) -> Result<()> {
+        self.flush_unwritten()?;
         self.conn.execute(&release_leases_sql(), [owner])?;
         Ok(())
     }
@@ -820,6 +1072,7 @@ impl Store {
 
     /// Where every site of a publish stands, in delivery order.
     pub fn standings(&self, publish_id: i64) -> Result<Vec<Standing>> {
+        self.flush_unwritten()?;
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {STANDING_COLUMNS} FROM deliveries d
              LEFT JOIN sites s ON s.id = d.site_id AND s.removed_at IS NULL
@@ -837,6 +1090,7 @@ impl Store {
     /// attempts and time. Cheaper than reading them again, which is what a follower
     /// does last: no site names, and a sentence only for a stage that changed.
     pub fn refresh_standings(&self, standings: &mut [Standing]) -> Result<()> {
+        self.flush_unwritten()?;
         let Some(publish_id) = standings.first().map(|s| s.publish_id) else {
             return Ok(());
         };
@@ -867,6 +1121,7 @@ impl Store {
     /// Where the sites of each document's latest publish stand, by slug (documents
     /// never published, published to no site, or taken down since, have none).
     pub fn latest_standings(&self) -> Result<Vec<(String, Standing)>> {
+        self.flush_unwritten()?;
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {STANDING_COLUMNS}, p.slug FROM deliveries d
              JOIN publishes p ON p.id = d.publish_id
@@ -909,6 +1164,7 @@ impl Store {
     }
 
     pub fn deliveries_of(&self, publish_id: i64) -> Result<Vec<Delivery>> {
+        self.flush_unwritten()?;
         let mut stmt = self.conn.prepare_cached(&format!(
             "{} WHERE d.publish_id = ?1 ORDER BY d.id",
             delivery_select(true)
@@ -919,6 +1175,7 @@ impl Store {
 
     /// The delivery log, newest first; `failed_only` keeps failed and config errors.
     pub fn deliveries(&self, failed_only: bool, limit: usize) -> Result<Vec<Delivery>> {
+        self.flush_unwritten()?;
         let mut stmt = self.conn.prepare_cached(&format!(
             "{} WHERE (?1 = 0 OR d.state IN ('failed', 'config_error'))
              ORDER BY d.id DESC LIMIT ?2",
@@ -929,6 +1186,7 @@ impl Store {
     }
 
     pub fn delivery(&self, id: i64) -> Result<Delivery> {
+        self.flush_unwritten()?;
         self.conn
             .query_row(
                 &format!("{} WHERE d.id = ?1", delivery_select(true)),
@@ -978,19 +1236,44 @@ impl Store {
     /// per site). Every attempt is kept; a delivery moves only while it is pending —
     /// nothing ever goes back from delivered — and, unless it was accepted, only while
     /// `owner` still holds it (a worker whose lease ran out does not undo another's).
-    /// Returns the deliveries that did move, as stored.
+    /// A delivery `owner`'s pass was handed unwritten (`Handed`) is written now, as its
+    /// answer leaves it. Returns the deliveries that did move, as stored.
     pub fn record_attempts(
         &mut self,
         owner: &str,
         attempts: &[(i64, &AttemptRecord)],
     ) -> Result<Vec<Moved>> {
         static INSERT: Texts = Texts::new();
-        let tx = self.write_transaction()?;
-        // The answers may be to deliveries not written yet (their publish's second
-        // transaction failed): written first.
-        write_unwritten(&tx)?;
+        let tx = immediate(&mut self.conn)?;
+        // The answers may be to deliveries another process has not written yet (it
+        // died, or its pass still sends them): written first.
+        write_unwritten(&tx, Some(&self.handed))?;
+        // Handed deliveries that someone else wrote meanwhile (their record is gone)
+        // are moved as stored ones.
+        let gone: Vec<i64> = (self.handed.0.iter())
+            .filter(|(_, h)| h.owner == owner)
+            .map(|(id, _)| *id)
+            .filter(|id| !still_unwritten(&tx, *id).unwrap_or(false))
+            .collect();
+        for id in gone {
+            self.handed.0.remove(&id);
+        }
         let ts = now();
         let mut moved = Vec::with_capacity(attempts.len());
+        let mut fresh: Vec<(i64, usize, &AttemptRecord)> = Vec::new();
+        let mut stored: Vec<(i64, &AttemptRecord)> = Vec::new();
+        for &(delivery_id, attempt) in attempts {
+            match self.handed.find(owner, delivery_id) {
+                Some((publish_id, i)) if !fresh.iter().any(|f| (f.0, f.1) == (publish_id, i)) => {
+                    fresh.push((publish_id, i, attempt))
+                }
+                _ => stored.push((delivery_id, attempt)),
+            }
+        }
+
+        for chunk in row_chunks(&fresh) {
+            moved.extend(insert_answered(&tx, &self.handed, &ts, chunk)?);
+        }
         let moved_row = |r: &Row<'_>| {
             Ok(Moved {
                 delivery_id: r.get(0)?,
@@ -998,37 +1281,7 @@ impl Store {
                 confirming: r.get(2)?,
             })
         };
-        for chunk in row_chunks(attempts) {
-            let headers: Vec<String> = chunk
-                .iter()
-                .map(|(_, a)| serde_json::to_string(&a.response_headers).expect("serializes"))
-                .collect();
-            let latencies: Vec<i64> = chunk.iter().map(|(_, a)| a.latency_ms as i64).collect();
-            let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 7);
-            for (((delivery_id, a), headers), latency) in chunk.iter().zip(&headers).zip(&latencies)
-            {
-                values.extend([
-                    delivery_id as &dyn rusqlite::ToSql,
-                    &a.started_at,
-                    &a.status,
-                    latency,
-                    headers,
-                    &a.response_body,
-                    &a.error,
-                ]);
-            }
-            tx.prepare_cached(&INSERT.get(chunk.len(), || {
-                values_sql(
-                    "INSERT INTO attempts (delivery_id, started_at, status, latency_ms,
-                         response_headers, response_body, error) VALUES ",
-                    chunk.len(),
-                    7,
-                    0,
-                    |_| String::new(),
-                )
-            }))?
-            .execute(values.as_slice())?;
-
+        for chunk in row_chunks(&stored) {
             // Delivered ones all move to the same state: one statement for them (the
             // ids as one JSON array, so it is one cached statement whatever their number).
             let delivered: Vec<i64> = chunk
@@ -1063,19 +1316,10 @@ impl Store {
                  RETURNING id, stage, confirm_timeout_ms IS NOT NULL",
             )?;
             for (delivery_id, attempt) in chunk {
-                let (state, next_at, error) = match &attempt.next {
-                    NextStep::Delivered => continue,
-                    NextStep::RetryIn(ms) => (
-                        DeliveryState::Pending,
-                        Some(timestamp_after(std::time::Duration::from_millis(*ms))),
-                        attempt.error.clone(),
-                    ),
-                    NextStep::Failed(why) => (DeliveryState::Failed, None, Some(why.clone())),
-                    NextStep::ConfigError(why) => {
-                        (DeliveryState::ConfigError, None, Some(why.clone()))
-                    }
-                    NextStep::Cancelled(why) => (DeliveryState::Cancelled, None, Some(why.clone())),
-                };
+                if attempt.next == NextStep::Delivered {
+                    continue;
+                }
+                let (state, next_at, error) = outcome(attempt);
                 let row = update
                     .query_row(
                         params![delivery_id, state.as_str(), next_at, error, ts, owner],
@@ -1085,13 +1329,69 @@ impl Store {
                 moved.extend(row);
             }
         }
+
+        // Every attempt is kept (after its delivery is written: it refers to it).
+        for chunk in row_chunks(attempts) {
+            let headers: Vec<String> = chunk
+                .iter()
+                .map(|(_, a)| serde_json::to_string(&a.response_headers).expect("serializes"))
+                .collect();
+            let latencies: Vec<i64> = chunk.iter().map(|(_, a)| a.latency_ms as i64).collect();
+            let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 7);
+            for (((delivery_id, a), headers), latency) in chunk.iter().zip(&headers).zip(&latencies)
+            {
+                values.extend([
+                    delivery_id as &dyn rusqlite::ToSql,
+                    &a.started_at,
+                    &a.status,
+                    latency,
+                    headers,
+                    &a.response_body,
+                    &a.error,
+                ]);
+            }
+            tx.prepare_cached(&INSERT.get(chunk.len(), || {
+                values_sql(
+                    "INSERT INTO attempts (delivery_id, started_at, status, latency_ms,
+                         response_headers, response_body, error) VALUES ",
+                    chunk.len(),
+                    7,
+                    0,
+                    |_| String::new(),
+                )
+            }))?
+            .execute(values.as_slice())?;
+        }
+
+        // A handed fan-out all written is no longer kept unwritten.
+        let mut finished = Vec::new();
+        for (publish_id, h) in &self.handed.0 {
+            let now_written = fresh.iter().filter(|f| f.0 == *publish_id).count();
+            if now_written > 0 && now_written == h.left {
+                tx.execute(
+                    "UPDATE publishes SET unwritten = NULL WHERE id = ?1",
+                    [publish_id],
+                )?;
+                finished.push(*publish_id);
+            }
+        }
         tx.commit()?;
+        for (publish_id, i, _) in &fresh {
+            if let Some(h) = self.handed.0.get_mut(publish_id) {
+                h.written[*i] = true;
+                h.left -= 1;
+            }
+        }
+        for publish_id in finished {
+            self.handed.0.remove(&publish_id);
+        }
         Ok(moved)
     }
 
     /// Marks a delivery that will not be attempted (its site is gone or disabled);
     /// whether it was still pending (and so is cancelled now).
     pub fn cancel_delivery(&mut self, delivery_id: i64, why: &str) -> Result<bool> {
+        self.flush_unwritten()?;
         let changed = self.conn.execute(
             "UPDATE deliveries SET state = 'cancelled', next_attempt_at = NULL,
                  last_error = ?2, updated_at = ?3, confirm_timeout_ms = NULL,

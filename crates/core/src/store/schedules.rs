@@ -255,6 +255,7 @@ impl Store {
     /// What is left to do by a publisher: pending schedules, deliveries waiting for
     /// an attempt, accepted ones still to be confirmed.
     pub fn pending_work(&self) -> Result<PendingWork> {
+        self.flush_unwritten()?;
         Ok(self.conn.query_row(
             "SELECT (SELECT count(*) FROM schedules WHERE state = 'pending'),
                     (SELECT count(*) FROM deliveries WHERE state = 'pending'),
