@@ -341,8 +341,9 @@ fn delivery_from_row(r: &Row<'_>) -> rusqlite::Result<Delivery> {
     })
 }
 
-/// How many deliveries of a fan-out are written before it is handed to the worker.
-const FIRST_WRITTEN: usize = 64;
+/// The most deliveries a publish handed to the worker writes with its record; a wider
+/// fan-out writes only its last one then, and keeps the others unwritten (`Handed`).
+const WRITTEN_WHOLE: usize = 65;
 
 /// What every delivery of one publish is written with.
 #[derive(Clone, Serialize, serde::Deserialize)]
@@ -709,8 +710,9 @@ impl Store {
     /// With `claim` (a worker's claim name and lease) the deliveries are written
     /// already claimed for that worker, and `handover` gets what it needs to send them
     /// as soon as the publish is committed. A fan-out to many sites is committed with
-    /// its first and last deliveries and the rest as one `unwritten` record, and handed
-    /// over: the pass's recorder writes each of the rest when its answer comes
+    /// its last delivery and the rest as one `unwritten` record, and handed over
+    /// before anything else is done: the pass's recorder writes each of the rest when
+    /// its answer comes
     /// (`record_attempts`, `Handed`); whatever else looks at the deliveries first —
     /// a reader, another process, the next pass should this process die — writes them
     /// as they were handed (`write_unwritten`). Returns where every site stands.
@@ -754,10 +756,10 @@ impl Store {
             tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM deliveries", [], |r| {
                 r.get(0)
             })?;
-        // Kept unwritten at the handover: all but the first rows and the last, which
-        // reserves the ids in between (a new row gets the highest id + 1).
+        // Kept unwritten at the handover: all but the last row, which reserves the ids
+        // of the others (a new row gets the highest id + 1).
         let later = match claim {
-            Some(_) if deliveries.len() > FIRST_WRITTEN + 1 => FIRST_WRITTEN..deliveries.len() - 1,
+            Some(_) if deliveries.len() > WRITTEN_WHOLE => 0..deliveries.len() - 1,
             _ => 0..0,
         };
         let body = shared_body(deliveries);
@@ -806,26 +808,7 @@ impl Store {
             &rows[later.end..],
             false,
         )?;
-        let names = site_names(&tx)?;
         tx.commit()?;
-        if let (Some((owner, _)), false) = (claim, later.is_empty()) {
-            let n = later.len();
-            self.handed.0.insert(
-                publish_id,
-                HandedRows {
-                    owner: owner.to_owned(),
-                    first_id: first_id + later.start as i64,
-                    created_at: ts.clone(),
-                    rows: rows[later]
-                        .iter()
-                        .cloned()
-                        .map(NewRow::into_owned)
-                        .collect(),
-                    written: vec![false; n],
-                    left: n,
-                },
-            );
-        }
         // From here on the publish is recorded and (when claimed) being sent: nothing
         // may fail it any more.
         if claim.is_some() {
@@ -844,6 +827,31 @@ impl Store {
                     .collect(),
             );
         }
+        // Kept for the pass's recorder, which records nothing before this returns (the
+        // caller holds the store).
+        if let (Some((owner, _)), false) = (claim, later.is_empty()) {
+            let n = later.len();
+            self.handed.0.insert(
+                publish_id,
+                HandedRows {
+                    owner: owner.to_owned(),
+                    first_id: first_id + later.start as i64,
+                    created_at: ts.clone(),
+                    rows: rows[later]
+                        .iter()
+                        .cloned()
+                        .map(NewRow::into_owned)
+                        .collect(),
+                    written: vec![false; n],
+                    left: n,
+                },
+            );
+        }
+        // Read after the handover, which waits for nothing it does not need.
+        let names = site_names(&self.conn).unwrap_or_else(|e| {
+            tracing::warn!(publish_id, error = %e, "site names could not be read for a publish's standings");
+            HashMap::new()
+        });
         let standings = deliveries
             .iter()
             .zip(first_id..)
