@@ -203,7 +203,8 @@ impl Outbox {
     }
 
     /// Attempts `due`, claimed under `claim` at `claimed_at` (by `run_due`, or by a
-    /// publish that wrote them claimed, which read the sites' version just before:
+    /// publish that recorded them claimed — a wide one kept unwritten until their
+    /// answers, `Store::record_attempts` — which read the sites' version just before:
     /// `sites_version`); returns how many attempts were made.
     pub async fn send_claimed(
         &self,
@@ -215,6 +216,12 @@ impl Outbox {
         if due.is_empty() {
             return Ok(0);
         }
+        // However the pass ends, what it was handed unwritten and did not answer is
+        // written then.
+        let _finish = FinishHanded {
+            store: &self.store,
+            claim: &claim,
+        };
         let version = match sites_version {
             Some(version) => version,
             None => lock(&self.store).sites_version()?,
@@ -407,7 +414,6 @@ impl Outbox {
             self.lookups.put(known);
         }
         recorder.await.expect("recording does not panic")?;
-        lock(&self.store).finish_handed(&claim)?;
         Ok(attempts)
     }
 
@@ -476,6 +482,21 @@ impl Outbox {
                 return Ok(());
             }
             tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// Has the store write, as a pass ends however it ends, what the pass was handed
+/// unwritten and did not answer (`Store::finish_handed`).
+struct FinishHanded<'a> {
+    store: &'a Mutex<Store>,
+    claim: &'a str,
+}
+
+impl Drop for FinishHanded<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = lock(self.store).finish_handed(self.claim) {
+            tracing::warn!(error = %e, "what a pass left unwritten is written by the next look at the outbox");
         }
     }
 }

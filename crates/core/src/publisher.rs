@@ -452,7 +452,7 @@ impl Publisher {
                 let next = {
                     let store = lock(&self.inner.store);
                     let deliveries = if passes.len() < MAX_PASSES {
-                        store.next_due_at(None)
+                        store.next_due_for_worker()
                     } else {
                         Ok(None)
                     };
@@ -674,10 +674,10 @@ impl Publisher {
 
     /// `enqueue`, broadcasting the event `announce` makes of the recorded publish
     /// before any answer to it is reported. While the worker serves, the deliveries
-    /// are written already claimed for a pass of its own, started on its runtime as
-    /// soon as the publish is committed (a fan-out's sending starts while the rest of
-    /// its deliveries are written): no claim query, no wait for the worker to look,
-    /// nor for whatever the worker is doing.
+    /// are recorded already claimed for a pass of its own, started on its runtime as
+    /// soon as the publish is committed (a wide fan-out's deliveries are written as
+    /// their answers come: `Store::enqueue_publish`): no claim query, no wait for the
+    /// worker to look, nor for whatever the worker is doing.
     fn enqueue_announced<E: Into<Option<Event>>>(
         &self,
         publish: &NewPublish<'_>,
@@ -710,7 +710,10 @@ impl Publisher {
         match claim {
             // The worker stopped meanwhile (it gives up its leases as it ends): give
             // these up too, for whoever serves next.
-            Some(claim) if !handed => store.release_leases(&claim)?,
+            Some(claim) if !handed => {
+                store.finish_handed(&claim)?;
+                store.release_leases(&claim)?
+            }
             Some(_) => {}
             None => {
                 drop(store);

@@ -906,17 +906,22 @@ fn a_handed_delivery_is_written_when_its_answer_comes_as_the_answer_leaves_it() 
             assert_eq!(store.standings(publish_id).unwrap().len(), 70);
             assert_eq!(rows_written(&path, publish_id), 70);
         }
-        // All but the last were handed unwritten; one answer each, of every kind.
+        // All but the last were handed unwritten; one answer each, of every kind. Nothing
+        // here reads through the store until all are answered (a reader writes them).
+        let mut moves = Vec::new();
         for (i, next) in (0..69).zip(answers.iter().cycle()) {
             let moved = store
                 .record_attempt("here/1", handed[i].id, &answer(next.clone()))
                 .unwrap();
             assert_eq!(moved.len(), 1, "{next:?}");
             assert_eq!(moved[0].delivery_id, handed[i].id);
-            let stored = store.delivery(handed[i].id).unwrap();
-            assert_eq!(moved[0].stage, stored.stage);
-            assert_eq!(moved[0].confirming, stored.confirm_timeout_ms.is_some());
-            assert!(stored.updated_at >= stored.created_at);
+            if !write_first {
+                assert_eq!(
+                    rows_written(&path, publish_id),
+                    i + 2,
+                    "written as answered"
+                );
+            }
             // A second answer is kept, and moves nothing.
             if i == 0 {
                 let again = store
@@ -924,6 +929,7 @@ fn a_handed_delivery_is_written_when_its_answer_comes_as_the_answer_leaves_it() 
                     .unwrap();
                 assert!(again.is_empty());
             }
+            moves.extend(moved);
         }
         let unwritten: Option<String> = rusqlite::Connection::open(&path)
             .unwrap()
@@ -934,6 +940,13 @@ fn a_handed_delivery_is_written_when_its_answer_comes_as_the_answer_leaves_it() 
             )
             .unwrap();
         assert_eq!(unwritten, None, "all handed ones answered");
+        // What each answer reported is what is stored.
+        for m in &moves {
+            let stored = store.delivery(m.delivery_id).unwrap();
+            assert_eq!(m.stage, stored.stage);
+            assert_eq!(m.confirming, stored.confirm_timeout_ms.is_some());
+            assert!(stored.updated_at >= stored.created_at);
+        }
         recorded.push(
             (0..69)
                 .map(|i| {
@@ -1050,6 +1063,8 @@ fn each_delivery_sends_its_own_body_whether_shared_or_not() {
     let enqueued = store
         .enqueue_publish(&POST, &deliveries, Some(("here/1", lease)), |_| {})
         .unwrap();
+    // Its pass ends having sent nothing: they are all written, claimed as handed.
+    store.finish_handed("here/1").unwrap();
     std::thread::sleep(Duration::from_millis(20));
     let want: Vec<&str> = deliveries.iter().map(|d| d.body.as_str()).collect();
     let claimed = store

@@ -70,6 +70,7 @@ const MIGRATION_SLICE: &[M<'static>] = &[
     M::up(include_str!("migrations/0020_unwritten_deliveries.sql")),
     M::up(include_str!("migrations/0021_shared_bodies.sql")),
     M::up(include_str!("migrations/0022_no_lease_index.sql")),
+    M::up(include_str!("migrations/0023_unwritten_partly_written.sql")),
 ];
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_SLICE);
 
@@ -241,7 +242,9 @@ pub(crate) fn init_connection(path: &Path) -> Result<Connection> {
     // A many-row statement's journal (a fan-out's recorded answers) stays in memory
     // instead of spilling to a temporary file.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
-    conn.set_prepared_statement_cache_capacity(64);
+    // Room for every size of the many-row statements (`outbox::row_chunks`) besides
+    // the others, so that none is prepared again.
+    conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
 }
 

@@ -442,11 +442,12 @@ impl Handed {
     }
 }
 
-/// Whether any publish has deliveries not written yet.
-fn any_unwritten(conn: &rusqlite::Connection) -> Result<bool> {
+/// The publishes with deliveries not written yet.
+fn unwritten_ids(conn: &rusqlite::Connection) -> Result<Vec<i64>> {
     Ok(conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM publishes WHERE unwritten IS NOT NULL)")?
-        .query_row([], |r| r.get(0))?)
+        .prepare_cached("SELECT id FROM publishes WHERE unwritten IS NOT NULL")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
 }
 
 /// Writes `rows` as deliveries of `publish_id` with the ids from `first_id` on; with
@@ -515,11 +516,7 @@ fn insert_deliveries(
 /// they were, except those `keep` has (this process's passes write them).
 fn write_unwritten(tx: &rusqlite::Transaction<'_>, keep: Option<&Handed>) -> Result<()> {
     // The ids first: a kept record is not even read (a fan-out's is large).
-    let pending: Vec<i64> = tx
-        .prepare_cached("SELECT id FROM publishes WHERE unwritten IS NOT NULL")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for publish_id in pending {
+    for publish_id in unwritten_ids(tx)? {
         if !keep.is_some_and(|k| k.0.contains_key(&publish_id)) {
             let json: String = tx
                 .prepare_cached("SELECT unwritten FROM publishes WHERE id = ?1")?
@@ -878,30 +875,38 @@ impl Store {
         })
     }
 
-    /// Writes the deliveries a process that died left unwritten (`enqueue_publish`),
-    /// claimed as they were: a worker does this before taking over dead workers'
-    /// claims, so those are taken over too.
+    /// Writes the deliveries other processes left unwritten (`enqueue_publish`: one
+    /// that died, or one still sending them), claimed as they were: a worker does this
+    /// before taking over dead workers' claims, so those are taken over too. This
+    /// process's own passes write theirs.
     pub fn write_unwritten_deliveries(&mut self) -> Result<()> {
-        self.flush_unwritten()
+        self.write_unwritten_but(Some(&self.handed))
     }
 
     /// Writes every delivery not written yet, this process's handed ones too: what
     /// reads or changes deliveries other than through a pass's recorder sees them all.
     pub(super) fn flush_unwritten(&self) -> Result<()> {
-        if any_unwritten(&self.conn)? {
+        self.write_unwritten_but(None)
+    }
+
+    /// Writes every delivery not written yet except those `keep` has.
+    fn write_unwritten_but(&self, keep: Option<&Handed>) -> Result<()> {
+        let kept = |id: &i64| keep.is_some_and(|k| k.0.contains_key(id));
+        if !unwritten_ids(&self.conn)?.iter().all(kept) {
             let tx = rusqlite::Transaction::new_unchecked(
                 &self.conn,
                 rusqlite::TransactionBehavior::Immediate,
             )?;
-            write_unwritten(&tx, None)?;
+            write_unwritten(&tx, keep)?;
             tx.commit()?;
         }
         Ok(())
     }
 
-    /// Writes what `owner`'s pass, now ended, left of its handed deliveries (a lease it
-    /// could not renew): claimed as they were, so they are sent again once the lease
-    /// runs out.
+    /// Writes what `owner`'s pass, now ended, left of its handed deliveries unwritten
+    /// (it failed, panicked or was stopped, or never started): claimed as they were, so
+    /// they are sent again once the lease runs out. Whatever becomes of this, the
+    /// store keeps them no longer (others write them from the publish's record).
     pub fn finish_handed(&mut self, owner: &str) -> Result<()> {
         let ended: Vec<i64> = (self.handed.0.iter())
             .filter(|(_, h)| h.owner == owner)
@@ -939,8 +944,9 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<DueDelivery>> {
         let (at, until) = (now(), timestamp_after(lease));
-        let tx = self.write_transaction()?;
-        write_unwritten(&tx, None)?;
+        let tx = immediate(&mut self.conn)?;
+        // This process's passes' handed deliveries are theirs, not due: left to them.
+        write_unwritten(&tx, Some(&self.handed))?;
         let claimed = {
             let mut stmt = tx.prepare_cached(
                 "UPDATE deliveries SET lease_owner = ?1, lease_until = ?2,
@@ -977,6 +983,18 @@ impl Store {
     /// time, or while a worker holds it, the end of that worker's lease.
     pub fn next_due_at(&self, publish_id: Option<i64>) -> Result<Option<String>> {
         self.flush_unwritten()?;
+        self.next_due(publish_id)
+    }
+
+    /// `next_due_at(None)` for this process's worker, which asks it every time it looks
+    /// around (a fan-out's answers make it look): what its own passes have unwritten is
+    /// left so (they are sending it, and the worker looks again as each one ends).
+    pub fn next_due_for_worker(&self) -> Result<Option<String>> {
+        self.write_unwritten_but(Some(&self.handed))?;
+        self.next_due(None)
+    }
+
+    fn next_due(&self, publish_id: Option<i64>) -> Result<Option<String>> {
         Ok(self.conn.query_row(
             "SELECT min(max(next_attempt_at, coalesce(lease_until, ''))) FROM deliveries
              WHERE state = 'pending' AND (?1 IS NULL OR publish_id = ?1)",
@@ -1258,21 +1276,24 @@ impl Store {
         write_unwritten(&tx, Some(&self.handed))?;
         // Handed deliveries that someone else wrote meanwhile (their record is gone)
         // are moved as stored ones.
-        let gone: Vec<i64> = (self.handed.0.iter())
+        let ours: Vec<i64> = (self.handed.0.iter())
             .filter(|(_, h)| h.owner == owner)
             .map(|(id, _)| *id)
-            .filter(|id| !still_unwritten(&tx, *id).unwrap_or(false))
             .collect();
-        for id in gone {
-            self.handed.0.remove(&id);
+        for id in ours {
+            if !still_unwritten(&tx, id)? {
+                self.handed.0.remove(&id);
+            }
         }
         let ts = now();
         let mut moved = Vec::with_capacity(attempts.len());
         let mut fresh: Vec<(i64, usize, &AttemptRecord)> = Vec::new();
         let mut stored: Vec<(i64, &AttemptRecord)> = Vec::new();
+        // A second answer in the same batch (there is none) would move the written row.
+        let mut written_now = std::collections::HashSet::new();
         for &(delivery_id, attempt) in attempts {
             match self.handed.find(owner, delivery_id) {
-                Some((publish_id, i)) if !fresh.iter().any(|f| (f.0, f.1) == (publish_id, i)) => {
+                Some((publish_id, i)) if written_now.insert((publish_id, i)) => {
                     fresh.push((publish_id, i, attempt))
                 }
                 _ => stored.push((delivery_id, attempt)),

@@ -1,0 +1,8 @@
+-- Schema version 23: a publish's `unwritten` deliveries may be partly written.
+--
+-- A fan-out handed to a serving worker keeps all but its last delivery in
+-- `publishes.unwritten`; the pass's recorder writes each one when its answer comes,
+-- so some of them may exist as rows while the record is still there. Whoever writes
+-- the record writes only the rows that are missing. A Pressroom that wrote them all
+-- blindly would stop at the first one that exists: it has to refuse this workspace,
+-- which the new version number makes it do. Nothing in the tables changes.
