@@ -765,18 +765,22 @@ fn another_process_may_write_a_handed_fan_out_first() {
         .all(|s| s.stage == Stage::Accepted && s.attempts == 1));
 }
 
+/// A claim name of a worker of this machine (as `outbox`'s) whose process has exited.
+fn dead_workers_claim(outbox: &Outbox) -> String {
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead = child.id();
+    child.wait().unwrap();
+    let machine = outbox.owner().split('/').nth(1).unwrap().to_owned();
+    format!("worker/{machine}/{dead}/00000000/0000")
+}
+
 /// A worker of this machine that died as it handed a fan-out over is taken over at
 /// once by the next pass, the deliveries it had not written yet included.
 #[tokio::test]
 async fn a_dead_workers_unwritten_fan_out_is_taken_over_at_once() {
     let (f, deliveries) = fan_out_of(70, UNREACHABLE);
     let outbox = f.outbox(Duration::from_secs(2));
-    // Its claim names a process of this machine that has exited.
-    let mut child = std::process::Command::new("true").spawn().unwrap();
-    let dead = child.id();
-    child.wait().unwrap();
-    let machine = outbox.owner().split('/').nth(1).unwrap().to_owned();
-    let claim = format!("worker/{machine}/{dead}/00000000/0000");
+    let claim = dead_workers_claim(&outbox);
     let lease = Duration::from_secs(600);
     let publish_id = enqueue_cut_off(&mut f.store.lock().unwrap(), &deliveries, &claim, lease);
 
@@ -1006,11 +1010,7 @@ async fn a_worker_dying_mid_fan_out_leaves_only_the_unanswered_to_send_again() {
     use pressroom_core::store::NextStep;
     let (f, deliveries) = fan_out_of(70, UNREACHABLE);
     let outbox = f.outbox(Duration::from_secs(2));
-    let mut child = std::process::Command::new("true").spawn().unwrap();
-    let dead = child.id();
-    child.wait().unwrap();
-    let machine = outbox.owner().split('/').nth(1).unwrap().to_owned();
-    let claim = format!("worker/{machine}/{dead}/00000000/0000");
+    let claim = dead_workers_claim(&outbox);
     let (publish_id, handed) = {
         // The dying process's own store, dropped with it.
         let mut store = Store::open(f.store.lock().unwrap().path()).unwrap();

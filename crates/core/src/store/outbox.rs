@@ -709,10 +709,10 @@ impl Store {
     /// as soon as the publish is committed. A fan-out to many sites is committed with
     /// its last delivery and the rest as one `unwritten` record, and handed over
     /// before anything else is done: the pass's recorder writes each of the rest when
-    /// its answer comes
-    /// (`record_attempts`, `Handed`); whatever else looks at the deliveries first —
-    /// a reader, another process, the next pass should this process die — writes them
-    /// as they were handed (`write_unwritten`). Returns where every site stands.
+    /// its answer comes (`record_attempts`, `Handed`); whatever else looks at the
+    /// deliveries first — a reader, another process, the next pass should this process
+    /// die — writes them as they were handed (`write_unwritten`). Returns where every
+    /// site stands.
     pub fn enqueue_publish(
         &mut self,
         publish: &NewPublish<'_>,
@@ -753,19 +753,19 @@ impl Store {
             tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM deliveries", [], |r| {
                 r.get(0)
             })?;
-        // Kept unwritten at the handover: all but the last row, which reserves the ids
-        // of the others (a new row gets the highest id + 1).
-        let later = match claim {
-            Some(_) if deliveries.len() > WRITTEN_WHOLE => 0..deliveries.len() - 1,
-            _ => 0..0,
+        // How many are kept unwritten at the handover: all but the last, whose row
+        // reserves the ids of the others (a new row gets the highest id + 1).
+        let kept = match claim {
+            Some(_) if deliveries.len() > WRITTEN_WHOLE => deliveries.len() - 1,
+            _ => 0,
         };
         let body = shared_body(deliveries);
         let rows: Vec<NewRow<'_>> = deliveries.iter().map(|d| NewRow::of(d, body)).collect();
-        let unwritten = (!later.is_empty()).then(|| {
+        let unwritten = (kept > 0).then(|| {
             serde_json::to_string(&Unwritten {
-                first_id: first_id + later.start as i64,
+                first_id,
                 shared: shared.clone(),
-                rows: &rows[later.clone()],
+                rows: &rows[..kept],
             })
             .expect("serializes")
         });
@@ -793,16 +793,8 @@ impl Store {
             &tx,
             publish_id,
             &shared,
-            first_id,
-            &rows[..later.start],
-            false,
-        )?;
-        insert_deliveries(
-            &tx,
-            publish_id,
-            &shared,
-            first_id + later.end as i64,
-            &rows[later.end..],
+            first_id + kept as i64,
+            &rows[kept..],
             false,
         )?;
         tx.commit()?;
@@ -826,21 +818,20 @@ impl Store {
         }
         // Kept for the pass's recorder, which records nothing before this returns (the
         // caller holds the store).
-        if let (Some((owner, _)), false) = (claim, later.is_empty()) {
-            let n = later.len();
+        if let (Some((owner, _)), true) = (claim, kept > 0) {
             self.handed.0.insert(
                 publish_id,
                 HandedRows {
                     owner: owner.to_owned(),
-                    first_id: first_id + later.start as i64,
+                    first_id,
                     created_at: ts.clone(),
-                    rows: rows[later]
+                    rows: rows[..kept]
                         .iter()
                         .cloned()
                         .map(NewRow::into_owned)
                         .collect(),
-                    written: vec![false; n],
-                    left: n,
+                    written: vec![false; kept],
+                    left: kept,
                 },
             );
         }
