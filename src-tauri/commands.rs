@@ -301,7 +301,7 @@ enum Followed {
 /// answered already. A window that went away just stops receiving.
 fn follow_over(
     state: &AppState,
-    events: tokio::sync::broadcast::Receiver<Event>,
+    events: pressroom_core::events::Events,
     followed: Followed,
     channel: Channel<Event>,
 ) {

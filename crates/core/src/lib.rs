@@ -19,6 +19,7 @@ pub mod destinations;
 pub mod diff;
 pub mod directus;
 pub mod error;
+pub mod events;
 pub mod folder;
 pub mod frontmatter;
 pub mod markdown;

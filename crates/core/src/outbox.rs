@@ -95,8 +95,22 @@ struct SiteLookups(Mutex<Option<Lookups>>);
 
 struct Lookups {
     version: i64,
-    sites: HashMap<i64, Arc<Site>>,
+    sites: HashMap<i64, Arc<Known>>,
     keys: HashMap<i64, Found>,
+}
+
+/// A site as passes send to it: its webhook URL parsed once, not for every attempt.
+struct Known {
+    site: Site,
+    webhook_url: Option<reqwest::Url>,
+}
+
+impl std::ops::Deref for Known {
+    type Target = Site;
+
+    fn deref(&self) -> &Site {
+        &self.site
+    }
 }
 
 impl SiteLookups {
@@ -235,12 +249,15 @@ impl Outbox {
                 sites: lock(&self.store)
                     .sites()?
                     .into_iter()
-                    .map(|s| (s.id, Arc::new(s)))
+                    .map(|site| {
+                        let webhook_url = reqwest::Url::parse(&site.webhook_url).ok();
+                        (site.id, Arc::new(Known { site, webhook_url }))
+                    })
                     .collect(),
                 keys: HashMap::new(),
             },
         };
-        let sites: HashMap<i64, Option<Arc<Site>>> = due
+        let sites: HashMap<i64, Option<Arc<Known>>> = due
             .iter()
             .filter_map(|d| d.site_id)
             .map(|id| (id, known.sites.get(&id).cloned()))
@@ -348,10 +365,11 @@ impl Outbox {
                 let record = attempt(
                     &http,
                     &config,
-                    &site,
+                    &site.site,
                     message,
                     attempt_no,
                     secrets.as_deref(),
+                    site.webhook_url.as_ref(),
                 )
                 .await;
                 Some(Answered {
@@ -465,6 +483,7 @@ impl Outbox {
             (message_id, body),
             1,
             keys.as_ref(),
+            None,
         )
         .await
     }
@@ -651,11 +670,18 @@ fn record_as_they_come(
     Ok(())
 }
 
-/// The HTTP request for a prepared attempt, built directly (no builder merging).
-fn request_of(prepared: webhook::Prepared) -> std::result::Result<reqwest::Request, String> {
+/// The HTTP request for a prepared attempt, built directly (no builder merging); to
+/// `parsed` when that is the URL it goes to.
+fn request_of(
+    prepared: webhook::Prepared,
+    parsed: Option<&reqwest::Url>,
+) -> std::result::Result<reqwest::Request, String> {
     use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-    let url = reqwest::Url::parse(&prepared.url)
-        .map_err(|e| format!("the webhook URL is not valid: {e}"))?;
+    let url = match parsed.filter(|url| url.as_str() == prepared.url) {
+        Some(url) => url.clone(),
+        None => reqwest::Url::parse(&prepared.url)
+            .map_err(|e| format!("the webhook URL is not valid: {e}"))?,
+    };
     let method = reqwest::Method::from_bytes(prepared.method.as_bytes()).expect("valid method");
     let mut request = reqwest::Request::new(method, url);
     let mut headers = HeaderMap::with_capacity(prepared.headers.len());
@@ -671,7 +697,8 @@ fn request_of(prepared: webhook::Prepared) -> std::result::Result<reqwest::Reque
 
 /// One attempt to `site`: to each of its instances when it lists them (self-hosted
 /// replicas; each must accept, or the attempt failed and is retried for all — receivers
-/// drop the duplicate `webhook-id`), else to its webhook URL.
+/// drop the duplicate `webhook-id`), else to its webhook URL (`webhook_url` when it
+/// was parsed already).
 async fn attempt(
     http: &reqwest::Client,
     config: &OutboxConfig,
@@ -679,13 +706,14 @@ async fn attempt(
     message: (&str, &str),
     attempt_no: u32,
     keys: Option<&SiteKeys>,
+    webhook_url: Option<&reqwest::Url>,
 ) -> AttemptRecord {
     let fans_out = matches!(
         site.preset,
         crate::store::Preset::StandardWebhooks | crate::store::Preset::PlainSecret
     );
     if site.instances.is_empty() || !fans_out {
-        return attempt_url(http, config, site, message, attempt_no, keys).await;
+        return attempt_url(http, config, site, message, attempt_no, keys, webhook_url).await;
     }
     let copies: Vec<Site> = site
         .instances
@@ -697,7 +725,7 @@ async fn attempt(
         .collect();
     let sends = copies
         .iter()
-        .map(|copy| attempt_url(http, config, copy, message, attempt_no, keys));
+        .map(|copy| attempt_url(http, config, copy, message, attempt_no, keys, None));
     let records = futures_util::future::join_all(sends).await;
     let latency_ms = records.iter().map(|r| r.latency_ms).max().unwrap_or(0);
     // The first instance that did not accept decides (its error names it).
@@ -732,6 +760,7 @@ async fn attempt_url(
     message: (&str, &str),
     attempt_no: u32,
     keys: Option<&SiteKeys>,
+    webhook_url: Option<&reqwest::Url>,
 ) -> AttemptRecord {
     let (message_id, body) = message;
     let retry = |after: Option<Duration>, why: String| match backoff_ms(config, attempt_no, after) {
@@ -747,7 +776,7 @@ async fn attempt_url(
     };
     let started_at = current_timestamp();
     let start = Instant::now();
-    let request = match request_of(prepared) {
+    let request = match request_of(prepared, webhook_url) {
         Ok(r) => r,
         Err(why) => return failed_before_sending(NextStep::ConfigError(why.clone()), why),
     };
@@ -832,6 +861,28 @@ async fn attempt_url(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_request_goes_to_its_prepared_url_whatever_was_parsed_before() {
+        let parsed = reqwest::Url::parse("http://127.0.0.1:9/hook").unwrap();
+        let prepared = |url: &str| webhook::Prepared {
+            method: "POST",
+            url: url.to_owned(),
+            headers: vec![("webhook-id", "msg_1".to_owned())],
+            body: None,
+        };
+        let same = request_of(prepared("http://127.0.0.1:9/hook"), Some(&parsed)).unwrap();
+        assert_eq!(same.url(), &parsed);
+        assert_eq!(same.headers()["webhook-id"], "msg_1");
+        // A preset that puts the secret in the query, an instance's origin: their own.
+        let other = request_of(prepared("http://127.0.0.1:9/hook?secret=s"), Some(&parsed));
+        assert_eq!(
+            other.unwrap().url().as_str(),
+            "http://127.0.0.1:9/hook?secret=s"
+        );
+        let bad = request_of(prepared("not a URL"), Some(&parsed)).unwrap_err();
+        assert!(bad.starts_with("the webhook URL is not valid"), "{bad}");
+    }
 
     #[test]
     fn a_dead_worker_of_this_machine_is_known_by_either_name() {

@@ -19,11 +19,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
-use tokio::sync::{broadcast, Notify};
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
+use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
 use crate::confirm::{self, Confirmer, Expected};
 use crate::error::Result;
+use crate::events::{self, Events};
 use crate::frontmatter;
 use crate::outbox::{Answered, Outbox, OutboxConfig};
 use crate::publish::{self, LiveWait, PublishReport, Targets};
@@ -49,9 +51,6 @@ const REREAD: Duration = Duration::from_secs(2);
 const SETTLE: [Duration; 2] = [Duration::from_millis(20), Duration::from_millis(250)];
 /// Confirmations running at once (more are claimed as these finish).
 const MAX_CONFIRMATIONS: usize = 128;
-/// Events kept for a slow subscriber before it is told it lagged (it then reads the
-/// standings again).
-const EVENT_BUFFER: usize = 16_384;
 
 /// What the publisher reports, as it happens (after it is committed).
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
@@ -204,7 +203,7 @@ struct Inner {
     secrets: SecretStore,
     outbox: Outbox,
     confirmer: Confirmer,
-    events: broadcast::Sender<Event>,
+    events: events::Sender,
     /// A publish or re-send queued something: look at the outbox now.
     wake: Notify,
     /// The outbox committed answers (claim the confirmations they made owed), or a
@@ -281,16 +280,13 @@ impl Publisher {
         outbox: OutboxConfig,
         confirmer: Confirmer,
     ) -> Publisher {
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let events = events::Sender::new();
         let look_again = Arc::new(Notify::new());
         let (sender, wake) = (events.clone(), look_again.clone());
         let outbox = Outbox::new(store.clone(), secrets.clone(), outbox).with_observer(
             move |batch: &[Answered]| {
-                for a in batch {
-                    for event in events_of(a) {
-                        let _ = sender.send(event);
-                    }
-                }
+                // All at once: a subscriber is woken once for the batch, not per event.
+                sender.send_all(batch.iter().flat_map(events_of).collect());
                 // `serve` has something new to do only for a confirmation made owed, or
                 // a retry to time; plain acceptances (most of a fan-out) need nothing.
                 let news = |m: &Moved| m.confirming || matches!(m.stage, Stage::RetryAt { .. });
@@ -329,7 +325,7 @@ impl Publisher {
     }
 
     /// Every event from now on. Subscribe before publishing to see the whole run.
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+    pub fn subscribe(&self) -> Events {
         self.inner.events.subscribe()
     }
 
@@ -705,7 +701,7 @@ impl Publisher {
             },
         )?;
         if let Some(event) = announce(&enqueued).into() {
-            let _ = inner.events.send(event);
+            inner.events.send(event);
         }
         match claim {
             // The worker stopped meanwhile (it gives up its leases as it ends): give
@@ -777,7 +773,7 @@ impl Publisher {
                 .find(|s| s.delivery_id == delivery_id)
                 .expect("the delivery belongs to its publish")
         };
-        let _ = self.inner.events.send(Event::changed_to(&standing));
+        self.inner.events.send(Event::changed_to(&standing));
         self.wake();
         Ok(standing)
     }
@@ -790,7 +786,7 @@ impl Publisher {
     /// site stands.
     pub async fn follow(
         &self,
-        events: broadcast::Receiver<Event>,
+        events: Events,
         publish_id: i64,
         only: Option<i64>,
         deliver_for: Option<Duration>,
@@ -805,7 +801,7 @@ impl Publisher {
     /// instead of reading them.
     pub async fn follow_enqueued(
         &self,
-        events: broadcast::Receiver<Event>,
+        events: Events,
         enqueued: Enqueued,
         deliver_for: Option<Duration>,
         on_event: impl FnMut(&Event),
@@ -828,7 +824,7 @@ impl Publisher {
     /// `follow`, from `known` standings when given (else they are read).
     async fn follow_from(
         &self,
-        mut events: broadcast::Receiver<Event>,
+        mut events: Events,
         publish_id: i64,
         only: Option<i64>,
         known: Option<Vec<Standing>>,
@@ -857,7 +853,7 @@ impl Publisher {
         // Applies one event; `None`: the standings were read again (an event was missed,
         // or another process may have worked on the run) and every site whose stage
         // differs is reported as changed, so the follower misses nothing.
-        let mut apply = |event: Option<Event>,
+        let mut apply = |event: Option<&Event>,
                          standings: &mut Vec<Standing>,
                          unsettled: &mut usize|
          -> Result<()> {
@@ -881,14 +877,14 @@ impl Publisher {
             {
                 return Ok(());
             }
-            on_event(&event);
+            on_event(event);
             if let Event::Changed {
                 delivery_id,
                 stage,
                 confirming,
                 message,
                 ..
-            } = &event
+            } = event
             {
                 // In delivery order (`standings`): a fan-out reports thousands.
                 if let Ok(i) = standings.binary_search_by_key(delivery_id, |s| s.delivery_id) {
@@ -909,11 +905,13 @@ impl Publisher {
         loop {
             // What already arrived is reported before deciding whether the run is over.
             loop {
-                match events.try_recv() {
-                    Ok(event) => apply(Some(event), &mut standings, &mut unsettled)?,
-                    Err(broadcast::error::TryRecvError::Lagged(_)) => {
-                        apply(None, &mut standings, &mut unsettled)?
+                match events.try_recv_many() {
+                    Ok(received) => {
+                        for event in received.iter() {
+                            apply(Some(event), &mut standings, &mut unsettled)?
+                        }
                     }
+                    Err(TryRecvError::Lagged(_)) => apply(None, &mut standings, &mut unsettled)?,
                     Err(_) => break,
                 }
             }
@@ -937,10 +935,14 @@ impl Publisher {
                 }
             };
             tokio::select! {
-                received = events.recv() => match received {
-                    Ok(event) => apply(Some(event), &mut standings, &mut unsettled)?,
-                    Err(broadcast::error::RecvError::Lagged(_)) => apply(None, &mut standings, &mut unsettled)?,
-                    Err(broadcast::error::RecvError::Closed) => break,
+                received = events.recv_many() => match received {
+                    Ok(received) => {
+                        for event in received.iter() {
+                            apply(Some(event), &mut standings, &mut unsettled)?
+                        }
+                    }
+                    Err(RecvError::Lagged(_)) => apply(None, &mut standings, &mut unsettled)?,
+                    Err(RecvError::Closed) => break,
                 },
                 _ = until_deadline => {}
                 // On a fixed schedule: a steady stream of other runs' events must not
@@ -987,7 +989,7 @@ impl Publisher {
 
     async fn follow_run(
         &self,
-        events: broadcast::Receiver<Event>,
+        events: Events,
         (publish, enqueued): (PublishReport, Enqueued),
         deliver_for: Duration,
         on_event: impl FnMut(&Event),
@@ -1152,7 +1154,7 @@ impl Publisher {
     }
 
     fn scheduled(&self, slug: &str, outcome: ScheduleOutcome) {
-        let _ = self.inner.events.send(Event::Scheduled {
+        self.inner.events.send(Event::Scheduled {
             slug: slug.to_owned(),
             outcome,
         });
@@ -1166,7 +1168,7 @@ impl Publisher {
     }
 
     fn changed(&self, c: &ToConfirm, site: &str, stage: Stage, message: String) {
-        let _ = self.inner.events.send(Event::Changed {
+        self.inner.events.send(Event::Changed {
             publish_id: c.publish_id,
             delivery_id: c.delivery_id,
             site: site.to_owned(),
@@ -1230,7 +1232,7 @@ impl Publisher {
             &tags,
         );
         let timeout = Duration::from_millis(c.timeout_ms);
-        let _ = self.inner.events.send(Event::Confirming {
+        self.inner.events.send(Event::Confirming {
             publish_id: c.publish_id,
             delivery_id: c.delivery_id,
             site: site.name.clone(),
@@ -1246,7 +1248,7 @@ impl Publisher {
         );
         let started_at = current_timestamp();
         let on_poll = |_: usize, poll: &Poll| {
-            let _ = self.inner.events.send(Event::Polled {
+            self.inner.events.send(Event::Polled {
                 publish_id: c.publish_id,
                 delivery_id: c.delivery_id,
                 site: site.name.clone(),

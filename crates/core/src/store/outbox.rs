@@ -1290,6 +1290,9 @@ impl Store {
                 _ => stored.push((delivery_id, attempt)),
             }
         }
+        // In id order: answers come in any order, and rows inserted in order land next
+        // to each other in the table and its index by publish.
+        fresh.sort_unstable_by_key(|&(publish_id, i, _)| (publish_id, i));
 
         for chunk in row_chunks(&fresh) {
             moved.extend(insert_answered(&tx, &self.handed, &ts, chunk)?);
