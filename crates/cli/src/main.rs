@@ -483,8 +483,8 @@ fn run(cli: Cli, out: &Output) -> anyhow::Result<ExitCode> {
                     loop {
                         match events.recv().await {
                             Ok(event) => log(&event),
-                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                                eprintln!("pressroom daemon: some events were not printed (output too slow)")
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                                eprintln!("pressroom daemon: at least {n} events were not printed (output too slow)")
                             }
                             Err(_) => break,
                         }

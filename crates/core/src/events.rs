@@ -1,8 +1,9 @@
-//! How the publishing service's events reach its subscribers. They are broadcast in
-//! batches — every event one committed batch of answers brings goes out at once — so
-//! a fan-out to a thousand sites wakes each subscriber a few dozen times, not two
-//! thousand (each wake of a parked thread is a system call, on the recorder's way to
-//! its next batch). A subscriber still receives them one at a time, in order.
+//! How the publishing service's events reach its subscribers. The events one committed
+//! batch of answers brings are broadcast together, up to `MOST` at a time, so a
+//! fan-out's webhooks to a thousand sites wake each subscriber about a hundred times,
+//! not two thousand (each wake of a parked thread is a system call, on the recorder's
+//! way to its next batch). Confirmations and schedules still send theirs one by one.
+//! A subscriber receives them one at a time, in order.
 
 use std::sync::Arc;
 
@@ -12,10 +13,12 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use crate::publisher::Event;
 
 /// Batches kept for a slow subscriber before it is told it lagged (a follower then
-/// reads the standings again)…
-const KEPT: usize = 4096;
-/// …of at most this many events each, which bounds what the channel holds on to.
-const MOST: usize = 64;
+/// reads the standings again): as many as there were events kept when each went
+/// alone, since confirmations still send theirs one by one…
+const KEPT: usize = 16_384;
+/// …of at most this many events each: a subscriber that stops reading holds on to at
+/// most `KEPT * MOST` events (what every subscriber has read is let go of).
+const MOST: usize = 16;
 
 type Batch = Arc<[Event]>;
 
@@ -184,5 +187,26 @@ mod tests {
             events.recv().await.unwrap();
         }
         assert!(matches!(events.recv().await, Err(RecvError::Closed)));
+    }
+
+    #[tokio::test]
+    async fn a_lag_counts_batches_and_a_batch_begun_is_received_whole_first() {
+        let sender = Sender::new();
+        let mut events = sender.subscribe();
+        let batch = |b: usize| (b * MOST..(b + 1) * MOST).map(scheduled).collect();
+        sender.send_all(batch(0));
+        assert_eq!(slug(&events.recv().await.unwrap()), "post-0");
+        // One batch more than is kept: the first of them is dropped for this subscriber.
+        for b in 1..=KEPT + 1 {
+            sender.send_all(batch(b));
+        }
+        for n in 1..MOST {
+            assert_eq!(slug(&events.recv().await.unwrap()), format!("post-{n}"));
+        }
+        assert!(matches!(events.recv().await, Err(RecvError::Lagged(1))));
+        assert_eq!(
+            slug(&events.recv().await.unwrap()),
+            format!("post-{}", 2 * MOST)
+        );
     }
 }

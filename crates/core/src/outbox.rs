@@ -105,6 +105,13 @@ struct Known {
     webhook_url: Option<reqwest::Url>,
 }
 
+impl Known {
+    /// The webhook URL as stored, and parsed.
+    fn parsed_webhook_url(&self) -> Option<(&str, &reqwest::Url)> {
+        Some((&self.site.webhook_url, self.webhook_url.as_ref()?))
+    }
+}
+
 impl std::ops::Deref for Known {
     type Target = Site;
 
@@ -369,7 +376,7 @@ impl Outbox {
                     message,
                     attempt_no,
                     secrets.as_deref(),
-                    site.webhook_url.as_ref(),
+                    site.parsed_webhook_url(),
                 )
                 .await;
                 Some(Answered {
@@ -670,15 +677,16 @@ fn record_as_they_come(
     Ok(())
 }
 
-/// The HTTP request for a prepared attempt, built directly (no builder merging); to
-/// `parsed` when that is the URL it goes to.
+/// The HTTP request for a prepared attempt, built directly (no builder merging).
+/// `parsed`: a URL parsed already, and the text it was parsed from, used when the
+/// request goes there.
 fn request_of(
     prepared: webhook::Prepared,
-    parsed: Option<&reqwest::Url>,
+    parsed: Option<(&str, &reqwest::Url)>,
 ) -> std::result::Result<reqwest::Request, String> {
     use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-    let url = match parsed.filter(|url| url.as_str() == prepared.url) {
-        Some(url) => url.clone(),
+    let url = match parsed.filter(|(text, _)| *text == prepared.url) {
+        Some((_, url)) => url.clone(),
         None => reqwest::Url::parse(&prepared.url)
             .map_err(|e| format!("the webhook URL is not valid: {e}"))?,
     };
@@ -697,8 +705,8 @@ fn request_of(
 
 /// One attempt to `site`: to each of its instances when it lists them (self-hosted
 /// replicas; each must accept, or the attempt failed and is retried for all — receivers
-/// drop the duplicate `webhook-id`), else to its webhook URL (`webhook_url` when it
-/// was parsed already).
+/// drop the duplicate `webhook-id`), else to its webhook URL (`webhook_url`: as stored
+/// and parsed, when it was parsed already).
 async fn attempt(
     http: &reqwest::Client,
     config: &OutboxConfig,
@@ -706,7 +714,7 @@ async fn attempt(
     message: (&str, &str),
     attempt_no: u32,
     keys: Option<&SiteKeys>,
-    webhook_url: Option<&reqwest::Url>,
+    webhook_url: Option<(&str, &reqwest::Url)>,
 ) -> AttemptRecord {
     let fans_out = matches!(
         site.preset,
@@ -760,7 +768,7 @@ async fn attempt_url(
     message: (&str, &str),
     attempt_no: u32,
     keys: Option<&SiteKeys>,
-    webhook_url: Option<&reqwest::Url>,
+    webhook_url: Option<(&str, &reqwest::Url)>,
 ) -> AttemptRecord {
     let (message_id, body) = message;
     let retry = |after: Option<Duration>, why: String| match backoff_ms(config, attempt_no, after) {
@@ -864,23 +872,25 @@ mod tests {
 
     #[test]
     fn a_request_goes_to_its_prepared_url_whatever_was_parsed_before() {
-        let parsed = reqwest::Url::parse("http://127.0.0.1:9/hook").unwrap();
+        let text = "http://127.0.0.1:9/hook";
+        let url = reqwest::Url::parse(text).unwrap();
+        let parsed = Some((text, &url));
         let prepared = |url: &str| webhook::Prepared {
             method: "POST",
             url: url.to_owned(),
             headers: vec![("webhook-id", "msg_1".to_owned())],
             body: None,
         };
-        let same = request_of(prepared("http://127.0.0.1:9/hook"), Some(&parsed)).unwrap();
-        assert_eq!(same.url(), &parsed);
+        let same = request_of(prepared(text), parsed).unwrap();
+        assert_eq!(same.url(), &url);
         assert_eq!(same.headers()["webhook-id"], "msg_1");
         // A preset that puts the secret in the query, an instance's origin: their own.
-        let other = request_of(prepared("http://127.0.0.1:9/hook?secret=s"), Some(&parsed));
+        let other = request_of(prepared("http://127.0.0.1:9/hook?secret=s"), parsed);
         assert_eq!(
             other.unwrap().url().as_str(),
             "http://127.0.0.1:9/hook?secret=s"
         );
-        let bad = request_of(prepared("not a URL"), Some(&parsed)).unwrap_err();
+        let bad = request_of(prepared("not a URL"), parsed).unwrap_err();
         assert!(bad.starts_with("the webhook URL is not valid"), "{bad}");
     }
 

@@ -1291,7 +1291,8 @@ impl Store {
             }
         }
         // In id order: answers come in any order, and rows inserted in order land next
-        // to each other in the table and its index by publish.
+        // to each other in the table and its index by publish. (Attempts keep the
+        // order of the answers.)
         fresh.sort_unstable_by_key(|&(publish_id, i, _)| (publish_id, i));
 
         for chunk in row_chunks(&fresh) {
