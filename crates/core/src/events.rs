@@ -44,8 +44,8 @@ impl Sender {
         let _ = self.0.send(Arc::new([event]));
     }
 
-    /// Broadcasts `events`, in order, in as few batches as may be kept.
-    pub(crate) fn send_all(&self, events: Vec<Event>) {
+    /// Broadcasts `events`, in order, in batches of at most `MOST`.
+    pub(crate) fn send_all(&self, events: impl IntoIterator<Item = Event>) {
         let mut events = events.into_iter().peekable();
         while events.peek().is_some() {
             let batch: Batch = events.by_ref().take(MOST).collect();
@@ -68,19 +68,13 @@ impl Events {
     /// the oldest still kept. `Closed`: the service is gone. Cancel-safe: an event is
     /// either returned or still there for the next call.
     pub async fn recv(&mut self) -> Result<Event, RecvError> {
-        while self.next == self.batch.len() {
-            self.batch = self.batches.recv().await?;
-            self.next = 0;
-        }
+        self.fill().await?;
         Ok(self.take())
     }
 
     /// The next event if one has come, as `recv` without waiting.
     pub fn try_recv(&mut self) -> Result<Event, TryRecvError> {
-        while self.next == self.batch.len() {
-            self.batch = self.batches.try_recv()?;
-            self.next = 0;
-        }
+        self.try_fill()?;
         Ok(self.take())
     }
 
@@ -88,20 +82,33 @@ impl Events {
     /// of the batch being received, or else the next batch (waiting for it).
     /// Cancel-safe, as `recv`.
     pub(crate) async fn recv_many(&mut self) -> Result<Received, RecvError> {
-        while self.next == self.batch.len() {
-            self.batch = self.batches.recv().await?;
-            self.next = 0;
-        }
+        self.fill().await?;
         Ok(self.take_rest())
     }
 
     /// `recv_many` without waiting.
     pub(crate) fn try_recv_many(&mut self) -> Result<Received, TryRecvError> {
+        self.try_fill()?;
+        Ok(self.take_rest())
+    }
+
+    /// Makes sure the batch being received has an event left, waiting for the next
+    /// batch when not (the only wait: cancelling it loses nothing).
+    async fn fill(&mut self) -> Result<(), RecvError> {
+        while self.next == self.batch.len() {
+            self.batch = self.batches.recv().await?;
+            self.next = 0;
+        }
+        Ok(())
+    }
+
+    /// `fill` without waiting.
+    fn try_fill(&mut self) -> Result<(), TryRecvError> {
         while self.next == self.batch.len() {
             self.batch = self.batches.try_recv()?;
             self.next = 0;
         }
-        Ok(self.take_rest())
+        Ok(())
     }
 
     fn take(&mut self) -> Event {
@@ -151,8 +158,8 @@ mod tests {
         let sender = Sender::new();
         let (mut one, mut many) = (sender.subscribe(), sender.subscribe());
         sender.send(scheduled(0));
-        sender.send_all((1..=MOST * 2 + 3).map(scheduled).collect());
-        sender.send_all(Vec::new());
+        sender.send_all((1..=MOST * 2 + 3).map(scheduled));
+        sender.send_all(std::iter::empty());
         sender.send(scheduled(MOST * 2 + 4));
         for n in 0..=MOST * 2 + 4 {
             assert_eq!(slug(&one.recv().await.unwrap()), format!("post-{n}"));
@@ -193,7 +200,7 @@ mod tests {
     async fn a_lag_counts_batches_and_a_batch_begun_is_received_whole_first() {
         let sender = Sender::new();
         let mut events = sender.subscribe();
-        let batch = |b: usize| (b * MOST..(b + 1) * MOST).map(scheduled).collect();
+        let batch = |b: usize| (b * MOST..(b + 1) * MOST).map(scheduled);
         sender.send_all(batch(0));
         assert_eq!(slug(&events.recv().await.unwrap()), "post-0");
         // One batch more than is kept: the first of them is dropped for this subscriber.

@@ -102,13 +102,14 @@ struct Lookups {
 /// A site as passes send to it: its webhook URL parsed once, not for every attempt.
 struct Known {
     site: Site,
-    webhook_url: Option<reqwest::Url>,
+    /// `site.webhook_url`, parsed (`None`: it does not parse).
+    parsed_url: Option<reqwest::Url>,
 }
 
 impl Known {
     /// The webhook URL as stored, and parsed.
     fn parsed_webhook_url(&self) -> Option<(&str, &reqwest::Url)> {
-        Some((&self.site.webhook_url, self.webhook_url.as_ref()?))
+        Some((&self.site.webhook_url, self.parsed_url.as_ref()?))
     }
 }
 
@@ -257,8 +258,8 @@ impl Outbox {
                     .sites()?
                     .into_iter()
                     .map(|site| {
-                        let webhook_url = reqwest::Url::parse(&site.webhook_url).ok();
-                        (site.id, Arc::new(Known { site, webhook_url }))
+                        let parsed_url = reqwest::Url::parse(&site.webhook_url).ok();
+                        (site.id, Arc::new(Known { site, parsed_url }))
                     })
                     .collect(),
                 keys: HashMap::new(),

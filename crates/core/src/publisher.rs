@@ -286,7 +286,7 @@ impl Publisher {
         let outbox = Outbox::new(store.clone(), secrets.clone(), outbox).with_observer(
             move |batch: &[Answered]| {
                 // All at once: a subscriber is woken once for the batch, not per event.
-                sender.send_all(batch.iter().flat_map(events_of).collect());
+                sender.send_all(batch.iter().flat_map(events_of));
                 // `serve` has something new to do only for a confirmation made owed, or
                 // a retry to time; plain acceptances (most of a fan-out) need nothing.
                 let news = |m: &Moved| m.confirming || matches!(m.stage, Stage::RetryAt { .. });
